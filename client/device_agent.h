@@ -1,0 +1,126 @@
+// The device agent: joins the coordinator, long-polls for tasks, trains
+// locally, pushes its update with its measurements; sends heartbeats;
+// reconnects with exponential backoff and jitter.
+//
+//   DeviceAgent agent(options, grpc::CreateChannel(addr, creds));
+//   absl::Status s = agent.Run();   // until STOP, RequestStop() or give-up
+//
+// Run() is called once, from one thread; RequestStop() from any thread.
+#ifndef TANDEM_CLIENT_DEVICE_AGENT_H_
+#define TANDEM_CLIENT_DEVICE_AGENT_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/compute_gate.h"
+#include "core/device_model.h"
+#include "core/weights.h"
+#include "grpcpp/grpcpp.h"
+#include "ml/data/dataset.h"
+#include "ml/model.h"
+#include "proto/tandem.grpc.pb.h"
+
+namespace tandem::client {
+
+using DataProvider =
+    std::function<absl::StatusOr<std::shared_ptr<const data::Dataset>>(
+        const v1::DataSpec&)>;
+// Changes an update before it is pushed (client-side clipping, simulated
+// attacks). Gets the round's global weights and the trained ones.
+using UpdateHook = std::function<void(int64_t round, const Weights& global,
+                                      Weights& local)>;
+
+struct DeviceAgentOptions {
+  std::string device_id;
+  std::string token;                 // must match the coordinator's
+  std::string device_class = "device";
+  // Simulation: report virtual time (measured CPU x slowdown, bytes over the
+  // modelled link) and energy instead of wall time.
+  bool virtual_time = false;
+  DeviceModel model;
+  double dropout = 0;  // probability of abandoning a round (simulation)
+  uint64_t seed = 1;
+  int compute_threads = 0;  // LibTorch threads for training; 0 = all cores
+  ComputeGate* gate = nullptr;  // optional bound on concurrent training
+  DataProvider data_provider;   // required
+  UpdateHook update_hook;       // optional
+
+  absl::Duration rpc_timeout = absl::Seconds(20);       // unary calls
+  absl::Duration poll_timeout = absl::Seconds(15);      // one PullTask
+  absl::Duration transfer_timeout = absl::Seconds(600);  // weights up/down
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // Give up (Run returns UNAVAILABLE) after this long without reaching the
+  // coordinator.
+  absl::Duration give_up_after = absl::Seconds(60);
+};
+
+class DeviceAgent {
+ public:
+  DeviceAgent(DeviceAgentOptions options,
+              std::shared_ptr<grpc::Channel> channel);
+  ~DeviceAgent();
+
+  // OK when the coordinator says STOP or RequestStop() was called;
+  // UNAVAILABLE when the coordinator stayed unreachable; other errors for
+  // what the device cannot recover from (bad data folder, wrong token).
+  absl::Status Run();
+  // Makes Run() leave the coordinator and return soon. Thread-safe.
+  void RequestStop();
+
+  int rounds_trained() const { return rounds_trained_.load(); }
+
+ private:
+  // A TRAIN task as received.
+  struct Task {
+    v1::TaskHeader header;
+    std::shared_ptr<const Weights> weights;
+    int64_t bytes_down = 0;
+    double download_s = 0;
+  };
+  absl::Status JoinWithRetry();
+  absl::StatusOr<bool> Step();
+  absl::StatusOr<std::unique_ptr<Task>> PullTask();
+  absl::Status PrepareModel();
+  absl::Status TrainAndPush(Task& task);
+  absl::Status Push(const Task& task, const Weights& weights,
+                    v1::UpdateHeader header);
+  void SendHeartbeat(int64_t round, v1::HeartbeatRequest::State state,
+                     const std::string& reason);
+  void HeartbeatLoop();
+  void Leave(const std::string& reason);
+  // Registers `ctx` for cancellation by RequestStop; false if stopping.
+  bool Track(grpc::ClientContext* ctx);
+  void Untrack();
+  bool ShouldGiveUp() const;
+
+  const DeviceAgentOptions options_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> rounds_trained_{0};
+
+  absl::Mutex mu_;
+  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string session_id_ ABSL_GUARDED_BY(mu_);
+  bool joined_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t current_round_ ABSL_GUARDED_BY(mu_) = -1;
+  int heartbeat_ms_ ABSL_GUARDED_BY(mu_) = 2000;
+
+  // Used by Run()'s thread only.
+  v1::JoinReply join_;
+  std::shared_ptr<const data::Dataset> data_;
+  std::unique_ptr<ml::Model> model_;
+  double last_contact_s_ = 0;
+  double last_upload_s_ = 0;
+  int64_t last_round_ = -1;
+};
+
+}  // namespace tandem::client
+
+#endif  // TANDEM_CLIENT_DEVICE_AGENT_H_

@@ -1,0 +1,209 @@
+// DeviceAgent: one round's work (train, push) and liveness messages.
+#include <chrono>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "client/device_agent.h"
+#include "core/log.h"
+#include "core/status_macros.h"
+#include "core/weights_codec.h"
+#include "ml/runtime.h"
+#include "ml/trainer.h"
+
+namespace tandem::client {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(d));
+}
+
+ml::TrainOptions ToTrainOptions(const v1::TrainingConfig& t,
+                                const std::atomic<bool>* cancel) {
+  ml::TrainOptions o;
+  o.epochs = std::max(1, t.local_epochs());
+  o.batch_size = std::max(1, t.batch_size());
+  o.learning_rate = t.learning_rate();
+  o.momentum = t.momentum();
+  o.weight_decay = t.weight_decay();
+  o.proximal_mu = t.proximal_mu();
+  o.max_batches = t.max_batches();
+  o.seed = t.seed();
+  o.loss_before = t.measure_loss_before();
+  o.cancel = cancel;
+  return o;
+}
+
+int64_t WeightsBytes(const Weights& w) { return w.layout().total_bytes(); }
+
+}  // namespace
+
+absl::Status DeviceAgent::TrainAndPush(Task& task) {
+  const int64_t round = task.header.round();
+  {
+    absl::MutexLock lock(&mu_);
+    current_round_ = round;
+  }
+  last_round_ = round;
+  std::mt19937_64 rng(options_.seed * 7919 + static_cast<uint64_t>(round));
+  if (std::bernoulli_distribution(options_.dropout)(rng)) {
+    SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED, "simulated dropout");
+    return absl::OkStatus();
+  }
+  TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
+  absl::Status s = model_->SetWeights(*task.weights);
+  if (!s.ok()) {
+    SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED,
+                  std::string(s.message()));
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ml::TrainStats> stats;
+  {
+    ComputeSlot slot(options_.gate);
+    ml::SetComputeThreads(options_.compute_threads);
+    stats = ml::TrainLocal(*model_, *data_,
+                           ToTrainOptions(task.header.training(), &stop_));
+  }
+  if (stop_.load()) return absl::CancelledError("stopping");
+  if (!stats.ok()) {
+    LogWarning(absl::StrCat(options_.device_id, ": round ", round, ": ",
+                            stats.status().message()));
+    SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED,
+                  std::string(stats.status().message()));
+    return absl::OkStatus();
+  }
+  Weights local = model_->GetWeights();
+  if (options_.update_hook) options_.update_hook(round, *task.weights, local);
+
+  v1::UpdateHeader header;
+  header.set_device_id(options_.device_id);
+  header.set_round(round);
+  header.set_num_samples(stats->samples);
+  LayoutToProto(local.layout(), header.mutable_layout());
+  v1::Measurements* m = header.mutable_measurements();
+  m->set_cpu_s(stats->cpu_seconds);
+  m->set_train_loss(stats->mean_loss);
+  m->set_loss_before(stats->loss_before);
+  m->set_batches(stats->batches);
+  m->set_bytes_down(task.bytes_down);
+  m->set_bytes_up(WeightsBytes(local) +
+                  static_cast<int64_t>(header.ByteSizeLong()) + 16);
+  if (options_.virtual_time) {
+    const DeviceModel& dm = options_.model;
+    const double down_s = dm.TransferSeconds(m->bytes_down());
+    const double up_s = dm.TransferSeconds(m->bytes_up());
+    m->set_compute_s(dm.ComputeSeconds(stats->cpu_seconds));
+    m->set_link_s(down_s + up_s);
+    m->set_energy_j(dm.EnergyJoules(m->compute_s(), up_s, down_s));
+  } else {
+    // Upload time of this update is not known before it is sent: report the
+    // previous round's.
+    m->set_compute_s(stats->wall_seconds);
+    m->set_link_s(task.download_s + last_upload_s_);
+  }
+  m->set_round_time_s(m->compute_s() + m->link_s());
+  TANDEM_RETURN_IF_ERROR(Push(task, local, std::move(header)));
+  rounds_trained_.fetch_add(1);
+  {
+    absl::MutexLock lock(&mu_);
+    current_round_ = -1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
+                               v1::UpdateHeader header) {
+  {
+    absl::MutexLock lock(&mu_);
+    header.set_session_id(session_id_);
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.transfer_timeout);
+  if (!Track(&ctx)) return absl::CancelledError("stopping");
+  const double t0 = Now();
+  v1::PushUpdateReply reply;
+  auto writer = stub_->PushUpdate(&ctx, &reply);
+  v1::UpdateChunk chunk;
+  *chunk.mutable_header() = std::move(header);
+  bool ok = writer->Write(chunk);
+  for (int i = 0; ok && i < NumChunks(weights); ++i) {
+    chunk.Clear();
+    FillChunk(weights, i, chunk.mutable_weights());
+    ok = writer->Write(chunk);
+  }
+  if (ok) writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  Untrack();
+  last_upload_s_ = Now() - t0;
+  if (s.ok()) return absl::OkStatus();
+  const auto code = static_cast<absl::StatusCode>(s.error_code());
+  if (code == absl::StatusCode::kUnavailable ||
+      code == absl::StatusCode::kCancelled ||
+      code == absl::StatusCode::kDeadlineExceeded) {
+    return absl::Status(code, absl::StrCat("push: ", s.error_message()));
+  }
+  // The coordinator refused this update; the next round starts afresh.
+  LogWarning(absl::StrCat(options_.device_id, ": update for round ",
+                          task.header.round(), " rejected: ",
+                          s.error_message()));
+  return absl::OkStatus();
+}
+
+void DeviceAgent::SendHeartbeat(int64_t round,
+                                v1::HeartbeatRequest::State state,
+                                const std::string& reason) {
+  v1::HeartbeatRequest req;
+  req.set_device_id(options_.device_id);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!joined_) return;
+    req.set_session_id(session_id_);
+  }
+  req.set_round(round);
+  req.set_state(state);
+  req.set_reason(reason);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Seconds(5));
+  v1::HeartbeatReply reply;
+  grpc::Status s = stub_->Heartbeat(&ctx, req, &reply);
+  if (s.ok() && !reply.known()) {
+    absl::MutexLock lock(&mu_);
+    joined_ = false;  // the coordinator restarted or dropped us: rejoin
+  }
+}
+
+void DeviceAgent::HeartbeatLoop() {
+  int64_t round;
+  {
+    absl::MutexLock lock(&mu_);
+    round = current_round_;
+  }
+  SendHeartbeat(round,
+                round >= 0 ? v1::HeartbeatRequest::TRAINING
+                           : v1::HeartbeatRequest::IDLE,
+                "");
+}
+
+void DeviceAgent::Leave(const std::string& reason) {
+  v1::LeaveRequest req;
+  req.set_device_id(options_.device_id);
+  req.set_reason(reason);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!joined_) return;
+    req.set_session_id(session_id_);
+    joined_ = false;
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Seconds(2));
+  v1::LeaveReply reply;
+  (void)stub_->Leave(&ctx, req, &reply);
+}
+
+}  // namespace tandem::client

@@ -1,0 +1,57 @@
+#include "client/device_data.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "ml/data/partition.h"
+
+namespace tandem::client {
+
+absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
+  data::DataSource source;
+  source.kind = spec.dataset();
+  source.path = spec.path();
+  source.seed = spec.seed();
+  if (spec.train_limit() > 0) source.synthetic_train = spec.train_limit();
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+  if (spec.train_limit() > 0) return tt.train.Head(spec.train_limit());
+  return std::move(tt.train);
+}
+
+absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
+    const data::Dataset& train, const v1::DataSpec& spec) {
+  data::PartitionOptions options;
+  options.kind = spec.partitioner();
+  options.num_partitions = spec.num_partitions();
+  options.alpha = spec.alpha();
+  options.shards_per_partition = spec.shards_per_device();
+  options.seed = spec.seed();
+  TANDEM_ASSIGN_OR_RETURN(
+      auto parts, data::Partition(train.labels, train.num_classes, options));
+  std::vector<data::Dataset> out;
+  out.reserve(parts.size());
+  for (const auto& indices : parts) out.push_back(train.Subset(indices));
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
+    const v1::DataSpec& spec, const std::string& own_folder) {
+  if (!own_folder.empty()) {
+    data::DataSource source;
+    source.kind = "idx";
+    source.path = own_folder;
+    TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+    return std::make_shared<const data::Dataset>(std::move(tt.train));
+  }
+  if (spec.partition_index() < 0 ||
+      spec.partition_index() >= spec.num_partitions()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition ", spec.partition_index(), " of ",
+                     spec.num_partitions(), " does not exist"));
+  }
+  TANDEM_ASSIGN_OR_RETURN(data::Dataset train, LoadSpecTrainSet(spec));
+  TANDEM_ASSIGN_OR_RETURN(auto parts, PartitionForSpec(train, spec));
+  return std::make_shared<const data::Dataset>(
+      std::move(parts[spec.partition_index()]));
+}
+
+}  // namespace tandem::client

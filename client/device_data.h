@@ -1,0 +1,31 @@
+// Which examples a device trains on: its own data folder, or its partition
+// of a dataset the coordinator names (v1::DataSpec).
+#ifndef TANDEM_CLIENT_DEVICE_DATA_H_
+#define TANDEM_CLIENT_DEVICE_DATA_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ml/data/dataset.h"
+#include "proto/tandem.pb.h"
+
+namespace tandem::client {
+
+// The training set the spec names, cut to spec.train_limit.
+absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec);
+
+// Every partition of `train` as the spec describes (num_partitions parts).
+absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
+    const data::Dataset& train, const v1::DataSpec& spec);
+
+// The device's data: the train split of an MNIST-format folder when
+// `own_folder` is set, else partition spec.partition_index() of the spec's
+// dataset.
+absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
+    const v1::DataSpec& spec, const std::string& own_folder);
+
+}  // namespace tandem::client
+
+#endif  // TANDEM_CLIENT_DEVICE_DATA_H_

@@ -1,0 +1,74 @@
+// tandem-client: the device daemon. Parses flags and runs the DeviceAgent.
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "client/device_agent.h"
+#include "client/device_data.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "ml/runtime.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "coordinator host:port");
+ABSL_FLAG(std::string, device_id, "", "this device's id (required)");
+ABSL_FLAG(std::string, device_class, "device", "device class name");
+ABSL_FLAG(std::string, token, "", "join token, if the coordinator wants one");
+ABSL_FLAG(std::string, data, "",
+          "MNIST-format folder with this device's own data; empty = the "
+          "partition the coordinator assigns");
+ABSL_FLAG(int, threads, 0, "LibTorch/BLAS threads; 0 = all cores");
+ABSL_FLAG(double, give_up_after_s, 60,
+          "exit non-zero after this long without reaching the coordinator");
+ABSL_FLAG(uint64_t, seed, 1, "seed for model init, dropout and backoff");
+
+namespace tandem {
+namespace {
+
+int Main() {
+  const std::string id = absl::GetFlag(FLAGS_device_id);
+  if (id.empty()) {
+    std::cerr << "tandem-client: --device_id is required\n";
+    return 2;
+  }
+  ml::SetComputeThreads(absl::GetFlag(FLAGS_threads));
+  ml::SetBlasThreads(absl::GetFlag(FLAGS_threads));
+  LogInfo(absl::StrCat("tandem-client ", id, ": ", ml::DescribeRuntime()));
+  client::DeviceAgentOptions o;
+  o.device_id = id;
+  o.device_class = absl::GetFlag(FLAGS_device_class);
+  o.token = absl::GetFlag(FLAGS_token);
+  o.seed = absl::GetFlag(FLAGS_seed);
+  o.compute_threads = absl::GetFlag(FLAGS_threads);
+  o.give_up_after = absl::Seconds(absl::GetFlag(FLAGS_give_up_after_s));
+  const std::string folder = absl::GetFlag(FLAGS_data);
+  o.data_provider = [folder](const v1::DataSpec& spec) {
+    return client::LoadDeviceData(spec, folder);
+  };
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(4 << 20);
+  client::DeviceAgent agent(
+      std::move(o),
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                grpc::InsecureChannelCredentials(), args));
+  StopOnSignals stop([&] { agent.RequestStop(); });
+  absl::Status s = agent.Run();
+  if (!s.ok()) {
+    std::cerr << "tandem-client " << id << ": " << s.message() << "\n";
+    return 1;
+  }
+  LogInfo(absl::StrCat("tandem-client ", id, ": done after ",
+                       agent.rounds_trained(), " rounds"));
+  return 0;
+}
+
+}  // namespace
+}  // namespace tandem
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "tandem-client --server HOST:PORT --device_id ID [--data DIR]");
+  absl::ParseCommandLine(argc, argv);
+  return tandem::Main();
+}

@@ -1,0 +1,44 @@
+// Clocks: where every duration the policy or a report uses comes from.
+//
+// WallClock is the deployment clock. ThreadCpuSeconds() measures the calling
+// thread's CPU time, so simulated devices sharing cores do not slow each
+// other's measured compute.
+#ifndef TANDEM_CORE_CLOCK_H_
+#define TANDEM_CORE_CLOCK_H_
+
+#include <atomic>
+
+namespace tandem {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Seconds since an arbitrary fixed point; monotonic. Thread-safe.
+  virtual double NowSeconds() const = 0;
+};
+
+// Monotonic wall clock (steady_clock).
+class WallClock : public Clock {
+ public:
+  double NowSeconds() const override;
+};
+
+// A clock that only moves when told to; for tests. Thread-safe.
+class ManualClock : public Clock {
+ public:
+  double NowSeconds() const override;
+  void Advance(double seconds);
+
+ private:
+  std::atomic<double> now_{0};
+};
+
+// CPU seconds used by the calling thread (CLOCK_THREAD_CPUTIME_ID).
+double ThreadCpuSeconds();
+
+// CPU seconds used by the whole process (CLOCK_PROCESS_CPUTIME_ID).
+double ProcessCpuSeconds();
+
+}  // namespace tandem
+
+#endif  // TANDEM_CORE_CLOCK_H_

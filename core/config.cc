@@ -1,0 +1,295 @@
+#include "core/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/json_reader.h"
+#include "core/status_macros.h"
+
+namespace tandem {
+namespace {
+
+// Writes fields with the same calls JsonObjectReader reads them, so each
+// section's field list below serves both directions.
+class JsonObjectWriter {
+ public:
+  explicit JsonObjectWriter(nlohmann::json* out) : out_(*out) {
+    out_ = nlohmann::json::object();
+  }
+  template <typename T>
+  void Int(const std::string& key, T* v, int64_t = 0, int64_t = 0) {
+    out_[key] = *v;
+  }
+  template <typename T>
+  void Int64(const std::string& key, T* v, int64_t = 0, int64_t = 0) {
+    out_[key] = *v;
+  }
+  void Uint64(const std::string& key, uint64_t* v) { out_[key] = *v; }
+  void Double(const std::string& key, double* v, double = 0, double = 0) {
+    out_[key] = *v;
+  }
+  void Bool(const std::string& key, bool* v) { out_[key] = *v; }
+  void String(const std::string& key, std::string* v) { out_[key] = *v; }
+  void Enum(const std::string& key, std::string* v,
+            const std::vector<std::string>&) {
+    out_[key] = *v;
+  }
+  void Object(const std::string& key, nlohmann::json* v) { out_[key] = *v; }
+
+ private:
+  nlohmann::json& out_;
+};
+
+constexpr double kHuge = 1e12;
+
+template <typename V>
+void VisitServer(V& v, ServerConfig& s) {
+  v.Int("rounds", &s.rounds, 1, 1000000);
+  v.String("listen", &s.listen);
+  v.Int("min_devices", &s.min_devices, 1, 1000000);
+  v.Double("join_timeout_s", &s.join_timeout_s, 0.1, kHuge);
+  v.Double("round_deadline_s", &s.round_deadline_s, 0.1, kHuge);
+  v.Int("max_round_retries", &s.max_round_retries, 0, 1000);
+  v.Double("poll_timeout_s", &s.poll_timeout_s, 0.05, 3600);
+  v.Int("heartbeat_interval_ms", &s.heartbeat_interval_ms, 10, 3600000);
+  v.Double("device_timeout_s", &s.device_timeout_s, 0.1, kHuge);
+  v.String("token", &s.token);
+  v.Int("eval_every", &s.eval_every, 1, 1000000);
+  v.Int("eval_batch_size", &s.eval_batch_size, 1, 100000);
+  v.Int("threads", &s.threads, 0, 1024);
+}
+
+template <typename V>
+void VisitModel(V& v, ModelConfig& m) {
+  v.Enum("name", &m.name, {"mlp", "cnn", "vgg5"});
+}
+
+template <typename V>
+void VisitData(V& v, DataConfig& d) {
+  v.Enum("dataset", &d.dataset,
+         {"fashion-mnist", "mnist", "idx", "cifar10", "synthetic"});
+  v.String("path", &d.path);
+  v.Enum("partition", &d.partition, {"iid", "dirichlet", "shards"});
+  v.Double("alpha", &d.alpha, 1e-6, 1e6);
+  v.Int("shards_per_device", &d.shards_per_device, 1, 100000);
+  v.Int64("train_limit", &d.train_limit, 0, int64_t{1} << 40);
+  v.Int64("test_limit", &d.test_limit, 0, int64_t{1} << 40);
+}
+
+template <typename V>
+void VisitTraining(V& v, TrainingConfig& t) {
+  v.Int("local_epochs", &t.local_epochs, 1, 10000);
+  v.Int("batch_size", &t.batch_size, 1, 1 << 20);
+  v.Double("learning_rate", &t.learning_rate, 0, 100);
+  v.Double("momentum", &t.momentum, 0, 1);
+  v.Double("weight_decay", &t.weight_decay, 0, 1);
+  v.Int64("max_batches", &t.max_batches, 0, int64_t{1} << 40);
+}
+
+template <typename V>
+void VisitStrategy(V& v, StrategyConfig& s) {
+  v.String("name", &s.name);
+  v.Double("fraction", &s.fraction, 1e-9, 1);
+  v.Int("min_devices", &s.min_devices, 1, 1000000);
+  v.Int("min_updates", &s.min_updates, 1, 1000000);
+  v.Double("max_update_norm", &s.max_update_norm, 0, kHuge);
+  v.Object("params", &s.params);
+}
+
+template <typename V>
+void VisitOffload(V& v, OffloadConfig& o) {
+  v.Enum("policy", &o.policy, {"none"});
+}
+
+template <typename V>
+void VisitDeviceClass(V& v, DeviceClassConfig& c) {
+  v.String("name", &c.name);
+  v.Int("count", &c.count, 0, 100000);
+  v.Double("slowdown", &c.slowdown, 1e-3, 1e6);
+  v.Double("bandwidth_mbps", &c.bandwidth_mbps, 1e-6, 1e9);
+  v.Double("latency_ms", &c.latency_ms, 0, 1e7);
+  v.Double("dropout", &c.dropout, 0, 1);
+  v.Double("power_compute_w", &c.power_compute_w, 0, 1e6);
+  v.Double("power_transmit_w", &c.power_transmit_w, 0, 1e6);
+  v.Double("power_receive_w", &c.power_receive_w, 0, 1e6);
+}
+
+template <typename V>
+void VisitOutput(V& v, OutputConfig& o) {
+  v.String("dir", &o.dir);
+  v.Bool("checkpoints", &o.checkpoints);
+}
+
+// Reads section `key` of `top` with `visit` if present.
+template <typename T, typename F>
+absl::Status ReadSection(JsonObjectReader& top, const std::string& key,
+                         T* section, F visit) {
+  const nlohmann::json* j = top.Child(key);
+  if (j == nullptr) return absl::OkStatus();
+  JsonObjectReader r(*j, top.PathOf(key));
+  visit(r, *section);
+  return r.Finish();
+}
+
+absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
+  const nlohmann::json* j = top.Child("fleet");
+  if (j == nullptr) return absl::OkStatus();
+  JsonObjectReader r(*j, "$.fleet");
+  r.Int("concurrency", &fleet->concurrency, 0, 1024);
+  const nlohmann::json* classes = r.Child("classes");
+  TANDEM_RETURN_IF_ERROR(r.Finish());
+  if (classes == nullptr) return absl::OkStatus();
+  if (!classes->is_array()) {
+    return absl::InvalidArgumentError(
+        "config: $.fleet.classes: expected an array of device classes");
+  }
+  fleet->classes.clear();
+  for (size_t i = 0; i < classes->size(); ++i) {
+    DeviceClassConfig c;
+    JsonObjectReader cr((*classes)[i], absl::StrCat("$.fleet.classes[", i, "]"));
+    VisitDeviceClass(cr, c);
+    TANDEM_RETURN_IF_ERROR(cr.Finish());
+    fleet->classes.push_back(c);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAcrossSections(const Config& c) {
+  if (c.TotalDevices() > 0 && c.strategy.min_updates > c.TotalDevices()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: $.strategy.min_updates: ", c.strategy.min_updates,
+        " is more than the fleet's ", c.TotalDevices(), " devices"));
+  }
+  for (size_t i = 0; i < c.fleet.classes.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (c.fleet.classes[i].name == c.fleet.classes[j].name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config: $.fleet.classes[", i, "].name: \"",
+                         c.fleet.classes[i].name, "\" is used twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
+  std::vector<std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
+  if (kv.size() != 2 || kv[0].empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "override '", spec, "': expected section.key=value"));
+  }
+  nlohmann::json value = nlohmann::json::parse(kv[1], nullptr, false);
+  if (value.is_discarded()) value = kv[1];
+  nlohmann::json* node = json;
+  std::vector<std::string> keys = absl::StrSplit(kv[0], '.');
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    if (!node->is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("override '", spec, "': '", keys[i], "' is not an object"));
+    }
+    node = &(*node)[keys[i]];
+    if (node->is_null()) *node = nlohmann::json::object();
+  }
+  (*node)[keys.back()] = value;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int Config::TotalDevices() const {
+  int n = 0;
+  for (const DeviceClassConfig& c : fleet.classes) n += c.count;
+  return n;
+}
+
+absl::StatusOr<Config> ParseConfig(const nlohmann::json& json) {
+  Config c;
+  JsonObjectReader top(json, "$");
+  top.Uint64("seed", &c.seed);
+  TANDEM_RETURN_IF_ERROR(ReadSection(top, "server", &c.server,
+                                     VisitServer<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(
+      ReadSection(top, "model", &c.model, VisitModel<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(
+      ReadSection(top, "data", &c.data, VisitData<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(ReadSection(top, "training", &c.training,
+                                     VisitTraining<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(ReadSection(top, "strategy", &c.strategy,
+                                     VisitStrategy<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(
+      ReadSection(top, "offload", &c.offload, VisitOffload<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(ReadFleet(top, &c.fleet));
+  TANDEM_RETURN_IF_ERROR(
+      ReadSection(top, "output", &c.output, VisitOutput<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(top.Finish());
+  TANDEM_RETURN_IF_ERROR(CheckAcrossSections(c));
+  return c;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path,
+                                  const std::vector<std::string>& overrides) {
+  if (path.empty()) {  // defaults only
+    nlohmann::json json = nlohmann::json::object();
+    for (const std::string& o : overrides) {
+      TANDEM_RETURN_IF_ERROR(ApplyOverride(o, &json));
+    }
+    return ParseConfig(json);
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("config: cannot open '", path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, false);
+  if (json.is_discarded()) {
+    // Parse again with exceptions only to get the position of the error.
+    try {
+      nlohmann::json unused = nlohmann::json::parse(text.str());
+      (void)unused;
+    } catch (const nlohmann::json::parse_error& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: '", path, "' is not valid JSON: ", e.what()));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: '", path, "' is not valid JSON"));
+  }
+  for (const std::string& o : overrides) {
+    TANDEM_RETURN_IF_ERROR(ApplyOverride(o, &json));
+  }
+  return ParseConfig(json);
+}
+
+nlohmann::json ConfigToJson(const Config& config) {
+  Config c = config;
+  nlohmann::json j;
+  j["seed"] = c.seed;
+  JsonObjectWriter server(&j["server"]);
+  VisitServer(server, c.server);
+  JsonObjectWriter model(&j["model"]);
+  VisitModel(model, c.model);
+  JsonObjectWriter data(&j["data"]);
+  VisitData(data, c.data);
+  JsonObjectWriter training(&j["training"]);
+  VisitTraining(training, c.training);
+  JsonObjectWriter strategy(&j["strategy"]);
+  VisitStrategy(strategy, c.strategy);
+  JsonObjectWriter offload(&j["offload"]);
+  VisitOffload(offload, c.offload);
+  j["fleet"]["concurrency"] = c.fleet.concurrency;
+  j["fleet"]["classes"] = nlohmann::json::array();
+  for (DeviceClassConfig& dc : c.fleet.classes) {
+    nlohmann::json cj;
+    JsonObjectWriter w(&cj);
+    VisitDeviceClass(w, dc);
+    j["fleet"]["classes"].push_back(cj);
+  }
+  JsonObjectWriter output(&j["output"]);
+  VisitOutput(output, c.output);
+  return j;
+}
+
+}  // namespace tandem

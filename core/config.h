@@ -1,0 +1,125 @@
+// The run configuration: one JSON file with sections server, model, data,
+// training, strategy, offload, fleet, output.
+//
+// Defaults live here, next to each field, and nowhere else; `--print-config`
+// prints them. Unknown keys are errors that name their JSON path.
+//
+//   TANDEM_ASSIGN_OR_RETURN(Config config,
+//                           LoadConfig("configs/quickstart.json",
+//                                      {"server.rounds=3"}));
+#ifndef TANDEM_CORE_CONFIG_H_
+#define TANDEM_CORE_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace tandem {
+
+struct ServerConfig {
+  int rounds = 5;                      // training rounds to run
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
+  int min_devices = 2;                 // joined devices needed to start
+  double join_timeout_s = 300;         // wait this long for min_devices
+  double round_deadline_s = 600;       // a round aggregates what came by then
+  int max_round_retries = 3;           // failed attempts of one round
+  double poll_timeout_s = 10;          // longest wait of one PullTask call
+  int heartbeat_interval_ms = 2000;    // devices send heartbeats this often
+  double device_timeout_s = 30;        // no heartbeat this long: unavailable
+  std::string token;                   // devices must present it if not ""
+  int eval_every = 1;                  // evaluate every N rounds (and last)
+  int eval_batch_size = 500;
+  int threads = 0;  // compute threads of the coordinator; 0 = all cores
+};
+
+struct ModelConfig {
+  std::string name = "cnn";  // mlp, cnn, vgg5
+};
+
+struct DataConfig {
+  // fashion-mnist, mnist, idx (any MNIST-format folder), cifar10, synthetic
+  std::string dataset = "fashion-mnist";
+  std::string path;                // "" = the dataset's default folder
+  std::string partition = "iid";   // iid, dirichlet, shards
+  double alpha = 0.5;              // dirichlet concentration
+  int shards_per_device = 2;       // shards partitioner
+  int64_t train_limit = 0;         // use the first N training examples; 0 = all
+  int64_t test_limit = 0;          // evaluate on the first N; 0 = all
+};
+
+struct TrainingConfig {
+  int local_epochs = 1;
+  int batch_size = 32;
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  int64_t max_batches = 0;  // cap on local batches per round; 0 = none
+};
+
+struct StrategyConfig {
+  std::string name = "fedavg";
+  double fraction = 1.0;        // share of available devices sampled per round
+  int min_devices = 1;          // sample at least this many
+  int min_updates = 1;          // aggregate only if at least this many arrived
+  double max_update_norm = 0;   // L2 bound on an update's change; 0 = none
+  nlohmann::json params = nlohmann::json::object();  // strategy-specific
+};
+
+struct OffloadConfig {
+  std::string policy = "none";  // none: every device trains the whole model
+};
+
+struct DeviceClassConfig {
+  std::string name = "device";
+  int count = 1;
+  double slowdown = 1.0;         // compute time x this (1 = coordinator core)
+  double bandwidth_mbps = 100;   // link, both directions
+  double latency_ms = 5;         // per transfer
+  double dropout = 0.0;          // probability of abandoning a round
+  double power_compute_w = 0;
+  double power_transmit_w = 0;
+  double power_receive_w = 0;
+};
+
+struct FleetConfig {
+  std::vector<DeviceClassConfig> classes;
+  int concurrency = 0;  // simulated devices training at once; 0 = cores
+};
+
+struct OutputConfig {
+  std::string dir = "runs";  // run directories are created below it
+  bool checkpoints = true;   // write a checkpoint after every round
+};
+
+struct Config {
+  uint64_t seed = 1;
+  ServerConfig server;
+  ModelConfig model;
+  DataConfig data;
+  TrainingConfig training;
+  StrategyConfig strategy;
+  OffloadConfig offload;
+  FleetConfig fleet;
+  OutputConfig output;
+
+  int TotalDevices() const;
+};
+
+// Strict parse: unknown keys and wrong types name their JSON path.
+absl::StatusOr<Config> ParseConfig(const nlohmann::json& json);
+
+// Reads and parses `path`, after applying `overrides` of the form
+// "section.key=value" (value parsed as JSON, else taken as a string). An
+// empty path means the defaults.
+absl::StatusOr<Config> LoadConfig(const std::string& path,
+                                  const std::vector<std::string>& overrides);
+
+// The resolved configuration, every default written out.
+nlohmann::json ConfigToJson(const Config& config);
+
+}  // namespace tandem
+
+#endif  // TANDEM_CORE_CONFIG_H_

@@ -1,0 +1,219 @@
+#include "core/run_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/status_macros.h"
+
+namespace tandem {
+namespace {
+
+constexpr char kMagic[8] = {'T', 'N', 'D', 'M', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kVersion = 1;
+
+absl::Status ErrnoError(const std::string& what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " '", path, "': ", std::strerror(errno)));
+}
+
+void PutU32(std::string* out, uint32_t v) {
+  out->append(reinterpret_cast<const char*>(&v), 4);
+}
+
+uint32_t GetU32(const std::string& s, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, s.data() + at, 4);
+  return v;
+}
+
+nlohmann::json LayoutToJson(const WeightsLayout& layout) {
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const TensorSpec& t : layout.tensors()) {
+    tensors.push_back({{"name", t.name},
+                       {"shape", t.shape},
+                       {"buffer", t.kind == TensorKind::kBuffer}});
+  }
+  return tensors;
+}
+
+absl::StatusOr<WeightsLayout> LayoutFromJson(const nlohmann::json& j) {
+  if (!j.is_array()) return absl::InvalidArgumentError("layout not an array");
+  std::vector<TensorSpec> specs;
+  for (const nlohmann::json& t : j) {
+    if (!t.is_object() || !t.contains("name") || !t.contains("shape")) {
+      return absl::InvalidArgumentError("layout entry malformed");
+    }
+    TensorSpec s;
+    s.name = t["name"].get<std::string>();
+    s.shape = t["shape"].get<std::vector<int64_t>>();
+    s.kind = t.value("buffer", false) ? TensorKind::kBuffer
+                                      : TensorKind::kParameter;
+    specs.push_back(std::move(s));
+  }
+  return WeightsLayout::Create(std::move(specs));
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = ErrnoError("cannot write", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot flush", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot rename into", path);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string EncodeCheckpoint(int64_t round, const Weights& weights) {
+  const std::string header =
+      nlohmann::json{{"round", round},
+                     {"layout", LayoutToJson(weights.layout())}}
+          .dump();
+  std::string out(kMagic, sizeof(kMagic));
+  PutU32(&out, kVersion);
+  PutU32(&out, static_cast<uint32_t>(header.size()));
+  out += header;
+  out.append(reinterpret_cast<const char*>(weights.data()),
+             static_cast<size_t>(weights.size()) * 4);
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data()),
+                    static_cast<uInt>(out.size()));
+  PutU32(&out, static_cast<uint32_t>(crc));
+  return out;
+}
+
+absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
+                                         int64_t* round) {
+  if (bytes.size() < 20 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    return absl::InvalidArgumentError("checkpoint: bad magic or too short");
+  }
+  const size_t body = bytes.size() - 4;
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()),
+                    static_cast<uInt>(body));
+  if (static_cast<uint32_t>(crc) != GetU32(bytes, body)) {
+    return absl::DataLossError("checkpoint: CRC mismatch (corrupt file)");
+  }
+  if (GetU32(bytes, 8) != kVersion) {
+    return absl::InvalidArgumentError("checkpoint: unsupported version");
+  }
+  const size_t header_len = GetU32(bytes, 12);
+  if (16 + header_len > body) {
+    return absl::InvalidArgumentError("checkpoint: header runs past the end");
+  }
+  nlohmann::json header = nlohmann::json::parse(
+      bytes.substr(16, header_len), nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded() || !header.contains("layout")) {
+    return absl::InvalidArgumentError("checkpoint: malformed header");
+  }
+  TANDEM_ASSIGN_OR_RETURN(WeightsLayout layout,
+                          LayoutFromJson(header["layout"]));
+  const size_t values_bytes = body - 16 - header_len;
+  if (values_bytes != static_cast<size_t>(layout.total_bytes())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint: ", values_bytes, " bytes of values, layout "
+                     "needs ", layout.total_bytes()));
+  }
+  Weights w(std::move(layout));
+  std::memcpy(w.data(), bytes.data() + 16 + header_len, values_bytes);
+  if (round != nullptr) *round = header.value("round", int64_t{0});
+  return w;
+}
+
+absl::StatusOr<std::unique_ptr<RunWriter>> RunWriter::Create(
+    const std::string& base_dir, const std::string& name,
+    const nlohmann::json& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(base_dir, ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat("cannot create run folder '",
+                                            base_dir, "': ", ec.message()));
+  }
+  const std::string stamp =
+      absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone());
+  std::string dir;
+  for (int i = 0;; ++i) {
+    dir = absl::StrCat(base_dir, "/", stamp, "-", name,
+                       i == 0 ? "" : absl::StrCat("-", i));
+    if (::mkdir(dir.c_str(), 0755) == 0) break;
+    if (errno != EEXIST || i > 1000) return ErrnoError("cannot create", dir);
+  }
+  if (::mkdir((dir + "/checkpoints").c_str(), 0755) != 0) {
+    return ErrnoError("cannot create", dir + "/checkpoints");
+  }
+  std::unique_ptr<RunWriter> run(new RunWriter(dir));
+  TANDEM_RETURN_IF_ERROR(
+      WriteFileAtomically(dir + "/config.json", config.dump(2) + "\n"));
+  absl::MutexLock lock(&run->mu_);
+  run->metrics_ = std::fopen((dir + "/metrics.jsonl").c_str(), "a");
+  if (run->metrics_ == nullptr) {
+    return ErrnoError("cannot open", dir + "/metrics.jsonl");
+  }
+  return run;
+}
+
+RunWriter::~RunWriter() {
+  absl::MutexLock lock(&mu_);
+  if (metrics_ != nullptr) std::fclose(metrics_);
+}
+
+absl::Status RunWriter::AppendMetrics(const nlohmann::json& record) {
+  const std::string line = record.dump() + "\n";
+  absl::MutexLock lock(&mu_);
+  if (std::fwrite(line.data(), 1, line.size(), metrics_) != line.size() ||
+      std::fflush(metrics_) != 0) {
+    return ErrnoError("cannot append to", dir_ + "/metrics.jsonl");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunWriter::WriteSummary(const nlohmann::json& summary) {
+  return WriteFileAtomically(dir_ + "/summary.json", summary.dump(2) + "\n");
+}
+
+absl::Status RunWriter::WriteCheckpoint(int64_t round,
+                                        const Weights& weights) {
+  const std::string bytes = EncodeCheckpoint(round, weights);
+  TANDEM_RETURN_IF_ERROR(WriteFileAtomically(
+      absl::StrFormat("%s/checkpoints/round-%05d.ckpt", dir_, round), bytes));
+  return WriteFileAtomically(dir_ + "/checkpoints/latest.ckpt", bytes);
+}
+
+}  // namespace tandem

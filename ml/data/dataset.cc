@@ -1,0 +1,118 @@
+#include "ml/data/dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tandem::data {
+namespace {
+
+// Copies everything but the examples.
+Dataset EmptyLike(const Dataset& d) {
+  Dataset out;
+  out.name = d.name;
+  out.channels = d.channels;
+  out.height = d.height;
+  out.width = d.width;
+  out.num_classes = d.num_classes;
+  out.mean = d.mean;
+  out.std = d.std;
+  return out;
+}
+
+}  // namespace
+
+Dataset Dataset::Subset(const std::vector<int64_t>& indices) const {
+  Dataset out = EmptyLike(*this);
+  const int64_t bytes = example_bytes();
+  out.pixels.resize(indices.size() * bytes);
+  out.labels.resize(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const int64_t j = indices[i];
+    if (j < 0 || j >= size()) {
+      std::fprintf(stderr, "Dataset::Subset: index %lld outside [0, %lld)\n",
+                   static_cast<long long>(j), static_cast<long long>(size()));
+      std::abort();
+    }
+    std::memcpy(out.pixels.data() + i * bytes, pixels.data() + j * bytes,
+                bytes);
+    out.labels[i] = labels[j];
+  }
+  return out;
+}
+
+Dataset Dataset::Head(int64_t n) const {
+  Dataset out = EmptyLike(*this);
+  n = std::max<int64_t>(0, std::min(n, size()));
+  out.pixels.assign(pixels.begin(), pixels.begin() + n * example_bytes());
+  out.labels.assign(labels.begin(), labels.begin() + n);
+  return out;
+}
+
+absl::Status ValidateDataset(const Dataset& d) {
+  const std::string what = absl::StrCat("dataset \"", d.name, "\": ");
+  if (d.channels < 1 || d.height < 1 || d.width < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, "bad shape ", d.channels, "x", d.height, "x",
+                     d.width, " (channels x height x width)"));
+  }
+  if (d.num_classes < 1 || d.num_classes > 256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, "num_classes ", d.num_classes, " is not in [1, 256]"));
+  }
+  if (d.pixels.size() != d.labels.size() * d.example_bytes()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, d.pixels.size(), " pixel bytes for ",
+                     d.labels.size(), " examples of ", d.example_bytes()));
+  }
+  for (size_t i = 0; i < d.labels.size(); ++i) {
+    if (d.labels[i] >= d.num_classes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, "label ", d.labels[i], " of example ", i,
+                       " is not below num_classes ", d.num_classes));
+    }
+  }
+  if (d.mean.size() != static_cast<size_t>(d.channels) ||
+      d.std.size() != static_cast<size_t>(d.channels)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, "mean/std have ", d.mean.size(), "/", d.std.size(),
+                     " values for ", d.channels, " channels"));
+  }
+  for (float s : d.std) {
+    if (!(s > 0.0f) || !std::isfinite(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, "std ", s, " is not positive and finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SetChannelStatsFromPixels(Dataset* d) {
+  const int64_t plane = static_cast<int64_t>(d->height) * d->width;
+  d->mean.assign(d->channels, 0.0f);
+  d->std.assign(d->channels, 1.0f);
+  for (int c = 0; c < d->channels; ++c) {
+    // Exact integer sums: 60000 * 784 * 255^2 fits easily in 64 bits.
+    uint64_t sum = 0, sum_sq = 0;
+    for (int64_t i = 0; i < d->size(); ++i) {
+      const uint8_t* p = d->pixels.data() + (i * d->channels + c) * plane;
+      for (int64_t k = 0; k < plane; ++k) {
+        sum += p[k];
+        sum_sq += static_cast<uint64_t>(p[k]) * p[k];
+      }
+    }
+    const double n = static_cast<double>(d->size() * plane);
+    if (n == 0) continue;
+    const double mean = sum / n / 255.0;
+    const double var =
+        std::max(0.0, sum_sq / n / (255.0 * 255.0) - mean * mean);
+    d->mean[c] = static_cast<float>(mean);
+    if (var > 0) d->std[c] = static_cast<float>(std::sqrt(var));
+  }
+}
+
+}  // namespace tandem::data

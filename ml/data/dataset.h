@@ -1,0 +1,94 @@
+// In-memory image classification datasets and where to load them from.
+//
+// The data layer is torch-free so that the device's data path compiles fast;
+// ml/ turns examples into tensors (ml/internal/batch.h).
+//
+//   data::DataSource source;  // Fashion-MNIST from its Debian package
+//   TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+//   data::Dataset mine = tt.train.Subset(partition[device]);
+//
+// Dataset is a value type: copies are deep, concurrent reads are safe,
+// concurrent mutation is not.
+#ifndef TANDEM_ML_DATA_DATASET_H_
+#define TANDEM_ML_DATA_DATASET_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace tandem::data {
+
+struct Dataset {
+  // Short name, e.g. "fashion-mnist"; carried into subsets.
+  std::string name;
+  // Number of examples (== labels.size()).
+  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  // Bytes of one example: channels * height * width.
+  int64_t example_bytes() const {
+    return static_cast<int64_t>(channels) * height * width;
+  }
+
+  int channels = 1, height = 28, width = 28;
+  int num_classes = 10;
+  std::vector<uint8_t> pixels;  // size * C * H * W, NCHW, raw 0..255
+  std::vector<uint8_t> labels;  // size, each < num_classes
+  // Per channel, for normalising (x / 255 - mean) / std. Subsets keep the
+  // parent's statistics so every device normalises the same way.
+  std::vector<float> mean, std;
+
+  // Copies examples `indices` in that order (repeats allowed). Every index
+  // must be in [0, size()); an index outside is a programming error and
+  // aborts with a message rather than reading out of bounds.
+  Dataset Subset(const std::vector<int64_t>& indices) const;
+  // The first min(n, size()) examples; n <= 0 gives an empty dataset.
+  Dataset Head(int64_t n) const;
+};
+
+struct TrainTest {
+  Dataset train, test;
+};
+
+// Checks that shapes, pixel and label counts, label range and the mean/std
+// vectors agree. Loaders call it before returning a dataset.
+absl::Status ValidateDataset(const Dataset& dataset);
+
+// Sets dataset->mean and dataset->std to the per-channel mean and population
+// standard deviation of pixels / 255. A channel with zero variance (or an
+// empty dataset) gets std 1 so normalising never divides by zero.
+void SetChannelStatsFromPixels(Dataset* dataset);
+
+// Where a dataset comes from. LoadDataset reads it.
+struct DataSource {
+  // "fashion-mnist", "mnist", "idx" (any MNIST-format folder), "cifar10",
+  // "synthetic".
+  std::string kind = "fashion-mnist";
+  // Folder. Empty means the default, which only fashion-mnist has:
+  // kDefaultFashionMnistPath (Debian's dataset-fashion-mnist package).
+  // mnist/idx: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
+  // t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz].
+  // cifar10: data_batch_{1..5}.bin and test_batch.bin, in the folder or in
+  // its cifar-10-batches-bin/ subfolder.
+  std::string path;
+
+  // Synthetic only (see ml/data/synthetic.h).
+  int64_t synthetic_train = 1000, synthetic_test = 200;
+  int channels = 1, height = 28, width = 28;
+  int num_classes = 10;
+  uint64_t seed = 1;
+};
+
+inline constexpr char kDefaultFashionMnistPath[] =
+    "/usr/share/datasets/fashion-mnist";
+
+// Loads the train and test sets that `source` describes. Errors: NotFound
+// names the missing folder or file (for fashion-mnist with the Debian package
+// to install); DataLoss names the file and what is wrong with it;
+// InvalidArgument for a bad kind or synthetic parameters.
+absl::StatusOr<TrainTest> LoadDataset(const DataSource& source);
+
+}  // namespace tandem::data
+
+#endif  // TANDEM_ML_DATA_DATASET_H_

@@ -1,0 +1,76 @@
+// LoadDataset: dispatches a DataSource to its reader (declared in
+// ml/data/dataset.h).
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "ml/data/cifar10_reader.h"
+#include "ml/data/dataset.h"
+#include "ml/data/idx_reader.h"
+#include "ml/data/synthetic.h"
+
+namespace tandem::data {
+namespace {
+
+// Published per-channel statistics of the train sets.
+constexpr float kFashionMnistMean = 0.2860f, kFashionMnistStd = 0.3530f;
+constexpr float kMnistMean = 0.1307f, kMnistStd = 0.3081f;
+
+absl::StatusOr<std::string> RequirePath(const DataSource& source) {
+  if (source.path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data source kind \"", source.kind, "\" needs a path (a folder)"));
+  }
+  return source.path;
+}
+
+absl::StatusOr<TrainTest> LoadFashionMnist(const DataSource& source) {
+  IdxFolderOptions options;
+  options.name = "fashion-mnist";
+  options.mean = {kFashionMnistMean};
+  options.std = {kFashionMnistStd};
+  options.missing_hint =
+      "install Debian's dataset-fashion-mnist package (apt-get install "
+      "dataset-fashion-mnist) or set the data path to a folder holding the "
+      "Fashion-MNIST IDX files";
+  return LoadIdxFolder(
+      source.path.empty() ? kDefaultFashionMnistPath : source.path, options);
+}
+
+absl::StatusOr<TrainTest> LoadIdx(const DataSource& source) {
+  TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
+  IdxFolderOptions options;
+  options.name = source.kind;
+  if (source.kind == "mnist") {
+    options.mean = {kMnistMean};
+    options.std = {kMnistStd};
+  }
+  return LoadIdxFolder(path, options);
+}
+
+absl::StatusOr<TrainTest> LoadSynthetic(const DataSource& source) {
+  SyntheticOptions options;
+  options.train_size = source.synthetic_train;
+  options.test_size = source.synthetic_test;
+  options.channels = source.channels;
+  options.height = source.height;
+  options.width = source.width;
+  options.num_classes = source.num_classes;
+  options.seed = source.seed;
+  return MakeSyntheticDataset(options);
+}
+
+}  // namespace
+
+absl::StatusOr<TrainTest> LoadDataset(const DataSource& source) {
+  if (source.kind == "fashion-mnist") return LoadFashionMnist(source);
+  if (source.kind == "mnist" || source.kind == "idx") return LoadIdx(source);
+  if (source.kind == "synthetic") return LoadSynthetic(source);
+  if (source.kind == "cifar10") {
+    TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
+    return LoadCifar10Folder(path);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown data source kind \"", source.kind,
+      "\"; accepted: fashion-mnist, mnist, idx, cifar10, synthetic"));
+}
+
+}  // namespace tandem::data

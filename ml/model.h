@@ -1,0 +1,67 @@
+// The model zoo, seen from outside ml/ without LibTorch: a model is an ordered
+// list of stages, and its state is Weights.
+//
+// Stages are the units a model can be cut between: a device with split point
+// s runs stages [0, s) and the coordinator runs [s, num_stages()). Split point
+// num_stages() means no offload. Tensor names start with "s<i>." for stage i.
+//
+//   TANDEM_ASSIGN_OR_RETURN(auto model, Model::Create("cnn", {1, 28, 28}, 7));
+//   Weights w = model->GetWeights();
+//
+// A Model is not thread-safe: one per trainer thread.
+#ifndef TANDEM_ML_MODEL_H_
+#define TANDEM_ML_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/weights.h"
+
+namespace tandem::ml {
+
+struct InputShape {
+  int channels = 1;
+  int height = 28;
+  int width = 28;
+  int num_classes = 10;
+};
+
+// Names accepted by Model::Create: "mlp", "cnn", "vgg5".
+std::vector<std::string> ModelNames();
+
+class Model {
+ public:
+  struct Impl;  // defined in ml/internal/model_impl.h (LibTorch)
+
+  // Builds `name` for `input`, initialised deterministically from `seed`.
+  static absl::StatusOr<std::unique_ptr<Model>> Create(const std::string& name,
+                                                       const InputShape& input,
+                                                       uint64_t seed);
+  ~Model();
+
+  const std::string& name() const;
+  const InputShape& input() const;
+  int num_stages() const;
+  const std::vector<std::string>& stage_names() const;
+  // Legal split points: 1 .. num_stages() (num_stages() = no offload).
+  std::vector<int> SplitPoints() const;
+
+  // Parameters and buffers (batch-norm statistics) of all stages.
+  const WeightsLayout& layout() const;
+  Weights GetWeights() const;
+  // Fails, changing nothing, unless `w` has exactly this model's layout.
+  absl::Status SetWeights(const Weights& w);
+
+  Impl& impl() { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem::ml
+
+#endif  // TANDEM_ML_MODEL_H_

@@ -1,0 +1,68 @@
+#include "ml/runtime.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace tandem::ml {
+namespace {
+
+std::string LoadedBlasPath() {
+  void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info info;
+  if (sym == nullptr || dladdr(sym, &info) == 0 || info.dli_fname == nullptr) {
+    return "unknown";
+  }
+  char resolved[PATH_MAX];
+  if (realpath(info.dli_fname, resolved) != nullptr) return resolved;
+  return info.dli_fname;
+}
+
+template <typename Fn>
+Fn FindSymbol(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+int NumCores() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+void SetComputeThreads(int threads) {
+  at::set_num_threads(threads > 0 ? threads : NumCores());
+}
+
+int ComputeThreads() { return at::get_num_threads(); }
+
+void SetBlasThreads(int threads) {
+  auto set = FindSymbol<void (*)(int)>("openblas_set_num_threads");
+  if (set != nullptr) set(threads > 0 ? threads : NumCores());
+}
+
+std::string DescribeRuntime() {
+  std::string blas = LoadedBlasPath();
+  auto config = FindSymbol<char* (*)()>("openblas_get_config");
+  auto threads = FindSymbol<int (*)()>("openblas_get_num_threads");
+  if (config != nullptr) absl::StrAppend(&blas, " (", config(), ")");
+  return absl::StrCat("BLAS: ", blas, ", BLAS threads ",
+                      threads != nullptr ? threads() : 1,
+                      ", LibTorch threads ", at::get_num_threads(), ", cores ",
+                      NumCores());
+}
+
+bool UsingReferenceBlas() {
+  return FindSymbol<void (*)(int)>("openblas_set_num_threads") == nullptr &&
+         !absl::StrContains(LoadedBlasPath(), "blis") &&
+         !absl::StrContains(LoadedBlasPath(), "mkl");
+}
+
+}  // namespace tandem::ml

@@ -1,0 +1,149 @@
+#include "ml/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <numeric>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "core/clock.h"
+#include "ml/internal/batch.h"
+#include "ml/internal/model_impl.h"
+
+namespace tandem::ml {
+namespace {
+
+double WallSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Sum over parameters of ||w - w0||^2.
+torch::Tensor ProximalTerm(const std::vector<torch::Tensor>& params,
+                           const std::vector<torch::Tensor>& start) {
+  torch::Tensor sum = torch::zeros({});
+  for (size_t i = 0; i < params.size(); ++i) {
+    sum = sum + (params[i] - start[i]).pow(2).sum();
+  }
+  return sum;
+}
+
+EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
+                       int batch_size) {
+  torch::NoGradGuard no_grad;
+  StagedNet& net = model.impl().net;
+  net->eval();
+  std::vector<int64_t> idx(static_cast<size_t>(data.size()));
+  std::iota(idx.begin(), idx.end(), 0);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    const int64_t n = std::min<int64_t>(batch_size, data.size() - begin);
+    Batch b = MakeBatch(data, idx.data() + begin, n);
+    torch::Tensor logits = net->forward(b.x);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, b.y,
+                    torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                        torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(b.y).sum().item<int64_t>();
+  }
+  EvalStats s;
+  s.examples = data.size();
+  s.loss = loss_sum / static_cast<double>(data.size());
+  s.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  return s;
+}
+
+TrainStats TrainImpl(Model& model, const data::Dataset& data,
+                     const TrainOptions& opt) {
+  TrainStats stats;
+  stats.samples = data.size();
+  const double cpu0 = ThreadCpuSeconds();
+  const double wall0 = WallSeconds();
+  if (opt.loss_before) {
+    stats.loss_before = EvaluateImpl(model, data, 500).loss;
+  }
+  StagedNet& net = model.impl().net;
+  net->train();
+  std::vector<torch::Tensor> params = net->parameters();
+  std::vector<torch::Tensor> start;
+  if (opt.proximal_mu > 0) {
+    for (const torch::Tensor& p : params) start.push_back(p.detach().clone());
+  }
+  torch::optim::SGD sgd(params, torch::optim::SGDOptions(opt.learning_rate)
+                                    .momentum(opt.momentum)
+                                    .weight_decay(opt.weight_decay));
+  std::mt19937_64 rng(opt.seed);
+  std::vector<int64_t> order(static_cast<size_t>(data.size()));
+  std::iota(order.begin(), order.end(), 0);
+  for (int epoch = 0; epoch < opt.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    double loss_sum = 0;
+    int64_t epoch_batches = 0;
+    for (int64_t begin = 0; begin < data.size(); begin += opt.batch_size) {
+      if (opt.max_batches > 0 && stats.batches >= opt.max_batches) break;
+      if (opt.cancel != nullptr && opt.cancel->load()) {
+        stats.cancelled = true;
+        break;
+      }
+      const int64_t n = std::min<int64_t>(opt.batch_size, data.size() - begin);
+      if (n < 2 && data.size() > 1) break;  // batch norm needs 2 examples
+      Batch b = MakeBatch(data, order.data() + begin, n);
+      sgd.zero_grad();
+      torch::Tensor loss =
+          torch::nn::functional::cross_entropy(net->forward(b.x), b.y);
+      if (opt.proximal_mu > 0) {
+        loss = loss + 0.5 * opt.proximal_mu * ProximalTerm(params, start);
+      }
+      loss.backward();
+      sgd.step();
+      loss_sum += loss.item<double>();
+      ++epoch_batches;
+      ++stats.batches;
+    }
+    if (epoch_batches > 0) stats.mean_loss = loss_sum / epoch_batches;
+  }
+  stats.cpu_seconds = ThreadCpuSeconds() - cpu0;
+  stats.wall_seconds = WallSeconds() - wall0;
+  return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainStats> TrainLocal(Model& model, const data::Dataset& data,
+                                      const TrainOptions& options) {
+  if (data.size() == 0) {
+    return absl::FailedPreconditionError("local training: no examples");
+  }
+  if (options.batch_size < 1 || options.epochs < 1) {
+    return absl::InvalidArgumentError("local training: bad batch size/epochs");
+  }
+  try {
+    TrainStats s = TrainImpl(model, data, options);
+    if (s.cancelled) return absl::CancelledError("local training cancelled");
+    if (!std::isfinite(s.mean_loss)) {
+      return absl::FailedPreconditionError(
+          "local training diverged (non-finite loss); lower the learning rate");
+    }
+    return s;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("local training: ", e.what()));
+  }
+}
+
+absl::StatusOr<EvalStats> Evaluate(Model& model, const data::Dataset& data,
+                                   int batch_size) {
+  if (data.size() == 0) {
+    return absl::FailedPreconditionError("evaluation: no examples");
+  }
+  try {
+    return EvaluateImpl(model, data, std::max(1, batch_size));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("evaluation: ", e.what()));
+  }
+}
+
+}  // namespace tandem::ml

@@ -1,0 +1,303 @@
+#include "server/coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "core/status_macros.h"
+#include "core/weights_codec.h"
+#include "ml/trainer.h"
+#include "server/round_state.h"
+#include "strategies/sampling.h"
+
+namespace tandem::server {
+
+namespace {
+
+data::DataSource TestSource(const Config& c) {
+  data::DataSource s;
+  s.kind = c.data.dataset;
+  s.path = c.data.path;
+  s.seed = c.seed;
+  if (c.data.train_limit > 0) s.synthetic_train = c.data.train_limit;
+  if (c.data.test_limit > 0) s.synthetic_test = c.data.test_limit;
+  return s;
+}
+
+nlohmann::json MeasurementsJson(const v1::Measurements& m) {
+  return {{"compute_s", m.compute_s()},   {"cpu_s", m.cpu_s()},
+          {"link_s", m.link_s()},         {"round_time_s", m.round_time_s()},
+          {"bytes_up", m.bytes_up()},     {"bytes_down", m.bytes_down()},
+          {"train_loss", m.train_loss()}, {"energy_j", m.energy_j()},
+          {"batches", m.batches()}};
+}
+
+}  // namespace
+
+Coordinator::Coordinator(CoordinatorOptions options)
+    : options_(std::move(options)), config_(options_.config) {}
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
+    CoordinatorOptions options) {
+  std::unique_ptr<Coordinator> c(new Coordinator(std::move(options)));
+  TANDEM_RETURN_IF_ERROR(c->Init());
+  return c;
+}
+
+absl::Status Coordinator::Init() {
+  start_s_ = Now();
+  test_set_ = options_.test_set;
+  if (test_set_ == nullptr) {
+    TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
+                            data::LoadDataset(TestSource(config_)));
+    data::Dataset test = config_.data.test_limit > 0
+                             ? tt.test.Head(config_.data.test_limit)
+                             : std::move(tt.test);
+    test_set_ = std::make_shared<const data::Dataset>(std::move(test));
+  }
+  ml::InputShape input{test_set_->channels, test_set_->height,
+                       test_set_->width, test_set_->num_classes};
+  TANDEM_ASSIGN_OR_RETURN(
+      eval_model_, ml::Model::Create(config_.model.name, input, config_.seed));
+  global_ = std::make_shared<const Weights>(eval_model_->GetWeights());
+  StrategyOptions so;
+  so.name = config_.strategy.name;
+  so.params = config_.strategy.params;
+  so.max_update_norm = config_.strategy.max_update_norm;
+  so.seed = config_.seed;
+  absl::MutexLock lock(&mu_);
+  TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
+  TANDEM_ASSIGN_OR_RETURN(run_, RunWriter::Create(config_.output.dir,
+                                                  options_.run_name,
+                                                  ConfigToJson(config_)));
+  return absl::OkStatus();
+}
+
+double Coordinator::Now() const {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------- handlers
+
+absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
+  if (req.device_id().empty() || req.device_id().size() > 128) {
+    return absl::InvalidArgumentError("join: device_id must be 1-128 chars");
+  }
+  if (!config_.server.token.empty() && req.token() != config_.server.token) {
+    return absl::PermissionDeniedError("join: wrong token");
+  }
+  absl::MutexLock lock(&mu_);
+  if (finished_ || stopping_) {
+    return absl::UnavailableError("join: the run is over");
+  }
+  DeviceRecord& d = registry_.Join(req.device_id(), req.profile(), Now());
+  v1::JoinReply reply;
+  reply.set_session_id(d.session_id);
+  reply.set_model(config_.model.name);
+  reply.set_heartbeat_interval_ms(config_.server.heartbeat_interval_ms);
+  v1::DataSpec* spec = reply.mutable_data();
+  spec->set_dataset(config_.data.dataset);
+  spec->set_path(config_.data.path);
+  spec->set_partitioner(config_.data.partition);
+  spec->set_alpha(config_.data.alpha);
+  spec->set_shards_per_device(config_.data.shards_per_device);
+  spec->set_seed(config_.seed);
+  spec->set_num_partitions(std::max(config_.TotalDevices(),
+                                    config_.server.min_devices));
+  spec->set_partition_index(d.partition % spec->num_partitions());
+  spec->set_train_limit(config_.data.train_limit);
+  LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
+                       req.profile().device_class(), "', partition ",
+                       spec->partition_index(), ")"));
+  return reply;
+}
+
+absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
+    const v1::PullTaskRequest& req, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  DeviceRecord* d = registry_.Find(req.device_id());
+  if (d == nullptr || d->session_id != req.session_id() || d->left) {
+    return absl::NotFoundError(
+        absl::StrCat("pull: unknown device or session '", req.device_id(),
+                     "'; join first"));
+  }
+  d->last_seen_s = Now();
+  const std::string id = req.device_id();
+  auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || stopping_ ||
+           (round_ != nullptr && round_->open && round_->pending.count(id));
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  d = registry_.Find(id);
+  d->last_seen_s = Now();
+  TaskAssignment task;
+  if (finished_ || stopping_) {
+    task.header.set_kind(v1::TaskHeader::STOP);
+  } else if (ready()) {
+    task.header = round_->header;
+    task.weights = global_;
+  } else {
+    task.header.set_kind(v1::TaskHeader::WAIT);
+  }
+  return task;
+}
+
+absl::Status Coordinator::Reject(DeviceRecord* device,
+                                 const std::string& reason,
+                                 absl::Status status) {
+  ++rejections_[reason];
+  if (device != nullptr) ++device->rejections[reason];
+  if (round_ != nullptr && round_->open) ++round_->rejected;
+  LogWarning(absl::StrCat("update rejected (", reason, "): ",
+                          status.message()));
+  return status;
+}
+
+absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
+                                            DeviceRecord** device) {
+  DeviceRecord* d = registry_.Find(h.device_id());
+  *device = d;
+  if (d == nullptr) {
+    return Reject(nullptr, "unknown_device",
+                  absl::NotFoundError(absl::StrCat("update from unknown device '",
+                                                   h.device_id(), "'")));
+  }
+  d->last_seen_s = Now();
+  if (d->session_id != h.session_id()) {
+    return Reject(d, "wrong_session",
+                  absl::FailedPreconditionError("update from a stale session"));
+  }
+  if (round_ == nullptr || !round_->open || h.round() != round_->number) {
+    return Reject(d, "wrong_round",
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "update for round ", h.round(), ", but round ",
+                      round_ ? round_->number : 0,
+                      round_ && round_->open ? " is open" : " is closed")));
+  }
+  if (round_->sampled.count(h.device_id()) == 0) {
+    return Reject(d, "not_sampled",
+                  absl::FailedPreconditionError(
+                      "update from a device not sampled for this round"));
+  }
+  if (round_->pending.count(h.device_id()) == 0) {
+    return Reject(d, "duplicate",
+                  absl::AlreadyExistsError(
+                      "this device already reported or abandoned this round"));
+  }
+  if (h.num_samples() <= 0) {
+    return Reject(d, "no_samples",
+                  absl::InvalidArgumentError("update with no samples"));
+  }
+  auto layout = LayoutFromProto(h.layout());
+  const std::string diff =
+      layout.ok() ? global_->layout().DescribeDifference(*layout)
+                  : std::string(layout.status().message());
+  if (!diff.empty()) {
+    return Reject(d, "layout_mismatch",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("update layout does not match: ", diff)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::CheckUpdateHeader(const v1::UpdateHeader& header) {
+  absl::MutexLock lock(&mu_);
+  DeviceRecord* d;
+  return CheckHeaderLocked(header, &d);
+}
+
+void Coordinator::CountMalformedUpdate(const std::string& device_id,
+                                       const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  Reject(registry_.Find(device_id), "malformed",
+         absl::InvalidArgumentError(reason))
+      .IgnoreError();
+}
+
+absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
+                                       Weights weights) {
+  absl::MutexLock lock(&mu_);
+  DeviceRecord* d;
+  TANDEM_RETURN_IF_ERROR(CheckHeaderLocked(h, &d));
+  ClientUpdate u;
+  u.device_id = h.device_id();
+  u.round = h.round();
+  u.num_samples = h.num_samples();
+  u.loss_before = h.measurements().loss_before();
+  u.weights = std::move(weights);
+  RejectReason reason;
+  absl::Status s = strategy_->AddUpdate(u, &reason);
+  if (!s.ok()) return Reject(d, std::string(RejectReasonName(reason)), s);
+  const v1::Measurements& m = h.measurements();
+  round_->pending.erase(h.device_id());
+  round_->reported.insert(h.device_id());
+  ++round_->accepted;
+  round_->max_time_s = std::max(round_->max_time_s, m.round_time_s());
+  round_->bytes_up += m.bytes_up();
+  round_->bytes_down += m.bytes_down();
+  ++d->rounds;
+  d->round_time_sum_s += m.round_time_s();
+  d->samples = h.num_samples();
+  d->energy_j += m.energy_j();
+  nlohmann::json line = MeasurementsJson(m);
+  line.update({{"type", "device"},
+               {"round", round_->number},
+               {"device", d->id},
+               {"class", d->profile.device_class()},
+               {"samples", h.num_samples()},
+               {"status", "accepted"}});
+  round_->device_lines.push_back(line);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::HeartbeatReply> Coordinator::Heartbeat(
+    const v1::HeartbeatRequest& req) {
+  absl::MutexLock lock(&mu_);
+  v1::HeartbeatReply reply;
+  DeviceRecord* d = registry_.Find(req.device_id());
+  if (d == nullptr || d->session_id != req.session_id() || d->left) {
+    reply.set_known(false);
+    return reply;
+  }
+  reply.set_known(true);
+  d->last_seen_s = Now();
+  if (req.state() == v1::HeartbeatRequest::ABANDONED && round_ != nullptr &&
+      round_->open && req.round() == round_->number &&
+      round_->pending.erase(req.device_id()) > 0) {
+    ++round_->dropped;
+    ++d->dropouts;
+    round_->device_lines.push_back({{"type", "device"},
+                                    {"round", round_->number},
+                                    {"device", d->id},
+                                    {"class", d->profile.device_class()},
+                                    {"status", "dropped"},
+                                    {"reason", req.reason()}});
+  }
+  return reply;
+}
+
+absl::Status Coordinator::Leave(const v1::LeaveRequest& req) {
+  absl::MutexLock lock(&mu_);
+  DeviceRecord* d = registry_.Find(req.device_id());
+  if (d == nullptr || d->session_id != req.session_id()) {
+    return absl::NotFoundError("leave: unknown device or session");
+  }
+  d->left = true;
+  if (round_ != nullptr && round_->open &&
+      round_->pending.erase(req.device_id()) > 0) {
+    ++round_->dropped;
+    ++d->dropouts;
+  }
+  LogInfo(absl::StrCat("device ", req.device_id(), " left: ", req.reason()));
+  return absl::OkStatus();
+}
+
+void Coordinator::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
+}  // namespace tandem::server

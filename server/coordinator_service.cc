@@ -1,0 +1,138 @@
+#include "server/coordinator_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "core/weights_codec.h"
+
+namespace tandem::server {
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+grpc::Status CoordinatorService::Join(grpc::ServerContext*,
+                                      const v1::JoinRequest* req,
+                                      v1::JoinReply* reply) {
+  auto r = coordinator_->Join(*req);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::PullTask(
+    grpc::ServerContext* ctx, const v1::PullTaskRequest* req,
+    grpc::ServerWriter<v1::TaskChunk>* writer) {
+  // Answer before the caller's deadline so a WAIT arrives rather than an
+  // error: a second short of it, and never longer than the poll limit.
+  absl::Duration wait = poll_limit_;
+  const auto deadline = ctx->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    const absl::Duration left =
+        absl::FromChrono(deadline - std::chrono::system_clock::now());
+    wait = std::max(absl::ZeroDuration(),
+                    std::min(wait, left - absl::Seconds(1)));
+  }
+  auto task = coordinator_->WaitForTask(*req, wait);
+  if (!task.ok()) return ToGrpcStatus(task.status());
+  v1::TaskChunk chunk;
+  *chunk.mutable_header() = task->header;
+  if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
+  if (task->header.kind() != v1::TaskHeader::TRAIN) return grpc::Status::OK;
+  const Weights& w = *task->weights;
+  for (int i = 0; i < NumChunks(w); ++i) {
+    chunk.Clear();
+    FillChunk(w, i, chunk.mutable_weights());
+    if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::PushUpdate(
+    grpc::ServerContext*, grpc::ServerReader<v1::UpdateChunk>* reader,
+    v1::PushUpdateReply* reply) {
+  v1::UpdateChunk chunk;
+  if (!reader->Read(&chunk) || !chunk.has_header()) {
+    return grpc::Status(grpc::INVALID_ARGUMENT,
+                        "update: the first message must be the header");
+  }
+  const v1::UpdateHeader header = chunk.header();
+  absl::Status ok = coordinator_->CheckUpdateHeader(header);
+  if (!ok.ok()) return ToGrpcStatus(ok);
+  auto layout = LayoutFromProto(header.layout());
+  if (!layout.ok()) return ToGrpcStatus(layout.status());
+  WeightsAssembler assembler(*std::move(layout));
+  while (reader->Read(&chunk)) {
+    absl::Status s = chunk.has_weights()
+                         ? assembler.Add(chunk.weights())
+                         : absl::InvalidArgumentError("second header");
+    if (!s.ok()) {
+      coordinator_->CountMalformedUpdate(header.device_id(),
+                                         std::string(s.message()));
+      return ToGrpcStatus(s);
+    }
+  }
+  auto weights = assembler.Finish();
+  if (!weights.ok()) {
+    coordinator_->CountMalformedUpdate(header.device_id(),
+                                       std::string(weights.status().message()));
+    return ToGrpcStatus(weights.status());
+  }
+  absl::Status s = coordinator_->SubmitUpdate(header, *std::move(weights));
+  reply->set_accepted(s.ok());
+  reply->set_reason(std::string(s.message()));
+  return ToGrpcStatus(s);
+}
+
+grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
+                                           const v1::HeartbeatRequest* req,
+                                           v1::HeartbeatReply* reply) {
+  auto r = coordinator_->Heartbeat(*req);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = *r;
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::Leave(grpc::ServerContext*,
+                                       const v1::LeaveRequest* req,
+                                       v1::LeaveReply*) {
+  return ToGrpcStatus(coordinator_->Leave(*req));
+}
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
+    Coordinator* coordinator, const std::string& listen,
+    absl::Duration poll_limit) {
+  std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
+  s->service_ = std::make_unique<CoordinatorService>(coordinator, poll_limit);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
+                           &s->port_);
+  builder.RegisterService(s->service_.get());
+  // Updates arrive in chunks of at most 1 MiB; leave headroom for headers.
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", listen, "'"));
+  }
+  return s;
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void CoordinatorServer::Shutdown() {
+  if (server_ == nullptr) return;
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::seconds(5));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,72 @@
+// gRPC front of the Coordinator, and the server that hosts it.
+//
+//   TANDEM_ASSIGN_OR_RETURN(auto server,
+//                           CoordinatorServer::Start(coordinator.get(),
+//                                                    "127.0.0.1:0"));
+//   server->port();              // the port picked
+//   server->InProcessChannel();  // for devices in the same process
+//
+// Status codes of the Coordinator map one to one onto gRPC codes.
+#ifndef TANDEM_SERVER_COORDINATOR_SERVICE_H_
+#define TANDEM_SERVER_COORDINATOR_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/tandem.grpc.pb.h"
+#include "server/coordinator.h"
+
+namespace tandem::server {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class CoordinatorService final : public v1::Coordinator::Service {
+ public:
+  // `poll_limit`: the longest a PullTask call waits before answering WAIT.
+  CoordinatorService(Coordinator* coordinator, absl::Duration poll_limit)
+      : coordinator_(coordinator), poll_limit_(poll_limit) {}
+
+  grpc::Status Join(grpc::ServerContext* ctx, const v1::JoinRequest* req,
+                    v1::JoinReply* reply) override;
+  grpc::Status PullTask(grpc::ServerContext* ctx,
+                        const v1::PullTaskRequest* req,
+                        grpc::ServerWriter<v1::TaskChunk>* writer) override;
+  grpc::Status PushUpdate(grpc::ServerContext* ctx,
+                          grpc::ServerReader<v1::UpdateChunk>* reader,
+                          v1::PushUpdateReply* reply) override;
+  grpc::Status Heartbeat(grpc::ServerContext* ctx,
+                         const v1::HeartbeatRequest* req,
+                         v1::HeartbeatReply* reply) override;
+  grpc::Status Leave(grpc::ServerContext* ctx, const v1::LeaveRequest* req,
+                     v1::LeaveReply* reply) override;
+
+ private:
+  Coordinator* const coordinator_;
+  const absl::Duration poll_limit_;
+};
+
+// Hosts the Coordinator service (and, later, split training). Owns the
+// grpc::Server; Shutdown() (or the destructor) stops it.
+class CoordinatorServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(
+      Coordinator* coordinator, const std::string& listen,
+      absl::Duration poll_limit);
+  ~CoordinatorServer();
+
+  int port() const { return port_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  void Shutdown();
+
+ private:
+  CoordinatorServer() = default;
+  std::unique_ptr<CoordinatorService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_COORDINATOR_SERVICE_H_

@@ -1,0 +1,43 @@
+#include "server/fleet_registry.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tandem::server {
+
+DeviceRecord& FleetRegistry::Join(const std::string& id,
+                                  const v1::HardwareProfile& profile,
+                                  double now_s) {
+  auto [it, inserted] = devices_.try_emplace(id);
+  DeviceRecord& d = it->second;
+  if (inserted) {
+    d.id = id;
+    d.partition = next_partition_++;
+  }
+  d.profile = profile;
+  d.session_id = absl::StrCat("s", next_session_++);
+  d.last_seen_s = now_s;
+  d.left = false;
+  return d;
+}
+
+DeviceRecord* FleetRegistry::Find(const std::string& id) {
+  auto it = devices_.find(id);
+  return it == devices_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> FleetRegistry::Available(double now_s,
+                                                  double timeout_s) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, d] : devices_) {
+    if (!d.left && now_s - d.last_seen_s <= timeout_s) ids.push_back(id);
+  }
+  return ids;
+}
+
+int FleetRegistry::NumJoined() const {
+  int n = 0;
+  for (const auto& [id, d] : devices_) n += d.left ? 0 : 1;
+  return n;
+}
+
+}  // namespace tandem::server

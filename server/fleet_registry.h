@@ -1,0 +1,55 @@
+// The devices a coordinator knows: who joined, when each was last heard
+// from, which data partition it trains on, and its per-run tallies.
+//
+// Not thread-safe: the Coordinator guards it with its own mutex.
+#ifndef TANDEM_SERVER_FLEET_REGISTRY_H_
+#define TANDEM_SERVER_FLEET_REGISTRY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "proto/tandem.pb.h"
+
+namespace tandem::server {
+
+struct DeviceRecord {
+  std::string id;
+  std::string session_id;
+  v1::HardwareProfile profile;
+  int partition = 0;
+  double last_seen_s = 0;
+  bool left = false;
+  // Tallies over the run.
+  int rounds = 0;              // rounds whose update was aggregated
+  double round_time_sum_s = 0;
+  int64_t samples = 0;         // samples in its latest accepted update
+  double energy_j = 0;
+  std::map<std::string, int> rejections;  // reason -> count
+  int dropouts = 0;
+};
+
+class FleetRegistry {
+ public:
+  // Adds a device or refreshes a known one (same id keeps its partition).
+  // Returns the record.
+  DeviceRecord& Join(const std::string& id, const v1::HardwareProfile& profile,
+                     double now_s);
+  DeviceRecord* Find(const std::string& id);
+  // Joined, not left, heard from within `timeout_s`; sorted by id.
+  std::vector<std::string> Available(double now_s, double timeout_s) const;
+  int NumJoined() const;
+  const std::map<std::string, DeviceRecord>& devices() const {
+    return devices_;
+  }
+
+ private:
+  std::map<std::string, DeviceRecord> devices_;
+  int next_partition_ = 0;
+  int64_t next_session_ = 1;
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_FLEET_REGISTRY_H_

@@ -1,0 +1,94 @@
+// tandem-server: the coordinator service. Parses flags and runs the library.
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/run_writer.h"
+#include "core/signals.h"
+#include "ml/runtime.h"
+#include "server/coordinator.h"
+#include "server/coordinator_service.h"
+
+ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
+ABSL_FLAG(std::string, listen, "",
+          "host:port to serve on (overrides server.listen; port 0 = any)");
+ABSL_FLAG(std::vector<std::string>, set, {},
+          "config overrides, e.g. --set=server.rounds=3,offload.policy=none");
+ABSL_FLAG(std::string, out, "", "folder for run directories (output.dir)");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file");
+ABSL_FLAG(bool, print_config, false, "print the resolved config and exit");
+
+namespace tandem {
+namespace {
+
+int Main() {
+  auto config = LoadConfig(absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set));
+  if (!config.ok()) {
+    std::cerr << "tandem-server: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_print_config)) {
+    std::cout << ConfigToJson(*config).dump(2) << "\n";
+    return 0;
+  }
+  if (!absl::GetFlag(FLAGS_listen).empty()) {
+    config->server.listen = absl::GetFlag(FLAGS_listen);
+  }
+  if (!absl::GetFlag(FLAGS_out).empty()) {
+    config->output.dir = absl::GetFlag(FLAGS_out);
+  }
+  ml::SetComputeThreads(config->server.threads);
+  ml::SetBlasThreads(config->server.threads);
+  LogInfo(absl::StrCat("tandem-server: ", ml::DescribeRuntime()));
+  if (ml::UsingReferenceBlas()) {
+    LogWarning("reference BLAS: install libopenblas0-pthread (15x faster)");
+  }
+  server::CoordinatorOptions options;
+  options.config = *config;
+  options.run_name = "server";
+  auto coordinator = server::Coordinator::Create(std::move(options));
+  if (!coordinator.ok()) {
+    std::cerr << "tandem-server: " << coordinator.status().message() << "\n";
+    return 2;
+  }
+  StopOnSignals stop([&] { (*coordinator)->Stop(); });
+  auto grpc_server = server::CoordinatorServer::Start(
+      coordinator->get(), config->server.listen,
+      absl::Seconds(config->server.poll_timeout_s));
+  if (!grpc_server.ok()) {
+    std::cerr << "tandem-server: " << grpc_server.status().message() << "\n";
+    return 2;
+  }
+  const int port = (*grpc_server)->port();
+  LogInfo(absl::StrCat("listening on port ", port, "; run directory ",
+                       (*coordinator)->run_dir()));
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    (void)WriteFileAtomically(absl::GetFlag(FLAGS_port_file),
+                              absl::StrCat(port, "\n"));
+  }
+  auto summary = (*coordinator)->Run();
+  (*grpc_server)->Shutdown();
+  std::cout << (*coordinator)->run_dir() << std::endl;
+  if (!summary.ok()) {
+    std::cerr << "tandem-server: " << summary.status().message() << "\n";
+    return 1;
+  }
+  LogInfo(absl::StrCat("final accuracy ", (*summary)["final_accuracy"].dump(),
+                       " after ", (*summary)["rounds"].dump(), " rounds"));
+  return 0;
+}
+
+}  // namespace
+}  // namespace tandem
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "tandem-server --config FILE [--listen HOST:PORT]: the coordinator");
+  absl::ParseCommandLine(argc, argv);
+  return tandem::Main();
+}

@@ -1,0 +1,35 @@
+// The state of one round attempt, owned by the Coordinator under its mutex.
+#ifndef TANDEM_SERVER_ROUND_STATE_H_
+#define TANDEM_SERVER_ROUND_STATE_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "proto/tandem.pb.h"
+
+namespace tandem::server {
+
+struct RoundState {
+  int64_t number = 0;
+  int attempt = 0;
+  bool open = false;
+  std::set<std::string> sampled;   // devices asked to train
+  std::set<std::string> pending;   // sampled, not yet reported or dropped
+  std::set<std::string> reported;  // accepted updates
+  v1::TaskHeader header;           // the TRAIN task every device gets
+  double opened_s = 0;
+  absl::Time deadline;
+  bool deadline_hit = false;
+  int accepted = 0, dropped = 0, rejected = 0;
+  double max_time_s = 0;  // slowest accepted device's round time
+  int64_t bytes_up = 0, bytes_down = 0;
+  std::vector<nlohmann::json> device_lines;  // one metrics line per device
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_ROUND_STATE_H_

@@ -1,0 +1,166 @@
+#include "sim/fleet_simulator.h"
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/compute_gate.h"
+#include "client/device_agent.h"
+#include "client/device_data.h"
+#include "core/log.h"
+#include "core/status_macros.h"
+#include "ml/runtime.h"
+#include "server/coordinator.h"
+#include "server/coordinator_service.h"
+
+namespace tandem::sim {
+namespace {
+
+struct SimDevice {
+  std::string id;
+  const DeviceClassConfig* cls;
+  std::shared_ptr<const data::Dataset> data;
+};
+
+v1::DataSpec SpecFor(const Config& c) {
+  v1::DataSpec spec;
+  spec.set_dataset(c.data.dataset);
+  spec.set_path(c.data.path);
+  spec.set_partitioner(c.data.partition);
+  spec.set_alpha(c.data.alpha);
+  spec.set_shards_per_device(c.data.shards_per_device);
+  spec.set_seed(c.seed);
+  spec.set_num_partitions(c.TotalDevices());
+  spec.set_train_limit(c.data.train_limit);
+  return spec;
+}
+
+// Loads the data once and cuts it into one partition per device.
+absl::StatusOr<std::vector<SimDevice>> MakeDevices(
+    const Config& c, std::shared_ptr<const data::Dataset>* test) {
+  data::DataSource source;
+  source.kind = c.data.dataset;
+  source.path = c.data.path;
+  source.seed = c.seed;
+  if (c.data.train_limit > 0) source.synthetic_train = c.data.train_limit;
+  if (c.data.test_limit > 0) source.synthetic_test = c.data.test_limit;
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+  *test = std::make_shared<const data::Dataset>(
+      c.data.test_limit > 0 ? tt.test.Head(c.data.test_limit) : tt.test);
+  data::Dataset train = c.data.train_limit > 0
+                            ? tt.train.Head(c.data.train_limit)
+                            : std::move(tt.train);
+  TANDEM_ASSIGN_OR_RETURN(auto parts,
+                          client::PartitionForSpec(train, SpecFor(c)));
+  std::vector<SimDevice> devices;
+  for (const DeviceClassConfig& cls : c.fleet.classes) {
+    for (int k = 0; k < cls.count; ++k) {
+      const size_t i = devices.size();
+      devices.push_back({absl::StrFormat("%s-%02d", cls.name, k), &cls,
+                         std::make_shared<const data::Dataset>(
+                             std::move(parts[i]))});
+    }
+  }
+  return devices;
+}
+
+client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
+                                        size_t index,
+                                        client::ComputeGate* gate) {
+  client::DeviceAgentOptions o;
+  o.device_id = d.id;
+  o.token = c.server.token;
+  o.device_class = d.cls->name;
+  o.virtual_time = true;
+  o.model.slowdown = d.cls->slowdown;
+  o.model.bandwidth_mbps = d.cls->bandwidth_mbps;
+  o.model.latency_ms = d.cls->latency_ms;
+  o.model.power_compute_w = d.cls->power_compute_w;
+  o.model.power_transmit_w = d.cls->power_transmit_w;
+  o.model.power_receive_w = d.cls->power_receive_w;
+  o.dropout = d.cls->dropout;
+  o.seed = c.seed * 1000 + index;
+  o.compute_threads = 1;  // several simulated devices train at once
+  o.gate = gate;
+  std::shared_ptr<const data::Dataset> data = d.data;
+  o.data_provider = [data](const v1::DataSpec&) { return data; };
+  o.give_up_after = absl::Seconds(30);
+  return o;
+}
+
+absl::Status CheckFleet(const Config& c) {
+  if (c.TotalDevices() == 0) {
+    return absl::InvalidArgumentError(
+        "config: $.fleet.classes: the simulator needs at least one device");
+  }
+  if (c.TotalDevices() < c.server.min_devices) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: $.server.min_devices: ", c.server.min_devices,
+        " devices needed but the fleet has ", c.TotalDevices()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ProgressLine(const nlohmann::json& r, int total_rounds) {
+  std::string acc = "  -   ";
+  if (r.contains("accuracy")) {
+    acc = absl::StrFormat("%6.2f%%  loss %.3f", 100 * r["accuracy"].get<double>(),
+                          r["loss"].get<double>());
+  }
+  std::string line = absl::StrFormat(
+      "round %d/%d  devices %d/%d  acc %s  round %.1f s  virtual %.1f s  "
+      "wall %.1f s",
+      r["round"].get<int>(), total_rounds, r.value("participants", 0),
+      r.value("sampled", 0), acc, r.value("round_time_s", 0.0),
+      r.value("virtual_time_s", 0.0), r.value("wall_time_s", 0.0));
+  if (r.value("status", "") != "ok") {
+    absl::StrAppend(&line, "  FAILED: ", r.value("reason", ""));
+  }
+  return line;
+}
+
+absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
+  const Config& c = options.config;
+  TANDEM_RETURN_IF_ERROR(CheckFleet(c));
+  std::shared_ptr<const data::Dataset> test;
+  TANDEM_ASSIGN_OR_RETURN(std::vector<SimDevice> devices, MakeDevices(c, &test));
+  server::CoordinatorOptions co;
+  co.config = c;
+  co.run_name = options.run_name;
+  co.test_set = test;
+  co.on_round = options.on_round;
+  TANDEM_ASSIGN_OR_RETURN(auto coordinator,
+                          server::Coordinator::Create(std::move(co)));
+  TANDEM_ASSIGN_OR_RETURN(
+      auto grpc_server,
+      server::CoordinatorServer::Start(coordinator.get(), "127.0.0.1:0",
+                                       absl::Seconds(c.server.poll_timeout_s)));
+  ml::SetBlasThreads(1);
+  client::ComputeGate gate(c.fleet.concurrency > 0 ? c.fleet.concurrency
+                                                   : ml::NumCores());
+  std::vector<std::unique_ptr<client::DeviceAgent>> agents;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    agents.push_back(std::make_unique<client::DeviceAgent>(
+        AgentOptions(c, devices[i], i, &gate), grpc_server->InProcessChannel()));
+  }
+  for (auto& agent : agents) {
+    threads.emplace_back([&agent] {
+      absl::Status s = agent->Run();
+      if (!s.ok()) LogWarning(absl::StrCat("device: ", s.message()));
+    });
+  }
+  ml::SetComputeThreads(c.server.threads);  // evaluation uses all cores
+  auto summary = coordinator->Run();
+  for (auto& agent : agents) agent->RequestStop();
+  for (std::thread& t : threads) t.join();
+  grpc_server->Shutdown();
+  if (!summary.ok()) return summary.status();
+  return SimResult{*summary, coordinator->run_dir()};
+}
+
+}  // namespace tandem::sim

@@ -1,0 +1,40 @@
+// The fleet simulator: a coordinator and every device of the config's fleet
+// in one process, talking real gRPC over an in-process channel, with
+// virtual time (measured per-thread CPU x slowdown + bytes over each
+// device's modelled link).
+//
+//   SimOptions o; o.config = config;
+//   TANDEM_ASSIGN_OR_RETURN(SimResult r, RunSimulation(o));
+#ifndef TANDEM_SIM_FLEET_SIMULATOR_H_
+#define TANDEM_SIM_FLEET_SIMULATOR_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/config.h"
+#include "nlohmann/json.hpp"
+
+namespace tandem::sim {
+
+struct SimOptions {
+  Config config;
+  std::string run_name = "sim";
+  // Called with each round's metrics line (progress printing).
+  std::function<void(const nlohmann::json&)> on_round;
+};
+
+struct SimResult {
+  nlohmann::json summary;
+  std::string run_dir;
+};
+
+absl::StatusOr<SimResult> RunSimulation(const SimOptions& options);
+
+// "round 3/10  devices 10/10  acc 84.21%  loss 0.431  round 12.3 s  virtual
+// 40.2 s  wall 25.1 s": the progress line of one round's metrics.
+std::string ProgressLine(const nlohmann::json& round, int total_rounds);
+
+}  // namespace tandem::sim
+
+#endif  // TANDEM_SIM_FLEET_SIMULATOR_H_
