@@ -1,0 +1,71 @@
+// Local training throughput (images/s) of the zoo's models on Fashion-MNIST
+// with 1 and all LibTorch threads, measured in one run, plus this process's
+// peak resident memory.
+//
+//   build/bench/training/training_bench [--batches N]
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "ml/data/dataset.h"
+#include "ml/model.h"
+#include "ml/runtime.h"
+#include "ml/trainer.h"
+
+namespace {
+
+using tandem::data::Dataset;
+
+double ImagesPerSecond(const std::string& name, const Dataset& data,
+                       int threads, int batches) {
+  auto model = tandem::ml::Model::Create(
+      name, {data.channels, data.height, data.width, data.num_classes}, 1);
+  if (!model.ok()) std::abort();
+  tandem::ml::SetComputeThreads(threads);
+  tandem::ml::SetBlasThreads(threads);
+  tandem::ml::TrainOptions o;
+  o.batch_size = 100;
+  o.learning_rate = 0.01;
+  o.max_batches = 3;  // warm-up
+  (void)tandem::ml::TrainLocal(**model, data, o);
+  o.max_batches = batches;
+  auto stats = tandem::ml::TrainLocal(**model, data, o);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(stats.status().message()).c_str());
+    std::abort();
+  }
+  return static_cast<double>(stats->batches * o.batch_size) /
+         stats->wall_seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int batches = 30;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--batches") == 0) batches = std::atoi(argv[i + 1]);
+  }
+  tandem::data::DataSource source;  // Fashion-MNIST from the Debian package
+  auto tt = tandem::data::LoadDataset(source);
+  if (!tt.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tt.status().message()).c_str());
+    return 1;
+  }
+  const Dataset train = tt->train.Head(100 * (batches + 3));
+  const int cores = tandem::ml::NumCores();
+  std::printf("%s\n", tandem::ml::DescribeRuntime().c_str());
+  std::printf("%-6s %14s %14s %8s\n", "model", "img/s 1 thr",
+              ("img/s " + std::to_string(cores) + " thr").c_str(), "ratio");
+  for (const char* name : {"mlp", "cnn", "vgg5"}) {
+    const double one = ImagesPerSecond(name, train, 1, batches);
+    const double all = ImagesPerSecond(name, train, cores, batches);
+    std::printf("%-6s %14.0f %14.0f %8.2f\n", name, one, all, all / one);
+  }
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("peak RSS of this process: %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  return 0;
+}

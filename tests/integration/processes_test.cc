@@ -1,0 +1,241 @@
+// tandem-server and tandem-client as separate processes on 127.0.0.1, and
+// tandem-sim end to end, on a small Fashion-MNIST subset.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/subprocess.h"
+
+namespace tandem::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBin = TANDEM_BINARY_DIR;
+
+class ProcessesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(::testing::TempDir(), "tandem-",
+                        ::testing::UnitTest::GetInstance()
+                            ->current_test_info()
+                            ->name(),
+                        "-", getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+
+  // A small run: 3000 training and 1000 test images, cnn, 2 rounds.
+  nlohmann::json SmallConfig(int devices, int min_updates, int epochs) {
+    return {{"seed", 1},
+            {"server",
+             {{"rounds", 2},
+              {"min_devices", devices},
+              {"join_timeout_s", 60},
+              {"round_deadline_s", 60},
+              {"device_timeout_s", 3},
+              {"heartbeat_interval_ms", 300},
+              {"poll_timeout_s", 2}}},
+            {"model", {{"name", "cnn"}}},
+            {"data", {{"train_limit", 3000}, {"test_limit", 1000}}},
+            {"training",
+             {{"local_epochs", epochs},
+              {"batch_size", 32},
+              {"learning_rate", 0.05}}},
+            {"strategy", {{"name", "fedavg"}, {"min_updates", min_updates}}},
+            {"output", {{"dir", dir_ + "/runs"}}}};
+  }
+
+  std::string WriteConfig(const nlohmann::json& config) {
+    const std::string path = dir_ + "/config.json";
+    std::ofstream(path) << config.dump(2);
+    return path;
+  }
+
+  std::unique_ptr<Subprocess> StartServer(const std::string& config) {
+    auto s = Subprocess::Start(
+        {kBin + "/server/tandem-server", "--config=" + config,
+         "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
+        dir_ + "/server.log");
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  int WaitForPort() {
+    int port = 0;
+    for (int i = 0; i < 600 && port == 0; ++i) {
+      std::string text = ReadFileOrEmpty(dir_ + "/port");
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) port = 0;
+      if (port == 0) absl::SleepFor(absl::Milliseconds(50));
+    }
+    return port;
+  }
+
+  std::unique_ptr<Subprocess> StartClient(int port, const std::string& id) {
+    auto c = Subprocess::Start(
+        {kBin + "/client/tandem-client",
+         absl::StrCat("--server=127.0.0.1:", port), "--device_id=" + id,
+         "--threads=1", "--give_up_after_s=20"},
+        dir_ + "/" + id + ".log");
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? *std::move(c) : nullptr;
+  }
+
+  std::string RunDir() {
+    for (const auto& e : fs::directory_iterator(dir_ + "/runs")) {
+      return e.path().string();
+    }
+    return "";
+  }
+
+  std::vector<nlohmann::json> Metrics(const std::string& run, const std::string& type) {
+    std::vector<nlohmann::json> out;
+    for (absl::string_view line :
+         absl::StrSplit(ReadFileOrEmpty(run + "/metrics.jsonl"), '\n',
+                        absl::SkipEmpty())) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      if (j["type"] == type) out.push_back(j);
+    }
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ProcessesTest, ServerAndThreeClientsTrainTwoRounds) {
+  auto server = StartServer(WriteConfig(SmallConfig(3, 3, 1)));
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0) << ReadFileOrEmpty(dir_ + "/server.log");
+  auto a = StartClient(port, "dev-a");
+  auto b = StartClient(port, "dev-b");
+  auto c = StartClient(port, "dev-c");
+  auto code = server->Wait(absl::Minutes(4));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFileOrEmpty(dir_ + "/server.log");
+  for (auto* client : {a.get(), b.get(), c.get()}) {
+    auto rc = client->Wait(absl::Seconds(30));
+    ASSERT_TRUE(rc.ok()) << rc.status();
+    EXPECT_EQ(*rc, 0) << ReadFileOrEmpty(client->log_path());
+  }
+  const std::string run = RunDir();
+  nlohmann::json summary =
+      nlohmann::json::parse(ReadFileOrEmpty(run + "/summary.json"));
+  EXPECT_EQ(summary["rounds"], 2);
+  EXPECT_GT(summary["final_accuracy"].get<double>(), 0.6);  // chance: 0.1
+  EXPECT_EQ(summary["devices"].size(), 3u);
+  EXPECT_EQ(Metrics(run, "round").size(), 2u);
+  EXPECT_EQ(Metrics(run, "device").size(), 6u);
+  for (const auto& d : Metrics(run, "device")) {
+    EXPECT_EQ(d["samples"], 1000);
+    EXPECT_GT(d["bytes_up"].get<int64_t>(), 4 * 100000);
+  }
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/round-00002.ckpt"));
+  EXPECT_TRUE(fs::exists(run + "/config.json"));
+}
+
+TEST_F(ProcessesTest, RoundCompletesWhenAClientIsKilledMidRound) {
+  // Long enough local training that the kill lands inside round 1.
+  auto server = StartServer(WriteConfig(SmallConfig(3, 2, 10)));
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0);
+  auto a = StartClient(port, "dev-a");
+  auto b = StartClient(port, "dev-b");
+  auto victim = StartClient(port, "dev-c");
+  ASSERT_TRUE(WaitForText(victim->log_path(), "training examples",
+                          absl::Seconds(60)));
+  victim->Signal(SIGKILL);
+  auto code = server->Wait(absl::Minutes(4));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFileOrEmpty(dir_ + "/server.log");
+  const std::string run = RunDir();
+  std::vector<nlohmann::json> rounds = Metrics(run, "round");
+  ASSERT_EQ(rounds.size(), 2u) << ReadFileOrEmpty(run + "/metrics.jsonl");
+  EXPECT_EQ(rounds[0]["status"], "ok");
+  EXPECT_EQ(rounds[0]["participants"], 2);
+  EXPECT_EQ(rounds[0]["dropped"], 1);
+  EXPECT_EQ(rounds[1]["participants"], 2);
+  nlohmann::json summary =
+      nlohmann::json::parse(ReadFileOrEmpty(run + "/summary.json"));
+  EXPECT_EQ(summary["rounds"], 2);
+}
+
+TEST_F(ProcessesTest, ClientThatCannotReachCoordinatorExitsNonZero) {
+  auto c = Subprocess::Start(
+      {kBin + "/client/tandem-client",
+       absl::StrCat("--server=127.0.0.1:", UnusedPort()), "--device_id=lost",
+       "--give_up_after_s=1.5"},
+      dir_ + "/lost.log");
+  ASSERT_TRUE(c.ok());
+  auto rc = (*c)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_NE(*rc, 0);
+  EXPECT_NE(ReadFileOrEmpty(dir_ + "/lost.log").find("cannot reach"),
+            std::string::npos)
+      << ReadFileOrEmpty(dir_ + "/lost.log");
+}
+
+TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
+  auto server = StartServer(WriteConfig(SmallConfig(2, 2, 1)));
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0);
+  auto client = StartClient(port, "dev-a");
+  ASSERT_TRUE(WaitForText(dir_ + "/server.log", "dev-a joined",
+                          absl::Seconds(30)));
+  client->Signal(SIGTERM);
+  auto rc = client->Wait(absl::Seconds(10));
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_EQ(*rc, 0) << ReadFileOrEmpty(client->log_path());
+  EXPECT_TRUE(WaitForText(dir_ + "/server.log", "dev-a left",
+                          absl::Seconds(5)));
+  server->Signal(SIGTERM);
+  auto src = server->Wait(absl::Seconds(20));
+  ASSERT_TRUE(src.ok()) << src.status();
+}
+
+TEST_F(ProcessesTest, SimulatorRunsTinyFleetAndWritesSummary) {
+  nlohmann::json config = SmallConfig(4, 3, 1);
+  config["data"]["train_limit"] = 2000;
+  config["data"]["test_limit"] = 500;
+  config["server"]["min_devices"] = 4;
+  config["fleet"] = {
+      {"classes",
+       {{{"name", "fast"}, {"count", 2}, {"slowdown", 1.0}},
+        {{"name", "slow"},
+         {"count", 2},
+         {"slowdown", 5.0},
+         {"bandwidth_mbps", 10}}}}};
+  auto sim = Subprocess::Start(
+      {kBin + "/sim/tandem-sim", "--config=" + WriteConfig(config)},
+      dir_ + "/sim.log");
+  ASSERT_TRUE(sim.ok());
+  auto rc = (*sim)->Wait(absl::Minutes(3));
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  const std::string log = ReadFileOrEmpty(dir_ + "/sim.log");
+  EXPECT_EQ(*rc, 0) << log;
+  EXPECT_NE(log.find("round 2/2"), std::string::npos) << log;
+  EXPECT_NE(log.find("run directory: "), std::string::npos) << log;
+  nlohmann::json summary =
+      nlohmann::json::parse(ReadFileOrEmpty(RunDir() + "/summary.json"));
+  EXPECT_EQ(summary["rounds"], 2);
+  EXPECT_GT(summary["final_accuracy"].get<double>(), 0.5);
+  ASSERT_EQ(summary["devices"].size(), 4u);
+  double fast = 0, slow = 0;
+  for (const auto& d : summary["devices"]) {
+    EXPECT_EQ(d["rounds"], 2);
+    (d["class"] == "fast" ? fast : slow) += d["mean_round_time_s"].get<double>();
+  }
+  // Slow devices: 5x compute and a 10x slower link.
+  EXPECT_GT(slow, 3 * fast);
+  EXPECT_GT(summary["virtual_time_s"].get<double>(), 0);
+}
+
+}  // namespace
+}  // namespace tandem::testing
