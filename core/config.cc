@@ -59,6 +59,8 @@ void VisitServer(V& v, ServerConfig& s) {
   v.Int("eval_every", &s.eval_every, 1, 1000000);
   v.Int("eval_batch_size", &s.eval_batch_size, 1, 100000);
   v.Int("threads", &s.threads, 0, 1024);
+  v.Double("target_accuracy", &s.target_accuracy, 0, 1);
+  v.Bool("stop_at_target", &s.stop_at_target);
 }
 
 template <typename V>
@@ -191,6 +193,12 @@ absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
     }
     node = &(*node)[keys[i]];
     if (node->is_null()) *node = nlohmann::json::object();
+  }
+  // operator[] on a scalar throws: "server.rounds.x=1" must be an error.
+  if (!node->is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "override '", spec, "': '",
+        keys.size() > 1 ? keys[keys.size() - 2] : "$", "' is not an object"));
   }
   (*node)[keys.back()] = value;
   return absl::OkStatus();

@@ -33,6 +33,8 @@ struct ServerConfig {
   int eval_every = 1;                  // evaluate every N rounds (and last)
   int eval_batch_size = 500;
   int threads = 0;  // compute threads of the coordinator; 0 = all cores
+  double target_accuracy = 0;   // record when test accuracy first reaches it
+  bool stop_at_target = false;  // and end the run there
 };
 
 struct ModelConfig {

@@ -67,7 +67,9 @@ void JsonObjectReader::Int64(const std::string& key, int64_t* out, int64_t min,
 void JsonObjectReader::Uint64(const std::string& key, uint64_t* out) {
   const nlohmann::json* v = Get(key);
   if (v == nullptr) return;
-  if (!v->is_number_integer() || v->get<int64_t>() < 0) {
+  // Non-negative integers parse as unsigned; only signed ones can be < 0.
+  if (!v->is_number_integer() ||
+      (!v->is_number_unsigned() && v->get<int64_t>() < 0)) {
     return Expected(key, "a non-negative integer");
   }
   *out = v->get<uint64_t>();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -69,7 +70,11 @@ absl::StatusOr<WeightsLayout> LayoutFromJson(const nlohmann::json& j) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  // Unique per call, not just per process: threads replacing the same file
+  // concurrently must not share (and truncate) one temp file.
+  static std::atomic<uint64_t> next_tmp{0};
+  const std::string tmp =
+      absl::StrCat(path, ".tmp.", getpid(), ".", next_tmp.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
   size_t done = 0;

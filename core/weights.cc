@@ -29,6 +29,11 @@ absl::StatusOr<WeightsLayout> WeightsLayout::Create(
             absl::StrCat("weights layout: tensor '", t.name,
                          "' has an invalid dimension ", d));
       }
+      // Stop before the product can overflow (and wrap to a small size).
+      if (d != 0 && numel > (int64_t{1} << 34) / d) {
+        numel = (int64_t{1} << 34) + 1;
+        break;
+      }
       numel *= d;
     }
     if (offset + numel > (int64_t{1} << 34)) {
