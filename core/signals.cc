@@ -1,39 +1,55 @@
 #include "core/signals.h"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
 namespace tandem {
 namespace {
 
-sigset_t StopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR2);  // private: wakes the waiter for shutdown
-  return set;
+int g_pipe[2] = {-1, -1};
+
+void OnSignal(int sig) {
+  const char byte = static_cast<char>(sig);
+  ssize_t unused = write(g_pipe[1], &byte, 1);
+  (void)unused;
+}
+
+void Install(void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace
 
 StopOnSignals::StopOnSignals(std::function<void()> on_signal) {
-  sigset_t set = StopSignals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  waiter_ = std::thread([set, on_signal = std::move(on_signal)] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (sig == SIGUSR2) return;
-    LogInfo(sig == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
+  if (pipe2(g_pipe, O_CLOEXEC) != 0) return;
+  Install(OnSignal);
+  watcher_ = std::thread([on_signal = std::move(on_signal)] {
+    char byte = 0;
+    while (read(g_pipe[0], &byte, 1) < 0) {
+    }
+    if (byte == 0) return;  // destructor: no signal
+    LogInfo(byte == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
     on_signal();
   });
 }
 
 StopOnSignals::~StopOnSignals() {
-  pthread_kill(waiter_.native_handle(), SIGUSR2);
-  waiter_.join();
+  Install(SIG_DFL);
+  if (!watcher_.joinable()) return;
+  const char zero = 0;
+  ssize_t unused = write(g_pipe[1], &zero, 1);
+  (void)unused;
+  watcher_.join();
+  close(g_pipe[0]);
+  close(g_pipe[1]);
 }
 
 }  // namespace tandem

@@ -3,8 +3,10 @@
 //
 //   StopOnSignals stop([&] { agent.RequestStop(); });
 //
-// Construct it in main() before starting other threads: it blocks the signals
-// in the calling thread, and threads started later inherit the mask.
+// The handler only writes a byte to a pipe (async-signal-safe); a watcher
+// thread reads it and runs the callback. This works whichever thread the
+// signal lands on, including threads that libraries (OpenBLAS, OpenMP,
+// gRPC) start before main(). One instance per process.
 #ifndef TANDEM_CORE_SIGNALS_H_
 #define TANDEM_CORE_SIGNALS_H_
 
@@ -16,12 +18,12 @@ namespace tandem {
 class StopOnSignals {
  public:
   explicit StopOnSignals(std::function<void()> on_signal);
-  ~StopOnSignals();  // ends the waiting thread
+  ~StopOnSignals();  // restores default handling, ends the watcher
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;
 
  private:
-  std::thread waiter_;
+  std::thread watcher_;
 };
 
 }  // namespace tandem

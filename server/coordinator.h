@@ -132,6 +132,7 @@ class Coordinator {
   double final_accuracy_ = 0;
   double best_accuracy_ = 0;
   double final_loss_ = 0;
+  nlohmann::json target_;  // round/time when target_accuracy was reached
 };
 
 }  // namespace tandem::server

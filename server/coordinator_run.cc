@@ -17,6 +17,7 @@ Coordinator::~Coordinator() = default;
 absl::StatusOr<nlohmann::json> Coordinator::Run() {
   absl::Status status = WaitForDevices();
   for (int64_t r = 1; status.ok() && r <= config_.server.rounds; ++r) {
+    if (config_.server.stop_at_target && !target_.is_null()) break;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
@@ -243,6 +244,13 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, bool aggregated,
       best_accuracy_ = std::max(best_accuracy_, e.accuracy);
       line["accuracy"] = e.accuracy;
       line["loss"] = e.loss;
+      if (target_.is_null() && config_.server.target_accuracy > 0 &&
+          e.accuracy >= config_.server.target_accuracy) {
+        target_ = {{"accuracy", config_.server.target_accuracy},
+                   {"round", round},
+                   {"virtual_time_s", virtual_time_s_},
+                   {"wall_time_s", Now() - start_s_}};
+      }
     }
     if (config_.output.checkpoints) {
       TANDEM_RETURN_IF_ERROR(run_->WriteCheckpoint(round, *global_));
@@ -283,6 +291,7 @@ nlohmann::json Coordinator::Summary(const std::string& status) const {
           {"wall_time_s", Now() - start_s_},
           {"virtual_time_s", virtual_time_s_},
           {"rejected_updates", rejected},
+          {"target", target_},
           {"rejections", rejections_},
           {"model", config_.model.name},
           {"strategy", config_.strategy.name},

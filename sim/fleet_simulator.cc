@@ -67,13 +67,13 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(
 }
 
 client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
-                                        size_t index,
-                                        client::ComputeGate* gate) {
+                                        size_t index, client::ComputeGate* gate,
+                                        bool wall_time) {
   client::DeviceAgentOptions o;
   o.device_id = d.id;
   o.token = c.server.token;
   o.device_class = d.cls->name;
-  o.virtual_time = true;
+  o.virtual_time = !wall_time;
   o.model.slowdown = d.cls->slowdown;
   o.model.bandwidth_mbps = d.cls->bandwidth_mbps;
   o.model.latency_ms = d.cls->latency_ms;
@@ -145,8 +145,14 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   std::vector<std::unique_ptr<client::DeviceAgent>> agents;
   std::vector<std::thread> threads;
   for (size_t i = 0; i < devices.size(); ++i) {
+    std::shared_ptr<grpc::Channel> channel =
+        options.loopback
+            ? grpc::CreateChannel(
+                  absl::StrCat("127.0.0.1:", grpc_server->port()),
+                  grpc::InsecureChannelCredentials())
+            : grpc_server->InProcessChannel();
     agents.push_back(std::make_unique<client::DeviceAgent>(
-        AgentOptions(c, devices[i], i, &gate), grpc_server->InProcessChannel()));
+        AgentOptions(c, devices[i], i, &gate, options.wall_time), channel));
   }
   for (auto& agent : agents) {
     threads.emplace_back([&agent] {

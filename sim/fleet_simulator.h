@@ -20,6 +20,10 @@ namespace tandem::sim {
 struct SimOptions {
   Config config;
   std::string run_name = "sim";
+  // Devices connect over TCP on 127.0.0.1 instead of the in-process channel.
+  bool loopback = false;
+  // Devices report measured wall time instead of virtual time.
+  bool wall_time = false;
   // Called with each round's metrics line (progress printing).
   std::function<void(const nlohmann::json&)> on_round;
 };

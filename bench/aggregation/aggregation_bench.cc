@@ -1,0 +1,254 @@
+// Aggregation throughput and memory, measured in one run:
+//
+//  1. Peak RSS growth of streaming FedAvg over 1,000 updates generated one at
+//     a time, against the size of one update.
+//  2. A STREAM triad a[i] = b[i] + s * c[i] over arrays much larger than the
+//     last-level cache (bytes counted as 3 arrays).
+//  3. Every strategy aggregating 100 VGG-5 updates (3x32x32 input, ~583k
+//     floats) with validation on (finite check and a norm bound): GB/s of
+//     update bytes, and the ratio to the triad. The 100 updates (233 MB) do
+//     not fit in cache, so each is read from memory.
+//
+//   aggregation_bench [--quick]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/weights.h"
+#include "nlohmann/json.hpp"
+#include "strategies/strategy.h"
+
+namespace tandem {
+namespace {
+
+struct Settings {
+  int64_t triad_floats = int64_t{1} << 26;  // 268 MB per array
+  int triad_reps = 5;
+  int updates = 100;
+  int reps = 3;
+  int memory_updates = 1000;
+};
+
+double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double PeakRssBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux: KiB
+}
+
+// VGG-5 for 3x32x32 inputs, as laid out by ml/ (weights, biases, batch-norm
+// affine parameters and running statistics as buffers).
+WeightsLayout Vgg5Layout() {
+  std::vector<TensorSpec> specs;
+  auto param = [&](std::string name, std::vector<int64_t> shape) {
+    specs.push_back({std::move(name), std::move(shape)});
+  };
+  auto conv_bn = [&](const std::string& conv, const std::string& bn,
+                     int64_t in, int64_t out) {
+    param(conv + ".weight", {out, in, 3, 3});
+    param(conv + ".bias", {out});
+    param(bn + ".weight", {out});
+    param(bn + ".bias", {out});
+    specs.push_back({bn + ".running_mean", {out}, TensorKind::kBuffer});
+    specs.push_back({bn + ".running_var", {out}, TensorKind::kBuffer});
+  };
+  conv_bn("conv1", "bn1", 3, 32);
+  conv_bn("conv2", "bn2", 32, 64);
+  conv_bn("conv3", "bn3", 64, 64);
+  param("fc1.weight", {128, 4096});
+  param("fc1.bias", {128});
+  param("fc2.weight", {10, 128});
+  param("fc2.bias", {10});
+  return *WeightsLayout::Create(std::move(specs));
+}
+
+// Cheap deterministic values: global in [-0.5, 0.5), updates within
+// +-0.01 of it.
+void Fill(Weights& w, uint64_t seed, const Weights* around) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  float* v = w.data();
+  for (int64_t i = 0; i < w.size(); ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const float u = static_cast<float>(x >> 40) * 0x1.0p-24f - 0.5f;
+    v[i] = around == nullptr ? u : around->data()[i] + 0.02f * u;
+  }
+}
+
+ClientUpdate MakeUpdate(const Weights& global, int k) {
+  ClientUpdate u;
+  u.device_id = "dev" + std::to_string(1000 + k);
+  u.round = 1;
+  u.num_samples = 100 + k;
+  u.loss_before = 1.0 + 0.01 * k;
+  u.weights = Weights(global.layout());
+  Fill(u.weights, static_cast<uint64_t>(k) + 7, &global);
+  return u;
+}
+
+StrategyOptions Options(const std::string& name) {
+  StrategyOptions o;
+  o.name = name;
+  o.max_update_norm = 1e6;  // validation on: the norm is computed and checked
+  if (name == "fedprox") o.params = {{"mu", 0.01}};
+  if (name == "krum" || name == "multikrum") o.params = {{"num_malicious", 10}};
+  if (name == "bulyan") o.params = {{"num_malicious", 10}};
+  if (name == "dp_fixed_server" || name == "dp_fixed_client") {
+    o.params = {{"noise_multiplier", 1.0}, {"clipping_norm", 100.0}};
+  }
+  return o;
+}
+
+// Streaming FedAvg over updates created and dropped one at a time.
+void MeasureMemory(const Settings& s) {
+  const double before = PeakRssBytes();
+  Weights global(Vgg5Layout());
+  Fill(global, 1, nullptr);
+  std::unique_ptr<Strategy> fedavg = *CreateStrategy(Options("fedavg"));
+  if (!fedavg->BeginRound(1, global, s.memory_updates).ok()) std::abort();
+  for (int k = 0; k < s.memory_updates; ++k) {
+    ClientUpdate u = MakeUpdate(global, k);
+    if (!fedavg->AddUpdate(u, nullptr).ok()) std::abort();
+  }
+  absl::StatusOr<Weights> next = fedavg->FinishRound();
+  if (!next.ok()) std::abort();
+  const double growth = PeakRssBytes() - before;
+  const double one = static_cast<double>(global.layout().total_bytes());
+  std::printf(
+      "memory: streaming fedavg over %d updates: peak RSS +%.1f MB = %.1f x "
+      "one update (%.2f MB)\n"
+      "        (global + sum + staged sum + update being built + result; "
+      "storing all updates would be %.0f x)\n\n",
+      s.memory_updates, growth / 1e6, growth / one, one / 1e6,
+      static_cast<double>(s.memory_updates));
+}
+
+double TriadGBps(const Settings& s) {
+  const int64_t n = s.triad_floats;
+  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
+  double best = 1e30;
+  for (int r = 0; r < s.triad_reps; ++r) {
+    const double t0 = Now();
+    float* __restrict pa = a.data();
+    const float* __restrict pb = b.data();
+    const float* __restrict pc = c.data();
+    const float scalar = 0.5f + 0.001f * r;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) pa[i] = pb[i] + scalar * pc[i];
+    best = std::min(best, Now() - t0);
+  }
+  if (a[n / 2] < 0) std::puts("");  // keep the stores observable
+  const double gbps = 12.0 * n / best / 1e9;
+  std::printf("triad: %lld floats x 3 arrays (%.0f MB each): %.1f GB/s\n\n",
+              static_cast<long long>(n), 4.0 * n / 1e6, gbps);
+  return gbps;
+}
+
+// Plain weighted sum with no validation: the floor for streaming FedAvg.
+double BaselineSeconds(const Weights& global,
+                       const std::vector<ClientUpdate>& updates, int reps) {
+  double best = 1e30;
+  std::vector<float> acc(global.size());
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = Now();
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (const ClientUpdate& u : updates) {
+      const float w = static_cast<float>(u.num_samples);
+      float* __restrict a = acc.data();
+      const float* __restrict x = u.weights.data();
+#pragma omp simd
+      for (int64_t i = 0; i < global.size(); ++i) a[i] += w * x[i];
+    }
+    best = std::min(best, Now() - t0);
+  }
+  return best;
+}
+
+// Best time of Begin + AddUpdate x n + Finish, or a negative value on error.
+double StrategySeconds(const std::string& name, const Weights& global,
+                       const std::vector<ClientUpdate>& updates, int reps) {
+  std::unique_ptr<Strategy> strategy = *CreateStrategy(Options(name));
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = Now();
+    if (!strategy->BeginRound(1, global, static_cast<int>(updates.size()))
+             .ok()) {
+      return -1;
+    }
+    for (const ClientUpdate& u : updates) {
+      absl::Status st = strategy->AddUpdate(u, nullptr);
+      if (!st.ok()) {
+        std::printf("%s: %s\n", name.c_str(), std::string(st.message()).c_str());
+        return -1;
+      }
+    }
+    absl::StatusOr<Weights> next = strategy->FinishRound();
+    if (!next.ok()) {
+      std::printf("%s: %s\n", name.c_str(),
+                  std::string(next.status().message()).c_str());
+      return -1;
+    }
+    best = std::min(best, Now() - t0);
+  }
+  return best;
+}
+
+void Run(const Settings& s) {
+  MeasureMemory(s);
+  const double triad = TriadGBps(s);
+
+  Weights global(Vgg5Layout());
+  Fill(global, 1, nullptr);
+  std::vector<ClientUpdate> updates;
+  for (int k = 0; k < s.updates; ++k) updates.push_back(MakeUpdate(global, k));
+  const double bytes =
+      static_cast<double>(s.updates) * global.layout().total_bytes();
+  std::printf("%d updates of VGG-5 (%lld floats, %.2f MB each), best of %d\n",
+              s.updates, static_cast<long long>(global.size()),
+              global.layout().total_bytes() / 1e6, s.reps);
+  std::printf("%-28s %10s %10s %10s\n", "strategy", "ms", "GB/s", "/triad");
+  auto row = [&](const std::string& label, double seconds) {
+    if (seconds < 0) {
+      std::printf("%-28s %10s\n", label.c_str(), "failed");
+      return;
+    }
+    const double gbps = bytes / seconds / 1e9;
+    std::printf("%-28s %10.1f %10.2f %10.2f\n", label.c_str(), seconds * 1e3,
+                gbps, gbps / triad);
+  };
+  row("(sum, no validation)", BaselineSeconds(global, updates, s.reps));
+  for (const std::string& name : StrategyNames()) {
+    row(name, StrategySeconds(name, global, updates, s.reps));
+  }
+}
+
+}  // namespace
+}  // namespace tandem
+
+int main(int argc, char** argv) {
+  tandem::Settings s;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      s.triad_floats = int64_t{1} << 25;
+      s.triad_reps = 3;
+      s.reps = 1;
+      s.memory_updates = 200;
+    } else {
+      std::fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+      return 2;
+    }
+  }
+  tandem::Run(s);
+  return 0;
+}

@@ -1,0 +1,114 @@
+#include "strategies/attacks.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "strategies/deterministic_rng.h"
+#include "strategies/update_validator.h"
+
+namespace tandem {
+namespace {
+
+constexpr struct {
+  Attack attack;
+  absl::string_view name;
+} kAttacks[] = {{Attack::kNone, "none"},
+                {Attack::kRandom, "random"},
+                {Attack::kSignFlip, "sign_flip"},
+                {Attack::kScale, "scale"},
+                {Attack::kNan, "nan"}};
+
+// Share of parameter values the nan attack poisons.
+constexpr double kNanShare = 0.01;
+
+int64_t ParameterCount(const WeightsLayout& layout) {
+  int64_t n = 0;
+  for (const TensorSpec& t : layout.tensors()) {
+    if (t.kind == TensorKind::kParameter) n += t.numel;
+  }
+  return n;
+}
+
+// local = global + factor * (local - global) on parameters.
+void ScaleDelta(double factor, const Weights& global, Weights& local) {
+  const float f = static_cast<float>(factor);
+  for (const TensorSpec& t : global.layout().tensors()) {
+    if (t.kind != TensorKind::kParameter) continue;
+    const float* g = global.data() + t.offset;
+    float* x = local.data() + t.offset;
+    for (int64_t i = 0; i < t.numel; ++i) x[i] = g[i] + f * (x[i] - g[i]);
+  }
+}
+
+void RandomNoise(double scale, uint64_t seed, const Weights& global,
+                 Weights& local) {
+  const int64_t n = ParameterCount(global.layout());
+  if (n == 0) return;
+  const double stddev =
+      scale * ScanUpdate(global, local).param_norm() / std::sqrt(double(n));
+  DeterministicRng rng(seed, 1);
+  for (const TensorSpec& t : global.layout().tensors()) {
+    if (t.kind != TensorKind::kParameter) continue;
+    const float* g = global.data() + t.offset;
+    float* x = local.data() + t.offset;
+    for (int64_t i = 0; i < t.numel; ++i) {
+      x[i] = g[i] + static_cast<float>(stddev * rng.Gaussian());
+    }
+  }
+}
+
+void InjectNans(uint64_t seed, const Weights& global, Weights& local) {
+  DeterministicRng rng(seed, 2);
+  bool any = false;
+  float* first = nullptr;
+  for (const TensorSpec& t : global.layout().tensors()) {
+    if (t.kind != TensorKind::kParameter || t.numel == 0) continue;
+    float* x = local.data() + t.offset;
+    if (first == nullptr) first = x;
+    for (int64_t i = 0; i < t.numel; ++i) {
+      if (rng.Uniform() < kNanShare) {
+        x[i] = std::numeric_limits<float>::quiet_NaN();
+        any = true;
+      }
+    }
+  }
+  if (!any && first != nullptr) *first = std::numeric_limits<float>::quiet_NaN();
+}
+
+}  // namespace
+
+absl::StatusOr<Attack> ParseAttack(absl::string_view name) {
+  for (const auto& a : kAttacks) {
+    if (a.name == name) return a.attack;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown attack \"", name,
+      "\" (expected none, random, sign_flip, scale or nan)"));
+}
+
+absl::string_view AttackName(Attack attack) {
+  for (const auto& a : kAttacks) {
+    if (a.attack == attack) return a.name;
+  }
+  return "none";
+}
+
+void ApplyAttack(Attack attack, double scale, uint64_t seed,
+                 const Weights& global, Weights& local) {
+  if (global.layout() != local.layout()) return;
+  switch (attack) {
+    case Attack::kNone:
+      return;
+    case Attack::kRandom:
+      return RandomNoise(scale, seed, global, local);
+    case Attack::kSignFlip:
+      return ScaleDelta(-scale, global, local);
+    case Attack::kScale:
+      return ScaleDelta(scale, global, local);
+    case Attack::kNan:
+      return InjectNans(seed, global, local);
+  }
+}
+
+}  // namespace tandem

@@ -1,0 +1,39 @@
+// Model-poisoning attacks for simulations: turn an honest update into a
+// malicious one so robust strategies and validation can be exercised.
+//
+//   TANDEM_ASSIGN_OR_RETURN(Attack a, ParseAttack("sign_flip"));
+//   ApplyAttack(a, /*scale=*/4.0, seed, global, local);
+//
+// With d = local - global over parameter tensors (buffers are left honest):
+//   none:      unchanged
+//   random:    global + noise, noise ~ N(0, s^2) per value with
+//              s = scale * ||d|| / sqrt(#parameters), so ||noise|| ~ scale*||d||
+//   sign_flip: global - scale * d
+//   scale:     global + scale * d
+//   nan:       about 1% of the parameter values (at least one) set to NaN
+// Deterministic from `seed`.
+#ifndef TANDEM_STRATEGIES_ATTACKS_H_
+#define TANDEM_STRATEGIES_ATTACKS_H_
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "core/weights.h"
+
+namespace tandem {
+
+enum class Attack { kNone, kRandom, kSignFlip, kScale, kNan };
+
+// "none", "random", "sign_flip", "scale", "nan"; InvalidArgument otherwise.
+absl::StatusOr<Attack> ParseAttack(absl::string_view name);
+absl::string_view AttackName(Attack attack);
+
+// Requires local and global to have the same layout (otherwise local is left
+// unchanged).
+void ApplyAttack(Attack attack, double scale, uint64_t seed,
+                 const Weights& global, Weights& local);
+
+}  // namespace tandem
+
+#endif  // TANDEM_STRATEGIES_ATTACKS_H_

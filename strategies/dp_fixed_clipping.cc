@@ -1,0 +1,211 @@
+#include "strategies/dp_fixed_clipping.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "strategies/delta_accumulator.h"
+#include "strategies/delta_kernels.h"
+#include "strategies/deterministic_rng.h"
+#include "strategies/strategy_factories.h"
+#include "strategies/strategy_params.h"
+
+namespace tandem {
+namespace {
+
+// Client-side clipping happens in float on the device; the server allows
+// this much relative slack when it re-measures the norm.
+constexpr double kClientNormSlack = 1e-3;
+
+const std::vector<std::string>& InnerNames() {
+  static const auto* names = new std::vector<std::string>{
+      "fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad"};
+  return *names;
+}
+
+// Not thread-safe (see Strategy).
+class DpFixedClipping final : public Strategy {
+ public:
+  DpFixedClipping(std::string name, bool server_clips, double max_update_norm,
+                  std::unique_ptr<Strategy> inner, double noise_multiplier,
+                  double clipping_norm, uint64_t seed)
+      : Strategy(max_update_norm),
+        name_(std::move(name)),
+        server_clips_(server_clips),
+        inner_(std::move(inner)),
+        noise_multiplier_(noise_multiplier),
+        clipping_norm_(clipping_norm),
+        seed_(seed) {}
+
+  absl::string_view name() const override { return name_; }
+  double proximal_mu() const override { return inner_->proximal_mu(); }
+  double client_learning_rate() const override {
+    return inner_->client_learning_rate();
+  }
+  double client_clipping_norm() const override {
+    return server_clips_ ? 0 : clipping_norm_;
+  }
+
+ private:
+  absl::Status DoBeginRound() override {
+    sum_.Reset(global().layout());
+    count_ = 0;
+    samples_ = 0;
+    return inner_->BeginRound(round(), global(), 1);
+  }
+
+  absl::Status DoAddUpdate(const ClientUpdate& update,
+                           RejectReason* reason) override {
+    const float samples = static_cast<float>(update.num_samples);
+    if (server_clips_) {
+      const ValueScan scan = ScanUpdate(global(), update.weights);
+      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+      const double norm = scan.param_norm();
+      const double scale = norm > clipping_norm_ ? clipping_norm_ / norm : 1.0;
+      sum_.Stage(global(), update.weights, static_cast<float>(scale), samples);
+    } else {
+      const ValueScan scan = sum_.Stage(global(), update.weights, 1, samples);
+      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+      if (scan.param_norm() > clipping_norm_ * (1 + kClientNormSlack)) {
+        return RejectUpdate(
+            RejectReason::kNormTooLarge,
+            absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
+                            "clipping_norm %g; devices must clip",
+                            update.device_id, scan.param_norm(),
+                            clipping_norm_),
+            reason);
+      }
+    }
+    sum_.Commit();
+    ++count_;
+    samples_ += update.num_samples;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Weights> DoFinishRound() override {
+    ClientUpdate mean;
+    mean.device_id = "dp_mean";
+    mean.round = round();
+    mean.num_samples = samples_;
+    mean.weights = global();
+    AddNoisyMean(mean.weights);
+    RejectReason reason;
+    absl::Status added = inner_->AddUpdate(mean, &reason);
+    if (!added.ok()) {
+      inner_->FinishRound().IgnoreError();  // closes the inner round
+      return absl::InternalError(
+          absl::StrCat(name_, ": inner strategy refused the mean: ",
+                       added.message()));
+    }
+    ++finished_;
+    return inner_->FinishRound();
+  }
+
+  // weights (= global) += noisy mean delta.
+  void AddNoisyMean(Weights& weights) {
+    absl::Span<float> sum = sum_.sum();
+    const double stddev = noise_multiplier_ * clipping_norm_ / count_;
+    DeterministicRng rng(seed_ ^ (finished_ * 0x9E3779B97F4A7C15ull),
+                         static_cast<uint64_t>(round()));
+    for (const TensorSpec& t : weights.layout().tensors()) {
+      float* w = weights.data() + t.offset;
+      const float* s = sum.data() + t.offset;
+      if (t.kind == TensorKind::kBuffer) {
+        AddScaled(w, s, static_cast<float>(1.0 / samples_), w, t.numel);
+        continue;
+      }
+      for (int64_t i = 0; i < t.numel; ++i) {
+        w[i] += static_cast<float>(s[i] / count_ + stddev * rng.Gaussian());
+      }
+    }
+  }
+
+  std::string name_;
+  bool server_clips_;
+  std::unique_ptr<Strategy> inner_;
+  double noise_multiplier_;
+  double clipping_norm_;
+  uint64_t seed_;
+  DeltaAccumulator sum_;
+  int count_ = 0;
+  int64_t samples_ = 0;
+  uint64_t finished_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateDp(
+    const StrategyOptions& options, bool server_clips) {
+  ParamReader r(options.params, "strategy.params", options.name);
+  StrategyOptions inner = options;
+  inner.name = "fedavg";
+  inner.params = nlohmann::json::object();
+  inner.max_update_norm = 0;  // checked by the wrapper, before clipping
+  double noise_multiplier = 0;
+  double clipping_norm = 0;
+  r.String("inner", &inner.name, InnerNames());
+  r.Object("inner_params", &inner.params);
+  r.Require("noise_multiplier", "a number >= 0");
+  r.Number("noise_multiplier", &noise_multiplier, Range::NonNegative());
+  r.Require("clipping_norm", "a number > 0");
+  r.Number("clipping_norm", &clipping_norm, Range::Positive());
+  TANDEM_RETURN_IF_ERROR(r.Finish());
+  // Errors about inner params name strategy.params.inner_params.<key>.
+  absl::StatusOr<std::unique_ptr<Strategy>> inner_strategy =
+      CreateStrategy(inner);
+  if (!inner_strategy.ok()) {
+    std::string message(inner_strategy.status().message());
+    const std::string prefix = "strategy.params";
+    if (message.rfind(prefix, 0) == 0) {
+      message = "strategy.params.inner_params" + message.substr(prefix.size());
+    }
+    return absl::InvalidArgumentError(message);
+  }
+  return std::make_unique<DpFixedClipping>(
+      options.name, server_clips, options.max_update_norm,
+      *std::move(inner_strategy), noise_multiplier, clipping_norm,
+      options.seed);
+}
+
+}  // namespace
+
+absl::Status ClipUpdate(const Weights& global, Weights& local,
+                        double clipping_norm) {
+  if (!std::isfinite(clipping_norm) || clipping_norm <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ClipUpdate: clipping_norm must be > 0, got ", clipping_norm));
+  }
+  const std::string difference =
+      global.layout().DescribeDifference(local.layout());
+  if (!difference.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ClipUpdate: layout differs from the global model: ",
+                     difference));
+  }
+  TANDEM_RETURN_IF_ERROR(local.CheckFinite());
+  const double norm = ScanUpdate(global, local).param_norm();
+  if (norm <= clipping_norm) return absl::OkStatus();
+  const float scale = static_cast<float>(clipping_norm / norm);
+  for (const TensorSpec& t : global.layout().tensors()) {
+    if (t.kind != TensorKind::kParameter) continue;
+    const float* g = global.data() + t.offset;
+    float* x = local.data() + t.offset;
+    for (int64_t i = 0; i < t.numel; ++i) x[i] = g[i] + scale * (x[i] - g[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateDpFixedServer(
+    const StrategyOptions& options) {
+  return CreateDp(options, /*server_clips=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateDpFixedClient(
+    const StrategyOptions& options) {
+  return CreateDp(options, /*server_clips=*/false);
+}
+
+}  // namespace tandem

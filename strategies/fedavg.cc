@@ -1,0 +1,139 @@
+#include "strategies/fedavg.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "strategies/delta_kernels.h"
+#include "strategies/strategy_factories.h"
+#include "strategies/strategy_params.h"
+
+namespace tandem {
+
+FedAvg::FedAvg(FedAvgSettings settings)
+    : Strategy(settings.max_update_norm), settings_(std::move(settings)) {}
+
+absl::Status FedAvg::DoBeginRound() {
+  sum_.Reset(global().layout());
+  total_samples_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update,
+                                 RejectReason* reason) {
+  const float w = static_cast<float>(update.num_samples);
+  const ValueScan scan = sum_.Stage(global(), update.weights, w, w);
+  TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+  sum_.Commit();
+  total_samples_ += static_cast<double>(update.num_samples);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Weights> FedAvg::DoFinishRound() {
+  absl::Span<float> mean = sum_.sum();
+  const float inv = static_cast<float>(1.0 / total_samples_);
+  for (float& x : mean) x *= inv;
+  if (!AllFinite(mean.data(), static_cast<int64_t>(mean.size()))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), ": the mean update overflows float"));
+  }
+  Weights next = global();
+  const WeightsLayout& layout = next.layout();
+  for (const TensorSpec& t : layout.tensors()) {
+    if (settings_.optimizer != nullptr && t.kind == TensorKind::kParameter) {
+      continue;  // stepped by the optimiser below
+    }
+    AddScaled(next.data() + t.offset, mean.data() + t.offset, 1.0f,
+              next.data() + t.offset, t.numel);
+  }
+  if (settings_.optimizer != nullptr) {
+    settings_.optimizer->Step(layout, mean, next.values());
+  }
+  return next;
+}
+
+namespace {
+
+ParamReader Reader(const StrategyOptions& options) {
+  return ParamReader(options.params, "strategy.params", options.name);
+}
+
+std::unique_ptr<Strategy> Make(const StrategyOptions& options,
+                               FedAvgSettings settings) {
+  settings.name = options.name;
+  settings.max_update_norm = options.max_update_norm;
+  return std::make_unique<FedAvg>(std::move(settings));
+}
+
+// FedOpt's hyper-parameters; eta_l is only reported to devices.
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedOptStrategy(
+    const StrategyOptions& options, FedOptKind kind, FedOptHyper hyper) {
+  ParamReader r = Reader(options);
+  double eta_l = 0;
+  r.Number("eta", &hyper.eta, Range::Positive());
+  r.Number("eta_l", &eta_l, Range::Positive());
+  r.Number("beta_1", &hyper.beta_1, Range::HalfOpen(0, 1));
+  if (kind != FedOptKind::kAdagrad) {
+    r.Number("beta_2", &hyper.beta_2, Range::HalfOpen(0, 1));
+  }
+  r.Number("tau", &hyper.tau, Range::Positive());
+  TANDEM_RETURN_IF_ERROR(r.Finish());
+  FedAvgSettings settings;
+  settings.client_learning_rate = eta_l;
+  settings.optimizer = NewFedOpt(kind, hyper);
+  return Make(options, std::move(settings));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedAvg(
+    const StrategyOptions& options) {
+  TANDEM_RETURN_IF_ERROR(Reader(options).Finish());
+  return Make(options, FedAvgSettings());
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedProx(
+    const StrategyOptions& options) {
+  ParamReader r = Reader(options);
+  FedAvgSettings settings;
+  r.Require("mu", "a number >= 0");
+  r.Number("mu", &settings.proximal_mu, Range::NonNegative());
+  TANDEM_RETURN_IF_ERROR(r.Finish());
+  return Make(options, std::move(settings));
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedAvgM(
+    const StrategyOptions& options) {
+  ParamReader r = Reader(options);
+  double lr = 1.0;
+  double momentum = 0.0;
+  r.Number("server_learning_rate", &lr, Range::Positive());
+  r.Number("server_momentum", &momentum, Range::HalfOpen(0, 1));
+  TANDEM_RETURN_IF_ERROR(r.Finish());
+  FedAvgSettings settings;
+  settings.optimizer = NewServerMomentum(lr, momentum);
+  return Make(options, std::move(settings));
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedAdam(
+    const StrategyOptions& options) {
+  return CreateFedOptStrategy(options, FedOptKind::kAdam,
+                              {/*eta=*/0.1, /*beta_1=*/0.9, /*beta_2=*/0.99,
+                               /*tau=*/1e-9});
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedYogi(
+    const StrategyOptions& options) {
+  return CreateFedOptStrategy(options, FedOptKind::kYogi,
+                              {/*eta=*/0.01, /*beta_1=*/0.9, /*beta_2=*/0.99,
+                               /*tau=*/1e-3});
+}
+
+absl::StatusOr<std::unique_ptr<Strategy>> CreateFedAdagrad(
+    const StrategyOptions& options) {
+  return CreateFedOptStrategy(options, FedOptKind::kAdagrad,
+                              {/*eta=*/0.1, /*beta_1=*/0.0, /*beta_2=*/0.0,
+                               /*tau=*/1e-9});
+}
+
+}  // namespace tandem

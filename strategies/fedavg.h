@@ -1,0 +1,55 @@
+// The FedAvg family: streaming sample-weighted averaging of client deltas,
+// optionally followed by a server optimiser step. Covers fedavg, fedprox
+// (FedAvg aggregation + a proximal term on devices), fedavgm, fedadam,
+// fedyogi and fedadagrad.
+//
+// Each update is read once: validation (finite values, norm bound) is fused
+// into the accumulation pass, and memory stays O(model) for any number of
+// updates. Buffers (batch-norm statistics) are always the sample-weighted
+// mean; the server optimiser steps parameters only.
+#ifndef TANDEM_STRATEGIES_FEDAVG_H_
+#define TANDEM_STRATEGIES_FEDAVG_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "strategies/delta_accumulator.h"
+#include "strategies/server_optimizer.h"
+#include "strategies/strategy.h"
+
+namespace tandem {
+
+struct FedAvgSettings {
+  std::string name = "fedavg";
+  double max_update_norm = 0;
+  double proximal_mu = 0;           // reported to devices (fedprox)
+  double client_learning_rate = 0;  // reported to devices (FedOpt eta_l)
+  std::unique_ptr<ServerOptimizer> optimizer;  // null: plain weighted mean
+};
+
+// Not thread-safe (see Strategy).
+class FedAvg final : public Strategy {
+ public:
+  explicit FedAvg(FedAvgSettings settings);
+
+  absl::string_view name() const override { return settings_.name; }
+  double proximal_mu() const override { return settings_.proximal_mu; }
+  double client_learning_rate() const override {
+    return settings_.client_learning_rate;
+  }
+
+ private:
+  absl::Status DoBeginRound() override;
+  absl::Status DoAddUpdate(const ClientUpdate& update,
+                           RejectReason* reason) override;
+  absl::StatusOr<Weights> DoFinishRound() override;
+
+  FedAvgSettings settings_;
+  DeltaAccumulator sum_;
+  double total_samples_ = 0;
+};
+
+}  // namespace tandem
+
+#endif  // TANDEM_STRATEGIES_FEDAVG_H_

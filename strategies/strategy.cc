@@ -1,0 +1,82 @@
+#include "strategies/strategy.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace tandem {
+
+absl::Status Strategy::BeginRound(int64_t round, const Weights& global,
+                                  int expected) {
+  return Begin(round, global, expected, {});
+}
+
+absl::Status Strategy::BeginRound(int64_t round, const Weights& global,
+                                  const std::vector<std::string>& sampled) {
+  if (sampled.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": round ", round, " has no sampled devices"));
+  }
+  return Begin(round, global, static_cast<int>(sampled.size()), sampled);
+}
+
+absl::Status Strategy::Begin(int64_t round, const Weights& global,
+                             int expected, std::vector<std::string> allowed) {
+  validator_.Close();
+  if (round < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": round must be >= 0, got ", round));
+  }
+  if (expected < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name(), ": expected device count must be >= 0, got ", expected));
+  }
+  absl::Status finite = global.CheckFinite();
+  if (!finite.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": global model: ", finite.message()));
+  }
+  global_ = global;
+  expected_ = expected;
+  validator_.Open(round, global.layout(), std::move(allowed));
+  absl::Status status = DoBeginRound();
+  if (!status.ok()) validator_.Close();
+  return status;
+}
+
+absl::Status Strategy::AddUpdate(const ClientUpdate& update,
+                                 RejectReason* reason) {
+  RejectReason why = RejectReason::kWrongRound;
+  absl::Status status = validator_.CheckHeader(update, &why);
+  if (status.ok()) status = DoAddUpdate(update, &why);
+  if (!status.ok()) {
+    ++rejected_[static_cast<int>(why)];
+    if (reason != nullptr) *reason = why;
+    return status;
+  }
+  validator_.MarkAccepted(update.device_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Weights> Strategy::FinishRound() {
+  if (!validator_.round_open()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), ": FinishRound without an open round"));
+  }
+  validator_.Close();
+  if (validator_.accepted() == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name(), ": round ", validator_.round(), " has no accepted updates"));
+  }
+  TANDEM_ASSIGN_OR_RETURN(Weights next, DoFinishRound());
+  absl::Status finite = next.CheckFinite();
+  if (!finite.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name(), ": aggregate of round ", validator_.round(),
+        " is not finite: ", finite.message()));
+  }
+  return next;
+}
+
+}  // namespace tandem

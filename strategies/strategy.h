@@ -1,0 +1,144 @@
+// The aggregation strategy interface: validates client updates and turns the
+// accepted ones into the next global model.
+//
+// One Strategy instance lives for a whole run; it keeps server-side optimiser
+// state (momentum, Adam moments) between rounds. A round is:
+//
+//   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Strategy> s,
+//                           CreateStrategy(options));
+//   TANDEM_RETURN_IF_ERROR(s->BeginRound(round, global, sampled_ids));
+//   for (const ClientUpdate& u : arriving) {
+//     RejectReason why;
+//     absl::Status st = s->AddUpdate(u, &why);  // error = rejected, counted
+//   }
+//   absl::StatusOr<Weights> next = s->FinishRound();  // error: keep `global`
+//
+// The names accepted by CreateStrategy, their params and defaults are listed
+// in strategies/README.md (and by StrategyNames()).
+#ifndef TANDEM_STRATEGIES_STRATEGY_H_
+#define TANDEM_STRATEGIES_STRATEGY_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/weights.h"
+#include "nlohmann/json.hpp"
+#include "strategies/client_update.h"
+#include "strategies/update_validator.h"
+
+namespace tandem {
+
+// The config's "strategy" section, as far as aggregation is concerned.
+struct StrategyOptions {
+  std::string name = "fedavg";
+  // Strategy-specific; unknown keys are errors naming strategy.params.<key>.
+  nlohmann::json params = nlohmann::json::object();
+  // L2 bound on ||update - global|| over parameter tensors (not buffers);
+  // 0 = no bound.
+  double max_update_norm = 0;
+  // Seeds the DP noise (mixed with the round number).
+  uint64_t seed = 1;
+};
+
+// Creates the strategy called options.name. InvalidArgument names the bad
+// key ("strategy.name", "strategy.params.beta", ...) and what was expected.
+absl::StatusOr<std::unique_ptr<class Strategy>> CreateStrategy(
+    const StrategyOptions& options);
+
+// Every name CreateStrategy accepts, in a stable order.
+std::vector<std::string> StrategyNames();
+
+// Aggregation over one round at a time. Subclasses implement the Do* hooks;
+// the public methods do the bookkeeping shared by every strategy (round and
+// device checks, rejection counts).
+//
+// Not thread-safe: the coordinator serialises all calls on one instance.
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  Strategy(const Strategy&) = delete;
+  Strategy& operator=(const Strategy&) = delete;
+
+  virtual absl::string_view name() const = 0;
+
+  // Opens round `round` (>= 0) over `global` (copied; must be finite).
+  // `expected` is the number of sampled devices; updates from any device are
+  // accepted. Opening a round abandons a round still open.
+  absl::Status BeginRound(int64_t round, const Weights& global, int expected);
+  // Same, but only the devices in `sampled` may contribute; others are
+  // rejected as kUnknownDevice. expected = sampled.size().
+  absl::Status BeginRound(int64_t round, const Weights& global,
+                          const std::vector<std::string>& sampled);
+
+  // Validates `update` and, if it is accepted, accumulates it. A rejected
+  // update returns an error whose message starts with RejectReasonName(r),
+  // sets *reason (when non-null) and has no effect on the aggregate. An
+  // update arriving when no round is open is kWrongRound.
+  absl::Status AddUpdate(const ClientUpdate& update, RejectReason* reason);
+
+  // Aggregates the accepted updates into the next global model and closes the
+  // round. On error (no updates, a precondition such as Krum's n > 2f + 2, a
+  // non-finite result) the round is closed, the strategy's cross-round state
+  // is unchanged and the caller keeps its global model.
+  absl::StatusOr<Weights> FinishRound();
+
+  bool round_open() const { return validator_.round_open(); }
+  int64_t round() const { return validator_.round(); }
+  int expected() const { return expected_; }
+  // Updates accepted in the current (or last) round.
+  int accepted() const { return validator_.accepted(); }
+  // Rejections with `reason` since the strategy was created.
+  int64_t rejected(RejectReason reason) const {
+    return rejected_[static_cast<int>(reason)];
+  }
+
+  // Knobs the coordinator sends to devices with each task.
+  // FedProx: weight of the proximal term (mu / 2) * ||w - w_global||^2.
+  virtual double proximal_mu() const { return 0; }
+  // True when devices must fill ClientUpdate::loss_before (qfedavg).
+  virtual bool needs_loss_before() const { return false; }
+  // dp_fixed_client: devices call ClipUpdate(global, local, this) before
+  // pushing. 0 = devices do not clip.
+  virtual double client_clipping_norm() const { return 0; }
+  // FedOpt's eta_l when given in the params: the learning rate devices should
+  // use instead of training.learning_rate. 0 = use the training config.
+  virtual double client_learning_rate() const { return 0; }
+
+ protected:
+  explicit Strategy(double max_update_norm) : validator_(max_update_norm) {}
+
+  // The global model of the open round.
+  const Weights& global() const { return global_; }
+  const UpdateValidator& validator() const { return validator_; }
+
+  // Resets per-round state; global() is set. An error closes the round.
+  virtual absl::Status DoBeginRound() = 0;
+  // Called after the header checks (round, device, duplicate, samples,
+  // layout) passed. Must check the values (finite, norm bound) with
+  // validator().CheckValues or ValidateValues, set *reason and return the
+  // rejection on failure, and otherwise accumulate the update.
+  virtual absl::Status DoAddUpdate(const ClientUpdate& update,
+                                   RejectReason* reason) = 0;
+  // Called with at least one accepted update. Must leave cross-round state
+  // unchanged when it returns an error.
+  virtual absl::StatusOr<Weights> DoFinishRound() = 0;
+
+ private:
+  absl::Status Begin(int64_t round, const Weights& global, int expected,
+                     std::vector<std::string> allowed);
+
+  UpdateValidator validator_;
+  Weights global_;
+  int expected_ = 0;
+  std::array<int64_t, kNumRejectReasons> rejected_{};
+};
+
+}  // namespace tandem
+
+#endif  // TANDEM_STRATEGIES_STRATEGY_H_

@@ -1,0 +1,111 @@
+#include "strategies/update_validator.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "strategies/delta_kernels.h"
+
+namespace tandem {
+
+ValueScan ScanUpdate(const Weights& global, const Weights& update) {
+  ValueScan scan;
+  for (const TensorSpec& t : global.layout().tensors()) {
+    const double sq = SquaredDistance(update.data() + t.offset,
+                                      global.data() + t.offset, t.numel);
+    (t.kind == TensorKind::kParameter ? scan.param_sq : scan.buffer_sq) += sq;
+  }
+  return scan;
+}
+
+void UpdateValidator::Open(int64_t round, const WeightsLayout& layout,
+                           std::vector<std::string> allowed) {
+  open_ = true;
+  round_ = round;
+  layout_ = layout;
+  allowed_.clear();
+  for (std::string& id : allowed) allowed_.insert(std::move(id));
+  seen_.clear();
+}
+
+absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
+                                          RejectReason* reason) const {
+  if (!open_) {
+    return RejectUpdate(
+        RejectReason::kWrongRound,
+        absl::StrCat("update for round ", update.round, " while no round is open"),
+        reason);
+  }
+  if (update.round != round_) {
+    return RejectUpdate(RejectReason::kWrongRound,
+                        absl::StrCat("update for round ", update.round,
+                                     ", current round is ", round_),
+                        reason);
+  }
+  if (!allowed_.empty() && !allowed_.contains(update.device_id)) {
+    return RejectUpdate(RejectReason::kUnknownDevice,
+                        absl::StrCat("device '", update.device_id,
+                                     "' was not sampled for round ", round_),
+                        reason);
+  }
+  if (seen_.contains(update.device_id)) {
+    return RejectUpdate(RejectReason::kDuplicate,
+                        absl::StrCat("device '", update.device_id,
+                                     "' already sent an update in round ",
+                                     round_),
+                        reason);
+  }
+  if (update.num_samples <= 0) {
+    return RejectUpdate(RejectReason::kNoSamples,
+                        absl::StrCat("device '", update.device_id,
+                                     "' reports num_samples = ",
+                                     update.num_samples),
+                        reason);
+  }
+  const std::string difference =
+      layout_.DescribeDifference(update.weights.layout());
+  if (!difference.empty() || update.weights.size() != layout_.total_floats()) {
+    return RejectUpdate(
+        RejectReason::kLayoutMismatch,
+        absl::StrCat("device '", update.device_id, "': ",
+                     difference.empty() ? "wrong number of values" : difference),
+        reason);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateValidator::CheckValues(const ClientUpdate& update,
+                                          const ValueScan& scan,
+                                          RejectReason* reason) const {
+  if (!scan.finite()) {
+    absl::Status finite = update.weights.CheckFinite();
+    if (!finite.ok()) {
+      return RejectUpdate(RejectReason::kNonFinite,
+                          absl::StrCat("device '", update.device_id,
+                                       "': ", finite.message()),
+                          reason);
+    }
+    return RejectUpdate(RejectReason::kNormTooLarge,
+                        absl::StrCat("device '", update.device_id,
+                                     "': squared distance to the global "
+                                     "model overflows float"),
+                        reason);
+  }
+  if (max_update_norm_ > 0 && scan.param_norm() > max_update_norm_) {
+    return RejectUpdate(
+        RejectReason::kNormTooLarge,
+        absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
+                        "max_update_norm %g",
+                        update.device_id, scan.param_norm(), max_update_norm_),
+        reason);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateValidator::ValidateValues(const Weights& global,
+                                             const ClientUpdate& update,
+                                             RejectReason* reason) const {
+  return CheckValues(update, ScanUpdate(global, update.weights), reason);
+}
+
+}  // namespace tandem

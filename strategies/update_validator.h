@@ -1,0 +1,87 @@
+// Checks that decide whether a client update may enter an aggregate.
+//
+// The checks are split so streaming strategies can fuse the value checks into
+// their accumulation pass: CheckHeader looks at metadata only (O(tensors));
+// the values are summarised by a ValueScan (one pass, see ScanUpdate or
+// DeltaAccumulator::Stage) and judged by CheckValues.
+//
+//   TANDEM_RETURN_IF_ERROR(v.CheckHeader(update, &reason));
+//   ValueScan scan = ScanUpdate(global, update.weights);
+//   TANDEM_RETURN_IF_ERROR(v.CheckValues(update, scan, &reason));
+//   v.MarkAccepted(update.device_id);
+#ifndef TANDEM_STRATEGIES_UPDATE_VALIDATOR_H_
+#define TANDEM_STRATEGIES_UPDATE_VALIDATOR_H_
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "core/weights.h"
+#include "strategies/client_update.h"
+
+namespace tandem {
+
+// Squared L2 distances of an update to the global model, split by tensor
+// kind. NaN or infinite when the update holds a non-finite value (or when
+// the sum overflows float, which CheckValues reports as norm_too_large).
+struct ValueScan {
+  double param_sq = 0;   // sum over parameter tensors of (x - g)^2
+  double buffer_sq = 0;  // same over buffers (used for the finite check)
+
+  bool finite() const { return std::isfinite(param_sq + buffer_sq); }
+  double param_norm() const { return std::sqrt(param_sq); }
+};
+
+// One read of `update` and `global` (same layout required).
+ValueScan ScanUpdate(const Weights& global, const Weights& update);
+
+// Round-scoped validation state: which round is open, which devices may and
+// did contribute. Not thread-safe (owned by a Strategy).
+class UpdateValidator {
+ public:
+  // max_update_norm: bound on the parameter L2 norm of update - global;
+  // 0 = none.
+  explicit UpdateValidator(double max_update_norm)
+      : max_update_norm_(max_update_norm) {}
+
+  // Opens `round` for updates with `layout`. An empty `allowed` accepts any
+  // device id.
+  void Open(int64_t round, const WeightsLayout& layout,
+            std::vector<std::string> allowed);
+  void Close() { open_ = false; }
+
+  bool round_open() const { return open_; }
+  int64_t round() const { return round_; }
+  int accepted() const { return static_cast<int>(seen_.size()); }
+  double max_update_norm() const { return max_update_norm_; }
+
+  // wrong_round, unknown_device, duplicate, no_samples, layout_mismatch, in
+  // that order.
+  absl::Status CheckHeader(const ClientUpdate& update,
+                           RejectReason* reason) const;
+  // non_finite, then norm_too_large. Re-reads the update only when the scan
+  // is not finite, to tell a non-finite value from an overflowing norm.
+  absl::Status CheckValues(const ClientUpdate& update, const ValueScan& scan,
+                           RejectReason* reason) const;
+  // CheckValues over ScanUpdate(global, update.weights).
+  absl::Status ValidateValues(const Weights& global,
+                              const ClientUpdate& update,
+                              RejectReason* reason) const;
+  // Records that the device contributed to the open round.
+  void MarkAccepted(const std::string& device_id) { seen_.insert(device_id); }
+
+ private:
+  double max_update_norm_;
+  bool open_ = false;
+  int64_t round_ = -1;
+  WeightsLayout layout_;
+  absl::flat_hash_set<std::string> allowed_;
+  absl::flat_hash_set<std::string> seen_;
+};
+
+}  // namespace tandem
+
+#endif  // TANDEM_STRATEGIES_UPDATE_VALIDATOR_H_

@@ -1,0 +1,214 @@
+// The coordinator over an in-process gRPC channel, driven by hand-written
+// device calls: task delivery, FedAvg of known updates, every rejection path,
+// and a failed round that is retried.
+#include "server/coordinator.h"
+
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "core/run_writer.h"
+#include "core/weights_codec.h"
+#include "gtest/gtest.h"
+#include "ml/data/synthetic.h"
+#include "server/coordinator_service.h"
+
+namespace tandem::server {
+namespace {
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void Start(int min_updates, int retries) {
+    Config c;
+    c.seed = 5;
+    c.server.rounds = 1;
+    c.server.min_devices = 2;
+    c.server.round_deadline_s = 30;
+    c.server.max_round_retries = retries;
+    c.server.poll_timeout_s = 1;
+    c.model.name = "mlp";
+    c.strategy.min_updates = min_updates;
+    c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
+    data::SyntheticOptions so;
+    so.train_size = 10;
+    so.test_size = 50;
+    CoordinatorOptions o;
+    o.config = c;
+    o.test_set = std::make_shared<const data::Dataset>(
+        data::MakeSyntheticDataset(so).value().test);
+    coordinator_ = Coordinator::Create(o).value();
+    server_ = CoordinatorServer::Start(coordinator_.get(), "127.0.0.1:0",
+                                       absl::Seconds(1))
+                  .value();
+    stub_ = v1::Coordinator::NewStub(server_->InProcessChannel());
+    runner_ = std::thread([this] { result_ = coordinator_->Run(); });
+  }
+
+  void TearDown() override {
+    if (runner_.joinable()) {
+      coordinator_->Stop();
+      runner_.join();
+    }
+  }
+
+  std::string Join(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::JoinRequest req;
+    req.set_device_id(id);
+    v1::JoinReply reply;
+    EXPECT_TRUE(stub_->Join(&ctx, req, &reply).ok());
+    return reply.session_id();
+  }
+
+  // Pulls until a TRAIN task arrives; returns its header and weights.
+  v1::TaskHeader Pull(const std::string& id, const std::string& session,
+                      Weights* weights) {
+    for (int i = 0; i < 20; ++i) {
+      grpc::ClientContext ctx;
+      v1::PullTaskRequest req;
+      req.set_device_id(id);
+      req.set_session_id(session);
+      auto reader = stub_->PullTask(&ctx, req);
+      v1::TaskChunk chunk;
+      EXPECT_TRUE(reader->Read(&chunk));
+      v1::TaskHeader header = chunk.header();
+      if (header.kind() == v1::TaskHeader::TRAIN) {
+        WeightsAssembler a(LayoutFromProto(header.layout()).value());
+        while (reader->Read(&chunk)) EXPECT_TRUE(a.Add(chunk.weights()).ok());
+        EXPECT_TRUE(reader->Finish().ok());
+        *weights = a.Finish().value();
+        return header;
+      }
+      EXPECT_TRUE(reader->Finish().ok());
+    }
+    ADD_FAILURE() << "no task";
+    return {};
+  }
+
+  // Pushes `w` for `round`; `skip_chunk` sends the data at a wrong offset.
+  grpc::Status Push(const std::string& id, const std::string& session,
+                    int64_t round, const Weights& w, int64_t samples,
+                    bool skip_chunk = false) {
+    grpc::ClientContext ctx;
+    v1::PushUpdateReply reply;
+    auto writer = stub_->PushUpdate(&ctx, &reply);
+    v1::UpdateChunk chunk;
+    v1::UpdateHeader* h = chunk.mutable_header();
+    h->set_device_id(id);
+    h->set_session_id(session);
+    h->set_round(round);
+    h->set_num_samples(samples);
+    LayoutToProto(w.layout(), h->mutable_layout());
+    writer->Write(chunk);
+    for (int i = 0; i < NumChunks(w); ++i) {
+      chunk.Clear();
+      FillChunk(w, i, chunk.mutable_weights());
+      if (skip_chunk) chunk.mutable_weights()->set_offset(4);
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  static Weights Shifted(const Weights& w, float by) {
+    Weights out = w;
+    for (float& x : out.values()) x += by;
+    return out;
+  }
+
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::thread runner_;
+  absl::StatusOr<nlohmann::json> result_;
+};
+
+TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
+  Start(/*min_updates=*/2, /*retries=*/0);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights global;
+  const int64_t round = Pull("d1", s1, &global).round();
+  Weights unused;
+  Pull("d2", s2, &unused);
+  ASSERT_EQ(round, 1);
+
+  EXPECT_EQ(Push("stranger", "x", round, global, 10).error_code(),
+            grpc::NOT_FOUND);
+  EXPECT_EQ(Push("d1", s1, round + 6, global, 10).error_code(),
+            grpc::FAILED_PRECONDITION);
+  Weights wrong(WeightsLayout::Create({{"w", {3}}}).value());
+  EXPECT_EQ(Push("d1", s1, round, wrong, 10).error_code(),
+            grpc::INVALID_ARGUMENT);
+  Weights nan = Shifted(global, 1);
+  nan.values()[7] = std::nanf("");
+  EXPECT_FALSE(Push("d1", s1, round, nan, 10).ok());
+  EXPECT_FALSE(Push("d2", s2, round, global, 10, /*skip_chunk=*/true).ok());
+  EXPECT_FALSE(Push("d1", s1, round, global, 0).ok());  // no samples
+
+  ASSERT_TRUE(Push("d1", s1, round, Shifted(global, 1), 100).ok());
+  EXPECT_EQ(Push("d1", s1, round, Shifted(global, 1), 100).error_code(),
+            grpc::ALREADY_EXISTS);
+  ASSERT_TRUE(Push("d2", s2, round, Shifted(global, 3), 300).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  const nlohmann::json& summary = *result_;
+  EXPECT_EQ(summary["rounds"], 1);
+  const nlohmann::json& r = summary["rejections"];
+  EXPECT_EQ(r["unknown_device"], 1);
+  EXPECT_EQ(r["wrong_round"], 1);
+  EXPECT_EQ(r["layout_mismatch"], 1);
+  EXPECT_EQ(r["non_finite"], 1);
+  EXPECT_EQ(r["malformed"], 1);
+  EXPECT_EQ(r["no_samples"], 1);
+  EXPECT_EQ(r["duplicate"], 1);
+  EXPECT_EQ(summary["rejected_updates"], 7);
+
+  // FedAvg by samples: global + (1 x 100 + 3 x 300) / 400 = global + 2.5.
+  int64_t ckpt_round = 0;
+  Weights next = DecodeCheckpoint(
+                     ReadFile(coordinator_->run_dir() +
+                              "/checkpoints/latest.ckpt")
+                         .value(),
+                     &ckpt_round)
+                     .value();
+  EXPECT_EQ(ckpt_round, 1);
+  for (int64_t i = 0; i < global.size(); i += 97) {
+    ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
+  }
+}
+
+TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
+  Start(/*min_updates=*/2, /*retries=*/1);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights global, unused;
+  Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), 10).ok());
+  {  // d2 gives up this attempt.
+    grpc::ClientContext ctx;
+    v1::HeartbeatRequest hb;
+    hb.set_device_id("d2");
+    hb.set_session_id(s2);
+    hb.set_round(1);
+    hb.set_state(v1::HeartbeatRequest::ABANDONED);
+    v1::HeartbeatReply reply;
+    ASSERT_TRUE(stub_->Heartbeat(&ctx, hb, &reply).ok());
+    EXPECT_TRUE(reply.known());
+  }
+  // The retry: both devices get the round again and both report.
+  Pull("d1", s1, &unused);
+  Pull("d2", s2, &unused);
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), 10).ok());
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 1), 10).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_)["rounds"], 1);
+  EXPECT_EQ((*result_)["failed_attempts"], 1);
+  const std::string metrics =
+      ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
+  EXPECT_NE(metrics.find("\"status\":\"failed\""), std::string::npos);
+  EXPECT_NE(metrics.find("strategy.min_updates"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tandem::server
