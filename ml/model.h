@@ -56,6 +56,7 @@ class Model {
   absl::Status SetWeights(const Weights& w);
 
   Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
 
  private:
   explicit Model(std::unique_ptr<Impl> impl);

@@ -95,6 +95,22 @@ absl::StatusOr<std::vector<StageSpec>> BuildStages(const std::string& name,
       "unknown model '", name, "' (known: mlp, cnn, vgg5)"));
 }
 
+// Runs one zero example through the stages to learn each cut's shape.
+std::vector<std::vector<int64_t>> ProbeCutShapes(StagedNetImpl& net,
+                                                 const InputShape& in) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  torch::Tensor x = torch::zeros({1, in.channels, in.height, in.width});
+  std::vector<std::vector<int64_t>> shapes;
+  for (int s = 0; s <= net.num_stages(); ++s) {
+    if (s > 0) x = net.Forward(x, s - 1, s);
+    auto sizes = x.sizes().vec();
+    shapes.emplace_back(sizes.begin() + 1, sizes.end());
+  }
+  net.train();
+  return shapes;
+}
+
 }  // namespace
 
 std::vector<std::string> ModelNames() { return {"mlp", "cnn", "vgg5"}; }
@@ -119,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
       impl->net->AddStage(s.module);
     }
     impl->tensors = CollectTensors(*impl->net);
+    impl->cut_shapes = ProbeCutShapes(*impl->net, input);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("building model '", name, "': ", e.what()));

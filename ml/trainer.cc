@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "ml/internal/batch.h"
 #include "ml/internal/model_impl.h"
+#include "ml/internal/train_loop.h"
 
 namespace tandem::ml {
 namespace {
@@ -50,6 +51,7 @@ EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
                     .item<double>();
     correct += logits.argmax(1).eq(b.y).sum().item<int64_t>();
   }
+  net->train();
   EvalStats s;
   s.examples = data.size();
   s.loss = loss_sum / static_cast<double>(data.size());
@@ -57,15 +59,12 @@ EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
   return s;
 }
 
-TrainStats TrainImpl(Model& model, const data::Dataset& data,
-                     const TrainOptions& opt) {
-  TrainStats stats;
-  stats.samples = data.size();
+absl::StatusOr<TrainStats> TrainImpl(Model& model, const data::Dataset& data,
+                                     const TrainOptions& opt) {
+  double loss_before = 0;
   const double cpu0 = ThreadCpuSeconds();
-  const double wall0 = WallSeconds();
-  if (opt.loss_before) {
-    stats.loss_before = EvaluateImpl(model, data, 500).loss;
-  }
+  if (opt.loss_before) loss_before = EvaluateImpl(model, data, 500).loss;
+  const double eval_cpu = ThreadCpuSeconds() - cpu0;
   StagedNet& net = model.impl().net;
   net->train();
   std::vector<torch::Tensor> params = net->parameters();
@@ -76,6 +75,45 @@ TrainStats TrainImpl(Model& model, const data::Dataset& data,
   torch::optim::SGD sgd(params, torch::optim::SGDOptions(opt.learning_rate)
                                     .momentum(opt.momentum)
                                     .weight_decay(opt.weight_decay));
+  auto step = [&](const Batch& b) -> absl::StatusOr<double> {
+    sgd.zero_grad();
+    torch::Tensor loss =
+        torch::nn::functional::cross_entropy(net->forward(b.x), b.y);
+    if (opt.proximal_mu > 0) {
+      loss = loss + 0.5 * opt.proximal_mu * ProximalTerm(params, start);
+    }
+    loss.backward();
+    sgd.step();
+    return loss.item<double>();
+  };
+  auto stats = RunTrainLoop(data, opt, step);
+  if (stats.ok()) {
+    stats->loss_before = loss_before;
+    stats->cpu_seconds += eval_cpu;
+  }
+  return stats;
+}
+
+}  // namespace
+
+absl::Status CheckTrainArgs(const data::Dataset& data,
+                            const TrainOptions& options) {
+  if (data.size() == 0) {
+    return absl::FailedPreconditionError("local training: no examples");
+  }
+  if (options.batch_size < 1 || options.epochs < 1) {
+    return absl::InvalidArgumentError("local training: bad batch size/epochs");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainStats> RunTrainLoop(const data::Dataset& data,
+                                        const TrainOptions& opt,
+                                        const StepFn& step) {
+  TrainStats stats;
+  stats.samples = data.size();
+  const double cpu0 = ThreadCpuSeconds();
+  const double wall0 = WallSeconds();
   std::mt19937_64 rng(opt.seed);
   std::vector<int64_t> order(static_cast<size_t>(data.size()));
   std::iota(order.begin(), order.end(), 0);
@@ -86,49 +124,34 @@ TrainStats TrainImpl(Model& model, const data::Dataset& data,
     for (int64_t begin = 0; begin < data.size(); begin += opt.batch_size) {
       if (opt.max_batches > 0 && stats.batches >= opt.max_batches) break;
       if (opt.cancel != nullptr && opt.cancel->load()) {
-        stats.cancelled = true;
-        break;
+        return absl::CancelledError("local training cancelled");
       }
       const int64_t n = std::min<int64_t>(opt.batch_size, data.size() - begin);
       if (n < 2 && data.size() > 1) break;  // batch norm needs 2 examples
-      Batch b = MakeBatch(data, order.data() + begin, n);
-      sgd.zero_grad();
-      torch::Tensor loss =
-          torch::nn::functional::cross_entropy(net->forward(b.x), b.y);
-      if (opt.proximal_mu > 0) {
-        loss = loss + 0.5 * opt.proximal_mu * ProximalTerm(params, start);
-      }
-      loss.backward();
-      sgd.step();
-      loss_sum += loss.item<double>();
+      absl::StatusOr<double> loss =
+          step(MakeBatch(data, order.data() + begin, n));
+      if (!loss.ok()) return loss.status();
+      loss_sum += *loss;
       ++epoch_batches;
       ++stats.batches;
     }
     if (epoch_batches > 0) stats.mean_loss = loss_sum / epoch_batches;
+  }
+  if (!std::isfinite(stats.mean_loss)) {
+    return absl::FailedPreconditionError(
+        "local training diverged (non-finite loss); lower the learning rate");
   }
   stats.cpu_seconds = ThreadCpuSeconds() - cpu0;
   stats.wall_seconds = WallSeconds() - wall0;
   return stats;
 }
 
-}  // namespace
-
 absl::StatusOr<TrainStats> TrainLocal(Model& model, const data::Dataset& data,
                                       const TrainOptions& options) {
-  if (data.size() == 0) {
-    return absl::FailedPreconditionError("local training: no examples");
-  }
-  if (options.batch_size < 1 || options.epochs < 1) {
-    return absl::InvalidArgumentError("local training: bad batch size/epochs");
-  }
+  absl::Status args = CheckTrainArgs(data, options);
+  if (!args.ok()) return args;
   try {
-    TrainStats s = TrainImpl(model, data, options);
-    if (s.cancelled) return absl::CancelledError("local training cancelled");
-    if (!std::isfinite(s.mean_loss)) {
-      return absl::FailedPreconditionError(
-          "local training diverged (non-finite loss); lower the learning rate");
-    }
-    return s;
+    return TrainImpl(model, data, options);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("local training: ", e.what()));
   }

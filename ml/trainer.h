@@ -39,7 +39,6 @@ struct TrainStats {
   double loss_before = 0;    // when TrainOptions::loss_before
   double cpu_seconds = 0;    // calling thread's CPU time
   double wall_seconds = 0;
-  bool cancelled = false;
 };
 
 struct EvalStats {

@@ -46,6 +46,8 @@ struct Model::Impl {
   StagedNet net{nullptr};
   std::vector<NamedTensor> tensors;
   WeightsLayout layout;
+  // cut_shapes[s]: per-example activation shape after stages [0, s).
+  std::vector<std::vector<int64_t>> cut_shapes;
 };
 
 // Copies tensors into / out of a flat buffer laid out as `layout`.

@@ -1,0 +1,202 @@
+#include "ml/split.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/clock.h"
+#include "ml/internal/model_impl.h"
+#include "ml/internal/train_loop.h"
+#include "ml/split_weights.h"
+
+namespace tandem::ml {
+namespace {
+
+std::vector<torch::Tensor> StageParams(StagedNet& net, int begin, int end) {
+  std::vector<torch::Tensor> params;
+  for (int s = begin; s < end; ++s) {
+    for (const torch::Tensor& p : net->stage(s)->parameters()) {
+      params.push_back(p);
+    }
+  }
+  return params;
+}
+
+torch::optim::SGD MakeSgd(std::vector<torch::Tensor> params,
+                          const TrainOptions& o) {
+  return torch::optim::SGD(std::move(params),
+                           torch::optim::SGDOptions(o.learning_rate)
+                               .momentum(o.momentum)
+                               .weight_decay(o.weight_decay));
+}
+
+CutTensor ToCut(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  CutTensor out;
+  out.shape = c.sizes().vec();
+  out.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return out;
+}
+
+torch::Tensor FromCut(const CutTensor& c) {
+  return torch::from_blob(const_cast<float*>(c.values.data()), c.shape,
+                          torch::kFloat32)
+      .clone();
+}
+
+absl::Status CheckCut(const CutTensor& c, const std::vector<int64_t>& per_example,
+                      size_t n_labels, const char* what) {
+  std::vector<int64_t> want = {static_cast<int64_t>(n_labels)};
+  want.insert(want.end(), per_example.begin(), per_example.end());
+  int64_t numel = 1;
+  for (int64_t d : c.shape) numel *= d;
+  if (c.shape != want || numel != static_cast<int64_t>(c.values.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": expected shape [", absl::StrJoin(want, ","), "], got [",
+        absl::StrJoin(c.shape, ","), "] with ", c.values.size(), " values"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
+                                         const data::Dataset& data,
+                                         const TrainOptions& opt,
+                                         SplitTransport& transport) {
+  StagedNet& net = model.impl().net;
+  net->train();
+  torch::optim::SGD sgd = MakeSgd(StageParams(net, 0, split), opt);
+  const std::vector<int64_t>& cut = model.impl().cut_shapes[split];
+  int64_t step_no = 0;
+  double transport_cpu = 0;
+  auto step = [&](const Batch& b) -> absl::StatusOr<double> {
+    sgd.zero_grad();
+    torch::Tensor act = net->Forward(b.x, 0, split);
+    std::vector<int64_t> labels(b.y.data_ptr<int64_t>(),
+                                b.y.data_ptr<int64_t>() + b.y.numel());
+    double loss = 0;
+    const double cpu0 = ThreadCpuSeconds();
+    absl::StatusOr<CutTensor> grad =
+        transport.Exchange(step_no++, ToCut(act), labels, &loss);
+    transport_cpu += ThreadCpuSeconds() - cpu0;
+    if (!grad.ok()) return grad.status();
+    absl::Status shape_ok = CheckCut(*grad, cut, labels.size(), "gradient");
+    if (!shape_ok.ok()) return shape_ok;
+    act.backward(FromCut(*grad));
+    sgd.step();
+    return loss;
+  };
+  auto stats = RunTrainLoop(data, opt, step);
+  // Encoding and sending are the transport's, not the head's compute.
+  if (stats.ok()) stats->cpu_seconds -= transport_cpu;
+  return stats;
+}
+
+}  // namespace
+
+std::vector<int64_t> CutShape(const Model& model, int split) {
+  return model.impl().cut_shapes.at(split);
+}
+
+absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
+                                     const data::Dataset& data,
+                                     const TrainOptions& options,
+                                     SplitTransport& transport) {
+  if (split < 1 || split >= model.num_stages()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("split point ", split, " is not a cut of '",
+                     model.name(), "' (1..", model.num_stages() - 1, ")"));
+  }
+  absl::Status args = CheckTrainArgs(data, options);
+  if (!args.ok()) return args;
+  try {
+    return TrainHeadImpl(model, split, data, options, transport);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("split training: ", e.what()));
+  }
+}
+
+struct TailTrainer::Impl {
+  std::unique_ptr<Model> model;
+  int split = 0;
+  std::unique_ptr<torch::optim::SGD> sgd;
+  int64_t steps = 0;
+  double cpu_seconds = 0;
+};
+
+TailTrainer::TailTrainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TailTrainer::~TailTrainer() = default;
+
+absl::StatusOr<std::unique_ptr<TailTrainer>> TailTrainer::Create(
+    const std::string& model_name, const InputShape& input, int split,
+    const Weights& global, const TrainOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  auto model = Model::Create(model_name, input, 0);
+  if (!model.ok()) return model.status();
+  impl->model = *std::move(model);
+  if (split < 1 || split >= impl->model->num_stages()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "split point ", split, " is not a cut of '", model_name, "'"));
+  }
+  absl::Status s = impl->model->SetWeights(global);
+  if (!s.ok()) return s;
+  impl->split = split;
+  try {
+    StagedNet& net = impl->model->impl().net;
+    net->train();
+    impl->sgd = std::make_unique<torch::optim::SGD>(
+        MakeSgd(StageParams(net, split, net->num_stages()), options));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("tail: ", e.what()));
+  }
+  return std::unique_ptr<TailTrainer>(new TailTrainer(std::move(impl)));
+}
+
+const std::vector<int64_t>& TailTrainer::cut_shape() const {
+  return impl_->model->impl().cut_shapes[impl_->split];
+}
+
+absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
+                                            const std::vector<int64_t>& labels,
+                                            double* loss) {
+  absl::Status shape_ok =
+      CheckCut(activations, cut_shape(), labels.size(), "activations");
+  if (!shape_ok.ok()) return shape_ok;
+  const int classes = impl_->model->input().num_classes;
+  for (int64_t y : labels) {
+    if (y < 0 || y >= classes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label ", y, " out of range [0, ", classes, ")"));
+    }
+  }
+  if (labels.size() < 2) {
+    return absl::InvalidArgumentError("a split batch needs 2+ examples");
+  }
+  const double cpu0 = ThreadCpuSeconds();
+  try {
+    StagedNet& net = impl_->model->impl().net;
+    torch::Tensor x = FromCut(activations).requires_grad_(true);
+    torch::Tensor y = torch::tensor(labels, torch::kInt64);
+    impl_->sgd->zero_grad();
+    torch::Tensor out = net->Forward(x, impl_->split, net->num_stages());
+    torch::Tensor l = torch::nn::functional::cross_entropy(out, y);
+    l.backward();
+    impl_->sgd->step();
+    *loss = l.item<double>();
+    ++impl_->steps;
+    CutTensor grad = ToCut(x.grad());
+    impl_->cpu_seconds += ThreadCpuSeconds() - cpu0;
+    return grad;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("tail step: ", e.what()));
+  }
+}
+
+Weights TailTrainer::TailWeights() const {
+  Weights full = impl_->model->GetWeights();
+  return SliceStages(full, impl_->split, impl_->model->num_stages());
+}
+
+int64_t TailTrainer::steps() const { return impl_->steps; }
+double TailTrainer::cpu_seconds() const { return impl_->cpu_seconds; }
+
+}  // namespace tandem::ml

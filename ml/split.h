@@ -1,0 +1,82 @@
+// Split learning without LibTorch in the interface: a device trains the head
+// (stages [0, s)) and a TailTrainer, on the coordinator, trains that device's
+// own copy of the tail (stages [s, L)). Per batch the head's activations at
+// the cut go to the tail, the gradient at the cut comes back.
+//
+// Device:      TrainHead(model, s, data, options, transport)
+// Coordinator: TailTrainer::Create(...) then Step() per batch
+//
+// One fp32 split step gives the same parameters as the unsplit step.
+#ifndef TANDEM_ML_SPLIT_H_
+#define TANDEM_ML_SPLIT_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/weights.h"
+#include "ml/data/dataset.h"
+#include "ml/model.h"
+#include "ml/trainer.h"
+
+namespace tandem::ml {
+
+// A batch of activations (or gradients) at a cut: [n, per-example shape...].
+struct CutTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+// What carries a batch's activations to the tail and its gradient back.
+class SplitTransport {
+ public:
+  virtual ~SplitTransport() = default;
+  // Returns d loss / d activations (same shape) and sets `loss`.
+  virtual absl::StatusOr<CutTensor> Exchange(int64_t step,
+                                             const CutTensor& activations,
+                                             const std::vector<int64_t>& labels,
+                                             double* loss) = 0;
+};
+
+// Trains stages [0, split) of `model` with SGD, batches and shuffling exactly
+// as TrainLocal; the tail's part of each step happens behind `transport`.
+// TrainStats::cpu_seconds counts the head's compute on this thread.
+absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
+                                     const data::Dataset& data,
+                                     const TrainOptions& options,
+                                     SplitTransport& transport);
+
+// A device's copy of the tail, on the coordinator. Not thread-safe.
+class TailTrainer {
+ public:
+  // `global`: the full model's weights; the tail starts from them.
+  static absl::StatusOr<std::unique_ptr<TailTrainer>> Create(
+      const std::string& model_name, const InputShape& input, int split,
+      const Weights& global, const TrainOptions& options);
+  ~TailTrainer();
+
+  // Per-example shape of the activations this tail accepts.
+  const std::vector<int64_t>& cut_shape() const;
+  // Forward, loss against `labels`, backward, optimiser step. Rejects
+  // activations of the wrong shape or labels out of range.
+  absl::StatusOr<CutTensor> Step(const CutTensor& activations,
+                                 const std::vector<int64_t>& labels,
+                                 double* loss);
+  // Tail stages' weights (parameters and batch-norm buffers) as trained.
+  Weights TailWeights() const;
+  int64_t steps() const;
+  double cpu_seconds() const;  // tail compute, summed over Step() calls
+
+ private:
+  struct Impl;
+  explicit TailTrainer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Per-example activation shape after stages [0, split) (split 0: the input).
+std::vector<int64_t> CutShape(const Model& model, int split);
+
+}  // namespace tandem::ml
+
+#endif  // TANDEM_ML_SPLIT_H_

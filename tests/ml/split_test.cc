@@ -1,0 +1,136 @@
+// Split learning is exact: for every model and every legal cut, training the
+// head on the device and the tail on the coordinator (fp32) gives the same
+// parameters and batch-norm statistics as training the whole model.
+#include "ml/split.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "ml/runtime.h"
+#include "ml/split_weights.h"
+
+namespace tandem::ml {
+namespace {
+
+// Hands activations straight to a TailTrainer, as the coordinator would.
+class DirectTransport : public SplitTransport {
+ public:
+  explicit DirectTransport(TailTrainer* tail) : tail_(tail) {}
+  absl::StatusOr<CutTensor> Exchange(int64_t, const CutTensor& act,
+                                     const std::vector<int64_t>& labels,
+                                     double* loss) override {
+    return tail_->Step(act, labels, loss);
+  }
+
+ private:
+  TailTrainer* tail_;
+};
+
+data::TrainTest Synthetic(const InputShape& in) {
+  data::DataSource s;
+  s.kind = "synthetic";
+  s.synthetic_train = 64;
+  s.synthetic_test = 10;
+  s.channels = in.channels;
+  s.height = in.height;
+  s.width = in.width;
+  return data::LoadDataset(s).value();
+}
+
+struct Case {
+  std::string model;
+  InputShape input;
+};
+
+class SplitExactnessTest : public testing::TestWithParam<Case> {};
+
+TEST_P(SplitExactnessTest, SplitStepsEqualUnsplitSteps) {
+  SetComputeThreads(1);
+  const Case& c = GetParam();
+  data::TrainTest tt = Synthetic(c.input);
+  TrainOptions o;
+  o.batch_size = 16;
+  o.max_batches = 3;
+  o.learning_rate = 0.05;
+  o.momentum = 0.9;
+  o.weight_decay = 1e-4;
+  auto whole = Model::Create(c.model, c.input, 11).value();
+  const Weights global = whole->GetWeights();
+  ASSERT_TRUE(TrainLocal(*whole, tt.train, o).ok());
+  const Weights expected = whole->GetWeights();
+  for (int split = 1; split < whole->num_stages(); ++split) {
+    SCOPED_TRACE("split " + std::to_string(split));
+    auto head = Model::Create(c.model, c.input, 99).value();
+    ASSERT_TRUE(head->SetWeights(global).ok());
+    auto tail = TailTrainer::Create(c.model, c.input, split, global, o).value();
+    DirectTransport transport(tail.get());
+    auto stats = TrainHead(*head, split, tt.train, o, transport);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(tail->steps(), 3);
+    Weights joined = head->GetWeights();
+    ASSERT_TRUE(MergeStages(tail->TailWeights(), &joined).ok());
+    double max_diff = 0;
+    for (int64_t i = 0; i < joined.size(); ++i) {
+      max_diff = std::max<double>(
+          max_diff, std::fabs(joined.values()[i] - expected.values()[i]));
+    }
+    EXPECT_LT(max_diff, 1e-5);
+    // And the step really moved the weights.
+    double moved = 0;
+    for (int64_t i = 0; i < joined.size(); ++i) {
+      moved = std::max<double>(
+          moved, std::fabs(joined.values()[i] - global.values()[i]));
+    }
+    EXPECT_GT(moved, 1e-3);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, SplitExactnessTest,
+    testing::Values(Case{"mlp", {1, 28, 28, 10}}, Case{"cnn", {1, 28, 28, 10}},
+                    Case{"vgg5", {1, 28, 28, 10}},
+                    Case{"vgg5", {3, 32, 32, 10}}),
+    [](const testing::TestParamInfo<Case>& info) {
+      return info.param.model + std::to_string(info.param.input.channels);
+    });
+
+TEST(TailTrainerTest, RejectsWrongShapesAndLabels) {
+  InputShape in{1, 28, 28, 10};
+  auto model = Model::Create("cnn", in, 1).value();
+  auto tail =
+      TailTrainer::Create("cnn", in, 2, model->GetWeights(), TrainOptions())
+          .value();
+  EXPECT_EQ(tail->cut_shape(), (std::vector<int64_t>{32, 7, 7}));
+  double loss;
+  CutTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49, 0.1f)};
+  EXPECT_TRUE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2}, &loss).ok());       // batch size
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 10}, &loss).ok());   // label
+  CutTensor wrong{{4, 16, 7, 7}, std::vector<float>(4 * 16 * 49, 0.f)};
+  EXPECT_FALSE(tail->Step(wrong, {0, 1, 2, 3}, &loss).ok());  // shape
+  act.values.pop_back();
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());    // size
+  EXPECT_EQ(tail->steps(), 1);
+  EXPECT_FALSE(TailTrainer::Create("cnn", in, 4, model->GetWeights(),
+                                   TrainOptions())
+                   .ok());  // 4 stages: no cut at 4
+}
+
+TEST(SplitWeightsTest, SliceAndMerge) {
+  auto model = Model::Create("vgg5", {1, 28, 28, 10}, 1).value();
+  Weights full = model->GetWeights();
+  Weights head = SliceStages(full, 0, 3);
+  Weights tail = SliceStages(full, 3, 7);
+  EXPECT_EQ(head.size() + tail.size(), full.size());
+  for (const TensorSpec& t : head.layout().tensors()) {
+    EXPECT_LT(StageOf(t.name), 3);
+  }
+  for (float& v : head.values()) v = 5.0f;
+  ASSERT_TRUE(MergeStages(head, &full).ok());
+  EXPECT_EQ(full.values()[0], 5.0f);
+  EXPECT_EQ(StageOf("s12.fc.weight"), 12);
+  EXPECT_EQ(StageOf("fc.weight"), -1);
+}
+
+}  // namespace
+}  // namespace tandem::ml
