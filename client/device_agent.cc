@@ -42,7 +42,8 @@ void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
 DeviceAgent::DeviceAgent(DeviceAgentOptions options,
                          std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
-      stub_(v1::Coordinator::NewStub(std::move(channel))) {}
+      stub_(v1::Coordinator::NewStub(channel)),
+      split_stub_(v1::SplitTraining::NewStub(channel)) {}
 
 DeviceAgent::~DeviceAgent() = default;
 

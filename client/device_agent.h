@@ -24,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "ml/data/dataset.h"
 #include "ml/model.h"
+#include "ml/trainer.h"
 #include "proto/tandem.grpc.pb.h"
 
 namespace tandem::client {
@@ -88,7 +89,19 @@ class DeviceAgent {
   absl::StatusOr<bool> Step();
   absl::StatusOr<std::unique_ptr<Task>> PullTask();
   absl::Status PrepareModel();
+  // What one round's training produced, whichever way it ran.
+  struct RoundWork {
+    ml::TrainStats stats;
+    Weights update;  // full model, or the head when offloading
+    int64_t split_bytes_up = 0, split_bytes_down = 0;
+    double split_up_s = 0;    // activations up (link time)
+    double split_down_s = 0;  // gradients down (link time)
+  };
   absl::Status TrainAndPush(Task& task);
+  absl::StatusOr<RoundWork> TrainFull(const Task& task);
+  absl::StatusOr<RoundWork> TrainSplit(const Task& task, int split);
+  void Measure(const Task& task, const RoundWork& work,
+               v1::UpdateHeader* header);
   absl::Status Push(const Task& task, const Weights& weights,
                     v1::UpdateHeader header);
   void SendHeartbeat(int64_t round, v1::HeartbeatRequest::State state,
@@ -102,6 +115,7 @@ class DeviceAgent {
 
   const DeviceAgentOptions options_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::unique_ptr<v1::SplitTraining::Stub> split_stub_;
   std::atomic<bool> stop_{false};
   std::atomic<int> rounds_trained_{0};
 

@@ -4,6 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/device_agent.h"
+#include "client/split_transport.h"
+#include "core/tensor_codec.h"
+#include "ml/split.h"
+#include "ml/split_weights.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
@@ -57,64 +61,128 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     return absl::OkStatus();
   }
   TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
-  absl::Status s = model_->SetWeights(*task.weights);
-  if (!s.ok()) {
-    SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED,
-                  std::string(s.message()));
-    return absl::OkStatus();
-  }
-  absl::StatusOr<ml::TrainStats> stats;
-  {
-    ComputeSlot slot(options_.gate);
-    ml::SetComputeThreads(options_.compute_threads);
-    stats = ml::TrainLocal(*model_, *data_,
-                           ToTrainOptions(task.header.training(), &stop_));
-  }
+  const int split = task.header.split_point();
+  const bool offload = split > 0 && split < task.header.num_stages();
+  absl::StatusOr<RoundWork> work =
+      offload ? TrainSplit(task, split) : TrainFull(task);
   if (stop_.load()) return absl::CancelledError("stopping");
-  if (!stats.ok()) {
+  if (!work.ok()) {
     LogWarning(absl::StrCat(options_.device_id, ": round ", round, ": ",
-                            stats.status().message()));
+                            work.status().message()));
     SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED,
-                  std::string(stats.status().message()));
+                  std::string(work.status().message()));
     return absl::OkStatus();
   }
-  Weights local = model_->GetWeights();
-  if (options_.update_hook) options_.update_hook(round, *task.weights, local);
-
+  if (options_.update_hook && !offload) {
+    options_.update_hook(round, *task.weights, work->update);
+  }
   v1::UpdateHeader header;
   header.set_device_id(options_.device_id);
   header.set_round(round);
-  header.set_num_samples(stats->samples);
-  LayoutToProto(local.layout(), header.mutable_layout());
-  v1::Measurements* m = header.mutable_measurements();
-  m->set_cpu_s(stats->cpu_seconds);
-  m->set_train_loss(stats->mean_loss);
-  m->set_loss_before(stats->loss_before);
-  m->set_batches(stats->batches);
-  m->set_bytes_down(task.bytes_down);
-  m->set_bytes_up(WeightsBytes(local) +
-                  static_cast<int64_t>(header.ByteSizeLong()) + 16);
-  if (options_.virtual_time) {
-    const DeviceModel& dm = options_.model;
-    const double down_s = dm.TransferSeconds(m->bytes_down());
-    const double up_s = dm.TransferSeconds(m->bytes_up());
-    m->set_compute_s(dm.ComputeSeconds(stats->cpu_seconds));
-    m->set_link_s(down_s + up_s);
-    m->set_energy_j(dm.EnergyJoules(m->compute_s(), up_s, down_s));
-  } else {
-    // Upload time of this update is not known before it is sent: report the
-    // previous round's.
-    m->set_compute_s(stats->wall_seconds);
-    m->set_link_s(task.download_s + last_upload_s_);
-  }
-  m->set_round_time_s(m->compute_s() + m->link_s());
-  TANDEM_RETURN_IF_ERROR(Push(task, local, std::move(header)));
+  header.set_num_samples(work->stats.samples);
+  LayoutToProto(work->update.layout(), header.mutable_layout());
+  Measure(task, *work, &header);
+  TANDEM_RETURN_IF_ERROR(Push(task, work->update, std::move(header)));
   rounds_trained_.fetch_add(1);
   {
     absl::MutexLock lock(&mu_);
     current_round_ = -1;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
+    const Task& task) {
+  TANDEM_RETURN_IF_ERROR(model_->SetWeights(*task.weights));
+  RoundWork work;
+  {
+    ComputeSlot slot(options_.gate);
+    ml::SetComputeThreads(options_.compute_threads);
+    TANDEM_ASSIGN_OR_RETURN(
+        work.stats,
+        ml::TrainLocal(*model_, *data_,
+                       ToTrainOptions(task.header.training(), &stop_)));
+  }
+  work.update = model_->GetWeights();
+  return work;
+}
+
+absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(
+    const Task& task, int split) {
+  Weights full = model_->GetWeights();
+  TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
+  TANDEM_RETURN_IF_ERROR(model_->SetWeights(full));
+  TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
+                          ParseActivationCodec(task.header.activation_codec()));
+  v1::SplitOpen open;
+  open.set_device_id(options_.device_id);
+  open.set_round(task.header.round());
+  open.set_split_point(split);
+  {
+    absl::MutexLock lock(&mu_);
+    open.set_session_id(session_id_);
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.transfer_timeout);
+  if (!Track(&ctx)) return absl::CancelledError("stopping");
+  GrpcSplitTransport transport(split_stub_.get(), &ctx, open, codec);
+  RoundWork work;
+  absl::StatusOr<ml::TrainStats> stats;
+  {
+    ComputeSlot slot(options_.gate);
+    ml::SetComputeThreads(options_.compute_threads);
+    stats = ml::TrainHead(*model_, split, *data_,
+                          ToTrainOptions(task.header.training(), &stop_),
+                          transport);
+  }
+  absl::Status finished = transport.Finish();
+  Untrack();
+  if (!stats.ok()) return stats.status();
+  if (!finished.ok()) return finished;
+  work.stats = *stats;
+  work.update = ml::SliceStages(model_->GetWeights(), 0, split);
+  work.split_bytes_up = transport.bytes_up();
+  work.split_bytes_down = transport.bytes_down();
+  if (options_.virtual_time) {
+    for (int64_t b : transport.up_messages()) {
+      work.split_up_s += options_.model.TransferSeconds(b);
+    }
+    for (int64_t b : transport.down_messages()) {
+      work.split_down_s += options_.model.TransferSeconds(b);
+    }
+  } else {
+    work.split_up_s = transport.wait_seconds();  // tail + network, measured
+  }
+  return work;
+}
+
+void DeviceAgent::Measure(const Task& task, const RoundWork& work,
+                          v1::UpdateHeader* header) {
+  const ml::TrainStats& stats = work.stats;
+  v1::Measurements* m = header->mutable_measurements();
+  m->set_cpu_s(stats.cpu_seconds);
+  m->set_train_loss(stats.mean_loss);
+  m->set_loss_before(stats.loss_before);
+  m->set_batches(stats.batches);
+  const int64_t weights_up = WeightsBytes(work.update) +
+                             static_cast<int64_t>(header->ByteSizeLong()) + 16;
+  m->set_bytes_down(task.bytes_down + work.split_bytes_down);
+  m->set_bytes_up(weights_up + work.split_bytes_up);
+  if (options_.virtual_time) {
+    const DeviceModel& dm = options_.model;
+    const double down_s = dm.TransferSeconds(task.bytes_down);
+    const double up_s = dm.TransferSeconds(weights_up);
+    m->set_compute_s(dm.ComputeSeconds(stats.cpu_seconds));
+    m->set_link_s(down_s + up_s + work.split_up_s + work.split_down_s);
+    m->set_energy_j(dm.EnergyJoules(m->compute_s(), up_s + work.split_up_s,
+                                    down_s + work.split_down_s));
+  } else {
+    // Upload time of this update is not known before it is sent: report the
+    // previous round's.
+    m->set_compute_s(stats.wall_seconds - work.split_up_s);
+    m->set_link_s(task.download_s + last_upload_s_ + work.split_up_s);
+  }
+  m->set_round_time_s(m->compute_s() + m->link_s());
 }
 
 absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,

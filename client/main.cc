@@ -1,4 +1,6 @@
 // tandem-client: the device daemon. Parses flags and runs the DeviceAgent.
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -58,8 +60,11 @@ int Main() {
     std::cerr << "tandem-client " << id << ": " << s.message() << "\n";
     return 1;
   }
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
   LogInfo(absl::StrCat("tandem-client ", id, ": done after ",
-                       agent.rounds_trained(), " rounds"));
+                       agent.rounds_trained(), " rounds; peak RSS ",
+                       usage.ru_maxrss / 1024, " MiB"));
   return 0;
 }
 

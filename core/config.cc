@@ -102,7 +102,10 @@ void VisitStrategy(V& v, StrategyConfig& s) {
 
 template <typename V>
 void VisitOffload(V& v, OffloadConfig& o) {
-  v.Enum("policy", &o.policy, {"none"});
+  v.Enum("policy", &o.policy, {"none", "fixed"});
+  v.Object("fixed", &o.fixed);
+  v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
+  v.Double("server_cores", &o.server_cores, 0.01, 4096);
 }
 
 template <typename V>
@@ -176,6 +179,25 @@ absl::Status CheckAcrossSections(const Config& c) {
   return absl::OkStatus();
 }
 
+absl::Status CheckFixedSplits(const Config& c) {
+  for (auto it = c.offload.fixed.begin(); it != c.offload.fixed.end(); ++it) {
+    const std::string path = absl::StrCat("config: $.offload.fixed.", it.key());
+    if (!it->is_number_integer() || it->get<int64_t>() < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": expected a split point (integer >= 1), got ", it->dump()));
+    }
+    bool known = c.fleet.classes.empty();
+    for (const DeviceClassConfig& dc : c.fleet.classes) {
+      known = known || dc.name == it.key();
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": no device class of that name in $.fleet"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
   std::vector<std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
   if (kv.size() != 2 || kv[0].empty()) {
@@ -233,6 +255,7 @@ absl::StatusOr<Config> ParseConfig(const nlohmann::json& json) {
       ReadSection(top, "output", &c.output, VisitOutput<JsonObjectReader>));
   TANDEM_RETURN_IF_ERROR(top.Finish());
   TANDEM_RETURN_IF_ERROR(CheckAcrossSections(c));
+  TANDEM_RETURN_IF_ERROR(CheckFixedSplits(c));
   return c;
 }
 

@@ -71,7 +71,16 @@ struct StrategyConfig {
 };
 
 struct OffloadConfig {
-  std::string policy = "none";  // none: every device trains the whole model
+  // none: every device trains the whole model; fixed: split points per
+  // device class from `fixed`.
+  std::string policy = "none";
+  // Device class name -> split point (1 .. stages; stages = no offload).
+  // Classes not listed train the whole model.
+  nlohmann::json fixed = nlohmann::json::object();
+  std::string activation_codec = "fp32";  // fp32, fp16, int8 on the wire
+  // Coordinator cores serving offloaded tails: tails of k devices offloading
+  // in the same round share them (time model: tail time x max(1, k/cores)).
+  double server_cores = 1;
 };
 
 struct DeviceClassConfig {

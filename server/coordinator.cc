@@ -68,6 +68,11 @@ absl::Status Coordinator::Init() {
   so.seed = config_.seed;
   absl::MutexLock lock(&mu_);
   TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
+  TANDEM_ASSIGN_OR_RETURN(policy_, offload::CreateSplitPolicy(
+                                       config_.offload,
+                                       eval_model_->num_stages()));
+  TANDEM_RETURN_IF_ERROR(
+      ParseActivationCodec(config_.offload.activation_codec).status());
   TANDEM_ASSIGN_OR_RETURN(run_, RunWriter::Create(config_.output.dir,
                                                   options_.run_name,
                                                   ConfigToJson(config_)));
@@ -139,6 +144,12 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   } else if (ready()) {
     task.header = round_->header;
     task.weights = global_;
+    const int split = SplitOfLocked(id);
+    task.header.set_split_point(split);
+    if (split < eval_model_->num_stages()) {
+      task.weights = round_->heads.at(split);
+      LayoutToProto(task.weights->layout(), task.header.mutable_layout());
+    }
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
   }
@@ -192,9 +203,12 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
                   absl::InvalidArgumentError("update with no samples"));
   }
   auto layout = LayoutFromProto(h.layout());
-  const std::string diff =
-      layout.ok() ? global_->layout().DescribeDifference(*layout)
-                  : std::string(layout.status().message());
+  const int split = SplitOfLocked(h.device_id());
+  const WeightsLayout& expected = split < eval_model_->num_stages()
+                                      ? round_->heads.at(split)->layout()
+                                      : global_->layout();
+  const std::string diff = layout.ok() ? expected.DescribeDifference(*layout)
+                                       : std::string(layout.status().message());
   if (!diff.empty()) {
     return Reject(d, "layout_mismatch",
                   absl::InvalidArgumentError(
@@ -222,6 +236,13 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   absl::MutexLock lock(&mu_);
   DeviceRecord* d;
   TANDEM_RETURN_IF_ERROR(CheckHeaderLocked(h, &d));
+  nlohmann::json line = MeasurementsJson(h.measurements());
+  line["split"] = SplitOfLocked(h.device_id());
+  if (SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
+    auto full = JoinTailLocked(h.device_id(), weights, &line);
+    if (!full.ok()) return Reject(d, "split_incomplete", full.status());
+    weights = *std::move(full);
+  }
   ClientUpdate u;
   u.device_id = h.device_id();
   u.round = h.round();
@@ -231,7 +252,8 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   RejectReason reason;
   absl::Status s = strategy_->AddUpdate(u, &reason);
   if (!s.ok()) return Reject(d, std::string(RejectReasonName(reason)), s);
-  const v1::Measurements& m = h.measurements();
+  v1::Measurements m = h.measurements();
+  m.set_round_time_s(line["round_time_s"].get<double>());
   round_->pending.erase(h.device_id());
   round_->reported.insert(h.device_id());
   ++round_->accepted;
@@ -242,7 +264,6 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   d->round_time_sum_s += m.round_time_s();
   d->samples = h.num_samples();
   d->energy_j += m.energy_j();
-  nlohmann::json line = MeasurementsJson(m);
   line.update({{"type", "device"},
                {"round", round_->number},
                {"device", d->id},

@@ -28,8 +28,10 @@
 #include "ml/data/dataset.h"
 #include "ml/model.h"
 #include "nlohmann/json.hpp"
+#include "offload/split_policy.h"
 #include "proto/tandem.pb.h"
 #include "server/fleet_registry.h"
+#include "server/tail_session.h"
 #include "strategies/strategy.h"
 
 namespace tandem::server {
@@ -70,6 +72,14 @@ class Coordinator {
   // Counts a malformed update stream (bad chunks) against the device.
   void CountMalformedUpdate(const std::string& device_id,
                             const std::string& reason);
+  // Split training: starts the tail of an offloading device for the open
+  // round, after checking device, session, round and split point.
+  absl::StatusOr<std::shared_ptr<TailSession>> OpenTail(
+      const v1::SplitOpen& open);
+  // The tail's stream ended: complete (kept for the device's head update) or
+  // broken (freed; the device's update for the round will be refused).
+  void EndTail(const std::shared_ptr<TailSession>& tail, bool complete,
+               const std::string& why);
   absl::StatusOr<v1::HeartbeatReply> Heartbeat(
       const v1::HeartbeatRequest& request);
   absl::Status Leave(const v1::LeaveRequest& request);
@@ -106,6 +116,16 @@ class Coordinator {
                                  DeviceRecord** device)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RoundDoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ChooseSplitsLocked(RoundState* round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int SplitOfLocked(const std::string& device) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Joins an offloading device's head update with its tail into a full
+  // update; adds the tail's time to `line`.
+  absl::StatusOr<Weights> JoinTailLocked(const std::string& device,
+                                         const Weights& head,
+                                         nlohmann::json* line)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ObserveRoundLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double Now() const;
 
   const CoordinatorOptions options_;
@@ -118,6 +138,7 @@ class Coordinator {
   mutable absl::Mutex mu_;
   FleetRegistry registry_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Strategy> strategy_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<offload::SplitPolicy> policy_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
   // Replaced only by Run()'s thread, under mu_; read by handlers under mu_.
   std::shared_ptr<const Weights> global_;

@@ -136,9 +136,10 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   t->set_measure_loss_before(strategy_->needs_loss_before());
   h.set_split_point(eval_model_->num_stages());
   h.set_num_stages(eval_model_->num_stages());
-  h.set_activation_codec("fp32");
+  h.set_activation_codec(config_.offload.activation_codec);
   h.set_deadline_s(config_.server.round_deadline_s);
   LayoutToProto(global_->layout(), h.mutable_layout());
+  ChooseSplitsLocked(r.get());
   absl::Status s = strategy_->BeginRound(round, *global_,
                                          static_cast<int>(sampled.size()));
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
@@ -182,6 +183,9 @@ absl::StatusOr<bool> Coordinator::CloseAndAggregate(std::string* why_failed) {
   r.open = false;
   r.deadline_hit = !r.pending.empty();
   r.dropped += static_cast<int>(r.pending.size());
+  r.tails.clear();  // tails of devices that never reported are freed here
+  r.heads.clear();
+  ObserveRoundLocked();
   if (r.accepted < config_.strategy.min_updates) {
     *why_failed = absl::StrCat(r.accepted, " of ", r.sampled.size(),
                                " updates arrived, ",

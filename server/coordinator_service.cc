@@ -110,7 +110,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
                            &s->port_);
+  s->split_service_ = std::make_unique<SplitTrainingService>(coordinator);
   builder.RegisterService(s->service_.get());
+  builder.RegisterService(s->split_service_.get());
   // Updates arrive in chunks of at most 1 MiB; leave headroom for headers.
   builder.SetMaxReceiveMessageSize(4 << 20);
   s->server_ = builder.BuildAndStart();

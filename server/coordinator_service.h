@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/tandem.grpc.pb.h"
 #include "server/coordinator.h"
+#include "server/split_service.h"
 
 namespace tandem::server {
 
@@ -47,7 +48,7 @@ class CoordinatorService final : public v1::Coordinator::Service {
   const absl::Duration poll_limit_;
 };
 
-// Hosts the Coordinator service (and, later, split training). Owns the
+// Hosts the Coordinator and SplitTraining services. Owns the
 // grpc::Server; Shutdown() (or the destructor) stops it.
 class CoordinatorServer {
  public:
@@ -63,6 +64,7 @@ class CoordinatorServer {
  private:
   CoordinatorServer() = default;
   std::unique_ptr<CoordinatorService> service_;
+  std::unique_ptr<SplitTrainingService> split_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

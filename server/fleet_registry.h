@@ -28,6 +28,7 @@ struct DeviceRecord {
   double energy_j = 0;
   std::map<std::string, int> rejections;  // reason -> count
   int dropouts = 0;
+  int last_split = 0;  // split point of its last accepted update
 };
 
 class FleetRegistry {

@@ -3,13 +3,17 @@
 #define TANDEM_SERVER_ROUND_STATE_H_
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/weights.h"
 #include "nlohmann/json.hpp"
 #include "proto/tandem.pb.h"
+#include "server/tail_session.h"
 
 namespace tandem::server {
 
@@ -28,6 +32,12 @@ struct RoundState {
   double max_time_s = 0;  // slowest accepted device's round time
   int64_t bytes_up = 0, bytes_down = 0;
   std::vector<nlohmann::json> device_lines;  // one metrics line per device
+  // Offload: each sampled device's split point, the head weights sent for
+  // each split point in use, and the open tails.
+  std::map<std::string, int> splits;
+  std::map<int, std::shared_ptr<const Weights>> heads;
+  std::map<std::string, std::shared_ptr<TailSession>> tails;
+  int offloading = 0;  // sampled devices with split < stages
 };
 
 }  // namespace tandem::server

@@ -6,39 +6,72 @@
 #include "strategies/delta_kernels.h"
 
 namespace tandem {
+namespace {
+
+// Runs `kernel(tensor, acc_or_null, weight)` over every tensor of `layout`
+// and collects the scan.
+template <typename Kernel>
+ValueScan OverTensors(const WeightsLayout& layout, const float* acc,
+                      float w_param, float w_buffer, Kernel kernel) {
+  ValueScan scan;
+  const auto& tensors = layout.tensors();
+  for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
+    const TensorSpec& t = tensors[i];
+    const float w = t.kind == TensorKind::kParameter ? w_param : w_buffer;
+    scan.Add(layout, i,
+             kernel(t, acc == nullptr ? nullptr : acc + t.offset, w));
+  }
+  return scan;
+}
+
+}  // namespace
 
 void DeltaAccumulator::Reset(const WeightsLayout& layout) {
-  layout_ = layout;
-  const size_t n = static_cast<size_t>(layout.total_floats());
-  sum_.resize(n);
-  staged_.resize(n);
+  if (sum_.layout() != layout || sum_.size() != layout.total_floats()) {
+    sum_ = Weights(layout);
+    staged_ = Weights();
+  }
+  external_ = nullptr;
   empty_ = true;
 }
 
 ValueScan DeltaAccumulator::Stage(const Weights& global, const Weights& update,
                                   float w_param, float w_buffer) {
-  ValueScan scan;
+  if (staged_.size() != sum_.size()) staged_ = Weights(sum_.layout());
+  external_ = nullptr;
   // The first update writes w * delta without reading a zero sum.
   const float* acc = empty_ ? nullptr : sum_.data();
-  for (const TensorSpec& t : layout_.tensors()) {
-    const bool param = t.kind == TensorKind::kParameter;
-    const double sq = AccumulateDelta(
-        update.data() + t.offset, global.data() + t.offset,
-        acc == nullptr ? nullptr : acc + t.offset, param ? w_param : w_buffer,
-        staged_.data() + t.offset, t.numel);
-    (param ? scan.param_sq : scan.buffer_sq) += sq;
-  }
-  return scan;
+  float* out = staged_.data();
+  return OverTensors(
+      sum_.layout(), acc, w_param, w_buffer,
+      [&](const TensorSpec& t, const float* a, float w) {
+        return AccumulateDelta(update.data() + t.offset,
+                               global.data() + t.offset, a, w,
+                               out + t.offset, t.numel);
+      });
+}
+
+ValueScan DeltaAccumulator::StageInto(const Weights& global, Weights& update,
+                                      float w_param, float w_buffer) {
+  external_ = &update;
+  const float* acc = empty_ ? nullptr : sum_.data();
+  return OverTensors(sum_.layout(), acc, w_param, w_buffer,
+                     [&](const TensorSpec& t, const float* a, float w) {
+                       return AccumulateDeltaInPlace(
+                           update.data() + t.offset, global.data() + t.offset,
+                           a, w, t.numel);
+                     });
 }
 
 void DeltaAccumulator::Commit() {
-  std::swap(sum_, staged_);
+  std::swap(sum_, external_ != nullptr ? *external_ : staged_);
+  external_ = nullptr;
   empty_ = false;
 }
 
 absl::Span<float> DeltaAccumulator::sum() {
-  if (empty_) std::fill(sum_.begin(), sum_.end(), 0.0f);
-  return absl::MakeSpan(sum_);
+  if (empty_) std::fill(sum_.values().begin(), sum_.values().end(), 0.0f);
+  return sum_.values();
 }
 
 }  // namespace tandem

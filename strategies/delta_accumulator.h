@@ -2,20 +2,19 @@
 // FedAvg family: memory O(model) whatever the number of updates, one read of
 // each update.
 //
-// The sum is double-buffered: Stage writes sum + w * delta into a second
-// buffer while it computes the update's ValueScan in the same pass, so the
-// caller can validate the scan and Commit, or drop the update by not
-// committing. The staged write costs the same memory traffic as an in-place
-// update, and a rejected update leaves the sum bit-for-bit unchanged.
+// A staged update does not touch the committed sum, so the caller can check
+// the ValueScan computed in the same pass and then Commit, or drop the update
+// by not committing: a rejected update leaves the sum bit-for-bit unchanged.
+// Staging writes sum + w * delta either into a second internal buffer
+// (Stage) or, when the caller gives up the update, over the update's own
+// values (StageInto), which then become the sum on Commit: no extra buffer
+// and no extra memory traffic.
 //
 //   acc.Reset(global.layout());
-//   ValueScan scan = acc.Stage(global, update.weights, n, n);
+//   ValueScan scan = acc.StageInto(global, update.weights, n, n);
 //   if (validator.CheckValues(update, scan, &why).ok()) acc.Commit();
 #ifndef TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
 #define TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
-
-#include <cstdint>
-#include <vector>
 
 #include "absl/types/span.h"
 #include "core/weights.h"
@@ -26,27 +25,33 @@ namespace tandem {
 // Not thread-safe.
 class DeltaAccumulator {
  public:
-  // Empties the sum for a model of `layout`. Keeps allocations when the size
-  // is unchanged.
+  // Empties the sum for a model of `layout`. Keeps allocations when the
+  // layout is unchanged.
   void Reset(const WeightsLayout& layout);
 
   // Stages sum + w_param * (x - g) on parameter tensors and
-  // sum + w_buffer * (x - g) on buffer tensors, and returns the scan of
-  // x - g. `global` and `update` must have the layout given to Reset.
+  // sum + w_buffer * (x - g) on buffer tensors, where x = update and
+  // g = global (both with the layout given to Reset), and returns the scan
+  // of x - g.
   ValueScan Stage(const Weights& global, const Weights& update, float w_param,
                   float w_buffer);
+  // Same, but writes the staged sum over `update`'s values. Until the next
+  // Stage call, `update` must stay alive; Commit swaps it with the sum (it
+  // then holds the old sum's buffer, unspecified values).
+  ValueScan StageInto(const Weights& global, Weights& update, float w_param,
+                      float w_buffer);
   // Makes the last staged sum the current one.
   void Commit();
 
   // True until the first Commit after Reset.
   bool empty() const { return empty_; }
-  // The committed sum (all zeros when empty()).
+  // The committed sum (zeros when empty()).
   absl::Span<float> sum();
 
  private:
-  WeightsLayout layout_;
-  std::vector<float> sum_;
-  std::vector<float> staged_;
+  Weights sum_;
+  Weights staged_;            // allocated by the first Stage call
+  Weights* external_ = nullptr;  // the update StageInto wrote over
   bool empty_ = true;
 };
 

@@ -1,9 +1,9 @@
-// Vectorisable inner loops over float buffers shared by the strategies: the
+// Vectorised inner loops over float buffers shared by the strategies: the
 // squared distance of an update to the global model, fused with the weighted
 // accumulation of its delta so a streaming strategy reads each update once.
 //
-// Non-finite inputs propagate into the returned sums (NaN or infinity), which
-// is how callers detect them without a per-element branch.
+// Finiteness is tracked without a per-element branch: each loop also sums
+// x * 0, which is 0 for finite x and NaN otherwise.
 #ifndef TANDEM_STRATEGIES_DELTA_KERNELS_H_
 #define TANDEM_STRATEGIES_DELTA_KERNELS_H_
 
@@ -11,17 +11,28 @@
 
 namespace tandem {
 
-// Sum over i < n of (x[i] - g[i])^2, accumulated in float lanes within
-// chunks of a few thousand elements and in double across chunks.
-double SquaredDistance(const float* x, const float* g, int64_t n);
+struct DeltaStats {
+  double sq = 0;       // sum of (x[i] - g[i])^2; may overflow to infinity
+  bool finite = true;  // every x[i] is finite
+};
+
+// Statistics of x - g over i < n.
+DeltaStats SquaredDistance(const float* x, const float* g, int64_t n);
+
+// Sum of (a[i] - b[i])^2 without the finite check, for short runs (n up to a
+// few thousand; float partial sums).
+float SumSquaredDifference(const float* a, const float* b, int64_t n);
 
 // out[i] = acc[i] + w * (x[i] - g[i]), or w * (x[i] - g[i]) when acc is
-// null; returns the sum of (x[i] - g[i])^2 as SquaredDistance does. `out`
-// must not alias x, g or acc.
-double AccumulateDelta(const float* x, const float* g, const float* acc,
-                       float w, float* out, int64_t n);
+// null, plus the statistics of x - g. `out` must not alias x, g or acc.
+DeltaStats AccumulateDelta(const float* x, const float* g, const float* acc,
+                           float w, float* out, int64_t n);
 
-// True when every x[i] is finite (no per-element branch).
+// Same, writing the result over x: x[i] = acc[i] + w * (x[i] - g[i]).
+DeltaStats AccumulateDeltaInPlace(float* x, const float* g, const float* acc,
+                                  float w, int64_t n);
+
+// True when every x[i] is finite.
 bool AllFinite(const float* x, int64_t n);
 
 // out[i] = g[i] + s * d[i]. `out` may alias g or d.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -59,17 +60,23 @@ class DpFixedClipping final : public Strategy {
     return inner_->BeginRound(round(), global(), 1);
   }
 
-  absl::Status DoAddUpdate(const ClientUpdate& update,
+  absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override {
     const float samples = static_cast<float>(update.num_samples);
+    auto stage = [&](float w_param) {
+      return owned != nullptr
+                 ? sum_.StageInto(global(), *owned, w_param, samples)
+                 : sum_.Stage(global(), update.weights, w_param, samples);
+    };
     if (server_clips_) {
+      // The clipping factor needs the norm first: two reads of the update.
       const ValueScan scan = ScanUpdate(global(), update.weights);
       TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
       const double norm = scan.param_norm();
       const double scale = norm > clipping_norm_ ? clipping_norm_ / norm : 1.0;
-      sum_.Stage(global(), update.weights, static_cast<float>(scale), samples);
+      stage(static_cast<float>(scale));
     } else {
-      const ValueScan scan = sum_.Stage(global(), update.weights, 1, samples);
+      const ValueScan scan = stage(1.0f);
       TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
       if (scan.param_norm() > clipping_norm_ * (1 + kClientNormSlack)) {
         return RejectUpdate(
@@ -95,7 +102,7 @@ class DpFixedClipping final : public Strategy {
     mean.weights = global();
     AddNoisyMean(mean.weights);
     RejectReason reason;
-    absl::Status added = inner_->AddUpdate(mean, &reason);
+    absl::Status added = inner_->AddUpdate(std::move(mean), &reason);
     if (!added.ok()) {
       inner_->FinishRound().IgnoreError();  // closes the inner round
       return absl::InternalError(

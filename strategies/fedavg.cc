@@ -19,10 +19,12 @@ absl::Status FedAvg::DoBeginRound() {
   return absl::OkStatus();
 }
 
-absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update,
+absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update, Weights* owned,
                                  RejectReason* reason) {
   const float w = static_cast<float>(update.num_samples);
-  const ValueScan scan = sum_.Stage(global(), update.weights, w, w);
+  const ValueScan scan = owned != nullptr
+                             ? sum_.StageInto(global(), *owned, w, w)
+                             : sum_.Stage(global(), update.weights, w, w);
   TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
   sum_.Commit();
   total_samples_ += static_cast<double>(update.num_samples);

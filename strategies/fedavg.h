@@ -41,7 +41,7 @@ class FedAvg final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override;
-  absl::Status DoAddUpdate(const ClientUpdate& update,
+  absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override;
   absl::StatusOr<Weights> DoFinishRound() override;
 

@@ -42,7 +42,7 @@ class QFedAvg final : public Strategy {
     return absl::OkStatus();
   }
 
-  absl::Status DoAddUpdate(const ClientUpdate& update,
+  absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override {
     if (!std::isfinite(update.loss_before) || update.loss_before < 0) {
       return RejectUpdate(
@@ -54,9 +54,12 @@ class QFedAvg final : public Strategy {
     }
     const double loss = update.loss_before + kLossEpsilon;
     const double fq = std::pow(loss, q_);
+    const float w_param = static_cast<float>(fq);
+    const float w_buffer = static_cast<float>(update.num_samples);
     const ValueScan scan =
-        sum_.Stage(global(), update.weights, static_cast<float>(fq),
-                   static_cast<float>(update.num_samples));
+        owned != nullptr
+            ? sum_.StageInto(global(), *owned, w_param, w_buffer)
+            : sum_.Stage(global(), update.weights, w_param, w_buffer);
     TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
     sum_.Commit();
     h_total_ += q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ *

@@ -13,9 +13,12 @@ absl::Status StoringStrategy::DoBeginRound() {
 }
 
 absl::Status StoringStrategy::DoAddUpdate(const ClientUpdate& update,
+                                          Weights* owned,
                                           RejectReason* reason) {
   TANDEM_RETURN_IF_ERROR(validator().ValidateValues(global(), update, reason));
-  updates_.push_back({update.device_id, update.num_samples, update.weights});
+  // Moving an owned update avoids copying the model.
+  updates_.push_back({update.device_id, update.num_samples,
+                      owned != nullptr ? std::move(*owned) : update.weights});
   return absl::OkStatus();
 }
 

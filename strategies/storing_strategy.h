@@ -35,7 +35,7 @@ class StoringStrategy : public Strategy {
 
  private:
   absl::Status DoBeginRound() final;
-  absl::Status DoAddUpdate(const ClientUpdate& update,
+  absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) final;
   absl::StatusOr<Weights> DoFinishRound() final;
 

@@ -47,9 +47,18 @@ absl::Status Strategy::Begin(int64_t round, const Weights& global,
 
 absl::Status Strategy::AddUpdate(const ClientUpdate& update,
                                  RejectReason* reason) {
+  return Add(update, nullptr, reason);
+}
+
+absl::Status Strategy::AddUpdate(ClientUpdate&& update, RejectReason* reason) {
+  return Add(update, &update.weights, reason);
+}
+
+absl::Status Strategy::Add(const ClientUpdate& update, Weights* owned,
+                           RejectReason* reason) {
   RejectReason why = RejectReason::kWrongRound;
   absl::Status status = validator_.CheckHeader(update, &why);
-  if (status.ok()) status = DoAddUpdate(update, &why);
+  if (status.ok()) status = DoAddUpdate(update, owned, &why);
   if (!status.ok()) {
     ++rejected_[static_cast<int>(why)];
     if (reason != nullptr) *reason = why;

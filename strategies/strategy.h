@@ -81,6 +81,11 @@ class Strategy {
   // sets *reason (when non-null) and has no effect on the aggregate. An
   // update arriving when no round is open is kWrongRound.
   absl::Status AddUpdate(const ClientUpdate& update, RejectReason* reason);
+  // Same, but the strategy may take over update.weights' buffer instead of
+  // copying or re-reading it (streaming strategies write their running sum
+  // into it; robust ones keep it). Faster; prefer it when the caller is done
+  // with the update.
+  absl::Status AddUpdate(ClientUpdate&& update, RejectReason* reason);
 
   // Aggregates the accepted updates into the next global model and closes the
   // round. On error (no updates, a precondition such as Krum's n > 2f + 2, a
@@ -122,8 +127,10 @@ class Strategy {
   // Called after the header checks (round, device, duplicate, samples,
   // layout) passed. Must check the values (finite, norm bound) with
   // validator().CheckValues or ValidateValues, set *reason and return the
-  // rejection on failure, and otherwise accumulate the update.
-  virtual absl::Status DoAddUpdate(const ClientUpdate& update,
+  // rejection on failure, and otherwise accumulate the update. `owned` is
+  // &update.weights when the caller gave the update up (the strategy may
+  // overwrite or move it; update.weights aliases it), and null otherwise.
+  virtual absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                                    RejectReason* reason) = 0;
   // Called with at least one accepted update. Must leave cross-round state
   // unchanged when it returns an error.
@@ -132,6 +139,8 @@ class Strategy {
  private:
   absl::Status Begin(int64_t round, const Weights& global, int expected,
                      std::vector<std::string> allowed);
+  absl::Status Add(const ClientUpdate& update, Weights* owned,
+                   RejectReason* reason);
 
   UpdateValidator validator_;
   Weights global_;

@@ -8,12 +8,21 @@
 
 namespace tandem {
 
+void ValueScan::Add(const WeightsLayout& layout, int index,
+                    const DeltaStats& stats) {
+  const bool param = layout.tensors()[index].kind == TensorKind::kParameter;
+  (param ? param_sq : buffer_sq) += stats.sq;
+  if (!stats.finite && non_finite_tensor < 0) non_finite_tensor = index;
+}
+
 ValueScan ScanUpdate(const Weights& global, const Weights& update) {
   ValueScan scan;
-  for (const TensorSpec& t : global.layout().tensors()) {
-    const double sq = SquaredDistance(update.data() + t.offset,
-                                      global.data() + t.offset, t.numel);
-    (t.kind == TensorKind::kParameter ? scan.param_sq : scan.buffer_sq) += sq;
+  const WeightsLayout& layout = global.layout();
+  for (int i = 0; i < static_cast<int>(layout.tensors().size()); ++i) {
+    const TensorSpec& t = layout.tensors()[i];
+    scan.Add(layout, i,
+             SquaredDistance(update.data() + t.offset,
+                             global.data() + t.offset, t.numel));
   }
   return scan;
 }
@@ -78,17 +87,18 @@ absl::Status UpdateValidator::CheckValues(const ClientUpdate& update,
                                           const ValueScan& scan,
                                           RejectReason* reason) const {
   if (!scan.finite()) {
-    absl::Status finite = update.weights.CheckFinite();
-    if (!finite.ok()) {
-      return RejectUpdate(RejectReason::kNonFinite,
-                          absl::StrCat("device '", update.device_id,
-                                       "': ", finite.message()),
-                          reason);
-    }
+    return RejectUpdate(
+        RejectReason::kNonFinite,
+        absl::StrCat("device '", update.device_id,
+                     "': NaN or infinity in tensor '",
+                     layout_.tensors()[scan.non_finite_tensor].name, "'"),
+        reason);
+  }
+  if (scan.overflowed()) {
     return RejectUpdate(RejectReason::kNormTooLarge,
                         absl::StrCat("device '", update.device_id,
                                      "': squared distance to the global "
-                                     "model overflows float"),
+                                     "model overflows"),
                         reason);
   }
   if (max_update_norm_ > 0 && scan.param_norm() > max_update_norm_) {

@@ -21,18 +21,25 @@
 #include "absl/status/status.h"
 #include "core/weights.h"
 #include "strategies/client_update.h"
+#include "strategies/delta_kernels.h"
 
 namespace tandem {
 
-// Squared L2 distances of an update to the global model, split by tensor
-// kind. NaN or infinite when the update holds a non-finite value (or when
-// the sum overflows float, which CheckValues reports as norm_too_large).
+// What one pass over an update's values found: squared L2 distances to the
+// global model, split by tensor kind, and the first tensor holding a NaN or
+// an infinity.
 struct ValueScan {
-  double param_sq = 0;   // sum over parameter tensors of (x - g)^2
-  double buffer_sq = 0;  // same over buffers (used for the finite check)
+  double param_sq = 0;         // sum over parameter tensors of (x - g)^2
+  double buffer_sq = 0;        // same over buffer tensors
+  int non_finite_tensor = -1;  // index in the layout, or -1
 
-  bool finite() const { return std::isfinite(param_sq + buffer_sq); }
+  bool finite() const { return non_finite_tensor < 0; }
+  // Finite values so far from the global model that the sums overflowed.
+  bool overflowed() const { return !std::isfinite(param_sq + buffer_sq); }
   double param_norm() const { return std::sqrt(param_sq); }
+
+  // Adds the statistics of tensor `index` of `layout`.
+  void Add(const WeightsLayout& layout, int index, const DeltaStats& stats);
 };
 
 // One read of `update` and `global` (same layout required).
@@ -62,8 +69,7 @@ class UpdateValidator {
   // that order.
   absl::Status CheckHeader(const ClientUpdate& update,
                            RejectReason* reason) const;
-  // non_finite, then norm_too_large. Re-reads the update only when the scan
-  // is not finite, to tell a non-finite value from an overflowing norm.
+  // non_finite, then norm_too_large (also for sums that overflowed).
   absl::Status CheckValues(const ClientUpdate& update, const ValueScan& scan,
                            RejectReason* reason) const;
   // CheckValues over ScanUpdate(global, update.weights).

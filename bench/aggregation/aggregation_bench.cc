@@ -118,8 +118,7 @@ void MeasureMemory(const Settings& s) {
   std::unique_ptr<Strategy> fedavg = *CreateStrategy(Options("fedavg"));
   if (!fedavg->BeginRound(1, global, s.memory_updates).ok()) std::abort();
   for (int k = 0; k < s.memory_updates; ++k) {
-    ClientUpdate u = MakeUpdate(global, k);
-    if (!fedavg->AddUpdate(u, nullptr).ok()) std::abort();
+    if (!fedavg->AddUpdate(MakeUpdate(global, k), nullptr).ok()) std::abort();
   }
   absl::StatusOr<Weights> next = fedavg->FinishRound();
   if (!next.ok()) std::abort();
@@ -128,8 +127,8 @@ void MeasureMemory(const Settings& s) {
   std::printf(
       "memory: streaming fedavg over %d updates: peak RSS +%.1f MB = %.1f x "
       "one update (%.2f MB)\n"
-      "        (global + sum + staged sum + update being built + result; "
-      "storing all updates would be %.0f x)\n\n",
+      "        (caller's global, strategy's copy of it, running sum, update "
+      "being built, result;\n         storing the updates would be %.0f x)\n\n",
       s.memory_updates, growth / 1e6, growth / one, one / 1e6,
       static_cast<double>(s.memory_updates));
 }
@@ -155,12 +154,28 @@ double TriadGBps(const Settings& s) {
   return gbps;
 }
 
+// Evicts the updates from the caches so every run reads them from memory.
+class CacheFlusher {
+ public:
+  explicit CacheFlusher(int64_t bytes) : buffer_(bytes / 4, 1.0f) {}
+  void Flush() {
+    float sum = 0;
+    for (size_t i = 0; i < buffer_.size(); i += 16) sum += buffer_[i];
+    buffer_[0] = sum * 0.0f + 1.0f;
+  }
+
+ private:
+  std::vector<float> buffer_;
+};
+
 // Plain weighted sum with no validation: the floor for streaming FedAvg.
 double BaselineSeconds(const Weights& global,
-                       const std::vector<ClientUpdate>& updates, int reps) {
+                       const std::vector<ClientUpdate>& updates, int reps,
+                       CacheFlusher& flusher) {
   double best = 1e30;
   std::vector<float> acc(global.size());
   for (int r = 0; r < reps; ++r) {
+    flusher.Flush();
     const double t0 = Now();
     std::fill(acc.begin(), acc.end(), 0.0f);
     for (const ClientUpdate& u : updates) {
@@ -176,18 +191,25 @@ double BaselineSeconds(const Weights& global,
 }
 
 // Best time of Begin + AddUpdate x n + Finish, or a negative value on error.
+// `owned`: updates are moved in (AddUpdate(ClientUpdate&&), copies made
+// before the clock starts); otherwise passed by const reference.
 double StrategySeconds(const std::string& name, const Weights& global,
-                       const std::vector<ClientUpdate>& updates, int reps) {
+                       const std::vector<ClientUpdate>& updates, int reps,
+                       bool owned, CacheFlusher& flusher) {
   std::unique_ptr<Strategy> strategy = *CreateStrategy(Options(name));
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
+    std::vector<ClientUpdate> copies;
+    if (owned) copies = updates;
+    flusher.Flush();
     const double t0 = Now();
     if (!strategy->BeginRound(1, global, static_cast<int>(updates.size()))
              .ok()) {
       return -1;
     }
-    for (const ClientUpdate& u : updates) {
-      absl::Status st = strategy->AddUpdate(u, nullptr);
+    for (size_t k = 0; k < updates.size(); ++k) {
+      absl::Status st = owned ? strategy->AddUpdate(std::move(copies[k]), nullptr)
+                              : strategy->AddUpdate(updates[k], nullptr);
       if (!st.ok()) {
         std::printf("%s: %s\n", name.c_str(), std::string(st.message()).c_str());
         return -1;
@@ -217,19 +239,27 @@ void Run(const Settings& s) {
   std::printf("%d updates of VGG-5 (%lld floats, %.2f MB each), best of %d\n",
               s.updates, static_cast<long long>(global.size()),
               global.layout().total_bytes() / 1e6, s.reps);
-  std::printf("%-28s %10s %10s %10s\n", "strategy", "ms", "GB/s", "/triad");
-  auto row = [&](const std::string& label, double seconds) {
+  CacheFlusher flusher(s.triad_floats * 8);
+  std::printf("%-22s %24s   %24s\n", "", "moved in (AddUpdate&&)",
+              "by const reference");
+  std::printf("%-22s %8s %8s %7s   %8s %8s %7s\n", "strategy", "ms", "GB/s",
+              "/triad", "ms", "GB/s", "/triad");
+  auto cell = [&](double seconds) {
     if (seconds < 0) {
-      std::printf("%-28s %10s\n", label.c_str(), "failed");
+      std::printf("   %24s", "failed");
       return;
     }
     const double gbps = bytes / seconds / 1e9;
-    std::printf("%-28s %10.1f %10.2f %10.2f\n", label.c_str(), seconds * 1e3,
-                gbps, gbps / triad);
+    std::printf(" %8.1f %8.2f %7.2f  ", seconds * 1e3, gbps, gbps / triad);
   };
-  row("(sum, no validation)", BaselineSeconds(global, updates, s.reps));
+  std::printf("%-22s", "(sum, no validation)");
+  cell(BaselineSeconds(global, updates, s.reps, flusher));
+  std::printf("\n");
   for (const std::string& name : StrategyNames()) {
-    row(name, StrategySeconds(name, global, updates, s.reps));
+    std::printf("%-22s", name.c_str());
+    cell(StrategySeconds(name, global, updates, s.reps, true, flusher));
+    cell(StrategySeconds(name, global, updates, s.reps, false, flusher));
+    std::printf("\n");
   }
 }
 

@@ -79,11 +79,12 @@ class ProcessesTest : public ::testing::Test {
     return port;
   }
 
-  std::unique_ptr<Subprocess> StartClient(int port, const std::string& id) {
+  std::unique_ptr<Subprocess> StartClient(int port, const std::string& id,
+                                          const std::string& cls = "device") {
     auto c = Subprocess::Start(
         {kBin + "/client/tandem-client",
          absl::StrCat("--server=127.0.0.1:", port), "--device_id=" + id,
-         "--threads=1", "--give_up_after_s=20"},
+         "--device_class=" + cls, "--threads=1", "--give_up_after_s=20"},
         dir_ + "/" + id + ".log");
     EXPECT_TRUE(c.ok());
     return c.ok() ? *std::move(c) : nullptr;
@@ -198,6 +199,69 @@ TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
   server->Signal(SIGTERM);
   auto src = server->Wait(absl::Seconds(20));
   ASSERT_TRUE(src.ok()) << src.status();
+}
+
+TEST_F(ProcessesTest, OffloadingAndLocalDevicesAggregateTogether) {
+  nlohmann::json config = SmallConfig(2, 2, 1);
+  config["offload"] = {{"policy", "fixed"},
+                       {"fixed", {{"slow", 2}}},
+                       {"activation_codec", "fp16"}};
+  auto server = StartServer(WriteConfig(config));
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0);
+  auto fast = StartClient(port, "fast-1", "fast");
+  auto slow = StartClient(port, "slow-1", "slow");
+  auto code = server->Wait(absl::Minutes(4));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFileOrEmpty(dir_ + "/server.log");
+  const std::string run = RunDir();
+  std::vector<nlohmann::json> rounds = Metrics(run, "round");
+  ASSERT_EQ(rounds.size(), 2u);
+  for (const auto& r : rounds) EXPECT_EQ(r["participants"], 2);
+  int64_t fast_up = 0, slow_up = 0;
+  for (const auto& d : Metrics(run, "device")) {
+    if (d["device"] == "slow-1") {
+      EXPECT_EQ(d["split"], 2);
+      EXPECT_GT(d["tail_s"].get<double>(), 0);
+      EXPECT_EQ(d["tail_batches"], d["batches"]);
+      slow_up += d["bytes_up"].get<int64_t>();
+    } else {
+      EXPECT_EQ(d["split"], 4);  // cnn has 4 stages: no offload
+      fast_up += d["bytes_up"].get<int64_t>();
+    }
+  }
+  // Activations (16 x 7 x 7... per example, fp16) dominate the slow device's
+  // uploads; the fast one sends only its weights.
+  EXPECT_GT(slow_up, fast_up);
+  nlohmann::json summary =
+      nlohmann::json::parse(ReadFileOrEmpty(run + "/summary.json"));
+  EXPECT_GT(summary["final_accuracy"].get<double>(), 0.6);
+}
+
+TEST_F(ProcessesTest, RoundCompletesWhenOffloadingClientDiesMidStream) {
+  nlohmann::json config = SmallConfig(2, 1, 10);
+  config["offload"] = {{"policy", "fixed"}, {"fixed", {{"slow", 1}}}};
+  auto server = StartServer(WriteConfig(config));
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0);
+  auto fast = StartClient(port, "fast-1", "fast");
+  auto slow = StartClient(port, "slow-1", "slow");
+  ASSERT_TRUE(WaitForText(dir_ + "/server.log", "split training of slow-1",
+                          absl::Seconds(60)));
+  slow->Signal(SIGKILL);
+  auto code = server->Wait(absl::Minutes(4));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFileOrEmpty(dir_ + "/server.log");
+  EXPECT_NE(ReadFileOrEmpty(dir_ + "/server.log").find("tail freed"),
+            std::string::npos);
+  const std::string run = RunDir();
+  std::vector<nlohmann::json> rounds = Metrics(run, "round");
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[0]["participants"], 1);
+  EXPECT_EQ(rounds[0]["dropped"], 1);
+  nlohmann::json summary =
+      nlohmann::json::parse(ReadFileOrEmpty(run + "/summary.json"));
+  EXPECT_EQ(summary["rejections"]["split_failed"], 1);
 }
 
 TEST_F(ProcessesTest, SimulatorRunsTinyFleetAndWritesSummary) {

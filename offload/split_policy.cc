@@ -1,0 +1,61 @@
+#include "offload/split_policy.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace tandem::offload {
+namespace {
+
+// Classic FL: every device trains the whole model.
+class NoOffloadPolicy final : public SplitPolicy {
+ public:
+  explicit NoOffloadPolicy(int stages) : stages_(stages) {}
+  absl::string_view name() const override { return "none"; }
+  int Choose(const DeviceView&) override { return stages_; }
+
+ private:
+  const int stages_;
+};
+
+// Split points per device class, from the config.
+class FixedPolicy final : public SplitPolicy {
+ public:
+  FixedPolicy(std::map<std::string, int> by_class, int stages)
+      : by_class_(std::move(by_class)), stages_(stages) {}
+  absl::string_view name() const override { return "fixed"; }
+  int Choose(const DeviceView& d) override {
+    auto it = by_class_.find(d.device_class);
+    return it == by_class_.end() ? stages_ : it->second;
+  }
+
+ private:
+  const std::map<std::string, int> by_class_;
+  const int stages_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
+    const OffloadConfig& config, int num_stages) {
+  if (config.policy == "none") {
+    return std::make_unique<NoOffloadPolicy>(num_stages);
+  }
+  if (config.policy != "fixed") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: $.offload.policy: unknown policy '", config.policy, "'"));
+  }
+  std::map<std::string, int> by_class;
+  for (auto it = config.fixed.begin(); it != config.fixed.end(); ++it) {
+    const int64_t s = it->is_number_integer() ? it->get<int64_t>() : 0;
+    if (s < 1 || s > num_stages) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: $.offload.fixed.", it.key(), ": split point ", it->dump(),
+          " is not in [1, ", num_stages, "] for this model"));
+    }
+    by_class[it.key()] = static_cast<int>(s);
+  }
+  return std::make_unique<FixedPolicy>(std::move(by_class), num_stages);
+}
+
+}  // namespace tandem::offload

@@ -1,0 +1,60 @@
+// Offload policies: which split point each device uses in a round.
+//
+// Split point s means the device runs stages [0, s) and the coordinator the
+// rest; s = num_stages means no offload. The coordinator asks the policy for
+// every sampled device when it opens a round, and tells it what happened
+// when the round closes, so learned policies can adapt.
+//
+//   TANDEM_ASSIGN_OR_RETURN(auto policy,
+//                           CreateSplitPolicy(config.offload, stages));
+//   int s = policy->Choose(device);
+#ifndef TANDEM_OFFLOAD_SPLIT_POLICY_H_
+#define TANDEM_OFFLOAD_SPLIT_POLICY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/config.h"
+
+namespace tandem::offload {
+
+// What the coordinator knows of a device when it picks its split point.
+struct DeviceView {
+  std::string id;
+  std::string device_class;
+  double compute_slowdown = 1;  // from its hardware profile (0 = unknown)
+  double bandwidth_mbps = 0;    // 0 = unknown
+  int last_split = 0;           // 0 = none yet
+};
+
+// One device's outcome in a round.
+struct DeviceOutcome {
+  std::string id;
+  int split = 0;
+  double compute_s = 0;  // device compute
+  double tail_s = 0;     // coordinator compute for its tail
+  double link_s = 0;
+  double round_time_s = 0;
+  double energy_j = 0;
+};
+
+// Not thread-safe: the coordinator serialises calls.
+class SplitPolicy {
+ public:
+  virtual ~SplitPolicy() = default;
+  virtual absl::string_view name() const = 0;
+  // A split point in [1, num_stages].
+  virtual int Choose(const DeviceView& device) = 0;
+  virtual void Observe(int64_t round, const std::vector<DeviceOutcome>& outcomes) {}
+};
+
+// `num_stages` of the run's model. Errors name the config path.
+absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
+    const OffloadConfig& config, int num_stages);
+
+}  // namespace tandem::offload
+
+#endif  // TANDEM_OFFLOAD_SPLIT_POLICY_H_

@@ -1,0 +1,30 @@
+// One offloading device's tail on the coordinator for one round: its own
+// copy of stages [s, L), trained batch by batch over a SplitTraining stream.
+#ifndef TANDEM_SERVER_TAIL_SESSION_H_
+#define TANDEM_SERVER_TAIL_SESSION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/tensor_codec.h"
+#include "ml/split.h"
+
+namespace tandem::server {
+
+// The stream's handler thread owns `trainer` while the stream is open; the
+// coordinator reads it only after `complete` is set.
+struct TailSession {
+  std::string device_id;
+  int64_t round = 0;
+  int split = 0;
+  ActivationCodec codec = ActivationCodec::kFp32;
+  int64_t max_elements = 0;  // per activation tensor (batch x cut size)
+  std::unique_ptr<ml::TailTrainer> trainer;
+  std::atomic<bool> complete{false};
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_TAIL_SESSION_H_
