@@ -49,7 +49,9 @@ int Main() {
     return client::LoadDeviceData(spec, folder);
   };
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(4 << 20);
+  // Weight chunks are 1 MiB; gradients of a split batch can be larger.
+  args.SetMaxReceiveMessageSize(256 << 20);
+  args.SetMaxSendMessageSize(256 << 20);
   client::DeviceAgent agent(
       std::move(o),
       grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),

@@ -91,6 +91,9 @@ class Coordinator {
   void Stop();
 
   const std::string& run_dir() const { return run_->dir(); }
+  // Largest message a peer may send: weight chunks (1 MiB) or one batch of
+  // activations at the widest cut of this run's model, whichever is larger.
+  int64_t max_message_bytes() const;
   const Weights& global() const { return *global_; }
 
  private:

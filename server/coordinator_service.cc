@@ -1,6 +1,7 @@
 #include "server/coordinator_service.h"
 
 #include <chrono>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/weights_codec.h"
@@ -113,8 +114,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   s->split_service_ = std::make_unique<SplitTrainingService>(coordinator);
   builder.RegisterService(s->service_.get());
   builder.RegisterService(s->split_service_.get());
-  // Updates arrive in chunks of at most 1 MiB; leave headroom for headers.
-  builder.SetMaxReceiveMessageSize(4 << 20);
+  // Updates arrive in chunks of at most 1 MiB; split batches can be larger.
+  s->max_message_bytes_ = static_cast<int>(std::min<int64_t>(
+      coordinator->max_message_bytes(), std::numeric_limits<int>::max()));
+  builder.SetMaxReceiveMessageSize(s->max_message_bytes_);
+  builder.SetMaxSendMessageSize(s->max_message_bytes_);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
@@ -126,7 +130,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
 CoordinatorServer::~CoordinatorServer() { Shutdown(); }
 
 std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
-  return server_->InProcessChannel(grpc::ChannelArguments());
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(max_message_bytes_);
+  args.SetMaxSendMessageSize(max_message_bytes_);
+  return server_->InProcessChannel(args);
 }
 
 void CoordinatorServer::Shutdown() {

@@ -58,6 +58,7 @@ class CoordinatorServer {
   ~CoordinatorServer();
 
   int port() const { return port_; }
+  int max_message_bytes() const { return max_message_bytes_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Shutdown();
 
@@ -67,6 +68,7 @@ class CoordinatorServer {
   std::unique_ptr<SplitTrainingService> split_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int max_message_bytes_ = 4 << 20;
 };
 
 }  // namespace tandem::server

@@ -12,6 +12,17 @@
 
 namespace tandem::server {
 
+int64_t Coordinator::max_message_bytes() const {
+  int64_t widest = 0;
+  for (int s = 1; s < eval_model_->num_stages(); ++s) {
+    int64_t n = 1;
+    for (int64_t d : ml::CutShape(*eval_model_, s)) n *= d;
+    widest = std::max(widest, n);
+  }
+  const int64_t batch = widest * config_.training.batch_size * 4;
+  return std::max<int64_t>(4 << 20, batch + (1 << 20));
+}
+
 int Coordinator::SplitOfLocked(const std::string& device) const {
   auto it = round_->splits.find(device);
   return it == round_->splits.end() ? eval_model_->num_stages() : it->second;

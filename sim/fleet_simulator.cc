@@ -145,11 +145,14 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   std::vector<std::unique_ptr<client::DeviceAgent>> agents;
   std::vector<std::thread> threads;
   for (size_t i = 0; i < devices.size(); ++i) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(grpc_server->max_message_bytes());
+    args.SetMaxSendMessageSize(grpc_server->max_message_bytes());
     std::shared_ptr<grpc::Channel> channel =
         options.loopback
-            ? grpc::CreateChannel(
+            ? grpc::CreateCustomChannel(
                   absl::StrCat("127.0.0.1:", grpc_server->port()),
-                  grpc::InsecureChannelCredentials())
+                  grpc::InsecureChannelCredentials(), args)
             : grpc_server->InProcessChannel();
     agents.push_back(std::make_unique<client::DeviceAgent>(
         AgentOptions(c, devices[i], i, &gate, options.wall_time), channel));

@@ -73,7 +73,8 @@ void InjectNans(uint64_t seed, const Weights& global, Weights& local) {
       }
     }
   }
-  if (!any && first != nullptr) *first = std::numeric_limits<float>::quiet_NaN();
+  if (!any && first != nullptr)
+    *first = std::numeric_limits<float>::quiet_NaN();
 }
 
 }  // namespace
@@ -82,9 +83,9 @@ absl::StatusOr<Attack> ParseAttack(absl::string_view name) {
   for (const auto& a : kAttacks) {
     if (a.name == name) return a.attack;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown attack \"", name,
-      "\" (expected none, random, sign_flip, scale or nan)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown attack \"", name,
+                   "\" (expected none, random, sign_flip, scale or nan)"));
 }
 
 absl::string_view AttackName(Attack attack) {

@@ -7,7 +7,8 @@
 // With d = local - global over parameter tensors (buffers are left honest):
 //   none:      unchanged
 //   random:    global + noise, noise ~ N(0, s^2) per value with
-//              s = scale * ||d|| / sqrt(#parameters), so ||noise|| ~ scale*||d||
+//              s = scale * ||d|| / sqrt(#parameters), so ||noise|| ~
+//              scale*||d||
 //   sign_flip: global - scale * d
 //   scale:     global + scale * d
 //   nan:       about 1% of the parameter values (at least one) set to NaN
@@ -16,9 +17,9 @@
 #define TANDEM_STRATEGIES_ATTACKS_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/weights.h"
 
 namespace tandem {

@@ -31,9 +31,9 @@ class Bulyan final : public StoringStrategy {
       const std::vector<StoredUpdate>& updates) override {
     const int n = static_cast<int>(updates.size());
     if (n < 4 * f_ + 3) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "bulyan: needs at least 4f + 3 = ", 4 * f_ + 3,
-          " updates for num_malicious f = ", f_, ", got ", n));
+      return absl::FailedPreconditionError(
+          absl::StrCat("bulyan: needs at least 4f + 3 = ", 4 * f_ + 3,
+                       " updates for num_malicious f = ", f_, ", got ", n));
     }
     std::vector<const float*> models;
     for (const StoredUpdate& u : updates) models.push_back(u.weights.data());

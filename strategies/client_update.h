@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "core/weights.h"
 
 namespace tandem {
@@ -26,14 +26,14 @@ struct ClientUpdate {
 };
 
 enum class RejectReason {
-  kWrongRound = 0,     // stale or early round, or no round open
-  kDuplicate = 1,      // the device already contributed to this round
-  kLayoutMismatch = 2, // tensors differ from the global model's
-  kNonFinite = 3,      // a NaN or infinity among the values
-  kNormTooLarge = 4,   // ||update - global|| above the bound
-  kNoSamples = 5,      // num_samples <= 0
-  kUnknownDevice = 6,  // not among the devices sampled for the round
-  kInvalidLoss = 7,    // loss_before negative or not finite (qfedavg)
+  kWrongRound = 0,      // stale or early round, or no round open
+  kDuplicate = 1,       // the device already contributed to this round
+  kLayoutMismatch = 2,  // tensors differ from the global model's
+  kNonFinite = 3,       // a NaN or infinity among the values
+  kNormTooLarge = 4,    // ||update - global|| above the bound
+  kNoSamples = 5,       // num_samples <= 0
+  kUnknownDevice = 6,   // not among the devices sampled for the round
+  kInvalidLoss = 7,     // loss_before negative or not finite (qfedavg)
 };
 inline constexpr int kNumRejectReasons = 8;
 

@@ -42,13 +42,12 @@ ValueScan DeltaAccumulator::Stage(const Weights& global, const Weights& update,
   // The first update writes w * delta without reading a zero sum.
   const float* acc = empty_ ? nullptr : sum_.data();
   float* out = staged_.data();
-  return OverTensors(
-      sum_.layout(), acc, w_param, w_buffer,
-      [&](const TensorSpec& t, const float* a, float w) {
-        return AccumulateDelta(update.data() + t.offset,
-                               global.data() + t.offset, a, w,
-                               out + t.offset, t.numel);
-      });
+  return OverTensors(sum_.layout(), acc, w_param, w_buffer,
+                     [&](const TensorSpec& t, const float* a, float w) {
+                       return AccumulateDelta(update.data() + t.offset,
+                                              global.data() + t.offset, a, w,
+                                              out + t.offset, t.numel);
+                     });
 }
 
 ValueScan DeltaAccumulator::StageInto(const Weights& global, Weights& update,
@@ -57,9 +56,9 @@ ValueScan DeltaAccumulator::StageInto(const Weights& global, Weights& update,
   const float* acc = empty_ ? nullptr : sum_.data();
   return OverTensors(sum_.layout(), acc, w_param, w_buffer,
                      [&](const TensorSpec& t, const float* a, float w) {
-                       return AccumulateDeltaInPlace(
-                           update.data() + t.offset, global.data() + t.offset,
-                           a, w, t.numel);
+                       return AccumulateDeltaInPlace(update.data() + t.offset,
+                                                     global.data() + t.offset,
+                                                     a, w, t.numel);
                      });
 }
 

@@ -50,7 +50,7 @@ class DeltaAccumulator {
 
  private:
   Weights sum_;
-  Weights staged_;            // allocated by the first Stage call
+  Weights staged_;               // allocated by the first Stage call
   Weights* external_ = nullptr;  // the update StageInto wrote over
   bool empty_ = true;
 };

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-// On x86-64 with GCC, the hot loops are also compiled for AVX2 + FMA and
-// picked at load time (the library itself targets baseline x86-64).
+// On x86-64 with GCC, the hot loops are also compiled for x86-64-v3 (AVX2)
+// and picked at load time; the library itself targets baseline x86-64. The
+// library is built with -ffp-contract=off, so both give the same bits.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TANDEM_VECTOR_CLONES \
   __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -79,8 +80,7 @@ float SumSquaredDifferenceImpl(const float* __restrict a,
 }
 
 TANDEM_VECTOR_CLONES
-ChunkStats AccumulateChunk(const float* __restrict x,
-                           const float* __restrict g,
+ChunkStats AccumulateChunk(const float* __restrict x, const float* __restrict g,
                            const float* __restrict acc, float w,
                            float* __restrict out, int64_t n) {
   float sq[kLanes] = {};
@@ -162,8 +162,8 @@ float SumSquaredDifference(const float* a, const float* b, int64_t n) {
 DeltaStats AccumulateDelta(const float* x, const float* g, const float* acc,
                            float w, float* out, int64_t n) {
   return OverChunks(n, [&](int64_t i, int64_t len) {
-    return AccumulateChunk(x + i, g + i, acc == nullptr ? nullptr : acc + i,
-                           w, out + i, len);
+    return AccumulateChunk(x + i, g + i, acc == nullptr ? nullptr : acc + i, w,
+                           out + i, len);
   });
 }
 
@@ -187,8 +187,7 @@ bool AllFinite(const float* x, int64_t n) {
   return total == 0;
 }
 
-void AddScaled(const float* g, const float* d, float s, float* out,
-               int64_t n) {
+void AddScaled(const float* g, const float* d, float s, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = g[i] + s * d[i];
 }
 

@@ -105,9 +105,8 @@ class DpFixedClipping final : public Strategy {
     absl::Status added = inner_->AddUpdate(std::move(mean), &reason);
     if (!added.ok()) {
       inner_->FinishRound().IgnoreError();  // closes the inner round
-      return absl::InternalError(
-          absl::StrCat(name_, ": inner strategy refused the mean: ",
-                       added.message()));
+      return absl::InternalError(absl::StrCat(
+          name_, ": inner strategy refused the mean: ", added.message()));
     }
     ++finished_;
     return inner_->FinishRound();
@@ -188,9 +187,8 @@ absl::Status ClipUpdate(const Weights& global, Weights& local,
   const std::string difference =
       global.layout().DescribeDifference(local.layout());
   if (!difference.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ClipUpdate: layout differs from the global model: ",
-                     difference));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ClipUpdate: layout differs from the global model: ", difference));
   }
   TANDEM_RETURN_IF_ERROR(local.CheckFinite());
   const double norm = ScanUpdate(global, local).param_norm();

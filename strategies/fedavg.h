@@ -12,8 +12,8 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "strategies/delta_accumulator.h"
 #include "strategies/server_optimizer.h"
 #include "strategies/strategy.h"

@@ -32,9 +32,9 @@ class Krum final : public StoringStrategy {
       const std::vector<StoredUpdate>& updates) override {
     const int n = static_cast<int>(updates.size());
     if (n <= 2 * f_ + 2) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          name_, ": needs more than 2f + 2 = ", 2 * f_ + 2,
-          " updates for num_malicious f = ", f_, ", got ", n));
+      return absl::FailedPreconditionError(
+          absl::StrCat(name_, ": needs more than 2f + 2 = ", 2 * f_ + 2,
+                       " updates for num_malicious f = ", f_, ", got ", n));
     }
     const int keep = keep_ == 0 ? n - f_ : keep_;
     if (keep > n) {
@@ -83,8 +83,7 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateMultiKrum(
   r.Int("num_malicious", &f, 0, kMaxDevices);
   r.Int("num_to_keep", &keep, 0, kMaxDevices);
   TANDEM_RETURN_IF_ERROR(r.Finish());
-  return std::make_unique<Krum>(options.name, options.max_update_norm, f,
-                                keep);
+  return std::make_unique<Krum>(options.name, options.max_update_norm, f, keep);
 }
 
 }  // namespace tandem

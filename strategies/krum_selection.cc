@@ -20,7 +20,8 @@ std::vector<double> PairwiseSquaredDistances(
       const int64_t len = std::min(kBlock, t.offset + t.numel - c);
       for (int i = 0; i < n; ++i) {
         for (int j = i + 1; j < n; ++j) {
-          d[i * n + j] += SumSquaredDifference(models[i] + c, models[j] + c, len);
+          d[i * n + j] +=
+              SumSquaredDifference(models[i] + c, models[j] + c, len);
         }
       }
     }

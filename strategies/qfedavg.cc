@@ -62,9 +62,9 @@ class QFedAvg final : public Strategy {
             : sum_.Stage(global(), update.weights, w_param, w_buffer);
     TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
     sum_.Commit();
-    h_total_ += q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ *
-                    scan.param_sq +
-                lipschitz_ * fq;
+    h_total_ +=
+        q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ * scan.param_sq +
+        lipschitz_ * fq;
     samples_ += static_cast<double>(update.num_samples);
     return absl::OkStatus();
   }

@@ -16,15 +16,15 @@ constexpr double kCountSlack = 1e-9;
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> SampleDevices(
-    const std::vector<std::string>& available, double fraction,
-    int min_devices, uint64_t seed, int64_t round) {
+    const std::vector<std::string>& available, double fraction, int min_devices,
+    uint64_t seed, int64_t round) {
   if (!(fraction > 0 && fraction <= 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("sampling: fraction must be in (0, 1], got ", fraction));
   }
   if (min_devices < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sampling: min_devices must be >= 1, got ", min_devices));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampling: min_devices must be >= 1, got ", min_devices));
   }
   std::vector<std::string> ids = available;
   std::sort(ids.begin(), ids.end());
@@ -36,13 +36,12 @@ absl::StatusOr<std::vector<std::string>> SampleDevices(
   const int64_t n = static_cast<int64_t>(ids.size());
   if (n < min_devices) {
     return absl::FailedPreconditionError(
-        absl::StrCat("sampling: round ", round, " needs at least ",
-                     min_devices, " devices, ", n, " available"));
+        absl::StrCat("sampling: round ", round, " needs at least ", min_devices,
+                     " devices, ", n, " available"));
   }
   const int64_t by_fraction =
       static_cast<int64_t>(std::ceil(fraction * n - kCountSlack));
-  const int64_t k =
-      std::min(n, std::max<int64_t>(min_devices, by_fraction));
+  const int64_t k = std::min(n, std::max<int64_t>(min_devices, by_fraction));
   // Partial Fisher-Yates over the sorted ids.
   DeterministicRng rng(seed, static_cast<uint64_t>(round));
   for (int64_t i = 0; i < k; ++i) {

@@ -23,8 +23,8 @@ namespace tandem {
 // available (the coordinator waits for more devices rather than running an
 // undersized round).
 absl::StatusOr<std::vector<std::string>> SampleDevices(
-    const std::vector<std::string>& available, double fraction,
-    int min_devices, uint64_t seed, int64_t round);
+    const std::vector<std::string>& available, double fraction, int min_devices,
+    uint64_t seed, int64_t round);
 
 }  // namespace tandem
 

@@ -33,10 +33,10 @@ std::unique_ptr<ServerOptimizer> NewServerMomentum(double server_learning_rate,
 enum class FedOptKind { kAdam, kYogi, kAdagrad };
 
 struct FedOptHyper {
-  double eta = 0.1;     // server learning rate
-  double beta_1 = 0.9;  // first-moment decay
-  double beta_2 = 0.99; // second-moment decay (Adam, Yogi)
-  double tau = 1e-9;    // adaptivity: added to sqrt(v)
+  double eta = 0.1;      // server learning rate
+  double beta_1 = 0.9;   // first-moment decay
+  double beta_2 = 0.99;  // second-moment decay (Adam, Yogi)
+  double tau = 1e-9;     // adaptivity: added to sqrt(v)
 };
 
 // With delta d (the mean client delta), per coordinate:

@@ -21,8 +21,8 @@ absl::Status Strategy::BeginRound(int64_t round, const Weights& global,
   return Begin(round, global, static_cast<int>(sampled.size()), sampled);
 }
 
-absl::Status Strategy::Begin(int64_t round, const Weights& global,
-                             int expected, std::vector<std::string> allowed) {
+absl::Status Strategy::Begin(int64_t round, const Weights& global, int expected,
+                             std::vector<std::string> allowed) {
   validator_.Close();
   if (round < 0) {
     return absl::InvalidArgumentError(
@@ -81,9 +81,9 @@ absl::StatusOr<Weights> Strategy::FinishRound() {
   TANDEM_ASSIGN_OR_RETURN(Weights next, DoFinishRound());
   absl::Status finite = next.CheckFinite();
   if (!finite.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        name(), ": aggregate of round ", validator_.round(),
-        " is not finite: ", finite.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), ": aggregate of round ", validator_.round(),
+                     " is not finite: ", finite.message()));
   }
   return next;
 }

@@ -7,9 +7,11 @@
 //   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Strategy> s,
 //                           CreateStrategy(options));
 //   TANDEM_RETURN_IF_ERROR(s->BeginRound(round, global, sampled_ids));
-//   for (const ClientUpdate& u : arriving) {
+//   for (ClientUpdate& u : arriving) {
 //     RejectReason why;
-//     absl::Status st = s->AddUpdate(u, &why);  // error = rejected, counted
+//     // Moving the update in lets the strategy reuse its buffer. An error
+//     // means rejected: count it under RejectReasonName(why).
+//     absl::Status st = s->AddUpdate(std::move(u), &why);
 //   }
 //   absl::StatusOr<Weights> next = s->FinishRound();  // error: keep `global`
 //
@@ -22,11 +24,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
 #include "strategies/client_update.h"
@@ -45,14 +47,6 @@ struct StrategyOptions {
   // Seeds the DP noise (mixed with the round number).
   uint64_t seed = 1;
 };
-
-// Creates the strategy called options.name. InvalidArgument names the bad
-// key ("strategy.name", "strategy.params.beta", ...) and what was expected.
-absl::StatusOr<std::unique_ptr<class Strategy>> CreateStrategy(
-    const StrategyOptions& options);
-
-// Every name CreateStrategy accepts, in a stable order.
-std::vector<std::string> StrategyNames();
 
 // Aggregation over one round at a time. Subclasses implement the Do* hooks;
 // the public methods do the bookkeeping shared by every strategy (round and
@@ -147,6 +141,14 @@ class Strategy {
   int expected_ = 0;
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
+
+// Creates the strategy called options.name. InvalidArgument names the bad
+// key ("strategy.name", "strategy.params.beta", ...) and what was expected.
+absl::StatusOr<std::unique_ptr<Strategy>> CreateStrategy(
+    const StrategyOptions& options);
+
+// Every name CreateStrategy accepts, in a stable order.
+std::vector<std::string> StrategyNames();
 
 }  // namespace tandem
 

@@ -42,16 +42,16 @@ const nlohmann::json* ParamReader::Find(absl::string_view key) {
 
 void ParamReader::Fail(absl::string_view key, std::string message) {
   if (!status_.ok()) return;
-  status_ = absl::InvalidArgumentError(
-      absl::StrCat(path_, ".", key, ": ", message));
+  status_ =
+      absl::InvalidArgumentError(absl::StrCat(path_, ".", key, ": ", message));
 }
 
 void ParamReader::Number(absl::string_view key, double* out, Range range) {
   const nlohmann::json* v = Find(key);
   if (v == nullptr) return;
   if (!v->is_number() || !range.Contains(v->get<double>())) {
-    Fail(key, absl::StrCat("expected a number in ", range.ToString(),
-                           ", got ", v->dump()));
+    Fail(key, absl::StrCat("expected a number in ", range.ToString(), ", got ",
+                           v->dump()));
     return;
   }
   *out = v->get<double>();
@@ -62,8 +62,8 @@ void ParamReader::Int(absl::string_view key, int* out, int lo, int hi) {
   if (v == nullptr) return;
   if (!v->is_number_integer() || v->get<int64_t>() < lo ||
       v->get<int64_t>() > hi) {
-    Fail(key, absl::StrCat("expected an integer in [", lo, ", ", hi,
-                           "], got ", v->dump()));
+    Fail(key, absl::StrCat("expected an integer in [", lo, ", ", hi, "], got ",
+                           v->dump()));
     return;
   }
   *out = v->get<int>();
@@ -73,11 +73,11 @@ void ParamReader::String(absl::string_view key, std::string* out,
                          const std::vector<std::string>& allowed) {
   const nlohmann::json* v = Find(key);
   if (v == nullptr) return;
-  if (!v->is_string() ||
-      std::find(allowed.begin(), allowed.end(), v->get<std::string>()) ==
-          allowed.end()) {
-    Fail(key, absl::StrCat("expected one of \"", absl::StrJoin(allowed, "\", \""),
-                           "\", got ", v->dump()));
+  if (!v->is_string() || std::find(allowed.begin(), allowed.end(),
+                                   v->get<std::string>()) == allowed.end()) {
+    Fail(key,
+         absl::StrCat("expected one of \"", absl::StrJoin(allowed, "\", \""),
+                      "\", got ", v->dump()));
     return;
   }
   *out = v->get<std::string>();

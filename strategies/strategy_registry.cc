@@ -1,9 +1,9 @@
 // The table behind CreateStrategy and StrategyNames.
 #include <cmath>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "strategies/strategy.h"
 #include "strategies/strategy_factories.h"
 
@@ -50,10 +50,9 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateStrategy(
   for (const Entry& e : kStrategies) {
     if (e.name == options.name) return e.create(options);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("strategy.name: unknown strategy \"", options.name,
-                   "\" (expected one of: ",
-                   absl::StrJoin(StrategyNames(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "strategy.name: unknown strategy \"", options.name,
+      "\" (expected one of: ", absl::StrJoin(StrategyNames(), ", "), ")"));
 }
 
 }  // namespace tandem

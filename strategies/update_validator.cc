@@ -21,8 +21,8 @@ ValueScan ScanUpdate(const Weights& global, const Weights& update) {
   for (int i = 0; i < static_cast<int>(layout.tensors().size()); ++i) {
     const TensorSpec& t = layout.tensors()[i];
     scan.Add(layout, i,
-             SquaredDistance(update.data() + t.offset,
-                             global.data() + t.offset, t.numel));
+             SquaredDistance(update.data() + t.offset, global.data() + t.offset,
+                             t.numel));
   }
   return scan;
 }
@@ -40,10 +40,10 @@ void UpdateValidator::Open(int64_t round, const WeightsLayout& layout,
 absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
                                           RejectReason* reason) const {
   if (!open_) {
-    return RejectUpdate(
-        RejectReason::kWrongRound,
-        absl::StrCat("update for round ", update.round, " while no round is open"),
-        reason);
+    return RejectUpdate(RejectReason::kWrongRound,
+                        absl::StrCat("update for round ", update.round,
+                                     " while no round is open"),
+                        reason);
   }
   if (update.round != round_) {
     return RejectUpdate(RejectReason::kWrongRound,
@@ -58,26 +58,27 @@ absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
                         reason);
   }
   if (seen_.contains(update.device_id)) {
-    return RejectUpdate(RejectReason::kDuplicate,
-                        absl::StrCat("device '", update.device_id,
-                                     "' already sent an update in round ",
-                                     round_),
-                        reason);
+    return RejectUpdate(
+        RejectReason::kDuplicate,
+        absl::StrCat("device '", update.device_id,
+                     "' already sent an update in round ", round_),
+        reason);
   }
   if (update.num_samples <= 0) {
-    return RejectUpdate(RejectReason::kNoSamples,
-                        absl::StrCat("device '", update.device_id,
-                                     "' reports num_samples = ",
-                                     update.num_samples),
-                        reason);
+    return RejectUpdate(
+        RejectReason::kNoSamples,
+        absl::StrCat("device '", update.device_id,
+                     "' reports num_samples = ", update.num_samples),
+        reason);
   }
   const std::string difference =
       layout_.DescribeDifference(update.weights.layout());
   if (!difference.empty() || update.weights.size() != layout_.total_floats()) {
     return RejectUpdate(
         RejectReason::kLayoutMismatch,
-        absl::StrCat("device '", update.device_id, "': ",
-                     difference.empty() ? "wrong number of values" : difference),
+        absl::StrCat(
+            "device '", update.device_id,
+            "': ", difference.empty() ? "wrong number of values" : difference),
         reason);
   }
   return absl::OkStatus();

@@ -73,8 +73,7 @@ class UpdateValidator {
   absl::Status CheckValues(const ClientUpdate& update, const ValueScan& scan,
                            RejectReason* reason) const;
   // CheckValues over ScanUpdate(global, update.weights).
-  absl::Status ValidateValues(const Weights& global,
-                              const ClientUpdate& update,
+  absl::Status ValidateValues(const Weights& global, const ClientUpdate& update,
                               RejectReason* reason) const;
   // Records that the device contributed to the open round.
   void MarkAccepted(const std::string& device_id) { seen_.insert(device_id); }

@@ -55,8 +55,8 @@ WeightsLayout Vgg5Layout() {
   auto param = [&](std::string name, std::vector<int64_t> shape) {
     specs.push_back({std::move(name), std::move(shape)});
   };
-  auto conv_bn = [&](const std::string& conv, const std::string& bn,
-                     int64_t in, int64_t out) {
+  auto conv_bn = [&](const std::string& conv, const std::string& bn, int64_t in,
+                     int64_t out) {
     param(conv + ".weight", {out, in, 3, 3});
     param(conv + ".bias", {out});
     param(bn + ".weight", {out});
@@ -208,10 +208,12 @@ double StrategySeconds(const std::string& name, const Weights& global,
       return -1;
     }
     for (size_t k = 0; k < updates.size(); ++k) {
-      absl::Status st = owned ? strategy->AddUpdate(std::move(copies[k]), nullptr)
-                              : strategy->AddUpdate(updates[k], nullptr);
+      absl::Status st = owned
+                            ? strategy->AddUpdate(std::move(copies[k]), nullptr)
+                            : strategy->AddUpdate(updates[k], nullptr);
       if (!st.ok()) {
-        std::printf("%s: %s\n", name.c_str(), std::string(st.message()).c_str());
+        std::printf("%s: %s\n", name.c_str(),
+                    std::string(st.message()).c_str());
         return -1;
       }
     }
@@ -272,7 +274,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       s.triad_floats = int64_t{1} << 25;
       s.triad_reps = 3;
-      s.reps = 1;
+      s.reps = 2;
       s.memory_updates = 200;
     } else {
       std::fprintf(stderr, "usage: %s [--quick]\n", argv[0]);

@@ -107,8 +107,8 @@ TEST(DpFixedServerTest, NoiseStdIsNoiseMultiplierTimesClipOverReceived) {
   global.values()[kParams] = 1;
   global.values()[kParams + 1] = 2;
   for (const char* name : {"dp_fixed_server", "dp_fixed_client"}) {
-    StrategyOptions options = Options(
-        name, {{"noise_multiplier", 2.0}, {"clipping_norm", 0.5}});
+    StrategyOptions options =
+        Options(name, {{"noise_multiplier", 2.0}, {"clipping_norm", 0.5}});
     options.seed = 42;
     auto dp = MustCreate(options);
     ASSERT_TRUE(dp->BeginRound(3, global, 5).ok());
@@ -146,8 +146,8 @@ TEST(DpFixedClientTest, RequiresClippedUpdates) {
   EXPECT_DOUBLE_EQ(dp->client_clipping_norm(), 1.0);
   const Weights global = MakeWeights(SmallLayout(), {0, 0, 0, 0});
   ASSERT_TRUE(dp->BeginRound(1, global, 2).ok());
-  ClientUpdate big = MakeUpdate("a", 1, 1, MakeWeights(SmallLayout(),
-                                                       {3, 4, 0, 9}));
+  ClientUpdate big =
+      MakeUpdate("a", 1, 1, MakeWeights(SmallLayout(), {3, 4, 0, 9}));
   RejectReason reason;
   absl::Status status = dp->AddUpdate(big, &reason);
   EXPECT_EQ(reason, RejectReason::kNormTooLarge);
@@ -157,29 +157,29 @@ TEST(DpFixedClientTest, RequiresClippedUpdates) {
   ASSERT_TRUE(dp->AddUpdate(big, nullptr).ok());
   absl::StatusOr<Weights> next = dp->FinishRound();
   ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_THAT(Values(*next), ElementsAre(FloatNear(0.6f, 1e-6),
-                                         FloatNear(0.8f, 1e-6), 0, 9));
+  EXPECT_THAT(Values(*next),
+              ElementsAre(FloatNear(0.6f, 1e-6), FloatNear(0.8f, 1e-6), 0, 9));
 }
 
 TEST(DpFixedServerTest, InnerServerOptimiserStepsTheNoisyMean) {
   // Inner fedavgm with lr 0.5: the clipped mean (1, 0, 0) becomes a step of
   // (0.5, 0, 0). Knobs of the inner strategy are passed through.
-  auto dp = MustCreate(
-      Options("dp_fixed_server", {{"inner", "fedavgm"},
-                                  {"inner_params", {{"server_learning_rate", 0.5}}},
-                                  {"noise_multiplier", 0.0},
-                                  {"clipping_norm", 1.0}}));
+  auto dp = MustCreate(Options(
+      "dp_fixed_server", {{"inner", "fedavgm"},
+                          {"inner_params", {{"server_learning_rate", 0.5}}},
+                          {"noise_multiplier", 0.0},
+                          {"clipping_norm", 1.0}}));
   const Weights global = MakeWeights(SmallLayout(), {0, 0, 0, 0});
   absl::StatusOr<Weights> next = RunRound(
       *dp, 1, global,
       {MakeUpdate("a", 1, 1, MakeWeights(SmallLayout(), {2, 0, 0, 2}))});
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next), ElementsAre(FloatNear(0.5f, 1e-6), 0, 0, 2));
-  auto prox = MustCreate(Options("dp_fixed_client",
-                                 {{"inner", "fedprox"},
-                                  {"inner_params", {{"mu", 0.3}}},
-                                  {"noise_multiplier", 1.0},
-                                  {"clipping_norm", 1.0}}));
+  auto prox =
+      MustCreate(Options("dp_fixed_client", {{"inner", "fedprox"},
+                                             {"inner_params", {{"mu", 0.3}}},
+                                             {"noise_multiplier", 1.0},
+                                             {"clipping_norm", 1.0}}));
   EXPECT_DOUBLE_EQ(prox->proximal_mu(), 0.3);
 }
 

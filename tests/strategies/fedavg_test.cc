@@ -27,10 +27,10 @@ TEST(FedAvgTest, WeightsParametersAndBuffersBySamples) {
   auto fedavg = MustCreate(Options("fedavg"));
   // Deltas (1, 1, 1 | 1) with 1 sample and (5, -3, 0 | 2) with 3 samples:
   // (1 + 15) / 4 = 4, (1 - 9) / 4 = -2, 1 / 4 = 0.25, (1 + 6) / 4 = 1.75.
-  absl::StatusOr<Weights> next = RunRound(
-      *fedavg, 1, global,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {2, 3, 4, 1.5})),
-       MakeUpdate("b", 1, 3, MakeWeights(layout, {6, -1, 3, 2.5}))});
+  absl::StatusOr<Weights> next =
+      RunRound(*fedavg, 1, global,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {2, 3, 4, 1.5})),
+                MakeUpdate("b", 1, 3, MakeWeights(layout, {6, -1, 3, 2.5}))});
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next), ElementsAre(5, 0, 3.25, 2.25));
 }
@@ -40,10 +40,10 @@ TEST(FedAvgTest, MovedAndCopiedUpdatesGiveIdenticalBits) {
   const Weights global = MakeWeights(layout, {0.1f, 0.2f, 0.3f, 0.4f});
   std::vector<ClientUpdate> updates;
   for (int k = 0; k < 5; ++k) {
-    updates.push_back(MakeUpdate(
-        "d" + std::to_string(k), 3, 7 + k,
-        MakeWeights(layout, {0.1f + 0.013f * k, 0.2f - 0.007f * k,
-                             0.3f * k, 0.4f + 0.11f * k})));
+    updates.push_back(
+        MakeUpdate("d" + std::to_string(k), 3, 7 + k,
+                   MakeWeights(layout, {0.1f + 0.013f * k, 0.2f - 0.007f * k,
+                                        0.3f * k, 0.4f + 0.11f * k})));
   }
   auto copied = MustCreate(Options("fedavg"));
   absl::StatusOr<Weights> a = RunRound(*copied, 3, global, updates);
@@ -78,9 +78,9 @@ TEST(FedAvgTest, RoundWithoutUpdatesFailsAndNextRoundWorks) {
   absl::StatusOr<Weights> failed = fedavg->FinishRound();
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(fedavg->round_open());
-  absl::StatusOr<Weights> next = RunRound(
-      *fedavg, 1, global,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {2, 2, 2, 2}))});
+  absl::StatusOr<Weights> next =
+      RunRound(*fedavg, 1, global,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {2, 2, 2, 2}))});
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next), ElementsAre(2, 2, 2, 2));
 }
@@ -91,10 +91,10 @@ TEST(FedProxTest, AggregatesLikeFedAvgAndReportsMu) {
   auto fedprox = MustCreate(Options("fedprox", {{"mu", 0.01}}));
   EXPECT_DOUBLE_EQ(fedprox->proximal_mu(), 0.01);
   EXPECT_EQ(fedprox->name(), "fedprox");
-  absl::StatusOr<Weights> next = RunRound(
-      *fedprox, 1, global,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {4, 0, 0, 4})),
-       MakeUpdate("b", 1, 1, MakeWeights(layout, {0, 4, 0, 0}))});
+  absl::StatusOr<Weights> next =
+      RunRound(*fedprox, 1, global,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {4, 0, 0, 4})),
+                MakeUpdate("b", 1, 1, MakeWeights(layout, {0, 4, 0, 0}))});
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next), ElementsAre(2, 2, 0, 2));
   EXPECT_DOUBLE_EQ(MustCreate(Options("fedavg"))->proximal_mu(), 0.0);
@@ -113,8 +113,8 @@ TEST(FedAvgMTest, ServerMomentumOverTwoRounds) {
       *fedavgm, 1, g,
       {MakeUpdate("a", 1, 1, MakeWeights(layout, {1.4f, 1.8f, 3, 1}))});
   ASSERT_TRUE(x1.ok()) << x1.status();
-  EXPECT_THAT(Values(*x1), ElementsAre(FloatNear(1.2f, 1e-6),
-                                       FloatNear(1.9f, 1e-6), 3, 1));
+  EXPECT_THAT(Values(*x1),
+              ElementsAre(FloatNear(1.2f, 1e-6), FloatNear(1.9f, 1e-6), 3, 1));
   // D2 = (0.2, 0.2, -0.4 | -1) as the mean of two updates.
   const std::vector<float> x = Values(*x1);
   absl::StatusOr<Weights> x2 = RunRound(

@@ -30,10 +30,10 @@ std::vector<std::vector<float>> TwoRounds(Strategy& s) {
   const WeightsLayout layout = SmallLayout();
   const Weights g = MakeWeights(layout, {1, 2, 3, 0});
   // (0.8 + 3 * 0) / 4 = 0.2, (-0.4 + 3 * -0.4) / 4 = -0.4.
-  absl::StatusOr<Weights> x1 = RunRound(
-      s, 1, g,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {1.8f, 1.6f, 3, 1})),
-       MakeUpdate("b", 1, 3, MakeWeights(layout, {1, 1.6f, 3, 1}))});
+  absl::StatusOr<Weights> x1 =
+      RunRound(s, 1, g,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {1.8f, 1.6f, 3, 1})),
+                MakeUpdate("b", 1, 3, MakeWeights(layout, {1, 1.6f, 3, 1}))});
   EXPECT_TRUE(x1.ok()) << x1.status();
   if (!x1.ok()) return {};
   const std::vector<float> v = Values(*x1);
@@ -63,10 +63,10 @@ TEST(FedAdamTest, TwoRoundsWithBiasCorrection) {
   ASSERT_EQ(x.size(), 2u);
   EXPECT_THAT(x[0], ElementsAre(FloatNear(1.1f, kTol), FloatNear(1.9f, kTol),
                                 FloatNear(3.0f, kTol), FloatNear(1, kTol)));
-  EXPECT_THAT(x[1], ElementsAre(FloatNear(1.126669937f, kTol),
-                                FloatNear(1.891061837f, kTol),
-                                FloatNear(3.074245964f, kTol),
-                                FloatNear(0, kTol)));
+  EXPECT_THAT(
+      x[1],
+      ElementsAre(FloatNear(1.126669937f, kTol), FloatNear(1.891061837f, kTol),
+                  FloatNear(3.074245964f, kTol), FloatNear(0, kTol)));
 }
 
 TEST(FedYogiTest, TwoRounds) {
@@ -81,10 +81,10 @@ TEST(FedYogiTest, TwoRounds) {
   EXPECT_THAT(x[0], ElementsAre(FloatNear(1.00952381f, kTol),
                                 FloatNear(1.990243902f, kTol),
                                 FloatNear(3.0f, kTol), FloatNear(1, kTol)));
-  EXPECT_THAT(x[1], ElementsAre(FloatNear(1.012948367f, kTol),
-                                FloatNear(1.989067432f, kTol),
-                                FloatNear(3.008333333f, kTol),
-                                FloatNear(0, kTol)));
+  EXPECT_THAT(
+      x[1],
+      ElementsAre(FloatNear(1.012948367f, kTol), FloatNear(1.989067432f, kTol),
+                  FloatNear(3.008333333f, kTol), FloatNear(0, kTol)));
 }
 
 TEST(FedAdagradTest, TwoRounds) {
@@ -96,10 +96,9 @@ TEST(FedAdagradTest, TwoRounds) {
   ASSERT_EQ(x.size(), 2u);
   EXPECT_THAT(x[0], ElementsAre(FloatNear(1.1f, kTol), FloatNear(1.9f, kTol),
                                 FloatNear(3.0f, kTol), FloatNear(1, kTol)));
-  EXPECT_THAT(x[1], ElementsAre(FloatNear(1.05527864f, kTol),
-                                FloatNear(1.96f, kTol),
-                                FloatNear(3.099999998f, kTol),
-                                FloatNear(0, kTol)));
+  EXPECT_THAT(x[1],
+              ElementsAre(FloatNear(1.05527864f, kTol), FloatNear(1.96f, kTol),
+                          FloatNear(3.099999998f, kTol), FloatNear(0, kTol)));
 }
 
 TEST(FedAdamTest, FailedRoundLeavesMomentsUnchanged) {
@@ -111,10 +110,10 @@ TEST(FedAdamTest, FailedRoundLeavesMomentsUnchanged) {
   const auto expected = TwoRounds(*reference);
 
   const Weights g = MakeWeights(layout, {1, 2, 3, 0});
-  absl::StatusOr<Weights> x1 = RunRound(
-      *adam, 1, g,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {1.8f, 1.6f, 3, 1})),
-       MakeUpdate("b", 1, 3, MakeWeights(layout, {1, 1.6f, 3, 1}))});
+  absl::StatusOr<Weights> x1 =
+      RunRound(*adam, 1, g,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {1.8f, 1.6f, 3, 1})),
+                MakeUpdate("b", 1, 3, MakeWeights(layout, {1, 1.6f, 3, 1}))});
   ASSERT_TRUE(x1.ok());
   ASSERT_TRUE(adam->BeginRound(2, *x1, 2).ok());
   EXPECT_FALSE(adam->FinishRound().ok());

@@ -31,8 +31,8 @@ TEST(QFedAvgTest, WeightsDevicesByTheirLoss) {
   // Buffer: sample-weighted mean (1 * 1 + 3 * 2) / 4 = 1.75.
   const WeightsLayout layout = SmallLayout();
   const Weights global = MakeWeights(layout, {1, 1, 1, 0});
-  auto qfedavg = MustCreate(
-      Options("qfedavg", {{"q", 1.0}, {"qffl_learning_rate", 0.5}}));
+  auto qfedavg =
+      MustCreate(Options("qfedavg", {{"q", 1.0}, {"qffl_learning_rate", 0.5}}));
   EXPECT_TRUE(qfedavg->needs_loss_before());
   absl::StatusOr<Weights> next = RunRound(
       *qfedavg, 1, global,
@@ -50,10 +50,10 @@ TEST(QFedAvgTest, QZeroIsTheUnweightedMean) {
   const WeightsLayout layout = SmallLayout();
   const Weights global = MakeWeights(layout, {0, 0, 0, 0});
   auto qfedavg = MustCreate(Options("qfedavg", {{"q", 0.0}}));
-  absl::StatusOr<Weights> next = RunRound(
-      *qfedavg, 1, global,
-      {MakeUpdate("a", 1, 1, MakeWeights(layout, {1, 2, 0, 0}), 5.0),
-       MakeUpdate("b", 1, 9, MakeWeights(layout, {3, 0, 0, 0}), 0.1)});
+  absl::StatusOr<Weights> next =
+      RunRound(*qfedavg, 1, global,
+               {MakeUpdate("a", 1, 1, MakeWeights(layout, {1, 2, 0, 0}), 5.0),
+                MakeUpdate("b", 1, 9, MakeWeights(layout, {3, 0, 0, 0}), 0.1)});
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next),
               ElementsAre(FloatNear(2, 1e-6), FloatNear(1, 1e-6), 0, 0));

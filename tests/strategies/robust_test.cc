@@ -48,11 +48,10 @@ TEST(FedMedianTest, CoordinateWiseMedianOddAndEven) {
   ASSERT_TRUE(odd.ok()) << odd.status();
   EXPECT_THAT(Values(*odd), ElementsAre(2, 8, -1, 4));
   // Even count: mean of the two middle values.
-  absl::StatusOr<Weights> even =
-      RunRound(*median, 1, Zero(),
-               Updates({{1, 0, 0, 10}, {2, 0, 0, 20}, {4, 0, 0, 30},
-                        {100, 0, 0, 40}},
-                       {1, 1, 1, 1}));
+  absl::StatusOr<Weights> even = RunRound(
+      *median, 1, Zero(),
+      Updates({{1, 0, 0, 10}, {2, 0, 0, 20}, {4, 0, 0, 30}, {100, 0, 0, 40}},
+              {1, 1, 1, 1}));
   ASSERT_TRUE(even.ok()) << even.status();
   EXPECT_THAT(Values(*even), ElementsAre(3, 0, 0, 25));
 }
@@ -60,14 +59,13 @@ TEST(FedMedianTest, CoordinateWiseMedianOddAndEven) {
 TEST(FedTrimmedAvgTest, CutsFloorBetaNFromEachEnd) {
   // beta = 0.2, n = 5: cut 1 from each end; mean of the middle 3.
   auto trimmed = MustCreate(Options("fedtrimmedavg", {{"beta", 0.2}}));
-  absl::StatusOr<Weights> next = RunRound(
-      *trimmed, 1, Zero(),
-      Updates({{1, 5, 0, -100},
-               {2, 4, 0, 1},
-               {3, 3, 0, 2},
-               {4, 2, 3, 3},
-               {100, -50, 0, 4}},
-              {1, 1, 1, 1, 1000}));
+  absl::StatusOr<Weights> next = RunRound(*trimmed, 1, Zero(),
+                                          Updates({{1, 5, 0, -100},
+                                                   {2, 4, 0, 1},
+                                                   {3, 3, 0, 2},
+                                                   {4, 2, 3, 3},
+                                                   {100, -50, 0, 4}},
+                                                  {1, 1, 1, 1, 1000}));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(Values(*next), ElementsAre(3, 3, 0, 2));
   // n = 4, beta = 0.2: floor(0.8) = 0, plain (unweighted) mean.
@@ -110,8 +108,7 @@ TEST(MultiKrumTest, AveragesTheBestByScoreWeightedBySamples) {
   EXPECT_THAT(Values(*next), ElementsAre(0.75f, 0.25f, 0, 2.25f));
   // Default num_to_keep = n - f = 4 drops only the outlier:
   // params (0 + 2 + 0 + 1, 0 + 0 + 2 + 1) / 5, buffer (1 + 4 + 3 + 4) / 5.
-  auto by_default =
-      MustCreate(Options("multikrum", {{"num_malicious", 1}}));
+  auto by_default = MustCreate(Options("multikrum", {{"num_malicious", 1}}));
   absl::StatusOr<Weights> all = RunRound(*by_default, 1, Zero(), KrumSet());
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_THAT(Values(*all),
@@ -128,11 +125,12 @@ TEST(KrumTest, NeedsMoreThanTwoFPlusTwoUpdates) {
   EXPECT_THAT(next.status().message(), HasSubstr("2f + 2 = 4"));
   EXPECT_THAT(next.status().message(), HasSubstr("got 4"));
   // The strategy is usable for the next round.
-  EXPECT_TRUE(RunRound(*krum, 2, Zero(), [] {
-                auto u = KrumSet();
-                for (auto& x : u) x.round = 2;
-                return u;
-              }())
+  EXPECT_TRUE(RunRound(*krum, 2, Zero(),
+                       [] {
+                         auto u = KrumSet();
+                         for (auto& x : u) x.round = 2;
+                         return u;
+                       }())
                   .ok());
 }
 

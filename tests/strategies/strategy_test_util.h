@@ -17,8 +17,8 @@ namespace testing_util {
 
 // Tensors "w" (param, 3 floats) and "bn.running_mean" (buffer, 1 float).
 inline WeightsLayout SmallLayout() {
-  return WeightsLayout::Create({{"w", {3}},
-                                {"bn.running_mean", {1}, TensorKind::kBuffer}})
+  return WeightsLayout::Create(
+             {{"w", {3}}, {"bn.running_mean", {1}, TensorKind::kBuffer}})
       .value();
 }
 
@@ -62,9 +62,9 @@ inline std::unique_ptr<Strategy> MustCreate(const StrategyOptions& options) {
 
 // Runs one round over `updates` (added by const reference) and returns the
 // aggregate.
-inline absl::StatusOr<Weights> RunRound(Strategy& s, int64_t round,
-                                        const Weights& global,
-                                        const std::vector<ClientUpdate>& updates) {
+inline absl::StatusOr<Weights> RunRound(
+    Strategy& s, int64_t round, const Weights& global,
+    const std::vector<ClientUpdate>& updates) {
   absl::Status begin =
       s.BeginRound(round, global, static_cast<int>(updates.size()));
   if (!begin.ok()) return begin;

@@ -38,7 +38,8 @@ class RejectionTest : public ::testing::Test {
   // Adds `u` and expects it to be rejected for `expected`.
   void ExpectRejected(const ClientUpdate& u, RejectReason expected) {
     RejectReason reason = RejectReason::kWrongRound;
-    if (expected == RejectReason::kWrongRound) reason = RejectReason::kDuplicate;
+    if (expected == RejectReason::kWrongRound)
+      reason = RejectReason::kDuplicate;
     const int64_t before = strategy_->rejected(expected);
     absl::Status status = strategy_->AddUpdate(u, &reason);
     EXPECT_FALSE(status.ok());
@@ -118,9 +119,9 @@ TEST_F(RejectionTest, NonFiniteParameterOrBuffer) {
 
 TEST_F(RejectionTest, NormTooLargeCountsParametersOnly) {
   // ||(0.6, 0.8, 0.1)|| > 1.
-  ExpectRejected(MakeUpdate("a", 4, 1,
-                            MakeWeights(SmallLayout(), {0.6f, 0.8f, 0.1f, 0})),
-                 RejectReason::kNormTooLarge);
+  ExpectRejected(
+      MakeUpdate("a", 4, 1, MakeWeights(SmallLayout(), {0.6f, 0.8f, 0.1f, 0})),
+      RejectReason::kNormTooLarge);
   // A large buffer change is not bounded.
   EXPECT_TRUE(strategy_
                   ->AddUpdate(MakeUpdate("a", 4, 1,
@@ -194,8 +195,8 @@ TEST_P(NanNeverEntersTest, RejectedUpdatesLeaveTheAggregateUnchanged) {
     auto strategy = MustCreate(OptionsFor(GetParam()));
     ASSERT_TRUE(strategy->BeginRound(1, global, 5).ok());
     std::vector<ClientUpdate> honest = Honest();
-    ClientUpdate nan = MakeUpdate("n", 1, 4, MakeWeights(SmallLayout(),
-                                                         {1, kNaN, 1, 1}));
+    ClientUpdate nan =
+        MakeUpdate("n", 1, 4, MakeWeights(SmallLayout(), {1, kNaN, 1, 1}));
     ClientUpdate far =
         MakeUpdate("f", 1, 4, MakeWeights(SmallLayout(), {100, 1, 1, 1}));
     auto add = [&](ClientUpdate& u) {
