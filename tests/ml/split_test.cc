@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "core/tensor_codec.h"
 #include "gtest/gtest.h"
 #include "ml/runtime.h"
 #include "ml/split_weights.h"
@@ -24,6 +25,36 @@ class DirectTransport : public SplitTransport {
 
  private:
   TailTrainer* tail_;
+};
+
+// Sends activations and gradients through the wire codec, as a device and
+// the coordinator do, and counts the bytes.
+class CodecTransport : public SplitTransport {
+ public:
+  CodecTransport(TailTrainer* tail, ActivationCodec codec)
+      : tail_(tail), codec_(codec) {}
+  absl::StatusOr<CutTensor> Exchange(int64_t, const CutTensor& act,
+                                     const std::vector<int64_t>& labels,
+                                     double* loss) override {
+    CutTensor sent = Wire(act);
+    auto grad = tail_->Step(sent, labels, loss);
+    if (!grad.ok()) return grad.status();
+    losses.push_back(*loss);
+    return Wire(*grad);
+  }
+  std::vector<double> losses;
+  int64_t bytes = 0;
+
+ private:
+  CutTensor Wire(const CutTensor& c) {
+    v1::Tensor t;
+    EncodeTensor(c.shape, c.values, codec_, &t);
+    bytes += static_cast<int64_t>(t.data().size());
+    DecodedTensor d = DecodeTensor(t, 1 << 26).value();
+    return {d.shape, d.values};
+  }
+  TailTrainer* tail_;
+  ActivationCodec codec_;
 };
 
 data::TrainTest Synthetic(const InputShape& in) {
@@ -93,6 +124,41 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<Case>& info) {
       return info.param.model + std::to_string(info.param.input.channels);
     });
+
+TEST(SplitCodecTest, TrainingWithInt8ActivationsStillLearns) {
+  SetComputeThreads(1);
+  InputShape in{1, 28, 28, 10};
+  data::DataSource src;
+  src.kind = "synthetic";
+  src.synthetic_train = 400;
+  data::Dataset train = data::LoadDataset(src).value().train;
+  TrainOptions o;
+  o.batch_size = 20;
+  o.max_batches = 20;
+  o.learning_rate = 0.05;
+  auto make = [&](ActivationCodec codec, int64_t* bytes) {
+    auto head = Model::Create("cnn", in, 5).value();
+    auto tail =
+        TailTrainer::Create("cnn", in, 2, head->GetWeights(), o).value();
+    CodecTransport t(tail.get(), codec);
+    EXPECT_TRUE(TrainHead(*head, 2, train, o, t).ok());
+    *bytes = t.bytes;
+    return t.losses;
+  };
+  int64_t fp32_bytes, int8_bytes;
+  std::vector<double> fp32 = make(ActivationCodec::kFp32, &fp32_bytes);
+  std::vector<double> int8 = make(ActivationCodec::kInt8, &int8_bytes);
+  ASSERT_EQ(int8.size(), 20u);
+  auto mean = [](const std::vector<double>& v, size_t a, size_t b) {
+    double s = 0;
+    for (size_t i = a; i < b; ++i) s += v[i];
+    return s / static_cast<double>(b - a);
+  };
+  // Loss falls over the batches, and ends close to the exact (fp32) run.
+  EXPECT_LT(mean(int8, 15, 20), 0.5 * mean(int8, 0, 5));
+  EXPECT_NEAR(mean(int8, 15, 20), mean(fp32, 15, 20), 0.15);
+  EXPECT_EQ(int8_bytes * 4, fp32_bytes);
+}
 
 TEST(TailTrainerTest, RejectsWrongShapesAndLabels) {
   InputShape in{1, 28, 28, 10};
