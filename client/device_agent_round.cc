@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/device_agent.h"
 #include "client/split_transport.h"
+#include "strategies/dp_fixed_clipping.h"
 #include "core/tensor_codec.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
@@ -75,6 +76,12 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   }
   if (options_.update_hook && !offload) {
     options_.update_hook(round, *task.weights, work->update);
+  }
+  // Client-side DP clipping (of the head's change when offloading: the tail
+  // is trained on the coordinator).
+  if (task.header.training().clipping_norm() > 0) {
+    TANDEM_RETURN_IF_ERROR(ClipUpdate(*task.weights, work->update,
+                                      task.header.training().clipping_norm()));
   }
   v1::UpdateHeader header;
   header.set_device_id(options_.device_id);

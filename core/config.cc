@@ -119,6 +119,8 @@ void VisitDeviceClass(V& v, DeviceClassConfig& c) {
   v.Double("power_compute_w", &c.power_compute_w, 0, 1e6);
   v.Double("power_transmit_w", &c.power_transmit_w, 0, 1e6);
   v.Double("power_receive_w", &c.power_receive_w, 0, 1e6);
+  v.Enum("attack", &c.attack, {"none", "random", "sign_flip", "scale", "nan"});
+  v.Double("attack_scale", &c.attack_scale, 0, 1e6);
 }
 
 template <typename V>

@@ -93,6 +93,9 @@ struct DeviceClassConfig {
   double power_compute_w = 0;
   double power_transmit_w = 0;
   double power_receive_w = 0;
+  // Simulation of malicious devices: none, random, sign_flip, scale, nan.
+  std::string attack = "none";
+  double attack_scale = 10;  // sign_flip / scale: factor on the update
 };
 
 struct FleetConfig {

@@ -167,6 +167,12 @@ absl::Status Coordinator::Reject(DeviceRecord* device,
   return status;
 }
 
+void Coordinator::EndDeviceRoundLocked(const std::string& device_id) {
+  // A device whose update was refused for its content does not get the task
+  // again this round; the round stops waiting for it.
+  if (round_ != nullptr && round_->open) round_->pending.erase(device_id);
+}
+
 absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
                                             DeviceRecord** device) {
   DeviceRecord* d = registry_.Find(h.device_id());
@@ -199,6 +205,7 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
                       "this device already reported or abandoned this round"));
   }
   if (h.num_samples() <= 0) {
+    EndDeviceRoundLocked(h.device_id());
     return Reject(d, "no_samples",
                   absl::InvalidArgumentError("update with no samples"));
   }
@@ -210,6 +217,7 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
   const std::string diff = layout.ok() ? expected.DescribeDifference(*layout)
                                        : std::string(layout.status().message());
   if (!diff.empty()) {
+    EndDeviceRoundLocked(h.device_id());
     return Reject(d, "layout_mismatch",
                   absl::InvalidArgumentError(
                       absl::StrCat("update layout does not match: ", diff)));
@@ -226,6 +234,7 @@ absl::Status Coordinator::CheckUpdateHeader(const v1::UpdateHeader& header) {
 void Coordinator::CountMalformedUpdate(const std::string& device_id,
                                        const std::string& reason) {
   absl::MutexLock lock(&mu_);
+  EndDeviceRoundLocked(device_id);
   Reject(registry_.Find(device_id), "malformed",
          absl::InvalidArgumentError(reason))
       .IgnoreError();
@@ -240,7 +249,10 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   line["split"] = SplitOfLocked(h.device_id());
   if (SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
     auto full = JoinTailLocked(h.device_id(), weights, &line);
-    if (!full.ok()) return Reject(d, "split_incomplete", full.status());
+    if (!full.ok()) {
+      EndDeviceRoundLocked(h.device_id());
+      return Reject(d, "split_incomplete", full.status());
+    }
     weights = *std::move(full);
   }
   ClientUpdate u;
@@ -250,8 +262,11 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   u.loss_before = h.measurements().loss_before();
   u.weights = std::move(weights);
   RejectReason reason;
-  absl::Status s = strategy_->AddUpdate(u, &reason);
-  if (!s.ok()) return Reject(d, std::string(RejectReasonName(reason)), s);
+  absl::Status s = strategy_->AddUpdate(std::move(u), &reason);
+  if (!s.ok()) {
+    EndDeviceRoundLocked(h.device_id());
+    return Reject(d, std::string(RejectReasonName(reason)), s);
+  }
   v1::Measurements m = h.measurements();
   m.set_round_time_s(line["round_time_s"].get<double>());
   round_->pending.erase(h.device_id());

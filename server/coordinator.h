@@ -119,6 +119,8 @@ class Coordinator {
                                  DeviceRecord** device)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RoundDoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndDeviceRoundLocked(const std::string& device_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ChooseSplitsLocked(RoundState* round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int SplitOfLocked(const std::string& device) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

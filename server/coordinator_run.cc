@@ -134,14 +134,17 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   t->set_seed(config_.seed * 1000003 + static_cast<uint64_t>(round));
   t->set_proximal_mu(strategy_->proximal_mu());
   t->set_measure_loss_before(strategy_->needs_loss_before());
+  t->set_clipping_norm(strategy_->client_clipping_norm());
+  if (strategy_->client_learning_rate() > 0) {
+    t->set_learning_rate(strategy_->client_learning_rate());
+  }
   h.set_split_point(eval_model_->num_stages());
   h.set_num_stages(eval_model_->num_stages());
   h.set_activation_codec(config_.offload.activation_codec);
   h.set_deadline_s(config_.server.round_deadline_s);
   LayoutToProto(global_->layout(), h.mutable_layout());
   ChooseSplitsLocked(r.get());
-  absl::Status s = strategy_->BeginRound(round, *global_,
-                                         static_cast<int>(sampled.size()));
+  absl::Status s = strategy_->BeginRound(round, *global_, sampled);
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
   r->open = true;
   round_ = std::move(r);

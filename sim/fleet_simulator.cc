@@ -14,6 +14,7 @@
 #include "ml/runtime.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
+#include "strategies/attacks.h"
 
 namespace tandem::sim {
 namespace {
@@ -87,6 +88,15 @@ client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
   std::shared_ptr<const data::Dataset> data = d.data;
   o.data_provider = [data](const v1::DataSpec&) { return data; };
   o.give_up_after = absl::Seconds(30);
+  const Attack attack = ParseAttack(d.cls->attack).value();
+  if (attack != Attack::kNone) {
+    const double scale = d.cls->attack_scale;
+    const uint64_t seed = o.seed;
+    o.update_hook = [attack, scale, seed](int64_t round, const Weights& global,
+                                          Weights& local) {
+      ApplyAttack(attack, scale, seed * 1000003 + round, global, local);
+    };
+  }
   return o;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "core/run_writer.h"
@@ -18,11 +19,11 @@ namespace {
 
 class CoordinatorTest : public ::testing::Test {
  protected:
-  void Start(int min_updates, int retries) {
+  void Start(int min_updates, int retries, int devices = 2) {
     Config c;
     c.seed = 5;
     c.server.rounds = 1;
-    c.server.min_devices = 2;
+    c.server.min_devices = devices;
     c.server.round_deadline_s = 30;
     c.server.max_round_retries = retries;
     c.server.poll_timeout_s = 1;
@@ -124,31 +125,41 @@ class CoordinatorTest : public ::testing::Test {
 };
 
 TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
-  Start(/*min_updates=*/2, /*retries=*/0);
-  const std::string s1 = Join("d1"), s2 = Join("d2");
-  Weights global;
-  const int64_t round = Pull("d1", s1, &global).round();
-  Weights unused;
-  Pull("d2", s2, &unused);
+  // d1 and d2 are honest; d3..d6 each send one bad update, which ends their
+  // part in the round (they do not get the task again).
+  Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/6);
+  std::map<std::string, std::string> session;
+  for (const char* id : {"d1", "d2", "d3", "d4", "d5", "d6"}) {
+    session[id] = Join(id);
+  }
+  Weights global, unused;
+  const int64_t round = Pull("d1", session["d1"], &global).round();
   ASSERT_EQ(round, 1);
-
+  for (const char* id : {"d2", "d3", "d4", "d5", "d6"}) {
+    Pull(id, session[id], &unused);
+  }
   EXPECT_EQ(Push("stranger", "x", round, global, 10).error_code(),
             grpc::NOT_FOUND);
-  EXPECT_EQ(Push("d1", s1, round + 6, global, 10).error_code(),
+  EXPECT_EQ(Push("d1", session["d1"], round + 6, global, 10).error_code(),
             grpc::FAILED_PRECONDITION);
   Weights wrong(WeightsLayout::Create({{"w", {3}}}).value());
-  EXPECT_EQ(Push("d1", s1, round, wrong, 10).error_code(),
+  EXPECT_EQ(Push("d3", session["d3"], round, wrong, 10).error_code(),
             grpc::INVALID_ARGUMENT);
   Weights nan = Shifted(global, 1);
   nan.values()[7] = std::nanf("");
-  EXPECT_FALSE(Push("d1", s1, round, nan, 10).ok());
-  EXPECT_FALSE(Push("d2", s2, round, global, 10, /*skip_chunk=*/true).ok());
-  EXPECT_FALSE(Push("d1", s1, round, global, 0).ok());  // no samples
-
-  ASSERT_TRUE(Push("d1", s1, round, Shifted(global, 1), 100).ok());
-  EXPECT_EQ(Push("d1", s1, round, Shifted(global, 1), 100).error_code(),
+  EXPECT_FALSE(Push("d4", session["d4"], round, nan, 10).ok());
+  EXPECT_FALSE(
+      Push("d5", session["d5"], round, global, 10, /*skip_chunk=*/true).ok());
+  EXPECT_FALSE(Push("d6", session["d6"], round, global, 0).ok());
+  // A refused device cannot try again in the same round.
+  EXPECT_EQ(Push("d4", session["d4"], round, global, 10).error_code(),
             grpc::ALREADY_EXISTS);
-  ASSERT_TRUE(Push("d2", s2, round, Shifted(global, 3), 300).ok());
+
+  ASSERT_TRUE(Push("d1", session["d1"], round, Shifted(global, 1), 100).ok());
+  EXPECT_EQ(
+      Push("d1", session["d1"], round, Shifted(global, 1), 100).error_code(),
+      grpc::ALREADY_EXISTS);
+  ASSERT_TRUE(Push("d2", session["d2"], round, Shifted(global, 3), 300).ok());
   runner_.join();
   ASSERT_TRUE(result_.ok()) << result_.status();
   const nlohmann::json& summary = *result_;
@@ -160,8 +171,8 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
   EXPECT_EQ(r["non_finite"], 1);
   EXPECT_EQ(r["malformed"], 1);
   EXPECT_EQ(r["no_samples"], 1);
-  EXPECT_EQ(r["duplicate"], 1);
-  EXPECT_EQ(summary["rejected_updates"], 7);
+  EXPECT_EQ(r["duplicate"], 2);
+  EXPECT_EQ(summary["rejected_updates"], 8);
 
   // FedAvg by samples: global + (1 x 100 + 3 x 300) / 400 = global + 2.5.
   int64_t ckpt_round = 0;
