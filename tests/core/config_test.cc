@@ -268,10 +268,12 @@ nlohmann::json FullConfig() {
     "fleet": {"concurrency": 2, "classes": [
       {"name": "phone", "count": 3, "slowdown": 4.0, "bandwidth_mbps": 20.0,
        "latency_ms": 30.0, "dropout": 0.1, "power_compute_w": 3.5,
-       "power_transmit_w": 1.25, "power_receive_w": 0.75},
+       "power_transmit_w": 1.25, "power_receive_w": 0.75,
+       "attack": "none", "attack_scale": 10.0},
       {"name": "pi", "count": 1, "slowdown": 8.0, "bandwidth_mbps": 10.0,
        "latency_ms": 2.0, "dropout": 0.0, "power_compute_w": 5.0,
-       "power_transmit_w": 2.0, "power_receive_w": 1.0}]},
+       "power_transmit_w": 2.0, "power_receive_w": 1.0,
+       "attack": "scale", "attack_scale": 3.0}]},
     "output": {"dir": "/tmp/runs", "checkpoints": false}
   })");
 }
