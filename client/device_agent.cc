@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/backoff.h"
+#include "client/rpc_util.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
@@ -13,32 +14,6 @@
 #include "ml/trainer.h"
 
 namespace tandem::client {
-namespace {
-
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-absl::Status FromGrpc(const grpc::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(what, ": ", s.error_message()));
-}
-
-bool IsTransient(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) ||
-         absl::IsCancelled(s) || absl::IsResourceExhausted(s) ||
-         absl::IsAborted(s);
-}
-
-void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
-  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(d));
-}
-
-}  // namespace
-
 DeviceAgent::DeviceAgent(DeviceAgentOptions options,
                          std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
@@ -66,7 +41,8 @@ void DeviceAgent::RequestStop() {
 }
 
 bool DeviceAgent::ShouldGiveUp() const {
-  return Now() - last_contact_s_ > absl::ToDoubleSeconds(options_.give_up_after);
+  return Now() - last_contact_s_ >
+         absl::ToDoubleSeconds(options_.give_up_after);
 }
 
 absl::Status DeviceAgent::Run() {
@@ -106,10 +82,10 @@ absl::Status DeviceAgent::Run() {
       break;
     }
     if (ShouldGiveUp()) {
-      result = absl::UnavailableError(absl::StrCat(
-          "coordinator unreachable for ",
-          absl::FormatDuration(options_.give_up_after), "; last error: ",
-          more.status().message()));
+      result = absl::UnavailableError(
+          absl::StrCat("coordinator unreachable for ",
+                       absl::FormatDuration(options_.give_up_after),
+                       "; last error: ", more.status().message()));
       break;
     }
     LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
@@ -155,9 +131,9 @@ absl::Status DeviceAgent::JoinWithRetry() {
     }
     if (!IsTransient(s) || stop_.load()) return s;
     if (ShouldGiveUp()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach the coordinator after ", attempt,
-          " attempts: ", s.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach the coordinator after ", attempt,
+                       " attempts: ", s.message()));
     }
     absl::SleepFor(backoff.Next());
   }
@@ -227,7 +203,8 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask() {
   grpc::Status finish = reader->Finish();
   Untrack();
   if (!finish.ok()) return FromGrpc(finish, "pull task");
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("task: ", s.message()));
+  if (!s.ok())
+    return absl::UnavailableError(absl::StrCat("task: ", s.message()));
   return task;
 }
 
@@ -240,8 +217,8 @@ absl::Status DeviceAgent::PrepareModel() {
   }
   ml::InputShape input{data_->channels, data_->height, data_->width,
                        data_->num_classes};
-  TANDEM_ASSIGN_OR_RETURN(model_,
-                          ml::Model::Create(join_.model(), input, options_.seed));
+  TANDEM_ASSIGN_OR_RETURN(
+      model_, ml::Model::Create(join_.model(), input, options_.seed));
   return absl::OkStatus();
 }
 

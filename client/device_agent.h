@@ -34,12 +34,12 @@ using DataProvider =
         const v1::DataSpec&)>;
 // Changes an update before it is pushed (client-side clipping, simulated
 // attacks). Gets the round's global weights and the trained ones.
-using UpdateHook = std::function<void(int64_t round, const Weights& global,
-                                      Weights& local)>;
+using UpdateHook =
+    std::function<void(int64_t round, const Weights& global, Weights& local)>;
 
 struct DeviceAgentOptions {
   std::string device_id;
-  std::string token;                 // must match the coordinator's
+  std::string token;  // must match the coordinator's
   std::string device_class = "device";
   // Simulation: report virtual time (measured CPU x slowdown, bytes over the
   // modelled link) and energy instead of wall time.
@@ -47,13 +47,13 @@ struct DeviceAgentOptions {
   DeviceModel model;
   double dropout = 0;  // probability of abandoning a round (simulation)
   uint64_t seed = 1;
-  int compute_threads = 0;  // LibTorch threads for training; 0 = all cores
+  int compute_threads = 0;      // LibTorch threads for training; 0 = all cores
   ComputeGate* gate = nullptr;  // optional bound on concurrent training
   DataProvider data_provider;   // required
   UpdateHook update_hook;       // optional
 
-  absl::Duration rpc_timeout = absl::Seconds(20);       // unary calls
-  absl::Duration poll_timeout = absl::Seconds(15);      // one PullTask
+  absl::Duration rpc_timeout = absl::Seconds(20);        // unary calls
+  absl::Duration poll_timeout = absl::Seconds(15);       // one PullTask
   absl::Duration transfer_timeout = absl::Seconds(600);  // weights up/down
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(5);

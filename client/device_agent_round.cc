@@ -4,30 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/device_agent.h"
+#include "client/rpc_util.h"
 #include "client/split_transport.h"
-#include "strategies/dp_fixed_clipping.h"
-#include "core/tensor_codec.h"
-#include "ml/split.h"
-#include "ml/split_weights.h"
 #include "core/log.h"
 #include "core/status_macros.h"
+#include "core/tensor_codec.h"
 #include "core/weights_codec.h"
 #include "ml/runtime.h"
+#include "ml/split.h"
+#include "ml/split_weights.h"
 #include "ml/trainer.h"
+#include "strategies/dp_fixed_clipping.h"
 
 namespace tandem::client {
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    absl::ToChronoNanoseconds(d));
-}
 
 ml::TrainOptions ToTrainOptions(const v1::TrainingConfig& t,
                                 const std::atomic<bool>* cancel) {
@@ -66,6 +56,13 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   const bool offload = split > 0 && split < task.header.num_stages();
   absl::StatusOr<RoundWork> work =
       offload ? TrainSplit(task, split) : TrainFull(task);
+  if (offload && !work.ok() && !stop_.load() && task.header.fallback_local() &&
+      task.weights->layout() == model_->layout()) {
+    LogWarning(absl::StrCat(options_.device_id, ": round ", round,
+                            ": split training failed (",
+                            work.status().message(), "); training locally"));
+    work = TrainFull(task);
+  }
   if (stop_.load()) return absl::CancelledError("stopping");
   if (!work.ok()) {
     LogWarning(absl::StrCat(options_.device_id, ": round ", round, ": ",
@@ -114,8 +111,8 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
   return work;
 }
 
-absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(
-    const Task& task, int split) {
+absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
+                                                               int split) {
   Weights full = model_->GetWeights();
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
   TANDEM_RETURN_IF_ERROR(model_->SetWeights(full));
@@ -225,8 +222,8 @@ absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
   }
   // The coordinator refused this update; the next round starts afresh.
   LogWarning(absl::StrCat(options_.device_id, ": update for round ",
-                          task.header.round(), " rejected: ",
-                          s.error_message()));
+                          task.header.round(),
+                          " rejected: ", s.error_message()));
   return absl::OkStatus();
 }
 
@@ -259,10 +256,10 @@ void DeviceAgent::HeartbeatLoop() {
     absl::MutexLock lock(&mu_);
     round = current_round_;
   }
-  SendHeartbeat(round,
-                round >= 0 ? v1::HeartbeatRequest::TRAINING
-                           : v1::HeartbeatRequest::IDLE,
-                "");
+  SendHeartbeat(
+      round,
+      round >= 0 ? v1::HeartbeatRequest::TRAINING : v1::HeartbeatRequest::IDLE,
+      "");
 }
 
 void DeviceAgent::Leave(const std::string& reason) {

@@ -32,12 +32,12 @@ absl::StatusOr<ml::CutTensor> GrpcSplitTransport::Exchange(
   if (!stream_->Write(req) || !stream_->Read(&reply)) {
     broken_ = true;
     absl::Status s = FinishOnce();
-    return absl::UnavailableError(absl::StrCat(
-        "split stream broke at step ", step, ": ", s.message()));
+    return absl::UnavailableError(
+        absl::StrCat("split stream broke at step ", step, ": ", s.message()));
   }
-  wait_seconds_ += std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - t0)
-                       .count();
+  wait_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   const int64_t down = static_cast<int64_t>(reply.ByteSizeLong());
   bytes_up_ += up;
   bytes_down_ += down;

@@ -11,7 +11,8 @@ namespace {
 double ClockSeconds(clockid_t id) {
   timespec ts;
   clock_gettime(id, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  return static_cast<double>(ts.tv_sec) +
+         1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 }  // namespace

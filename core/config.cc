@@ -106,6 +106,7 @@ void VisitOffload(V& v, OffloadConfig& o) {
   v.Object("fixed", &o.fixed);
   v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
   v.Double("server_cores", &o.server_cores, 0.01, 4096);
+  v.Enum("on_failure", &o.on_failure, {"drop", "local"});
 }
 
 template <typename V>
@@ -155,7 +156,8 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   fleet->classes.clear();
   for (size_t i = 0; i < classes->size(); ++i) {
     DeviceClassConfig c;
-    JsonObjectReader cr((*classes)[i], absl::StrCat("$.fleet.classes[", i, "]"));
+    JsonObjectReader cr((*classes)[i],
+                        absl::StrCat("$.fleet.classes[", i, "]"));
     VisitDeviceClass(cr, c);
     TANDEM_RETURN_IF_ERROR(cr.Finish());
     fleet->classes.push_back(c);
@@ -203,8 +205,8 @@ absl::Status CheckFixedSplits(const Config& c) {
 absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
   std::vector<std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
   if (kv.size() != 2 || kv[0].empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "override '", spec, "': expected section.key=value"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("override '", spec, "': expected section.key=value"));
   }
   nlohmann::json value = nlohmann::json::parse(kv[1], nullptr, false);
   if (value.is_discarded()) value = kv[1];
@@ -212,8 +214,8 @@ absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
   std::vector<std::string> keys = absl::StrSplit(kv[0], '.');
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
     if (!node->is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("override '", spec, "': '", keys[i], "' is not an object"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "override '", spec, "': '", keys[i], "' is not an object"));
     }
     node = &(*node)[keys[i]];
     if (node->is_null()) *node = nlohmann::json::object();
@@ -240,8 +242,8 @@ absl::StatusOr<Config> ParseConfig(const nlohmann::json& json) {
   Config c;
   JsonObjectReader top(json, "$");
   top.Uint64("seed", &c.seed);
-  TANDEM_RETURN_IF_ERROR(ReadSection(top, "server", &c.server,
-                                     VisitServer<JsonObjectReader>));
+  TANDEM_RETURN_IF_ERROR(
+      ReadSection(top, "server", &c.server, VisitServer<JsonObjectReader>));
   TANDEM_RETURN_IF_ERROR(
       ReadSection(top, "model", &c.model, VisitModel<JsonObjectReader>));
   TANDEM_RETURN_IF_ERROR(

@@ -44,12 +44,12 @@ struct ModelConfig {
 struct DataConfig {
   // fashion-mnist, mnist, idx (any MNIST-format folder), cifar10, synthetic
   std::string dataset = "fashion-mnist";
-  std::string path;                // "" = the dataset's default folder
-  std::string partition = "iid";   // iid, dirichlet, shards
-  double alpha = 0.5;              // dirichlet concentration
-  int shards_per_device = 2;       // shards partitioner
-  int64_t train_limit = 0;         // use the first N training examples; 0 = all
-  int64_t test_limit = 0;          // evaluate on the first N; 0 = all
+  std::string path;               // "" = the dataset's default folder
+  std::string partition = "iid";  // iid, dirichlet, shards
+  double alpha = 0.5;             // dirichlet concentration
+  int shards_per_device = 2;      // shards partitioner
+  int64_t train_limit = 0;        // use the first N training examples; 0 = all
+  int64_t test_limit = 0;         // evaluate on the first N; 0 = all
 };
 
 struct TrainingConfig {
@@ -63,10 +63,10 @@ struct TrainingConfig {
 
 struct StrategyConfig {
   std::string name = "fedavg";
-  double fraction = 1.0;        // share of available devices sampled per round
-  int min_devices = 1;          // sample at least this many
-  int min_updates = 1;          // aggregate only if at least this many arrived
-  double max_update_norm = 0;   // L2 bound on an update's change; 0 = none
+  double fraction = 1.0;       // share of available devices sampled per round
+  int min_devices = 1;         // sample at least this many
+  int min_updates = 1;         // aggregate only if at least this many arrived
+  double max_update_norm = 0;  // L2 bound on an update's change; 0 = none
   nlohmann::json params = nlohmann::json::object();  // strategy-specific
 };
 
@@ -81,15 +81,19 @@ struct OffloadConfig {
   // Coordinator cores serving offloaded tails: tails of k devices offloading
   // in the same round share them (time model: tail time x max(1, k/cores)).
   double server_cores = 1;
+  // When an offloading device's split training fails: "drop" its update for
+  // the round, or "local": it retrains the whole model on the device (it is
+  // then sent the full weights, not only the head).
+  std::string on_failure = "drop";
 };
 
 struct DeviceClassConfig {
   std::string name = "device";
   int count = 1;
-  double slowdown = 1.0;         // compute time x this (1 = coordinator core)
-  double bandwidth_mbps = 100;   // link, both directions
-  double latency_ms = 5;         // per transfer
-  double dropout = 0.0;          // probability of abandoning a round
+  double slowdown = 1.0;        // compute time x this (1 = coordinator core)
+  double bandwidth_mbps = 100;  // link, both directions
+  double latency_ms = 5;        // per transfer
+  double dropout = 0.0;         // probability of abandoning a round
   double power_compute_w = 0;
   double power_transmit_w = 0;
   double power_receive_w = 0;

@@ -130,9 +130,9 @@ absl::Status JsonObjectReader::Finish() {
   for (auto it = json_.begin(); it != json_.end(); ++it) {
     if (seen_.count(it.key()) == 0) {
       std::vector<std::string> known(seen_.begin(), seen_.end());
-      return absl::InvalidArgumentError(
-          absl::StrCat("config: ", PathOf(it.key()), ": unknown key (known: ",
-                       absl::StrJoin(known, ", "), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", PathOf(it.key()),
+          ": unknown key (known: ", absl::StrJoin(known, ", "), ")"));
     }
   }
   return absl::OkStatus();

@@ -59,8 +59,8 @@ absl::StatusOr<WeightsLayout> LayoutFromJson(const nlohmann::json& j) {
     TensorSpec s;
     s.name = t["name"].get<std::string>();
     s.shape = t["shape"].get<std::vector<int64_t>>();
-    s.kind = t.value("buffer", false) ? TensorKind::kBuffer
-                                      : TensorKind::kParameter;
+    s.kind =
+        t.value("buffer", false) ? TensorKind::kBuffer : TensorKind::kParameter;
     specs.push_back(std::move(s));
   }
   return WeightsLayout::Create(std::move(specs));
@@ -152,9 +152,10 @@ absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
                           LayoutFromJson(header["layout"]));
   const size_t values_bytes = body - 16 - header_len;
   if (values_bytes != static_cast<size_t>(layout.total_bytes())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint: ", values_bytes, " bytes of values, layout "
-                     "needs ", layout.total_bytes()));
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint: ", values_bytes,
+                                                   " bytes of values, layout "
+                                                   "needs ",
+                                                   layout.total_bytes()));
   }
   Weights w(std::move(layout));
   std::memcpy(w.data(), bytes.data() + 16 + header_len, values_bytes);
@@ -213,8 +214,7 @@ absl::Status RunWriter::WriteSummary(const nlohmann::json& summary) {
   return WriteFileAtomically(dir_ + "/summary.json", summary.dump(2) + "\n");
 }
 
-absl::Status RunWriter::WriteCheckpoint(int64_t round,
-                                        const Weights& weights) {
+absl::Status RunWriter::WriteCheckpoint(int64_t round, const Weights& weights) {
   const std::string bytes = EncodeCheckpoint(round, weights);
   TANDEM_RETURN_IF_ERROR(WriteFileAtomically(
       absl::StrFormat("%s/checkpoints/round-%05d.ckpt", dir_, round), bytes));

@@ -22,8 +22,8 @@
   if (!tmp.ok()) return tmp.status();                 \
   lhs = std::move(tmp).value()
 
-#define TANDEM_ASSIGN_OR_RETURN(lhs, expr) \
-  TANDEM_ASSIGN_OR_RETURN_IMPL_(           \
-      TANDEM_CONCAT_(tandem_statusor_, __LINE__), lhs, expr)
+#define TANDEM_ASSIGN_OR_RETURN(lhs, expr)                                  \
+  TANDEM_ASSIGN_OR_RETURN_IMPL_(TANDEM_CONCAT_(tandem_statusor_, __LINE__), \
+                                lhs, expr)
 
 #endif  // TANDEM_CORE_STATUS_MACROS_H_

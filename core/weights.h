@@ -71,7 +71,9 @@ class Weights {
   const WeightsLayout& layout() const { return layout_; }
   int64_t size() const { return static_cast<int64_t>(values_.size()); }
   absl::Span<float> values() { return absl::MakeSpan(values_); }
-  absl::Span<const float> values() const { return absl::MakeConstSpan(values_); }
+  absl::Span<const float> values() const {
+    return absl::MakeConstSpan(values_);
+  }
   float* data() { return values_.data(); }
   const float* data() const { return values_.data(); }
 

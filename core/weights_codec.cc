@@ -34,8 +34,8 @@ absl::StatusOr<WeightsLayout> LayoutFromProto(const v1::WeightsLayout& proto) {
 
 int NumChunks(const Weights& w, int64_t chunk_bytes) {
   const int64_t bytes = w.layout().total_bytes();
-  return static_cast<int>(std::max<int64_t>(1, (bytes + chunk_bytes - 1) /
-                                                   chunk_bytes));
+  return static_cast<int>(
+      std::max<int64_t>(1, (bytes + chunk_bytes - 1) / chunk_bytes));
 }
 
 void FillChunk(const Weights& w, int index, v1::WeightsChunk* chunk,
@@ -55,14 +55,13 @@ absl::Status WeightsAssembler::Add(const v1::WeightsChunk& chunk) {
   const int64_t size = static_cast<int64_t>(chunk.data().size());
   const int64_t total = weights_.layout().total_bytes();
   if (chunk.offset() != received_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("weights chunk at byte ", chunk.offset(), ", expected ",
-                     received_));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weights chunk at byte ", chunk.offset(), ", expected ", received_));
   }
   if (size > kMaxChunkBytes || size % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weights chunk of ", size, " bytes (must be whole floats, <= ",
-        kMaxChunkBytes, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weights chunk of ", size,
+                     " bytes (must be whole floats, <= ", kMaxChunkBytes, ")"));
   }
   if (received_ + size > total) {
     return absl::InvalidArgumentError(

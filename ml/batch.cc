@@ -13,8 +13,10 @@ Batch MakeBatch(const data::Dataset& data, const int64_t* idx, int64_t n) {
   // p -> p * scale[c] + shift[c] == (p / 255 - mean) / std.
   std::vector<float> scale(c), shift(c);
   for (int64_t k = 0; k < c; ++k) {
-    const float mean = k < static_cast<int64_t>(data.mean.size()) ? data.mean[k] : 0.f;
-    const float std = k < static_cast<int64_t>(data.std.size()) ? data.std[k] : 1.f;
+    const float mean =
+        k < static_cast<int64_t>(data.mean.size()) ? data.mean[k] : 0.f;
+    const float std =
+        k < static_cast<int64_t>(data.std.size()) ? data.std[k] : 1.f;
     scale[k] = 1.0f / (255.0f * std);
     shift[k] = -mean / std;
   }

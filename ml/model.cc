@@ -55,9 +55,8 @@ void CopyFromWeights(const Weights& w, std::vector<NamedTensor>* tensors) {
   for (size_t i = 0; i < tensors->size(); ++i) {
     torch::Tensor& dst = (*tensors)[i].tensor;
     auto src = w.tensor(static_cast<int>(i));
-    torch::Tensor view =
-        torch::from_blob(const_cast<float*>(src.data()), dst.sizes(),
-                         torch::kFloat32);
+    torch::Tensor view = torch::from_blob(const_cast<float*>(src.data()),
+                                          dst.sizes(), torch::kFloat32);
     dst.copy_(view.to(dst.scalar_type()));
   }
 }

@@ -82,17 +82,16 @@ std::vector<StageSpec> Vgg5(const InputShape& in) {
 
 absl::StatusOr<std::vector<StageSpec>> BuildStages(const std::string& name,
                                                    const InputShape& in) {
-  if (in.channels < 1 || in.height < 4 || in.width < 4 ||
-      in.num_classes < 2) {
+  if (in.channels < 1 || in.height < 4 || in.width < 4 || in.num_classes < 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("model '", name, "': unsupported input ", in.channels,
-                     "x", in.height, "x", in.width));
+        absl::StrCat("model '", name, "': unsupported input ", in.channels, "x",
+                     in.height, "x", in.width));
   }
   if (name == "mlp") return Mlp(in);
   if (name == "cnn") return Cnn(in);
   if (name == "vgg5") return Vgg5(in);
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown model '", name, "' (known: mlp, cnn, vgg5)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown model '", name, "' (known: mlp, cnn, vgg5)"));
 }
 
 // Runs one zero example through the stages to learn each cut's shape.
@@ -142,8 +141,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
   }
   std::vector<TensorSpec> specs;
   for (const NamedTensor& t : impl->tensors) {
-    specs.push_back({t.name, t.tensor.sizes().vec(),
-                     t.is_buffer ? TensorKind::kBuffer : TensorKind::kParameter});
+    specs.push_back(
+        {t.name, t.tensor.sizes().vec(),
+         t.is_buffer ? TensorKind::kBuffer : TensorKind::kParameter});
   }
   auto layout = WeightsLayout::Create(std::move(specs));
   if (!layout.ok()) return layout.status();

@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdlib.h>
-
 #include <torch/torch.h>
 
 #include <thread>
@@ -54,9 +53,8 @@ std::string DescribeRuntime() {
   auto threads = FindSymbol<int (*)()>("openblas_get_num_threads");
   if (config != nullptr) absl::StrAppend(&blas, " (", config(), ")");
   return absl::StrCat("BLAS: ", blas, ", BLAS threads ",
-                      threads != nullptr ? threads() : 1,
-                      ", LibTorch threads ", at::get_num_threads(), ", cores ",
-                      NumCores());
+                      threads != nullptr ? threads() : 1, ", LibTorch threads ",
+                      at::get_num_threads(), ", cores ", NumCores());
 }
 
 bool UsingReferenceBlas() {

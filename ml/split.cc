@@ -44,8 +44,9 @@ torch::Tensor FromCut(const CutTensor& c) {
       .clone();
 }
 
-absl::Status CheckCut(const CutTensor& c, const std::vector<int64_t>& per_example,
-                      size_t n_labels, const char* what) {
+absl::Status CheckCut(const CutTensor& c,
+                      const std::vector<int64_t>& per_example, size_t n_labels,
+                      const char* what) {
   std::vector<int64_t> want = {static_cast<int64_t>(n_labels)};
   want.insert(want.end(), per_example.begin(), per_example.end());
   int64_t numel = 1;
@@ -103,8 +104,8 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
                                      SplitTransport& transport) {
   if (split < 1 || split >= model.num_stages()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("split point ", split, " is not a cut of '",
-                     model.name(), "' (1..", model.num_stages() - 1, ")"));
+        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
+                     "' (1..", model.num_stages() - 1, ")"));
   }
   absl::Status args = CheckTrainArgs(data, options);
   if (!args.ok()) return args;

@@ -33,7 +33,8 @@ Weights SliceStages(const Weights& full, int begin, int end) {
   for (size_t i = 0; i < part.layout().tensors().size(); ++i) {
     const int src = full.layout().Find(part.layout().tensors()[i].name);
     auto from = full.tensor(src);
-    std::copy(from.begin(), from.end(), part.tensor(static_cast<int>(i)).begin());
+    std::copy(from.begin(), from.end(),
+              part.tensor(static_cast<int>(i)).begin());
   }
   return part;
 }

@@ -48,7 +48,8 @@ class SplitPolicy {
   virtual absl::string_view name() const = 0;
   // A split point in [1, num_stages].
   virtual int Choose(const DeviceView& device) = 0;
-  virtual void Observe(int64_t round, const std::vector<DeviceOutcome>& outcomes) {}
+  virtual void Observe(int64_t round,
+                       const std::vector<DeviceOutcome>& outcomes) {}
 };
 
 // `num_stages` of the run's model. Errors name the config path.

@@ -56,8 +56,8 @@ absl::Status Coordinator::Init() {
                              : std::move(tt.test);
     test_set_ = std::make_shared<const data::Dataset>(std::move(test));
   }
-  ml::InputShape input{test_set_->channels, test_set_->height,
-                       test_set_->width, test_set_->num_classes};
+  ml::InputShape input{test_set_->channels, test_set_->height, test_set_->width,
+                       test_set_->num_classes};
   TANDEM_ASSIGN_OR_RETURN(
       eval_model_, ml::Model::Create(config_.model.name, input, config_.seed));
   global_ = std::make_shared<const Weights>(eval_model_->GetWeights());
@@ -68,14 +68,14 @@ absl::Status Coordinator::Init() {
   so.seed = config_.seed;
   absl::MutexLock lock(&mu_);
   TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
-  TANDEM_ASSIGN_OR_RETURN(policy_, offload::CreateSplitPolicy(
-                                       config_.offload,
-                                       eval_model_->num_stages()));
+  TANDEM_ASSIGN_OR_RETURN(
+      policy_,
+      offload::CreateSplitPolicy(config_.offload, eval_model_->num_stages()));
   TANDEM_RETURN_IF_ERROR(
       ParseActivationCodec(config_.offload.activation_codec).status());
-  TANDEM_ASSIGN_OR_RETURN(run_, RunWriter::Create(config_.output.dir,
-                                                  options_.run_name,
-                                                  ConfigToJson(config_)));
+  TANDEM_ASSIGN_OR_RETURN(
+      run_, RunWriter::Create(config_.output.dir, options_.run_name,
+                              ConfigToJson(config_)));
   return absl::OkStatus();
 }
 
@@ -110,8 +110,8 @@ absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
   spec->set_alpha(config_.data.alpha);
   spec->set_shards_per_device(config_.data.shards_per_device);
   spec->set_seed(config_.seed);
-  spec->set_num_partitions(std::max(config_.TotalDevices(),
-                                    config_.server.min_devices));
+  spec->set_num_partitions(
+      std::max(config_.TotalDevices(), config_.server.min_devices));
   spec->set_partition_index(d.partition % spec->num_partitions());
   spec->set_train_limit(config_.data.train_limit);
   LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
@@ -125,9 +125,8 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   absl::MutexLock lock(&mu_);
   DeviceRecord* d = registry_.Find(req.device_id());
   if (d == nullptr || d->session_id != req.session_id() || d->left) {
-    return absl::NotFoundError(
-        absl::StrCat("pull: unknown device or session '", req.device_id(),
-                     "'; join first"));
+    return absl::NotFoundError(absl::StrCat("pull: unknown device or session '",
+                                            req.device_id(), "'; join first"));
   }
   d->last_seen_s = Now();
   const std::string id = req.device_id();
@@ -146,10 +145,12 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
     task.weights = global_;
     const int split = SplitOfLocked(id);
     task.header.set_split_point(split);
-    if (split < eval_model_->num_stages()) {
+    const bool fallback = config_.offload.on_failure == "local";
+    if (split < eval_model_->num_stages() && !fallback) {
       task.weights = round_->heads.at(split);
       LayoutToProto(task.weights->layout(), task.header.mutable_layout());
     }
+    task.header.set_fallback_local(fallback);
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
   }
@@ -162,8 +163,8 @@ absl::Status Coordinator::Reject(DeviceRecord* device,
   ++rejections_[reason];
   if (device != nullptr) ++device->rejections[reason];
   if (round_ != nullptr && round_->open) ++round_->rejected;
-  LogWarning(absl::StrCat("update rejected (", reason, "): ",
-                          status.message()));
+  LogWarning(
+      absl::StrCat("update rejected (", reason, "): ", status.message()));
   return status;
 }
 
@@ -179,8 +180,8 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
   *device = d;
   if (d == nullptr) {
     return Reject(nullptr, "unknown_device",
-                  absl::NotFoundError(absl::StrCat("update from unknown device '",
-                                                   h.device_id(), "'")));
+                  absl::NotFoundError(absl::StrCat(
+                      "update from unknown device '", h.device_id(), "'")));
   }
   d->last_seen_s = Now();
   if (d->session_id != h.session_id()) {
@@ -211,7 +212,11 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
   }
   auto layout = LayoutFromProto(h.layout());
   const int split = SplitOfLocked(h.device_id());
-  const WeightsLayout& expected = split < eval_model_->num_stages()
+  // An offloading device sends its head, or, after a failed split stream
+  // with offload.on_failure = "local", a whole locally trained model.
+  const bool full = layout.ok() && *layout == global_->layout() &&
+                    config_.offload.on_failure == "local";
+  const WeightsLayout& expected = split < eval_model_->num_stages() && !full
                                       ? round_->heads.at(split)->layout()
                                       : global_->layout();
   const std::string diff = layout.ok() ? expected.DescribeDifference(*layout)
@@ -247,7 +252,13 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   TANDEM_RETURN_IF_ERROR(CheckHeaderLocked(h, &d));
   nlohmann::json line = MeasurementsJson(h.measurements());
   line["split"] = SplitOfLocked(h.device_id());
-  if (SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
+  if (weights.layout() == global_->layout()) {
+    if (round_->tails.erase(h.device_id()) > 0 ||
+        SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
+      line["split"] = eval_model_->num_stages();
+      line["fallback_local"] = true;
+    }
+  } else if (SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
     auto full = JoinTailLocked(h.device_id(), weights, &line);
     if (!full.ok()) {
       EndDeviceRoundLocked(h.device_id());

@@ -49,7 +49,7 @@ struct CoordinatorOptions {
 
 // What a device gets from WaitForTask.
 struct TaskAssignment {
-  v1::TaskHeader header;                  // kind WAIT, TRAIN or STOP
+  v1::TaskHeader header;                   // kind WAIT, TRAIN or STOP
   std::shared_ptr<const Weights> weights;  // TRAIN only
 };
 

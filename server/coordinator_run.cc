@@ -62,10 +62,9 @@ absl::Status Coordinator::RunRound(int64_t round) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::OkStatus();
   }
-  return absl::UnavailableError(
-      absl::StrCat("round ", round, " failed ",
-                   config_.server.max_round_retries + 1,
-                   " times (server.max_round_retries); last: ", why));
+  return absl::UnavailableError(absl::StrCat(
+      "round ", round, " failed ", config_.server.max_round_retries + 1,
+      " times (server.max_round_retries); last: ", why));
 }
 
 absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
@@ -89,9 +88,9 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
   absl::MutexLock lock(&mu_);
   auto enough = [this, need]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ ||
-           static_cast<int>(registry_
-                                .Available(Now(), config_.server.device_timeout_s)
-                                .size()) >= need;
+           static_cast<int>(
+               registry_.Available(Now(), config_.server.device_timeout_s)
+                   .size()) >= need;
   };
   // Availability changes with time, not only with the mutex: poll.
   const absl::Time give_up =
@@ -160,9 +159,9 @@ void Coordinator::AwaitRoundEnd() {
     return RoundDoneLocked();
   };
   while (!RoundDoneLocked() && absl::Now() < round_->deadline) {
-    mu_.AwaitWithDeadline(absl::Condition(&done),
-                          std::min(round_->deadline,
-                                   absl::Now() + absl::Milliseconds(500)));
+    mu_.AwaitWithDeadline(
+        absl::Condition(&done),
+        std::min(round_->deadline, absl::Now() + absl::Milliseconds(500)));
     // A pending device that stopped sending heartbeats is gone.
     for (auto it = round_->pending.begin(); it != round_->pending.end();) {
       DeviceRecord* d = registry_.Find(*it);
@@ -190,10 +189,9 @@ absl::StatusOr<bool> Coordinator::CloseAndAggregate(std::string* why_failed) {
   r.heads.clear();
   ObserveRoundLocked();
   if (r.accepted < config_.strategy.min_updates) {
-    *why_failed = absl::StrCat(r.accepted, " of ", r.sampled.size(),
-                               " updates arrived, ",
-                               config_.strategy.min_updates,
-                               " needed (strategy.min_updates)");
+    *why_failed = absl::StrCat(
+        r.accepted, " of ", r.sampled.size(), " updates arrived, ",
+        config_.strategy.min_updates, " needed (strategy.min_updates)");
     return false;
   }
   auto next = strategy_->FinishRound();
@@ -218,9 +216,8 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, bool aggregated,
     absl::MutexLock lock(&mu_);
     if (round_ != nullptr && round_->number == round) {
       const RoundState& r = *round_;
-      const double round_time = r.deadline_hit
-                                    ? config_.server.round_deadline_s
-                                    : r.max_time_s;
+      const double round_time =
+          r.deadline_hit ? config_.server.round_deadline_s : r.max_time_s;
       if (aggregated) virtual_time_s_ += round_time;
       line.update({{"attempt", r.attempt + 1},
                    {"sampled", r.sampled.size()},
@@ -242,10 +239,9 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, bool aggregated,
     const bool last = round == config_.server.rounds;
     if (round % config_.server.eval_every == 0 || last) {
       TANDEM_RETURN_IF_ERROR(eval_model_->SetWeights(*global_));
-      TANDEM_ASSIGN_OR_RETURN(
-          ml::EvalStats e,
-          ml::Evaluate(*eval_model_, *test_set_,
-                       config_.server.eval_batch_size));
+      TANDEM_ASSIGN_OR_RETURN(ml::EvalStats e,
+                              ml::Evaluate(*eval_model_, *test_set_,
+                                           config_.server.eval_batch_size));
       final_accuracy_ = e.accuracy;
       final_loss_ = e.loss;
       best_accuracy_ = std::max(best_accuracy_, e.accuracy);
@@ -279,15 +275,15 @@ nlohmann::json Coordinator::Summary(const std::string& status) const {
   int rejected = 0;
   for (const auto& [reason, n] : rejections_) rejected += n;
   for (const auto& [id, d] : registry_.devices()) {
-    devices.push_back(
-        {{"id", id},
-         {"class", d.profile.device_class()},
-         {"rounds", d.rounds},
-         {"mean_round_time_s", d.rounds > 0 ? d.round_time_sum_s / d.rounds : 0},
-         {"samples", d.samples},
-         {"energy_j", d.energy_j},
-         {"dropouts", d.dropouts},
-         {"rejections", d.rejections}});
+    devices.push_back({{"id", id},
+                       {"class", d.profile.device_class()},
+                       {"rounds", d.rounds},
+                       {"mean_round_time_s",
+                        d.rounds > 0 ? d.round_time_sum_s / d.rounds : 0},
+                       {"samples", d.samples},
+                       {"energy_j", d.energy_j},
+                       {"dropouts", d.dropouts},
+                       {"rejections", d.rejections}});
   }
   return {{"status", status},
           {"final_accuracy", final_accuracy_},

@@ -34,8 +34,8 @@ grpc::Status CoordinatorService::PullTask(
   if (deadline != std::chrono::system_clock::time_point::max()) {
     const absl::Duration left =
         absl::FromChrono(deadline - std::chrono::system_clock::now());
-    wait = std::max(absl::ZeroDuration(),
-                    std::min(wait, left - absl::Seconds(1)));
+    wait =
+        std::max(absl::ZeroDuration(), std::min(wait, left - absl::Seconds(1)));
   }
   auto task = coordinator_->WaitForTask(*req, wait);
   if (!task.ok()) return ToGrpcStatus(task.status());
@@ -138,8 +138,7 @@ std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
 
 void CoordinatorServer::Shutdown() {
   if (server_ == nullptr) return;
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    std::chrono::seconds(5));
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server_->Wait();
   server_.reset();
 }

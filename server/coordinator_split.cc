@@ -60,8 +60,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
     if (d == nullptr || d->session_id != open.session_id()) {
       return absl::NotFoundError("split: unknown device or session");
     }
-    if (round_ == nullptr || !round_->open ||
-        round_->number != open.round() ||
+    if (round_ == nullptr || !round_->open || round_->number != open.round() ||
         round_->pending.count(open.device_id()) == 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("split: round ", open.round(), " is not open for '",
@@ -118,7 +117,8 @@ void Coordinator::EndTail(const std::shared_ptr<TailSession>& tail,
   ++rejections_["split_failed"];
   if (round_ != nullptr && round_->number == tail->round) {
     auto it = round_->tails.find(tail->device_id);
-    if (it != round_->tails.end() && it->second == tail) round_->tails.erase(it);
+    if (it != round_->tails.end() && it->second == tail)
+      round_->tails.erase(it);
   }
 }
 

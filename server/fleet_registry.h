@@ -22,9 +22,9 @@ struct DeviceRecord {
   double last_seen_s = 0;
   bool left = false;
   // Tallies over the run.
-  int rounds = 0;              // rounds whose update was aggregated
+  int rounds = 0;  // rounds whose update was aggregated
   double round_time_sum_s = 0;
-  int64_t samples = 0;         // samples in its latest accepted update
+  int64_t samples = 0;  // samples in its latest accepted update
   double energy_j = 0;
   std::map<std::string, int> rejections;  // reason -> count
   int dropouts = 0;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/program_config.h"
 #include "core/run_writer.h"
 #include "core/signals.h"
 #include "ml/runtime.h"
@@ -27,20 +28,15 @@ namespace tandem {
 namespace {
 
 int Main() {
-  auto config = LoadConfig(absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set));
-  if (!config.ok()) {
-    std::cerr << "tandem-server: " << config.status().message() << "\n";
-    return 2;
-  }
-  if (absl::GetFlag(FLAGS_print_config)) {
-    std::cout << ConfigToJson(*config).dump(2) << "\n";
-    return 0;
-  }
+  int exit_code = 0;
+  std::optional<Config> config = ResolveProgramConfig(
+      "tandem-server",
+      {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set),
+       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config)},
+      &exit_code);
+  if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_listen).empty()) {
     config->server.listen = absl::GetFlag(FLAGS_listen);
-  }
-  if (!absl::GetFlag(FLAGS_out).empty()) {
-    config->output.dir = absl::GetFlag(FLAGS_out);
   }
   ml::SetComputeThreads(config->server.threads);
   ml::SetBlasThreads(config->server.threads);

@@ -27,8 +27,7 @@ absl::StatusOr<v1::SplitReply> TailStep(TailSession& tail,
   v1::SplitReply reply;
   reply.set_step(batch.step());
   reply.set_loss(static_cast<float>(loss));
-  EncodeTensor(grad->shape, grad->values, tail.codec,
-               reply.mutable_gradient());
+  EncodeTensor(grad->shape, grad->values, tail.codec, reply.mutable_gradient());
   return reply;
 }
 
@@ -51,7 +50,8 @@ grpc::Status SplitTrainingService::Train(
     }
     auto reply = TailStep(**tail, req.batch());
     if (!reply.ok()) {
-      coordinator_->EndTail(*tail, false, std::string(reply.status().message()));
+      coordinator_->EndTail(*tail, false,
+                            std::string(reply.status().message()));
       return ToGrpcStatus(reply.status());
     }
     if (!stream->Write(*reply)) {

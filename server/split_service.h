@@ -17,10 +17,9 @@ class SplitTrainingService final : public v1::SplitTraining::Service {
   explicit SplitTrainingService(Coordinator* coordinator)
       : coordinator_(coordinator) {}
 
-  grpc::Status Train(
-      grpc::ServerContext* ctx,
-      grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>* stream)
-      override;
+  grpc::Status Train(grpc::ServerContext* ctx,
+                     grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>*
+                         stream) override;
 
  private:
   Coordinator* const coordinator_;

@@ -59,9 +59,9 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(
   for (const DeviceClassConfig& cls : c.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
       const size_t i = devices.size();
-      devices.push_back({absl::StrFormat("%s-%02d", cls.name, k), &cls,
-                         std::make_shared<const data::Dataset>(
-                             std::move(parts[i]))});
+      devices.push_back(
+          {absl::StrFormat("%s-%02d", cls.name, k), &cls,
+           std::make_shared<const data::Dataset>(std::move(parts[i]))});
     }
   }
   return devices;
@@ -106,9 +106,9 @@ absl::Status CheckFleet(const Config& c) {
         "config: $.fleet.classes: the simulator needs at least one device");
   }
   if (c.TotalDevices() < c.server.min_devices) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: $.server.min_devices: ", c.server.min_devices,
-        " devices needed but the fleet has ", c.TotalDevices()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: $.server.min_devices: ", c.server.min_devices,
+                     " devices needed but the fleet has ", c.TotalDevices()));
   }
   return absl::OkStatus();
 }
@@ -118,8 +118,9 @@ absl::Status CheckFleet(const Config& c) {
 std::string ProgressLine(const nlohmann::json& r, int total_rounds) {
   std::string acc = "  -   ";
   if (r.contains("accuracy")) {
-    acc = absl::StrFormat("%6.2f%%  loss %.3f", 100 * r["accuracy"].get<double>(),
-                          r["loss"].get<double>());
+    acc =
+        absl::StrFormat("%6.2f%%  loss %.3f", 100 * r["accuracy"].get<double>(),
+                        r["loss"].get<double>());
   }
   std::string line = absl::StrFormat(
       "round %d/%d  devices %d/%d  acc %s  round %.1f s  virtual %.1f s  "
@@ -137,7 +138,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   const Config& c = options.config;
   TANDEM_RETURN_IF_ERROR(CheckFleet(c));
   std::shared_ptr<const data::Dataset> test;
-  TANDEM_ASSIGN_OR_RETURN(std::vector<SimDevice> devices, MakeDevices(c, &test));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<SimDevice> devices,
+                          MakeDevices(c, &test));
   server::CoordinatorOptions co;
   co.config = c;
   co.run_name = options.run_name;
@@ -159,11 +161,10 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
     args.SetMaxReceiveMessageSize(grpc_server->max_message_bytes());
     args.SetMaxSendMessageSize(grpc_server->max_message_bytes());
     std::shared_ptr<grpc::Channel> channel =
-        options.loopback
-            ? grpc::CreateCustomChannel(
-                  absl::StrCat("127.0.0.1:", grpc_server->port()),
-                  grpc::InsecureChannelCredentials(), args)
-            : grpc_server->InProcessChannel();
+        options.loopback ? grpc::CreateCustomChannel(
+                               absl::StrCat("127.0.0.1:", grpc_server->port()),
+                               grpc::InsecureChannelCredentials(), args)
+                         : grpc_server->InProcessChannel();
     agents.push_back(std::make_unique<client::DeviceAgent>(
         AgentOptions(c, devices[i], i, &gate, options.wall_time), channel));
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/program_config.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
 
@@ -22,19 +23,13 @@ namespace tandem {
 namespace {
 
 int Main() {
-  auto config =
-      LoadConfig(absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set));
-  if (!config.ok()) {
-    std::cerr << "tandem-sim: " << config.status().message() << "\n";
-    return 2;
-  }
-  if (absl::GetFlag(FLAGS_print_config)) {
-    std::cout << ConfigToJson(*config).dump(2) << "\n";
-    return 0;
-  }
-  if (!absl::GetFlag(FLAGS_out).empty()) {
-    config->output.dir = absl::GetFlag(FLAGS_out);
-  }
+  int exit_code = 0;
+  std::optional<Config> config = ResolveProgramConfig(
+      "tandem-sim",
+      {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set),
+       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config)},
+      &exit_code);
+  if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kWarning);
   std::cout << "tandem-sim: " << config->TotalDevices() << " devices, model "
             << config->model.name << ", " << config->server.rounds
@@ -51,9 +46,9 @@ int Main() {
     return 1;
   }
   std::cout << "final accuracy "
-            << absl::StrFormat("%.2f%%",
-                               100 * result->summary["final_accuracy"]
-                                         .get<double>())
+            << absl::StrFormat(
+                   "%.2f%%",
+                   100 * result->summary["final_accuracy"].get<double>())
             << ", virtual time "
             << absl::StrFormat("%.1f s",
                                result->summary["virtual_time_s"].get<double>())

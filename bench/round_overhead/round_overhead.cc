@@ -44,12 +44,14 @@ int main(int argc, char** argv) {
   o.run_name = "round-overhead";
   auto result = tandem::sim::RunSimulation(o);
   if (!result.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(result.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 std::string(result.status().message()).c_str());
     return 1;
   }
   auto metrics = tandem::ReadFile(result->run_dir + "/metrics.jsonl").value();
   std::map<int, double> max_compute, round_wall;
-  for (absl::string_view line : absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
     auto j = nlohmann::json::parse(line);
     const int r = j["round"];
     if (j["type"] == "device" && j.contains("compute_s")) {
@@ -67,8 +69,9 @@ int main(int argc, char** argv) {
     sum_over += over;
     sum_wall += wall;
   }
-  std::printf("mean overhead %.1f ms per round = %.3f of the round wall time "
-              "(10 devices, cnn, %d batches each, loopback TCP)\n",
-              1e3 * sum_over / round_wall.size(), sum_over / sum_wall, batches);
+  std::printf(
+      "mean overhead %.1f ms per round = %.3f of the round wall time "
+      "(10 devices, cnn, %d batches each, loopback TCP)\n",
+      1e3 * sum_over / round_wall.size(), sum_over / sum_wall, batches);
   return 0;
 }

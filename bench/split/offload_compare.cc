@@ -51,7 +51,8 @@ Result Run(tandem::Config c, const std::string& policy) {
   auto metrics = tandem::ReadFile(r->run_dir + "/metrics.jsonl").value();
   int rounds = 0;
   double bytes = 0;
-  for (absl::string_view line : absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
     auto j = nlohmann::json::parse(line);
     if (j["type"] != "round" || j["status"] != "ok") continue;
     ++rounds;
@@ -74,14 +75,14 @@ int main(int argc, char** argv) {
   }
   auto config = tandem::LoadConfig(path, overrides);
   if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 std::string(config.status().message()).c_str());
     return 2;
   }
   const std::string policy = config->offload.policy;
   Result a = Run(*config, policy);
   Result b = Run(*config, "none");
-  std::printf("%-26s %12s %12s %8s\n", "", policy.c_str(), "none",
-              "ratio");
+  std::printf("%-26s %12s %12s %8s\n", "", policy.c_str(), "none", "ratio");
   auto row = [](const char* name, double x, double y) {
     std::printf("%-26s %12.2f %12.2f %8.3f\n", name, x, y, y > 0 ? x / y : 0);
   };

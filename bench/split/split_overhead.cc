@@ -4,7 +4,8 @@
 //   overhead = wait - tail compute  (encoding, gRPC, loopback, scheduling)
 // printed in ms and as a fraction of the step, for every cut of the model.
 //
-//   build/bench/split/split_overhead [--model vgg5] [--batches 40] [--codec fp32]
+//   build/bench/split/split_overhead [--model vgg5] [--batches 40] [--codec
+//   fp32]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,7 +50,8 @@ Figures RunCut(const std::string& model, int split, int batches,
     std::exit(1);
   }
   auto metrics = tandem::ReadFile(r->run_dir + "/metrics.jsonl").value();
-  for (absl::string_view line : absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
     auto j = nlohmann::json::parse(line);
     if (j["type"] != "device") continue;
     const double n = j["batches"].get<double>();
@@ -79,8 +81,9 @@ int main(int argc, char** argv) {
   auto m = tandem::ml::Model::Create(model, {1, 28, 28, 10}, 1).value();
   std::printf("%s on Fashion-MNIST, batch 100, %s activations, loopback TCP\n",
               model.c_str(), codec.c_str());
-  std::printf("cut  after     head_ms  tail_ms  step_ms  overhead_ms  "
-              "overhead/step\n");
+  std::printf(
+      "cut  after     head_ms  tail_ms  step_ms  overhead_ms  "
+      "overhead/step\n");
   for (int split = 1; split < m->num_stages(); ++split) {
     Figures f = RunCut(model, split, batches, codec);
     std::printf("%3d  %-8s %8.2f %8.2f %8.2f %12.2f %14.3f\n", split,

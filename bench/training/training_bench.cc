@@ -46,7 +46,8 @@ double ImagesPerSecond(const std::string& name, const Dataset& data,
 int main(int argc, char** argv) {
   int batches = 30;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--batches") == 0) batches = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--batches") == 0)
+      batches = std::atoi(argv[i + 1]);
   }
   tandem::data::DataSource source;  // Fashion-MNIST from the Debian package
   auto tt = tandem::data::LoadDataset(source);

@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/subprocess.h"
@@ -24,11 +24,10 @@ const std::string kBin = TANDEM_BINARY_DIR;
 class ProcessesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(::testing::TempDir(), "tandem-",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name(),
-                        "-", getpid());
+    dir_ = absl::StrCat(
+        ::testing::TempDir(), "tandem-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
+        getpid());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -97,7 +96,8 @@ class ProcessesTest : public ::testing::Test {
     return "";
   }
 
-  std::vector<nlohmann::json> Metrics(const std::string& run, const std::string& type) {
+  std::vector<nlohmann::json> Metrics(const std::string& run,
+                                      const std::string& type) {
     std::vector<nlohmann::json> out;
     for (absl::string_view line :
          absl::StrSplit(ReadFileOrEmpty(run + "/metrics.jsonl"), '\n',
@@ -150,8 +150,8 @@ TEST_F(ProcessesTest, RoundCompletesWhenAClientIsKilledMidRound) {
   auto a = StartClient(port, "dev-a");
   auto b = StartClient(port, "dev-b");
   auto victim = StartClient(port, "dev-c");
-  ASSERT_TRUE(WaitForText(victim->log_path(), "training examples",
-                          absl::Seconds(60)));
+  ASSERT_TRUE(
+      WaitForText(victim->log_path(), "training examples", absl::Seconds(60)));
   victim->Signal(SIGKILL);
   auto code = server->Wait(absl::Minutes(4));
   ASSERT_TRUE(code.ok()) << code.status();
@@ -169,11 +169,10 @@ TEST_F(ProcessesTest, RoundCompletesWhenAClientIsKilledMidRound) {
 }
 
 TEST_F(ProcessesTest, ClientThatCannotReachCoordinatorExitsNonZero) {
-  auto c = Subprocess::Start(
-      {kBin + "/client/tandem-client",
-       absl::StrCat("--server=127.0.0.1:", UnusedPort()), "--device_id=lost",
-       "--give_up_after_s=1.5"},
-      dir_ + "/lost.log");
+  auto c = Subprocess::Start({kBin + "/client/tandem-client",
+                              absl::StrCat("--server=127.0.0.1:", UnusedPort()),
+                              "--device_id=lost", "--give_up_after_s=1.5"},
+                             dir_ + "/lost.log");
   ASSERT_TRUE(c.ok());
   auto rc = (*c)->Wait(absl::Seconds(30));
   ASSERT_TRUE(rc.ok()) << rc.status();
@@ -188,14 +187,14 @@ TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
   const int port = WaitForPort();
   ASSERT_GT(port, 0);
   auto client = StartClient(port, "dev-a");
-  ASSERT_TRUE(WaitForText(dir_ + "/server.log", "dev-a joined",
-                          absl::Seconds(30)));
+  ASSERT_TRUE(
+      WaitForText(dir_ + "/server.log", "dev-a joined", absl::Seconds(30)));
   client->Signal(SIGTERM);
   auto rc = client->Wait(absl::Seconds(10));
   ASSERT_TRUE(rc.ok()) << rc.status();
   EXPECT_EQ(*rc, 0) << ReadFileOrEmpty(client->log_path());
-  EXPECT_TRUE(WaitForText(dir_ + "/server.log", "dev-a left",
-                          absl::Seconds(5)));
+  EXPECT_TRUE(
+      WaitForText(dir_ + "/server.log", "dev-a left", absl::Seconds(5)));
   server->Signal(SIGTERM);
   auto src = server->Wait(absl::Seconds(20));
   ASSERT_TRUE(src.ok()) << src.status();
@@ -269,13 +268,12 @@ TEST_F(ProcessesTest, SimulatorRunsTinyFleetAndWritesSummary) {
   config["data"]["train_limit"] = 2000;
   config["data"]["test_limit"] = 500;
   config["server"]["min_devices"] = 4;
-  config["fleet"] = {
-      {"classes",
-       {{{"name", "fast"}, {"count", 2}, {"slowdown", 1.0}},
-        {{"name", "slow"},
-         {"count", 2},
-         {"slowdown", 5.0},
-         {"bandwidth_mbps", 10}}}}};
+  config["fleet"] = {{"classes",
+                      {{{"name", "fast"}, {"count", 2}, {"slowdown", 1.0}},
+                       {{"name", "slow"},
+                        {"count", 2},
+                        {"slowdown", 5.0},
+                        {"bandwidth_mbps", 10}}}}};
   auto sim = Subprocess::Start(
       {kBin + "/sim/tandem-sim", "--config=" + WriteConfig(config)},
       dir_ + "/sim.log");
@@ -294,7 +292,8 @@ TEST_F(ProcessesTest, SimulatorRunsTinyFleetAndWritesSummary) {
   double fast = 0, slow = 0;
   for (const auto& d : summary["devices"]) {
     EXPECT_EQ(d["rounds"], 2);
-    (d["class"] == "fast" ? fast : slow) += d["mean_round_time_s"].get<double>();
+    (d["class"] == "fast" ? fast : slow) +=
+        d["mean_round_time_s"].get<double>();
   }
   // Slow devices: 5x compute and a 10x slower link.
   EXPECT_GT(slow, 3 * fast);

@@ -30,7 +30,8 @@ class Subprocess {
   const std::string& log_path() const { return log_path_; }
 
  private:
-  Subprocess(pid_t pid, std::string log) : pid_(pid), log_path_(std::move(log)) {}
+  Subprocess(pid_t pid, std::string log)
+      : pid_(pid), log_path_(std::move(log)) {}
   pid_t pid_;
   bool exited_ = false;
   std::string log_path_;

@@ -67,15 +67,15 @@ TEST_P(ModelZooTest, WireCodecRoundTripAcrossChunkBoundaries) {
   EXPECT_EQ(0, std::memcmp(back->data(), w.data(), w.size() * 4));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Zoo, ModelZooTest,
-    testing::Values(Case{"mlp", {1, 28, 28, 10}, 3},
-                    Case{"cnn", {1, 28, 28, 10}, 4},
-                    Case{"vgg5", {1, 28, 28, 10}, 7},
-                    Case{"vgg5", {3, 32, 32, 10}, 7}),
-    [](const testing::TestParamInfo<Case>& info) {
-      return info.param.name + std::to_string(info.param.input.channels);
-    });
+INSTANTIATE_TEST_SUITE_P(Zoo, ModelZooTest,
+                         testing::Values(Case{"mlp", {1, 28, 28, 10}, 3},
+                                         Case{"cnn", {1, 28, 28, 10}, 4},
+                                         Case{"vgg5", {1, 28, 28, 10}, 7},
+                                         Case{"vgg5", {3, 32, 32, 10}, 7}),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return info.param.name +
+                                  std::to_string(info.param.input.channels);
+                         });
 
 TEST(ModelTest, Vgg5HasBatchNormBuffers) {
   auto m = Model::Create("vgg5", {3, 32, 32, 10}, 1).value();

@@ -116,14 +116,15 @@ TEST_P(SplitExactnessTest, SplitStepsEqualUnsplitSteps) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Zoo, SplitExactnessTest,
-    testing::Values(Case{"mlp", {1, 28, 28, 10}}, Case{"cnn", {1, 28, 28, 10}},
-                    Case{"vgg5", {1, 28, 28, 10}},
-                    Case{"vgg5", {3, 32, 32, 10}}),
-    [](const testing::TestParamInfo<Case>& info) {
-      return info.param.model + std::to_string(info.param.input.channels);
-    });
+INSTANTIATE_TEST_SUITE_P(Zoo, SplitExactnessTest,
+                         testing::Values(Case{"mlp", {1, 28, 28, 10}},
+                                         Case{"cnn", {1, 28, 28, 10}},
+                                         Case{"vgg5", {1, 28, 28, 10}},
+                                         Case{"vgg5", {3, 32, 32, 10}}),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return info.param.model +
+                                  std::to_string(info.param.input.channels);
+                         });
 
 TEST(SplitCodecTest, TrainingWithInt8ActivationsStillLearns) {
   SetComputeThreads(1);
@@ -170,12 +171,12 @@ TEST(TailTrainerTest, RejectsWrongShapesAndLabels) {
   double loss;
   CutTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49, 0.1f)};
   EXPECT_TRUE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());
-  EXPECT_FALSE(tail->Step(act, {0, 1, 2}, &loss).ok());       // batch size
-  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 10}, &loss).ok());   // label
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2}, &loss).ok());      // batch size
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 10}, &loss).ok());  // label
   CutTensor wrong{{4, 16, 7, 7}, std::vector<float>(4 * 16 * 49, 0.f)};
   EXPECT_FALSE(tail->Step(wrong, {0, 1, 2, 3}, &loss).ok());  // shape
   act.values.pop_back();
-  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());    // size
+  EXPECT_FALSE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());  // size
   EXPECT_EQ(tail->steps(), 1);
   EXPECT_FALSE(TailTrainer::Create("cnn", in, 4, model->GetWeights(),
                                    TrainOptions())

@@ -19,8 +19,14 @@ namespace {
 
 class CoordinatorTest : public ::testing::Test {
  protected:
-  void Start(int min_updates, int retries, int devices = 2) {
+  void Start(int min_updates, int retries, int devices = 2,
+             const nlohmann::json& offload = nullptr) {
     Config c;
+    if (!offload.is_null()) {
+      c.offload.policy = "fixed";
+      c.offload.fixed = offload;
+      c.offload.on_failure = "local";
+    }
     c.seed = 5;
     c.server.rounds = 1;
     c.server.min_devices = devices;
@@ -52,10 +58,11 @@ class CoordinatorTest : public ::testing::Test {
     }
   }
 
-  std::string Join(const std::string& id) {
+  std::string Join(const std::string& id, const std::string& cls = "") {
     grpc::ClientContext ctx;
     v1::JoinRequest req;
     req.set_device_id(id);
+    req.mutable_profile()->set_device_class(cls);
     v1::JoinReply reply;
     EXPECT_TRUE(stub_->Join(&ctx, req, &reply).ok());
     return reply.session_id();
@@ -176,11 +183,10 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
 
   // FedAvg by samples: global + (1 x 100 + 3 x 300) / 400 = global + 2.5.
   int64_t ckpt_round = 0;
-  Weights next = DecodeCheckpoint(
-                     ReadFile(coordinator_->run_dir() +
-                              "/checkpoints/latest.ckpt")
-                         .value(),
-                     &ckpt_round)
+  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
+                                           "/checkpoints/latest.ckpt")
+                                      .value(),
+                                  &ckpt_round)
                      .value();
   EXPECT_EQ(ckpt_round, 1);
   for (int64_t i = 0; i < global.size(); i += 97) {
@@ -219,6 +225,43 @@ TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
       ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
   EXPECT_NE(metrics.find("\"status\":\"failed\""), std::string::npos);
   EXPECT_NE(metrics.find("strategy.min_updates"), std::string::npos);
+}
+
+TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
+  // d1 is told to offload at cut 1 of the 3-stage mlp; with on_failure
+  // "local" its task carries the whole model. Its split stream fails (it asks
+  // for a cut its task did not give it), so it sends a whole model instead.
+  Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/2, {{"slow", 1}});
+  const std::string s1 = Join("d1", "slow"), s2 = Join("d2", "fast");
+  Weights global, unused;
+  v1::TaskHeader task = Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  EXPECT_EQ(task.split_point(), 1);
+  EXPECT_EQ(task.num_stages(), 3);
+  EXPECT_TRUE(task.fallback_local());
+  EXPECT_EQ(global.layout().tensors().size(), 6u);  // all of it, not the head
+  {
+    auto split_stub = v1::SplitTraining::NewStub(server_->InProcessChannel());
+    grpc::ClientContext ctx;
+    auto stream = split_stub->Train(&ctx);
+    v1::SplitRequest open;
+    open.mutable_open()->set_device_id("d1");
+    open.mutable_open()->set_session_id(s1);
+    open.mutable_open()->set_round(1);
+    open.mutable_open()->set_split_point(2);
+    stream->Write(open);
+    stream->WritesDone();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::INVALID_ARGUMENT);
+  }
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), 10).ok());
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 3), 10).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_)["rounds"], 1);
+  const std::string metrics =
+      ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
+  EXPECT_NE(metrics.find("\"fallback_local\":true"), std::string::npos)
+      << metrics;
 }
 
 }  // namespace

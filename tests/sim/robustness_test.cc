@@ -1,6 +1,6 @@
 // End to end in the simulator: 2 of 10 devices send sign-flipped or scaled
-// (x10) updates. FedAvg degrades; Krum, FedMedian and FedTrimmedAvg stay near the
-// clean run. Small: mlp on 5,000 Fashion-MNIST images, 5 rounds.
+// (x10) updates. FedAvg degrades; Krum, FedMedian and FedTrimmedAvg stay near
+// the clean run. Small: mlp on 5,000 Fashion-MNIST images, 5 rounds.
 #include <map>
 
 #include "gtest/gtest.h"
@@ -56,10 +56,11 @@ TEST_P(RobustnessTest, RobustStrategiesResistMaliciousDevices) {
   for (const char* s : {"krum", "fedmedian", "fedtrimmedavg"}) {
     robust[s] = FinalAccuracy(Fleet(s, attack));
   }
-  std::printf("%s: clean fedavg %.3f | attacked: fedavg %.3f krum %.3f "
-              "fedmedian %.3f fedtrimmedavg %.3f\n",
-              attack.c_str(), clean, fedavg, robust["krum"],
-              robust["fedmedian"], robust["fedtrimmedavg"]);
+  std::printf(
+      "%s: clean fedavg %.3f | attacked: fedavg %.3f krum %.3f "
+      "fedmedian %.3f fedtrimmedavg %.3f\n",
+      attack.c_str(), clean, fedavg, robust["krum"], robust["fedmedian"],
+      robust["fedtrimmedavg"]);
   EXPECT_GT(clean, 0.70);
   EXPECT_LT(fedavg, clean - 0.1);
   for (const auto& [name, acc] : robust) {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every benchmark in sequence (about 15 minutes on 2 cores) and prints
+# their figures. Run on an otherwise idle machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B="${1:-build}"
+echo "== training throughput";   "$B/bench/training/training_bench"
+echo "== aggregation";           "$B/bench/aggregation/aggregation_bench"
+echo "== round overhead";        "$B/bench/round_overhead/round_overhead" 2>/dev/null
+echo "== client memory";         bench/client_memory.sh "$B"
+echo "== split overhead (vgg5)"; "$B/bench/split/split_overhead" --model vgg5 2>/dev/null
+echo "== split overhead (cnn)";  "$B/bench/split/split_overhead" --model cnn 2>/dev/null
+echo "== fixed offload vs none"; "$B/bench/split/offload_compare" --config configs/fedadapt-fixed.json --rounds 4 2>/dev/null
+echo "== accuracy benchmark";    bench/fmnist_accuracy.sh "$B"

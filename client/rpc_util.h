@@ -1,0 +1,44 @@
+// Small helpers the device agent's RPC code shares.
+#ifndef TANDEM_CLIENT_RPC_UTIL_H_
+#define TANDEM_CLIENT_RPC_UTIL_H_
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace tandem::client {
+
+// Monotonic seconds.
+inline double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every client call has a deadline.
+inline void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(d));
+}
+
+// gRPC and absl share the canonical code numbering.
+inline absl::Status FromGrpc(const grpc::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(what, ": ", s.error_message()));
+}
+
+// Worth retrying after a backoff: the coordinator may be back soon.
+inline bool IsTransient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) ||
+         absl::IsCancelled(s) || absl::IsResourceExhausted(s) ||
+         absl::IsAborted(s);
+}
+
+}  // namespace tandem::client
+
+#endif  // TANDEM_CLIENT_RPC_UTIL_H_

@@ -1,0 +1,25 @@
+#include "core/program_config.h"
+
+#include <iostream>
+
+namespace tandem {
+
+std::optional<Config> ResolveProgramConfig(const std::string& program,
+                                           const ProgramConfigRequest& request,
+                                           int* exit_code) {
+  absl::StatusOr<Config> config = LoadConfig(request.path, request.overrides);
+  if (!config.ok()) {
+    std::cerr << program << ": " << config.status().message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (!request.out_dir.empty()) config->output.dir = request.out_dir;
+  if (request.print) {
+    std::cout << ConfigToJson(*config).dump(2) << "\n";
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  return *std::move(config);
+}
+
+}  // namespace tandem

@@ -1,0 +1,30 @@
+// The config handling every binary shares: load the file with overrides,
+// point output at --out, and --print-config. Flags stay in main(); this
+// takes their values.
+#ifndef TANDEM_CORE_PROGRAM_CONFIG_H_
+#define TANDEM_CORE_PROGRAM_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace tandem {
+
+struct ProgramConfigRequest {
+  std::string path;                    // --config ("" = defaults)
+  std::vector<std::string> overrides;  // --set
+  std::string out_dir;                 // --out ("" = output.dir)
+  bool print = false;                  // --print_config
+};
+
+// The config to run with, or nullopt with *exit_code set: 2 after printing
+// the error to stderr (prefixed with `program`), 0 after printing the config.
+std::optional<Config> ResolveProgramConfig(const std::string& program,
+                                           const ProgramConfigRequest& request,
+                                           int* exit_code);
+
+}  // namespace tandem
+
+#endif  // TANDEM_CORE_PROGRAM_CONFIG_H_
