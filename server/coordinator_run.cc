@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/run_report.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
 #include "ml/trainer.h"
@@ -30,6 +31,7 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
   }
   nlohmann::json summary = Summary(status.ok() ? "ok" : status.ToString());
   TANDEM_RETURN_IF_ERROR(run_->WriteSummary(summary));
+  TANDEM_RETURN_IF_ERROR(WriteRunReport(run_->dir()));
   if (!status.ok()) return status;
   return summary;
 }

@@ -298,6 +298,9 @@ TEST_F(ProcessesTest, SimulatorRunsTinyFleetAndWritesSummary) {
   // Slow devices: 5x compute and a 10x slower link.
   EXPECT_GT(slow, 3 * fast);
   EXPECT_GT(summary["virtual_time_s"].get<double>(), 0);
+  const std::string report = ReadFileOrEmpty(RunDir() + "/report.html");
+  EXPECT_NE(report.find("Split point per device"), std::string::npos);
+  EXPECT_NE(report.find("fast-00"), std::string::npos);
 }
 
 }  // namespace
