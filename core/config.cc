@@ -102,11 +102,13 @@ void VisitStrategy(V& v, StrategyConfig& s) {
 
 template <typename V>
 void VisitOffload(V& v, OffloadConfig& o) {
-  v.Enum("policy", &o.policy, {"none", "fixed"});
+  v.Enum("policy", &o.policy, {"none", "fixed", "greedy"});
   v.Object("fixed", &o.fixed);
   v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
   v.Double("server_cores", &o.server_cores, 0.01, 4096);
   v.Enum("on_failure", &o.on_failure, {"drop", "local"});
+  v.Double("alpha", &o.alpha, 0, 1);
+  v.Object("memory_budget_mb", &o.memory_budget_mb);
 }
 
 template <typename V>

@@ -85,6 +85,11 @@ struct OffloadConfig {
   // the round, or "local": it retrains the whole model on the device (it is
   // then sent the full weights, not only the head).
   std::string on_failure = "drop";
+  // greedy: weight of time against energy in alpha x T + (1 - alpha) x E.
+  double alpha = 1.0;
+  // greedy: device class -> memory budget in MiB; splits needing more are
+  // excluded.
+  nlohmann::json memory_budget_mb = nlohmann::json::object();
 };
 
 struct DeviceClassConfig {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "offload/greedy_policy.h"
 
 namespace tandem::offload {
 namespace {
@@ -37,10 +38,12 @@ class FixedPolicy final : public SplitPolicy {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
-    const OffloadConfig& config, int num_stages) {
+    const OffloadConfig& config, const PolicyContext& context) {
+  const int num_stages = context.num_stages;
   if (config.policy == "none") {
     return std::make_unique<NoOffloadPolicy>(num_stages);
   }
+  if (config.policy == "greedy") return CreateGreedyPolicy(config, context);
   if (config.policy != "fixed") {
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.offload.policy: unknown policy '", config.policy, "'"));

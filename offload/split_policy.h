@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/config.h"
+#include "ml/profile.h"
 
 namespace tandem::offload {
 
@@ -27,7 +28,9 @@ struct DeviceView {
   std::string device_class;
   double compute_slowdown = 1;  // from its hardware profile (0 = unknown)
   double bandwidth_mbps = 0;    // 0 = unknown
-  int last_split = 0;           // 0 = none yet
+  double latency_ms = 0;        // 0 = unknown
+  double power_compute_w = 0, power_transmit_w = 0, power_receive_w = 0;
+  int last_split = 0;  // 0 = none yet
 };
 
 // One device's outcome in a round.
@@ -39,6 +42,19 @@ struct DeviceOutcome {
   double link_s = 0;
   double round_time_s = 0;
   double energy_j = 0;
+  int64_t samples = 0;  // local examples
+  int64_t batches = 0;  // optimiser steps taken
+  int64_t bytes = 0;    // moved up and down
+};
+
+// What policies know of the run.
+struct PolicyContext {
+  int num_stages = 1;
+  ml::ModelProfile profile;  // per-stage costs (greedy)
+  int batch_size = 32;
+  int epochs = 1;
+  int64_t max_batches = 0;
+  int activation_bytes = 4;  // per element on the wire
 };
 
 // Not thread-safe: the coordinator serialises calls.
@@ -52,9 +68,9 @@ class SplitPolicy {
                        const std::vector<DeviceOutcome>& outcomes) {}
 };
 
-// `num_stages` of the run's model. Errors name the config path.
+// Errors name the config path.
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
-    const OffloadConfig& config, int num_stages);
+    const OffloadConfig& config, const PolicyContext& context);
 
 }  // namespace tandem::offload
 

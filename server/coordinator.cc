@@ -7,6 +7,8 @@
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "ml/profile.h"
+#include "ml/runtime.h"
 #include "ml/trainer.h"
 #include "server/round_state.h"
 #include "strategies/sampling.h"
@@ -66,17 +68,39 @@ absl::Status Coordinator::Init() {
   so.params = config_.strategy.params;
   so.max_update_norm = config_.strategy.max_update_norm;
   so.seed = config_.seed;
+  TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext context, MakePolicyContext());
   absl::MutexLock lock(&mu_);
   TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
-  TANDEM_ASSIGN_OR_RETURN(
-      policy_,
-      offload::CreateSplitPolicy(config_.offload, eval_model_->num_stages()));
-  TANDEM_RETURN_IF_ERROR(
-      ParseActivationCodec(config_.offload.activation_codec).status());
+  TANDEM_ASSIGN_OR_RETURN(policy_,
+                          offload::CreateSplitPolicy(config_.offload, context));
   TANDEM_ASSIGN_OR_RETURN(
       run_, RunWriter::Create(config_.output.dir, options_.run_name,
                               ConfigToJson(config_)));
   return absl::OkStatus();
+}
+
+absl::StatusOr<offload::PolicyContext> Coordinator::MakePolicyContext() const {
+  offload::PolicyContext c;
+  c.num_stages = eval_model_->num_stages();
+  c.batch_size = config_.training.batch_size;
+  c.epochs = config_.training.local_epochs;
+  c.max_batches = config_.training.max_batches;
+  TANDEM_ASSIGN_OR_RETURN(
+      ActivationCodec codec,
+      ParseActivationCodec(config_.offload.activation_codec));
+  c.activation_bytes = codec == ActivationCodec::kFp32   ? 4
+                       : codec == ActivationCodec::kFp16 ? 2
+                                                         : 1;
+  if (config_.offload.policy == "greedy") {
+    // Per-stage costs on one core of this machine: the unit of `slowdown`.
+    ml::SetComputeThreads(1);
+    TANDEM_ASSIGN_OR_RETURN(
+        c.profile, ml::ProfileModel(config_.model.name, eval_model_->input(),
+                                    std::min(config_.training.batch_size, 64),
+                                    /*reps=*/3));
+    ml::SetComputeThreads(config_.server.threads);
+  }
+  return c;
 }
 
 double Coordinator::Now() const {

@@ -100,6 +100,7 @@ class Coordinator {
   explicit Coordinator(CoordinatorOptions options);
 
   absl::Status Init();
+  absl::StatusOr<offload::PolicyContext> MakePolicyContext() const;
   absl::Status WaitForDevices();
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,

@@ -37,6 +37,10 @@ void Coordinator::ChooseSplitsLocked(RoundState* r) {
     view.device_class = d->profile.device_class();
     view.compute_slowdown = d->profile.compute_slowdown();
     view.bandwidth_mbps = d->profile.bandwidth_mbps();
+    view.latency_ms = d->profile.latency_ms();
+    view.power_compute_w = d->profile.power_compute_w();
+    view.power_transmit_w = d->profile.power_transmit_w();
+    view.power_receive_w = d->profile.power_receive_w();
     view.last_split = d->last_split;
     const int split = std::clamp(policy_->Choose(view), 1, stages);
     r->splits[id] = split;
@@ -157,6 +161,10 @@ void Coordinator::ObserveRoundLocked() {
     o.link_s = l.value("link_s", 0.0);
     o.round_time_s = l.value("round_time_s", 0.0);
     o.energy_j = l.value("energy_j", 0.0);
+    o.samples = l.value("samples", int64_t{0});
+    o.batches = l.value("batches", int64_t{0});
+    o.bytes =
+        l.value("bytes_up", int64_t{0}) + l.value("bytes_down", int64_t{0});
     outcomes.push_back(o);
     DeviceRecord* d = registry_.Find(o.id);
     if (d != nullptr) d->last_split = o.split;

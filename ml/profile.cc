@@ -1,0 +1,75 @@
+#include "ml/profile.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "ml/internal/model_impl.h"
+#include "ml/split.h"
+#include "ml/split_weights.h"
+
+namespace tandem::ml {
+namespace {
+
+double Seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Median over `reps` of one stage's forward + backward on `x`.
+double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
+  std::vector<double> times;
+  for (int r = 0; r < reps + 1; ++r) {  // +1: warm-up
+    torch::Tensor in = x.detach().requires_grad_(true);
+    const double t0 = Seconds();
+    torch::Tensor out = net->Forward(in, stage, stage + 1);
+    out.backward(torch::ones_like(out));
+    if (r > 0) times.push_back(Seconds() - t0);
+    net->zero_grad();
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
+                                          const InputShape& input, int batch,
+                                          int reps) {
+  auto model = Model::Create(name, input, 1);
+  if (!model.ok()) return model.status();
+  if (batch < 2 || reps < 1) {
+    return absl::InvalidArgumentError("profile: batch >= 2 and reps >= 1");
+  }
+  ModelProfile p;
+  p.model = name;
+  p.input_elements =
+      static_cast<int64_t>(input.channels) * input.height * input.width;
+  const WeightsLayout& layout = (*model)->layout();
+  try {
+    StagedNet& net = (*model)->impl().net;
+    net->train();
+    torch::Tensor x =
+        torch::randn({batch, input.channels, input.height, input.width});
+    for (int s = 0; s < (*model)->num_stages(); ++s) {
+      StageProfile st;
+      st.name = (*model)->stage_names()[s];
+      st.train_seconds_per_example = TimeStage(net, s, x, reps) / batch;
+      for (int64_t d : CutShape(**model, s + 1)) {
+        st.out_elements = (st.out_elements == 0 ? 1 : st.out_elements) * d;
+      }
+      st.param_bytes = SliceLayout(layout, s, s + 1).total_bytes();
+      p.stages.push_back(st);
+      torch::NoGradGuard no_grad;
+      x = net->Forward(x, s, s + 1).detach();
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("profile: ", e.what()));
+  }
+  return p;
+}
+
+}  // namespace tandem::ml

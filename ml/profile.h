@@ -1,0 +1,41 @@
+// Per-stage costs of a model, measured on this machine: what a cost model
+// needs to predict a split's compute, traffic and memory.
+//
+//   TANDEM_ASSIGN_OR_RETURN(ModelProfile p,
+//                           ProfileModel("vgg5", {1, 28, 28, 10}, 32, 3));
+#ifndef TANDEM_ML_PROFILE_H_
+#define TANDEM_ML_PROFILE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ml/model.h"
+
+namespace tandem::ml {
+
+struct StageProfile {
+  std::string name;
+  // Forward + backward seconds per example on one thread of this machine.
+  double train_seconds_per_example = 0;
+  int64_t out_elements = 0;  // per-example activation size after the stage
+  int64_t param_bytes = 0;   // parameters and buffers of the stage
+};
+
+struct ModelProfile {
+  std::string model;
+  int64_t input_elements = 0;
+  std::vector<StageProfile> stages;
+};
+
+// Times `reps` forward+backward passes of each stage on a random batch of
+// `batch` examples, on the calling thread (set its threads to 1 first for a
+// one-core figure). Takes the median of the repetitions.
+absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
+                                          const InputShape& input, int batch,
+                                          int reps);
+
+}  // namespace tandem::ml
+
+#endif  // TANDEM_ML_PROFILE_H_

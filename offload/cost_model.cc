@@ -1,0 +1,89 @@
+#include "offload/cost_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tandem::offload {
+namespace {
+
+double Transfer(double bytes, const DeviceEstimate& d) {
+  return bytes * 8.0 / (std::max(1e-9, d.bandwidth_mbps) * 1e6) +
+         d.latency_ms * 1e-3;
+}
+
+}  // namespace
+
+std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
+                                      const DeviceEstimate& device,
+                                      const RoundShape& round) {
+  const int stages = static_cast<int>(profile.stages.size());
+  const int64_t per_epoch =
+      (round.examples + round.batch_size - 1) / std::max(1, round.batch_size);
+  int64_t batches = per_epoch * std::max(1, round.epochs);
+  if (round.max_batches > 0) batches = std::min(batches, round.max_batches);
+  const double samples = static_cast<double>(std::min<int64_t>(
+      batches * round.batch_size, round.examples * std::max(1, round.epochs)));
+  std::vector<SplitCost> costs;
+  double head_t = 0, head_params = 0, head_acts = 0;
+  double total_t = 0, total_params = 0;
+  for (const ml::StageProfile& s : profile.stages) {
+    total_t += s.train_seconds_per_example;
+    total_params += static_cast<double>(s.param_bytes);
+  }
+  for (int split = 1; split <= stages; ++split) {
+    const ml::StageProfile& last = profile.stages[split - 1];
+    head_t += last.train_seconds_per_example;
+    head_params += static_cast<double>(last.param_bytes);
+    head_acts += static_cast<double>(last.out_elements);
+    SplitCost c;
+    c.split = split;
+    c.device_compute_s = device.slowdown * samples * head_t;
+    c.up_s = Transfer(head_params, device);
+    c.down_s = Transfer(head_params, device);
+    if (split < stages) {
+      c.tail_s = round.tail_share * samples * (total_t - head_t);
+      const double batch = static_cast<double>(round.batch_size);
+      const double act = batch * static_cast<double>(last.out_elements) *
+                         round.activation_bytes;
+      c.up_s +=
+          static_cast<double>(batches) * Transfer(act + 8 * batch, device);
+      c.down_s += static_cast<double>(batches) * Transfer(act, device);
+    }
+    c.time_s = c.device_compute_s + c.tail_s + c.up_s + c.down_s;
+    c.energy_j = c.device_compute_s * device.power_compute_w +
+                 c.up_s * device.power_transmit_w +
+                 c.down_s * device.power_receive_w;
+    c.memory_bytes = static_cast<int64_t>(
+        3 * head_params +
+        round.batch_size * 4.0 *
+            (static_cast<double>(profile.input_elements) + 2 * head_acts));
+    c.fits = device.memory_budget_bytes <= 0 ||
+             c.memory_bytes <= device.memory_budget_bytes;
+    costs.push_back(c);
+  }
+  return costs;
+}
+
+int ChooseSplit(const std::vector<SplitCost>& costs, double alpha) {
+  if (costs.empty()) return 1;
+  const SplitCost& none = costs.back();
+  const double t0 = std::max(1e-12, none.time_s);
+  const double e0 = none.energy_j > 0 ? none.energy_j : 1.0;
+  int best = 0;
+  double best_score = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < costs.size(); ++i) {
+    if (!costs[i].fits) continue;
+    const double score =
+        alpha * costs[i].time_s / t0 + (1 - alpha) * costs[i].energy_j / e0;
+    if (score < best_score) best_score = score, best = costs[i].split;
+  }
+  if (best > 0) return best;
+  const auto least = std::min_element(
+      costs.begin(), costs.end(), [](const SplitCost& a, const SplitCost& b) {
+        return a.memory_bytes < b.memory_bytes;
+      });
+  return least->split;
+}
+
+}  // namespace tandem::offload

@@ -1,0 +1,63 @@
+// The offload cost model: for one device and every split point, the round's
+// device compute, coordinator tail compute, link time, energy and device
+// memory, from a per-stage model profile and the device's (measured or
+// advertised) speed, link and power figures.
+//
+//   for s: device = slowdown x samples x sum_{i<s} t_i
+//          tail   = tail_share x samples x sum_{i>=s} t_i
+//          link   = weights of the head down and up + per batch activations
+//                   up and gradients down, each bytes x 8 / bandwidth + latency
+//          energy = device x P_compute + up x P_transmit + down x P_receive
+//          memory = 3 x head parameters + batch x (input + 2 x head
+//                   activations) x 4 bytes
+#ifndef TANDEM_OFFLOAD_COST_MODEL_H_
+#define TANDEM_OFFLOAD_COST_MODEL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "ml/profile.h"
+
+namespace tandem::offload {
+
+struct DeviceEstimate {
+  double slowdown = 1;          // compute time x this vs one coordinator core
+  double bandwidth_mbps = 100;  // effective link throughput, both ways
+  double latency_ms = 5;        // per message
+  double power_compute_w = 0;
+  double power_transmit_w = 0;
+  double power_receive_w = 0;
+  int64_t memory_budget_bytes = 0;  // 0 = no limit
+};
+
+struct RoundShape {
+  int64_t examples = 0;  // local examples per epoch
+  int epochs = 1;
+  int batch_size = 32;
+  int64_t max_batches = 0;   // 0 = no cap
+  int activation_bytes = 4;  // per element on the wire: fp32 4, fp16 2, int8 1
+  double tail_share = 1;     // coordinator slowdown for this tail (>= 1)
+};
+
+struct SplitCost {
+  int split = 0;
+  double device_compute_s = 0, tail_s = 0, up_s = 0, down_s = 0;
+  double time_s = 0, energy_j = 0;
+  int64_t memory_bytes = 0;
+  bool fits = true;
+};
+
+// One entry per split point 1..L (L = no offload), in order.
+std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
+                                      const DeviceEstimate& device,
+                                      const RoundShape& round);
+
+// The split minimising alpha x T / T_L + (1 - alpha) x E / E_L among those
+// that fit the memory budget (time and energy are normalised by the
+// no-offload values so seconds and joules can be mixed). When nothing fits,
+// the split with the least memory.
+int ChooseSplit(const std::vector<SplitCost>& costs, double alpha);
+
+}  // namespace tandem::offload
+
+#endif  // TANDEM_OFFLOAD_COST_MODEL_H_

@@ -1,0 +1,115 @@
+#include "offload/greedy_policy.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "offload/cost_model.h"
+
+namespace tandem::offload {
+namespace {
+
+constexpr double kSmoothing = 0.5;  // weight of the newest measurement
+
+struct Measured {
+  double slowdown = 0;
+  double bandwidth_mbps = 0;
+  int64_t examples = 0;
+};
+
+class GreedyPolicy final : public SplitPolicy {
+ public:
+  GreedyPolicy(const OffloadConfig& config, PolicyContext context,
+               std::map<std::string, int64_t> budgets)
+      : alpha_(config.alpha),
+        server_cores_(config.server_cores),
+        context_(std::move(context)),
+        budgets_(std::move(budgets)) {}
+
+  absl::string_view name() const override { return "greedy"; }
+
+  int Choose(const DeviceView& d) override {
+    auto it = measured_.find(d.id);
+    if (it == measured_.end()) return context_.num_stages;  // measure first
+    DeviceEstimate e;
+    e.slowdown = it->second.slowdown;
+    e.bandwidth_mbps = it->second.bandwidth_mbps;
+    e.latency_ms = d.latency_ms > 0 ? d.latency_ms : 5;
+    e.power_compute_w = d.power_compute_w;
+    e.power_transmit_w = d.power_transmit_w;
+    e.power_receive_w = d.power_receive_w;
+    auto budget = budgets_.find(d.device_class);
+    if (budget != budgets_.end()) e.memory_budget_bytes = budget->second;
+    RoundShape r;
+    r.examples = it->second.examples;
+    r.epochs = context_.epochs;
+    r.batch_size = context_.batch_size;
+    r.max_batches = context_.max_batches;
+    r.activation_bytes = context_.activation_bytes;
+    r.tail_share = std::max(1.0, (offloaded_ + 1) / server_cores_);
+    return ChooseSplit(EvaluateSplits(context_.profile, e, r), alpha_);
+  }
+
+  void Observe(int64_t, const std::vector<DeviceOutcome>& outcomes) override {
+    int offloaded = 0;
+    for (const DeviceOutcome& o : outcomes) {
+      offloaded += o.split < context_.num_stages ? 1 : 0;
+      Update(o);
+    }
+    offloaded_ = offloaded;
+  }
+
+ private:
+  void Update(const DeviceOutcome& o) {
+    double head_t = 0;
+    for (int s = 0; s < o.split && s < context_.num_stages; ++s) {
+      head_t += context_.profile.stages[s].train_seconds_per_example;
+    }
+    const double processed =
+        static_cast<double>(std::min(o.batches * context_.batch_size,
+                                     o.samples * std::max(1, context_.epochs)));
+    if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return;
+    Measured now;
+    now.slowdown = o.compute_s / (processed * head_t);
+    now.bandwidth_mbps = o.link_s > 0 ? o.bytes * 8.0 / o.link_s / 1e6 : 1e6;
+    now.examples = o.samples;
+    auto [it, fresh] = measured_.try_emplace(o.id, now);
+    if (!fresh) {
+      Measured& m = it->second;
+      m.slowdown += kSmoothing * (now.slowdown - m.slowdown);
+      m.bandwidth_mbps += kSmoothing * (now.bandwidth_mbps - m.bandwidth_mbps);
+      m.examples = now.examples;
+    }
+  }
+
+  const double alpha_;
+  const double server_cores_;
+  const PolicyContext context_;
+  const std::map<std::string, int64_t> budgets_;
+  std::map<std::string, Measured> measured_;
+  int offloaded_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateGreedyPolicy(
+    const OffloadConfig& config, const PolicyContext& context) {
+  if (static_cast<int>(context.profile.stages.size()) != context.num_stages) {
+    return absl::FailedPreconditionError(
+        "greedy policy: the model profile does not match the model");
+  }
+  std::map<std::string, int64_t> budgets;
+  for (auto it = config.memory_budget_mb.begin();
+       it != config.memory_budget_mb.end(); ++it) {
+    if (!it->is_number() || it->get<double>() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: $.offload.memory_budget_mb.", it.key(),
+          ": expected a positive number of MiB, got ", it->dump()));
+    }
+    budgets[it.key()] = static_cast<int64_t>(it->get<double>() * (1 << 20));
+  }
+  return std::unique_ptr<SplitPolicy>(
+      new GreedyPolicy(config, context, std::move(budgets)));
+}
+
+}  // namespace tandem::offload

@@ -1,0 +1,117 @@
+#include "offload/cost_model.h"
+
+#include "gtest/gtest.h"
+#include "offload/split_policy.h"
+
+namespace tandem::offload {
+namespace {
+
+// Three stages; numbers chosen so every cost can be worked out by hand.
+ml::ModelProfile HandProfile() {
+  ml::ModelProfile p;
+  p.model = "hand";
+  p.input_elements = 50;
+  p.stages = {
+      {"a", 1e-3, 100, 400}, {"b", 4e-3, 10, 4000}, {"c", 1e-3, 10, 400}};
+  return p;
+}
+
+RoundShape HandRound() {
+  RoundShape r;
+  r.examples = 100;
+  r.batch_size = 10;
+  r.activation_bytes = 4;
+  return r;
+}
+
+DeviceEstimate SlowDevice() {
+  DeviceEstimate d;
+  d.slowdown = 10;
+  d.bandwidth_mbps = 8;  // 1 MB/s
+  d.latency_ms = 0;
+  return d;
+}
+
+TEST(CostModelTest, HandComputedTimesAndMemory) {
+  auto costs = EvaluateSplits(HandProfile(), SlowDevice(), HandRound());
+  ASSERT_EQ(costs.size(), 3u);
+  // Split 1: device 10 x 100 x 1 ms = 1 s; tail 100 x 5 ms = 0.5 s; head
+  // weights 400 B each way; 10 batches of 4,000 B activations (+80 B labels)
+  // up and 4,000 B gradients down at 1 MB/s.
+  EXPECT_NEAR(costs[0].device_compute_s, 1.0, 1e-12);
+  EXPECT_NEAR(costs[0].tail_s, 0.5, 1e-12);
+  EXPECT_NEAR(costs[0].up_s, 0.0004 + 10 * 0.00408, 1e-12);
+  EXPECT_NEAR(costs[0].down_s, 0.0004 + 10 * 0.004, 1e-12);
+  EXPECT_NEAR(costs[0].time_s, 1.5816, 1e-9);
+  EXPECT_NEAR(costs[1].time_s, 5 + 0.1 + 2 * 0.0044 + 0.0048 + 0.004, 1e-9);
+  EXPECT_NEAR(costs[2].time_s, 6 + 2 * 0.0048, 1e-9);  // no offload
+  EXPECT_EQ(costs[2].tail_s, 0);
+  // Memory: 3 x head params + batch x 4 B x (input + 2 x head activations).
+  EXPECT_EQ(costs[0].memory_bytes, 1200 + 40 * (50 + 200));
+  EXPECT_EQ(costs[1].memory_bytes, 13200 + 40 * (50 + 220));
+  EXPECT_EQ(costs[2].memory_bytes, 14400 + 40 * (50 + 240));
+  EXPECT_EQ(ChooseSplit(costs, 1.0), 1);
+}
+
+TEST(CostModelTest, EnergyWeightChangesTheChoice) {
+  DeviceEstimate d = SlowDevice();
+  d.power_compute_w = 0.01;  // cheap to compute, dear to transmit
+  d.power_transmit_w = 100;
+  auto costs = EvaluateSplits(HandProfile(), d, HandRound());
+  EXPECT_EQ(ChooseSplit(costs, 1.0), 1);  // fastest
+  EXPECT_EQ(ChooseSplit(costs, 0.0), 3);  // least energy: send nothing
+  EXPECT_NEAR(costs[2].energy_j, 6 * 0.01 + 100 * 0.0048, 1e-9);
+}
+
+TEST(CostModelTest, MemoryBudgetExcludesSplitsThatDoNotFit) {
+  DeviceEstimate fast;
+  fast.slowdown = 0.1;
+  fast.bandwidth_mbps = 1000;
+  EXPECT_EQ(ChooseSplit(EvaluateSplits(HandProfile(), fast, HandRound()), 1),
+            3);
+  fast.memory_budget_bytes = 20000;  // only split 1 (11,200 B) fits
+  auto costs = EvaluateSplits(HandProfile(), fast, HandRound());
+  EXPECT_TRUE(costs[0].fits);
+  EXPECT_FALSE(costs[1].fits);
+  EXPECT_EQ(ChooseSplit(costs, 1.0), 1);
+  fast.memory_budget_bytes = 1000;  // nothing fits: the smallest
+  EXPECT_EQ(ChooseSplit(EvaluateSplits(HandProfile(), fast, HandRound()), 1),
+            1);
+}
+
+TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
+  OffloadConfig config;
+  config.policy = "greedy";
+  PolicyContext context;
+  context.num_stages = 3;
+  context.profile = HandProfile();
+  context.batch_size = 10;
+  auto policy = CreateSplitPolicy(config, context);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  DeviceView slow{"slow", "pi", 0, 0, 0, 0, 0, 0, 0};
+  DeviceView fast{"fast", "jetson", 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ((*policy)->Choose(slow), 3);  // nothing measured yet
+  // Round 1 without offload: slow took 6 s of compute (10x one core), 9,600 B
+  // in 9.6 ms (8 Mbit/s); fast 0.06 s (0.1x) on the same link.
+  DeviceOutcome a{"slow", 3, 6.0, 0, 0.0096, 6.0096, 0, 100, 10, 9600};
+  DeviceOutcome b{"fast", 3, 0.06, 0, 0.0096, 0.0696, 0, 100, 10, 9600};
+  (*policy)->Observe(1, {a, b});
+  EXPECT_EQ((*policy)->Choose(slow), 1);
+  EXPECT_EQ((*policy)->Choose(fast), 3);
+}
+
+TEST(GreedyPolicyTest, RejectsBadBudgets) {
+  OffloadConfig config;
+  config.policy = "greedy";
+  config.memory_budget_mb = {{"pi", -1}};
+  PolicyContext context;
+  context.num_stages = 3;
+  context.profile = HandProfile();
+  auto policy = CreateSplitPolicy(config, context);
+  ASSERT_FALSE(policy.ok());
+  EXPECT_NE(policy.status().message().find("memory_budget_mb.pi"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tandem::offload
