@@ -20,8 +20,10 @@ struct DeviceTotals {
 
 std::string AccuracyChart(const std::vector<nlohmann::json>& metrics,
                           const std::string& name) {
-  LineChart c{"Test accuracy against virtual time", "virtual time (s)",
-              "test accuracy (%)"};
+  LineChart c;
+  c.title = "Test accuracy against virtual time";
+  c.x_label = "virtual time (s)";
+  c.y_label = "test accuracy (%)";
   Series s{name, {}};
   for (const nlohmann::json& m : metrics) {
     if (!m.is_object()) continue;
@@ -70,8 +72,10 @@ std::string RoundTimeChart(const std::map<std::string, DeviceTotals>& devices) {
 }
 
 std::string SplitChart(const std::map<std::string, DeviceTotals>& devices) {
-  LineChart c{"Split point per device (lines offset slightly to stay visible)",
-              "round", "split point (stages on the device)"};
+  LineChart c;
+  c.title = "Split point per device (lines offset slightly to stay visible)";
+  c.x_label = "round";
+  c.y_label = "split point (stages on the device)";
   c.steps = true;
   const double n = static_cast<double>(devices.size());
   double i = 0;

@@ -42,7 +42,9 @@ double FinalAccuracy(const Config& c, bool may_fail = false) {
   SimOptions o;
   o.config = c;
   auto r = RunSimulation(o);
-  if (!may_fail) EXPECT_TRUE(r.ok()) << r.status();
+  if (!may_fail) {
+    EXPECT_TRUE(r.ok()) << r.status();
+  }
   return r.ok() ? r->summary["final_accuracy"].get<double>() : 0;
 }
 
