@@ -45,6 +45,9 @@ struct DeviceAgentOptions {
   // modelled link) and energy instead of wall time.
   bool virtual_time = false;
   DeviceModel model;
+  // Optional: the device model in a given round (bandwidth traces); `model`
+  // when unset.
+  std::function<DeviceModel(int64_t round)> model_for_round;
   double dropout = 0;  // probability of abandoning a round (simulation)
   uint64_t seed = 1;
   int compute_threads = 0;      // LibTorch threads for training; 0 = all cores
@@ -112,6 +115,7 @@ class DeviceAgent {
   bool Track(grpc::ClientContext* ctx);
   void Untrack();
   bool ShouldGiveUp() const;
+  DeviceModel ModelFor(int64_t round) const;
 
   const DeviceAgentOptions options_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;

@@ -95,6 +95,11 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   return absl::OkStatus();
 }
 
+DeviceModel DeviceAgent::ModelFor(int64_t round) const {
+  return options_.model_for_round ? options_.model_for_round(round)
+                                  : options_.model;
+}
+
 absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
     const Task& task) {
   TANDEM_RETURN_IF_ERROR(model_->SetWeights(*task.weights));
@@ -148,11 +153,12 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
   work.split_bytes_up = transport.bytes_up();
   work.split_bytes_down = transport.bytes_down();
   if (options_.virtual_time) {
+    const DeviceModel dm = ModelFor(task.header.round());
     for (int64_t b : transport.up_messages()) {
-      work.split_up_s += options_.model.TransferSeconds(b);
+      work.split_up_s += dm.TransferSeconds(b);
     }
     for (int64_t b : transport.down_messages()) {
-      work.split_down_s += options_.model.TransferSeconds(b);
+      work.split_down_s += dm.TransferSeconds(b);
     }
   } else {
     work.split_up_s = transport.wait_seconds();  // tail + network, measured
@@ -173,7 +179,7 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
   m->set_bytes_down(task.bytes_down + work.split_bytes_down);
   m->set_bytes_up(weights_up + work.split_bytes_up);
   if (options_.virtual_time) {
-    const DeviceModel& dm = options_.model;
+    const DeviceModel dm = ModelFor(task.header.round());
     const double down_s = dm.TransferSeconds(task.bytes_down);
     const double up_s = dm.TransferSeconds(weights_up);
     m->set_compute_s(dm.ComputeSeconds(stats.cpu_seconds));

@@ -127,6 +127,14 @@ void VisitDeviceClass(V& v, DeviceClassConfig& c) {
 }
 
 template <typename V>
+void VisitBandwidthEvent(V& v, BandwidthEvent& e) {
+  v.String("device", &e.device);
+  v.Int("from_round", &e.from_round, 1, 1000000);
+  v.Int("to_round", &e.to_round, 1, 1000000);
+  v.Double("mbps", &e.mbps, 1e-6, 1e9);
+}
+
+template <typename V>
 void VisitOutput(V& v, OutputConfig& o) {
   v.String("dir", &o.dir);
   v.Bool("checkpoints", &o.checkpoints);
@@ -143,13 +151,38 @@ absl::Status ReadSection(JsonObjectReader& top, const std::string& key,
   return r.Finish();
 }
 
+absl::Status ReadBandwidthEvents(const nlohmann::json* events,
+                                 FleetConfig* fleet) {
+  if (events == nullptr) return absl::OkStatus();
+  if (!events->is_array()) {
+    return absl::InvalidArgumentError(
+        "config: $.fleet.bandwidth_events: expected an array");
+  }
+  fleet->bandwidth_events.clear();
+  for (size_t i = 0; i < events->size(); ++i) {
+    BandwidthEvent e;
+    const std::string path = absl::StrCat("$.fleet.bandwidth_events[", i, "]");
+    JsonObjectReader er((*events)[i], path);
+    VisitBandwidthEvent(er, e);
+    TANDEM_RETURN_IF_ERROR(er.Finish());
+    if (e.to_round < e.from_round || e.device.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", path, ": needs a device and from_round <= to_round"));
+    }
+    fleet->bandwidth_events.push_back(e);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   const nlohmann::json* j = top.Child("fleet");
   if (j == nullptr) return absl::OkStatus();
   JsonObjectReader r(*j, "$.fleet");
   r.Int("concurrency", &fleet->concurrency, 0, 1024);
   const nlohmann::json* classes = r.Child("classes");
+  const nlohmann::json* events = r.Child("bandwidth_events");
   TANDEM_RETURN_IF_ERROR(r.Finish());
+  TANDEM_RETURN_IF_ERROR(ReadBandwidthEvents(events, fleet));
   if (classes == nullptr) return absl::OkStatus();
   if (!classes->is_array()) {
     return absl::InvalidArgumentError(
@@ -317,6 +350,13 @@ nlohmann::json ConfigToJson(const Config& config) {
   JsonObjectWriter offload(&j["offload"]);
   VisitOffload(offload, c.offload);
   j["fleet"]["concurrency"] = c.fleet.concurrency;
+  j["fleet"]["bandwidth_events"] = nlohmann::json::array();
+  for (BandwidthEvent& e : c.fleet.bandwidth_events) {
+    nlohmann::json ej;
+    JsonObjectWriter w(&ej);
+    VisitBandwidthEvent(w, e);
+    j["fleet"]["bandwidth_events"].push_back(ej);
+  }
   j["fleet"]["classes"] = nlohmann::json::array();
   for (DeviceClassConfig& dc : c.fleet.classes) {
     nlohmann::json cj;

@@ -107,8 +107,18 @@ struct DeviceClassConfig {
   double attack_scale = 10;  // sign_flip / scale: factor on the update
 };
 
+// Simulation: device `device` (an id "<class>-NN") has `mbps` of bandwidth
+// in rounds [from_round, to_round] instead of its class's.
+struct BandwidthEvent {
+  std::string device;
+  int from_round = 1;
+  int to_round = 1;
+  double mbps = 1;
+};
+
 struct FleetConfig {
   std::vector<DeviceClassConfig> classes;
+  std::vector<BandwidthEvent> bandwidth_events;
   int concurrency = 0;  // simulated devices training at once; 0 = cores
 };
 

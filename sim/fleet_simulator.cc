@@ -88,6 +88,22 @@ client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
   std::shared_ptr<const data::Dataset> data = d.data;
   o.data_provider = [data](const v1::DataSpec&) { return data; };
   o.give_up_after = absl::Seconds(30);
+  std::vector<BandwidthEvent> events;
+  for (const BandwidthEvent& e : c.fleet.bandwidth_events) {
+    if (e.device == d.id) events.push_back(e);
+  }
+  if (!events.empty()) {
+    const DeviceModel base = o.model;
+    o.model_for_round = [base, events](int64_t round) {
+      DeviceModel m = base;
+      for (const BandwidthEvent& e : events) {
+        if (round >= e.from_round && round <= e.to_round) {
+          m.bandwidth_mbps = e.mbps;
+        }
+      }
+      return m;
+    };
+  }
   const Attack attack = ParseAttack(d.cls->attack).value();
   if (attack != Attack::kNone) {
     const double scale = d.cls->attack_scale;
@@ -109,6 +125,21 @@ absl::Status CheckFleet(const Config& c) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: $.server.min_devices: ", c.server.min_devices,
                      " devices needed but the fleet has ", c.TotalDevices()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBandwidthEvents(const Config& c,
+                                  const std::vector<SimDevice>& devices) {
+  for (size_t i = 0; i < c.fleet.bandwidth_events.size(); ++i) {
+    const std::string& id = c.fleet.bandwidth_events[i].device;
+    bool found = false;
+    for (const SimDevice& d : devices) found = found || d.id == id;
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: $.fleet.bandwidth_events[", i, "].device: no device \"", id,
+          "\" (devices are named <class>-NN, e.g. \"", devices[0].id, "\")"));
+    }
   }
   return absl::OkStatus();
 }
@@ -140,6 +171,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   std::shared_ptr<const data::Dataset> test;
   TANDEM_ASSIGN_OR_RETURN(std::vector<SimDevice> devices,
                           MakeDevices(c, &test));
+  TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
   server::CoordinatorOptions co;
   co.config = c;
   co.run_name = options.run_name;

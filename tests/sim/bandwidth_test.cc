@@ -1,0 +1,66 @@
+// Bandwidth traces in the simulator: a device's link drops for a stretch of
+// rounds and its link time follows; a trace naming no device is an error.
+#include <map>
+
+#include "absl/strings/str_split.h"
+#include "core/run_writer.h"
+#include "gtest/gtest.h"
+#include "sim/fleet_simulator.h"
+
+namespace tandem::sim {
+namespace {
+
+Config TwoDevices() {
+  Config c;
+  c.server.rounds = 3;
+  c.server.min_devices = 2;
+  c.model.name = "mlp";
+  c.data.train_limit = 400;
+  c.data.test_limit = 200;
+  c.strategy.min_updates = 2;
+  c.fleet.classes.resize(1);
+  c.fleet.classes[0].name = "dev";
+  c.fleet.classes[0].count = 2;
+  c.fleet.classes[0].bandwidth_mbps = 100;
+  c.fleet.classes[0].latency_ms = 0;
+  c.fleet.bandwidth_events.push_back({"dev-01", 2, 2, 1.0});
+  c.output.dir = ::testing::TempDir() + "/bandwidth_runs";
+  c.output.checkpoints = false;
+  return c;
+}
+
+TEST(BandwidthTraceTest, LinkTimeFollowsTheTrace) {
+  SimOptions o;
+  o.config = TwoDevices();
+  auto r = RunSimulation(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::map<std::pair<std::string, int>, double> link;
+  const std::string metrics = ReadFile(r->run_dir + "/metrics.jsonl").value();
+  for (absl::string_view line :
+       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "device") link[{j["device"], j["round"]}] = j["link_s"];
+  }
+  auto at = [&](const std::string& device, int round) {
+    return link[std::make_pair(device, round)];
+  };
+  // 100x less bandwidth in round 2 only: 100x the link time (no latency).
+  EXPECT_NEAR(at("dev-01", 2) / at("dev-01", 1), 100, 1);
+  EXPECT_NEAR(at("dev-01", 3), at("dev-01", 1), 1e-9);
+  EXPECT_NEAR(at("dev-00", 2), at("dev-00", 1), 1e-9);
+}
+
+TEST(BandwidthTraceTest, UnknownDeviceIsAnError) {
+  Config c = TwoDevices();
+  c.fleet.bandwidth_events[0].device = "dev-7";
+  SimOptions o;
+  o.config = c;
+  auto r = RunSimulation(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bandwidth_events[0].device"),
+            std::string::npos)
+      << r.status();
+}
+
+}  // namespace
+}  // namespace tandem::sim
