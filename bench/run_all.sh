@@ -10,5 +10,5 @@ echo "== round overhead";        "$B/bench/round_overhead/round_overhead" 2>/dev
 echo "== client memory";         bench/client_memory.sh "$B"
 echo "== split overhead (vgg5)"; "$B/bench/split/split_overhead" --model vgg5 2>/dev/null
 echo "== split overhead (cnn)";  "$B/bench/split/split_overhead" --model cnn 2>/dev/null
-echo "== fixed offload vs none"; "$B/bench/split/offload_compare" --config configs/fedadapt-fixed.json --rounds 4 2>/dev/null
+echo "== offload policies";      "$B/bench/offload/offload_experiment" --config configs/fedadapt-fixed.json --rounds 4 --policies none,fixed,greedy --out /tmp/tandem-offload-runs 2>/dev/null
 echo "== accuracy benchmark";    bench/fmnist_accuracy.sh "$B"

@@ -14,7 +14,7 @@ namespace tandem::offload {
 
 struct DevicePoint {
   std::string id;
-  double compute_s = 0;       // measured compute time of a round
+  double compute_s = 0;        // measured compute time of a round
   double throughput_mbps = 0;  // measured link throughput
 };
 

@@ -6,8 +6,10 @@ namespace tandem::offload {
 namespace {
 
 std::vector<DevicePoint> FedAdaptLikeFleet(double pi3_link = 40) {
-  return {{"pi3-00", 80, pi3_link}, {"pi3-01", 82, pi3_link},
-          {"pi4-00", 41, 40},       {"pi4-01", 40, 41},
+  return {{"pi3-00", 80, pi3_link},
+          {"pi3-01", 82, pi3_link},
+          {"pi4-00", 41, 40},
+          {"pi4-01", 40, 41},
           {"jetson-00", 16, 80}};
 }
 

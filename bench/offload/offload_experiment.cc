@@ -1,0 +1,204 @@
+// Offload policies against each other on one scenario, measured in one run:
+// final accuracy, total virtual time, virtual time to the target accuracy,
+// slowest device's mean round time, energy per device and bytes moved per
+// round, with each policy's ratio to "none". Writes comparison.html (inline
+// SVG charts) next to the runs.
+//
+//   build/bench/offload/offload_experiment --config configs/fedadapt-5dev.json
+//       [--policies none,fixed,greedy] [--rounds N] [--out DIR]
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/config.h"
+#include "core/run_writer.h"
+#include "core/svg_chart.h"
+#include "sim/fleet_simulator.h"
+
+namespace {
+
+struct Result {
+  std::string policy;
+  double final_accuracy = 0, virtual_s = 0, to_target_s = -1;
+  double slowest_round_s = 0, bytes_per_round = 0, energy_j = 0;
+  std::map<std::string, double> device_energy;
+  tandem::Series accuracy;
+};
+
+void ReadMetrics(const std::string& run_dir, Result* r) {
+  auto text = tandem::ReadFile(run_dir + "/metrics.jsonl").value();
+  int rounds = 0;
+  double bytes = 0;
+  r->accuracy.name = r->policy;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] != "round" || j["status"] != "ok") continue;
+    ++rounds;
+    bytes += j["bytes_up"].get<double>() + j["bytes_down"].get<double>();
+    if (j.contains("accuracy")) {
+      r->accuracy.points.push_back({j["virtual_time_s"].get<double>(),
+                                    100 * j["accuracy"].get<double>()});
+    }
+  }
+  r->bytes_per_round = rounds > 0 ? bytes / rounds : 0;
+}
+
+Result Run(tandem::Config c, const std::string& policy, std::string* dir) {
+  c.offload.policy = policy;
+  c.output.checkpoints = false;
+  tandem::sim::SimOptions o;
+  o.config = c;
+  o.run_name = "experiment-" + policy;
+  o.on_round = [&](const nlohmann::json& l) {
+    std::fprintf(stderr, "[%s] %s\n", policy.c_str(),
+                 tandem::sim::ProgressLine(l, c.server.rounds).c_str());
+  };
+  auto r = tandem::sim::RunSimulation(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s: %s\n", policy.c_str(),
+                 std::string(r.status().message()).c_str());
+    std::exit(1);
+  }
+  *dir = r->run_dir;
+  const nlohmann::json& s = r->summary;
+  Result out;
+  out.policy = policy;
+  for (const auto& d : s["devices"]) {
+    out.slowest_round_s =
+        std::max(out.slowest_round_s, d["mean_round_time_s"].get<double>());
+    out.device_energy[d["id"]] = d["energy_j"];
+    out.energy_j += d["energy_j"].get<double>();
+  }
+  out.virtual_s = s["virtual_time_s"];
+  out.final_accuracy = s["final_accuracy"];
+  if (!s["target"].is_null()) out.to_target_s = s["target"]["virtual_time_s"];
+  ReadMetrics(r->run_dir, &out);
+  return out;
+}
+
+void PrintTable(const std::vector<Result>& results) {
+  std::printf("%-30s", "");
+  for (const Result& r : results) std::printf(" %12s", r.policy.c_str());
+  std::printf("\n");
+  auto row = [&](const char* name, auto get, bool ratio) {
+    std::printf("%-30s", name);
+    const double base = get(results[0]);
+    for (const Result& r : results) {
+      const double v = get(r);
+      if (ratio) {
+        std::printf(" %12.3f", base > 0 && v >= 0 ? v / base : -1);
+      } else {
+        std::printf(" %12.2f", v);
+      }
+    }
+    std::printf("\n");
+  };
+  row(
+      "final accuracy", [](const Result& r) { return r.final_accuracy; },
+      false);
+  row(
+      "total virtual time (s)", [](const Result& r) { return r.virtual_s; },
+      false);
+  row(
+      "virtual time to target (s)",
+      [](const Result& r) { return r.to_target_s; }, false);
+  row(
+      "slowest mean round (s)",
+      [](const Result& r) { return r.slowest_round_s; }, false);
+  row(
+      "device energy (J)", [](const Result& r) { return r.energy_j; }, false);
+  row(
+      "MB moved per round",
+      [](const Result& r) { return r.bytes_per_round / 1e6; }, false);
+  std::printf("ratios to %s (same run):\n", results[0].policy.c_str());
+  row(
+      "  slowest mean round", [](const Result& r) { return r.slowest_round_s; },
+      true);
+  row(
+      "  virtual time to target", [](const Result& r) { return r.to_target_s; },
+      true);
+  row(
+      "  total virtual time", [](const Result& r) { return r.virtual_s; },
+      true);
+  row(
+      "  device energy", [](const Result& r) { return r.energy_j; }, true);
+  for (const auto& [id, e] : results[0].device_energy) {
+    std::printf("  energy %-21s", id.c_str());
+    for (const Result& r : results) {
+      auto it = r.device_energy.find(id);
+      std::printf(" %12.3f",
+                  e > 0 && it != r.device_energy.end() ? it->second / e : -1);
+    }
+    std::printf("\n");
+  }
+}
+
+void WriteComparison(const std::vector<Result>& results,
+                     const std::string& path) {
+  tandem::LineChart acc;
+  acc.title = "Test accuracy against virtual time, by policy";
+  acc.x_label = "virtual time (s)";
+  acc.y_label = "test accuracy (%)";
+  tandem::BarChart slow{"Slowest device's mean round time",
+                        "seconds (virtual)",
+                        {},
+                        {{"policy", {}}}};
+  tandem::BarChart energy{
+      "Device energy over the run", "energy (J)", {}, {{"policy", {}}}};
+  double i = 0;
+  for (const Result& r : results) {
+    acc.series.push_back(r.accuracy);
+    slow.categories.push_back(r.policy);
+    slow.stacks[0].points.push_back({i, r.slowest_round_s});
+    energy.categories.push_back(r.policy);
+    energy.stacks[0].points.push_back({i, r.energy_j});
+    ++i;
+  }
+  const std::string html = absl::StrCat(
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Tandem "
+      "offload policies</title></head><body style=\"font-family:sans-serif\">"
+      "<h1>Offload policies compared</h1>",
+      tandem::RenderLineChart(acc), tandem::RenderBarChart(slow),
+      tandem::RenderBarChart(energy), "</body></html>\n");
+  auto s = tandem::WriteFileAtomically(path, html);
+  if (s.ok()) std::printf("comparison report: %s\n", path.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "configs/fedadapt-5dev.json", out;
+  std::vector<std::string> policies = {"none", "fixed", "greedy"}, overrides;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (!std::strcmp(argv[i], "--config")) path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
+    if (!std::strcmp(argv[i], "--policies")) {
+      policies = absl::StrSplit(argv[i + 1], ',', absl::SkipEmpty());
+    }
+    if (!std::strcmp(argv[i], "--rounds")) {
+      overrides.push_back(absl::StrCat("server.rounds=", argv[i + 1]));
+    }
+  }
+  auto config = tandem::LoadConfig(path, overrides);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+  if (!out.empty()) config->output.dir = out;
+  std::vector<Result> results;
+  std::string dir;
+  for (const std::string& p : policies)
+    results.push_back(Run(*config, p, &dir));
+  PrintTable(results);
+  std::printf("(target accuracy %.2f; -1 = not reached)\n",
+              config->server.target_accuracy);
+  WriteComparison(results, config->output.dir + "/comparison.html");
+  return 0;
+}

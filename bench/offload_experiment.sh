@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs a scenario with every offload policy and prints the comparison table
+# (ratios against "none" measured in the same run); writes comparison.html.
+#   bench/offload_experiment.sh [config] [rounds] [policies]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIG="${1:-configs/fedadapt-5dev.json}"
+ROUNDS="${2:-6}"
+POLICIES="${3:-none,fixed,greedy}"
+OUT="$(mktemp -d)"
+./build/bench/offload/offload_experiment --config "$CONFIG" --rounds "$ROUNDS" \
+  --policies "$POLICIES" --out "$OUT" 2>"$OUT/progress.log"
+echo "runs and progress log: $OUT"
