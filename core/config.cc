@@ -102,13 +102,18 @@ void VisitStrategy(V& v, StrategyConfig& s) {
 
 template <typename V>
 void VisitOffload(V& v, OffloadConfig& o) {
-  v.Enum("policy", &o.policy, {"none", "fixed", "greedy"});
+  v.Enum("policy", &o.policy, {"none", "fixed", "greedy", "ppo"});
   v.Object("fixed", &o.fixed);
   v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
   v.Double("server_cores", &o.server_cores, 0.01, 4096);
   v.Enum("on_failure", &o.on_failure, {"drop", "local"});
   v.Double("alpha", &o.alpha, 0, 1);
   v.Object("memory_budget_mb", &o.memory_budget_mb);
+  v.Int("groups", &o.groups, 1, 64);
+  v.Bool("ppo_learn", &o.ppo_learn);
+  v.Int("ppo_update_every", &o.ppo_update_every, 1, 100000);
+  v.String("ppo_load", &o.ppo_load);
+  v.String("ppo_save", &o.ppo_save);
 }
 
 template <typename V>

@@ -90,6 +90,13 @@ struct OffloadConfig {
   // greedy: device class -> memory budget in MiB; splits needing more are
   // excluded.
   nlohmann::json memory_budget_mb = nlohmann::json::object();
+  // ppo: device groups (k-means on measured time and throughput), one cut
+  // point chosen per group per round.
+  int groups = 3;
+  bool ppo_learn = true;     // keep learning online (else act greedily)
+  int ppo_update_every = 4;  // rounds between PPO updates when learning
+  std::string ppo_load;      // policy file to start from ("" = untrained)
+  std::string ppo_save;      // where to save the policy at the end
 };
 
 struct DeviceClassConfig {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "offload/greedy_policy.h"
+#include "offload/ppo_policy.h"
 
 namespace tandem::offload {
 namespace {
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     return std::make_unique<NoOffloadPolicy>(num_stages);
   }
   if (config.policy == "greedy") return CreateGreedyPolicy(config, context);
+  if (config.policy == "ppo") return CreatePpoPolicy(config, context, 1);
   if (config.policy != "fixed") {
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.offload.policy: unknown policy '", config.policy, "'"));

@@ -66,6 +66,8 @@ class SplitPolicy {
   virtual int Choose(const DeviceView& device) = 0;
   virtual void Observe(int64_t round,
                        const std::vector<DeviceOutcome>& outcomes) {}
+  // The run is over (a learning policy saves itself here).
+  virtual absl::Status Finish() { return absl::OkStatus(); }
 };
 
 // Errors name the config path.

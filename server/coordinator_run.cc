@@ -28,6 +28,8 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
   {
     absl::MutexLock lock(&mu_);
     finished_ = true;  // pending PullTask calls answer STOP
+    absl::Status saved = policy_->Finish();
+    if (!saved.ok()) LogError(absl::StrCat("policy: ", saved.message()));
   }
   nlohmann::json summary = Summary(status.ok() ? "ok" : status.ToString());
   TANDEM_RETURN_IF_ERROR(run_->WriteSummary(summary));

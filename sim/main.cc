@@ -11,6 +11,7 @@
 #include "core/program_config.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
+#include "sim/policy_trainer.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
 ABSL_FLAG(std::string, out, "", "folder for run directories (output.dir)");
@@ -18,6 +19,10 @@ ABSL_FLAG(std::vector<std::string>, set, {},
           "config overrides, e.g. --set=server.rounds=3,offload.policy=none");
 ABSL_FLAG(bool, print_config, false, "print the resolved config and exit");
 ABSL_FLAG(bool, verbose, false, "log device and coordinator events");
+ABSL_FLAG(bool, train_policy, false,
+          "train the PPO offload policy on the fleet's cost model and save it");
+ABSL_FLAG(std::string, policy_out, "ppo.policy", "where --train_policy saves");
+ABSL_FLAG(int, episodes, 300, "--train_policy: episodes of server.rounds");
 
 namespace tandem {
 namespace {
@@ -31,6 +36,17 @@ int Main() {
       &exit_code);
   if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kWarning);
+  if (absl::GetFlag(FLAGS_train_policy)) {
+    auto trained =
+        sim::TrainOffloadPolicy(*config, absl::GetFlag(FLAGS_episodes),
+                                absl::GetFlag(FLAGS_policy_out));
+    if (!trained.ok()) {
+      std::cerr << "tandem-sim: " << trained.status().message() << "\n";
+      return 1;
+    }
+    std::cout << trained->dump(2) << std::endl;
+    return 0;
+  }
   std::cout << "tandem-sim: " << config->TotalDevices() << " devices, model "
             << config->model.name << ", " << config->server.rounds
             << " rounds; " << ml::DescribeRuntime() << std::endl;

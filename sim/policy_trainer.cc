@@ -1,0 +1,149 @@
+#include "sim/policy_trainer.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "core/tensor_codec.h"
+#include "ml/profile.h"
+#include "ml/runtime.h"
+#include "offload/cost_model.h"
+#include "offload/split_policy.h"
+
+namespace tandem::sim {
+namespace {
+
+struct CostDevice {
+  offload::DeviceView view;
+  offload::DeviceEstimate estimate;
+};
+
+ml::InputShape InputFor(const DataConfig& d) {
+  if (d.dataset == "cifar10") return {3, 32, 32, 10};
+  return {1, 28, 28, 10};
+}
+
+std::vector<CostDevice> Fleet(const Config& c) {
+  std::vector<CostDevice> out;
+  for (const DeviceClassConfig& cls : c.fleet.classes) {
+    for (int k = 0; k < cls.count; ++k) {
+      CostDevice d;
+      d.view.id = absl::StrFormat("%s-%02d", cls.name, k);
+      d.view.device_class = cls.name;
+      d.estimate.slowdown = cls.slowdown;
+      d.estimate.bandwidth_mbps = cls.bandwidth_mbps;
+      d.estimate.latency_ms = cls.latency_ms;
+      d.estimate.power_compute_w = cls.power_compute_w;
+      d.estimate.power_transmit_w = cls.power_transmit_w;
+      d.estimate.power_receive_w = cls.power_receive_w;
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+double BandwidthAt(const Config& c, const CostDevice& d, int round) {
+  double mbps = d.estimate.bandwidth_mbps;
+  for (const BandwidthEvent& e : c.fleet.bandwidth_events) {
+    if (e.device == d.view.id && round >= e.from_round && round <= e.to_round) {
+      mbps = e.mbps;
+    }
+  }
+  return mbps;
+}
+
+// One round of the cost-model fleet under `policy`; returns the slowest
+// device's round time.
+double PlayRound(const Config& c, const offload::PolicyContext& ctx,
+                 std::vector<CostDevice>& fleet, int64_t examples, int round,
+                 offload::SplitPolicy& policy) {
+  std::vector<int> splits;
+  int offloading = 0;
+  for (CostDevice& d : fleet) {
+    splits.push_back(policy.Choose(d.view));
+    offloading += splits.back() < ctx.num_stages ? 1 : 0;
+  }
+  offload::RoundShape shape;
+  shape.examples = examples;
+  shape.epochs = ctx.epochs;
+  shape.batch_size = ctx.batch_size;
+  shape.max_batches = ctx.max_batches;
+  shape.activation_bytes = ctx.activation_bytes;
+  shape.tail_share = std::max(1.0, offloading / c.offload.server_cores);
+  std::vector<offload::DeviceOutcome> outcomes;
+  double slowest = 0;
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    offload::DeviceEstimate e = fleet[i].estimate;
+    e.bandwidth_mbps = BandwidthAt(c, fleet[i], round);
+    const offload::SplitCost cost =
+        offload::EvaluateSplits(ctx.profile, e, shape)[splits[i] - 1];
+    offload::DeviceOutcome o;
+    o.id = fleet[i].view.id;
+    o.split = splits[i];
+    o.compute_s = cost.device_compute_s;
+    o.tail_s = cost.tail_s;
+    o.link_s = cost.up_s + cost.down_s;
+    o.round_time_s = cost.time_s;
+    o.energy_j = cost.energy_j;
+    o.samples = examples;
+    o.bytes = static_cast<int64_t>(o.link_s * e.bandwidth_mbps * 1e6 / 8);
+    outcomes.push_back(o);
+    fleet[i].view.last_split = splits[i];
+    slowest = std::max(slowest, cost.time_s);
+  }
+  policy.Observe(round, outcomes);
+  return slowest;
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> TrainOffloadPolicy(const Config& config,
+                                                  int episodes,
+                                                  const std::string& out_path) {
+  if (config.TotalDevices() == 0 || episodes < 1) {
+    return absl::InvalidArgumentError(
+        "train-policy: needs a fleet and at least one episode");
+  }
+  Config c = config;
+  c.offload.policy = "ppo";
+  c.offload.ppo_learn = true;
+  c.offload.ppo_save = out_path;
+  offload::PolicyContext ctx;
+  ml::SetComputeThreads(1);
+  TANDEM_ASSIGN_OR_RETURN(
+      ctx.profile, ml::ProfileModel(c.model.name, InputFor(c.data),
+                                    std::min(c.training.batch_size, 64), 3));
+  ctx.num_stages = static_cast<int>(ctx.profile.stages.size());
+  ctx.batch_size = c.training.batch_size;
+  ctx.epochs = c.training.local_epochs;
+  ctx.max_batches = c.training.max_batches;
+  TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
+                          ParseActivationCodec(c.offload.activation_codec));
+  ctx.activation_bytes = codec == ActivationCodec::kFp32   ? 4
+                         : codec == ActivationCodec::kFp16 ? 2
+                                                           : 1;
+  TANDEM_ASSIGN_OR_RETURN(auto policy,
+                          offload::CreateSplitPolicy(c.offload, ctx));
+  std::vector<CostDevice> fleet = Fleet(c);
+  const int64_t train = c.data.train_limit > 0 ? c.data.train_limit : 60000;
+  const int64_t examples = train / static_cast<int64_t>(fleet.size());
+  double first = 0, last = 0, baseline = 0;
+  for (int ep = 0; ep < episodes; ++ep) {
+    double sum = 0;
+    for (int r = 1; r <= c.server.rounds; ++r) {
+      const double t = PlayRound(c, ctx, fleet, examples, r, *policy);
+      if (ep == 0 && r == 1) baseline = t;  // first round: no offload
+      sum += t;
+    }
+    (ep == 0 ? first : last) = sum / c.server.rounds;
+  }
+  if (episodes == 1) last = first;
+  TANDEM_RETURN_IF_ERROR(policy->Finish());
+  return nlohmann::json{
+      {"episodes", episodes},           {"rounds", c.server.rounds},
+      {"baseline_slowest_s", baseline}, {"first_episode_slowest_s", first},
+      {"last_episode_slowest_s", last}, {"policy_file", out_path}};
+}
+
+}  // namespace tandem::sim
