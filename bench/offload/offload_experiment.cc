@@ -5,7 +5,8 @@
 // SVG charts) next to the runs.
 //
 //   build/bench/offload/offload_experiment --config configs/fedadapt-5dev.json
-//       [--policies none,fixed,greedy] [--rounds N] [--out DIR]
+//       [--policies none,fixed,greedy,ppo] [--rounds N] [--out DIR]
+//       [--set offload.ppo_load=FILE,...]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -180,6 +181,11 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
     if (!std::strcmp(argv[i], "--policies")) {
       policies = absl::StrSplit(argv[i + 1], ',', absl::SkipEmpty());
+    }
+    if (!std::strcmp(argv[i], "--set")) {
+      for (absl::string_view o : absl::StrSplit(argv[i + 1], ',')) {
+        overrides.emplace_back(o);
+      }
     }
     if (!std::strcmp(argv[i], "--rounds")) {
       overrides.push_back(absl::StrCat("server.rounds=", argv[i + 1]));
