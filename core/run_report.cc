@@ -24,6 +24,7 @@ std::string AccuracyChart(const std::vector<nlohmann::json>& metrics,
   c.title = "Test accuracy against virtual time";
   c.x_label = "virtual time (s)";
   c.y_label = "test accuracy (%)";
+  c.y_from_zero = false;
   Series s{name, {}};
   for (const nlohmann::json& m : metrics) {
     if (!m.is_object()) continue;

@@ -133,7 +133,8 @@ std::string RenderLineChart(const LineChart& chart) {
     }
   }
   const Axis xa = MakeAxis(std::min(0.0, x_lo), x_hi);
-  const Axis ya = MakeAxis(std::min(0.0, y_lo), y_hi);
+  const Axis ya =
+      MakeAxis(chart.y_from_zero ? std::min(0.0, y_lo) : y_lo, y_hi);
   std::string s = Frame(chart.title, chart.x_label, chart.y_label, ya);
   for (double v = xa.lo; v <= xa.hi + 1e-9 * xa.step; v += xa.step) {
     const double px = kLeft + kPlotW * (v - xa.lo) / (xa.hi - xa.lo);

@@ -22,7 +22,8 @@ struct Series {
 struct LineChart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
-  bool steps = false;  // draw as a step function (for discrete values)
+  bool steps = false;       // draw as a step function (for discrete values)
+  bool y_from_zero = true;  // false: the y axis spans the data only
 };
 
 struct BarChart {

@@ -146,6 +146,7 @@ void WriteComparison(const std::vector<Result>& results,
   acc.title = "Test accuracy against virtual time, by policy";
   acc.x_label = "virtual time (s)";
   acc.y_label = "test accuracy (%)";
+  acc.y_from_zero = false;
   tandem::BarChart slow{"Slowest device's mean round time",
                         "seconds (virtual)",
                         {},
