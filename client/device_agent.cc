@@ -58,7 +58,7 @@ absl::Status DeviceAgent::Run() {
       for (int waited = 0; waited < ms && !done.load(); waited += 20) {
         absl::SleepFor(absl::Milliseconds(20));
       }
-      if (!done.load()) HeartbeatLoop();
+      if (!done.load()) SendPeriodicHeartbeat();
     }
   });
   Backoff backoff(options_.initial_backoff, options_.max_backoff,

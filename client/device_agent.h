@@ -109,7 +109,7 @@ class DeviceAgent {
                     v1::UpdateHeader header);
   void SendHeartbeat(int64_t round, v1::HeartbeatRequest::State state,
                      const std::string& reason);
-  void HeartbeatLoop();
+  void SendPeriodicHeartbeat();
   void Leave(const std::string& reason);
   // Registers `ctx` for cancellation by RequestStop; false if stopping.
   bool Track(grpc::ClientContext* ctx);

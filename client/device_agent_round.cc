@@ -256,7 +256,7 @@ void DeviceAgent::SendHeartbeat(int64_t round,
   }
 }
 
-void DeviceAgent::HeartbeatLoop() {
+void DeviceAgent::SendPeriodicHeartbeat() {
   int64_t round;
   {
     absl::MutexLock lock(&mu_);

@@ -1,8 +1,7 @@
 #include "client/split_transport.h"
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 
 namespace tandem::client {
 
@@ -28,16 +27,14 @@ absl::StatusOr<ml::CutTensor> GrpcSplitTransport::Exchange(
   EncodeLabels(labels, batch->mutable_labels());
   const int64_t up = static_cast<int64_t>(req.ByteSizeLong());
   v1::SplitReply reply;
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = MonotonicSeconds();
   if (!stream_->Write(req) || !stream_->Read(&reply)) {
     broken_ = true;
     absl::Status s = FinishOnce();
     return absl::UnavailableError(
         absl::StrCat("split stream broke at step ", step, ": ", s.message()));
   }
-  wait_seconds_ +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
+  wait_seconds_ += MonotonicSeconds() - t0;
   const int64_t down = static_cast<int64_t>(reply.ByteSizeLong());
   bytes_up_ += up;
   bytes_down_ += down;

@@ -17,11 +17,13 @@ double ClockSeconds(clockid_t id) {
 
 }  // namespace
 
-double WallClock::NowSeconds() const {
+double MonotonicSeconds() {
   using std::chrono::duration;
   return duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+double WallClock::NowSeconds() const { return MonotonicSeconds(); }
 
 double ManualClock::NowSeconds() const { return now_.load(); }
 

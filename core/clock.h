@@ -33,6 +33,10 @@ class ManualClock : public Clock {
   std::atomic<double> now_{0};
 };
 
+// Monotonic seconds since an arbitrary fixed point (steady_clock); what
+// WallClock returns, for code that needs no Clock object.
+double MonotonicSeconds();
+
 // CPU seconds used by the calling thread (CLOCK_THREAD_CPUTIME_ID).
 double ThreadCpuSeconds();
 

@@ -8,6 +8,9 @@
 #define TANDEM_CORE_DEVICE_MODEL_H_
 
 #include <cstdint>
+#include <string>
+
+#include "core/config.h"
 
 namespace tandem {
 
@@ -32,6 +35,14 @@ struct DeviceModel {
            down_s * power_receive_w;
   }
 };
+
+// The model of a device of class `c` (its configured speed, link, power).
+DeviceModel DeviceModelOf(const DeviceClassConfig& c);
+
+// `base_mbps`, or the bandwidth a fleet.bandwidth_events entry gives device
+// `device` in `round` (the last matching entry wins).
+double BandwidthAt(const FleetConfig& fleet, const std::string& device,
+                   int64_t round, double base_mbps);
 
 }  // namespace tandem
 

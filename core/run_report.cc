@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "core/run_writer.h"
 #include "core/status_macros.h"
 #include "core/svg_chart.h"
@@ -135,13 +134,8 @@ std::string RenderRunReport(const std::vector<nlohmann::json>& metrics,
 }
 
 absl::Status WriteRunReport(const std::string& run_dir) {
-  TANDEM_ASSIGN_OR_RETURN(std::string text,
-                          ReadFile(run_dir + "/metrics.jsonl"));
-  std::vector<nlohmann::json> metrics;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded()) metrics.push_back(std::move(j));
-  }
+  TANDEM_ASSIGN_OR_RETURN(std::vector<nlohmann::json> metrics,
+                          ReadMetrics(run_dir));
   TANDEM_ASSIGN_OR_RETURN(std::string summary_text,
                           ReadFile(run_dir + "/summary.json"));
   nlohmann::json summary = nlohmann::json::parse(summary_text, nullptr, false);

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/status_macros.h"
@@ -106,6 +107,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(
+    const std::string& run_dir) {
+  TANDEM_ASSIGN_OR_RETURN(std::string text,
+                          ReadFile(run_dir + "/metrics.jsonl"));
+  std::vector<nlohmann::json> records;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) records.push_back(std::move(j));
+  }
+  return records;
 }
 
 std::string EncodeCheckpoint(int64_t round, const Weights& weights) {

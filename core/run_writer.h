@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,11 @@ namespace tandem {
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents);
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// The records of `run_dir`/metrics.jsonl, in order; lines that are not JSON
+// (a torn last line after a crash) are skipped.
+absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(
+    const std::string& run_dir);
 
 // Checkpoint format: "TNDMCKPT" magic, u32 version, u32 header length, JSON
 // header (round, layout), raw little-endian float32 values, u32 CRC-32 of

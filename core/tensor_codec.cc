@@ -57,6 +57,18 @@ const char* ActivationCodecName(ActivationCodec codec) {
   return "?";
 }
 
+int ActivationCodecBytes(ActivationCodec codec) {
+  switch (codec) {
+    case ActivationCodec::kFp32:
+      return 4;
+    case ActivationCodec::kFp16:
+      return 2;
+    case ActivationCodec::kInt8:
+      return 1;
+  }
+  return 4;
+}
+
 uint16_t FloatToHalf(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);

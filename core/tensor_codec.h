@@ -21,6 +21,8 @@ enum class ActivationCodec { kFp32, kFp16, kInt8 };
 
 absl::StatusOr<ActivationCodec> ParseActivationCodec(const std::string& name);
 const char* ActivationCodecName(ActivationCodec codec);
+// Bytes per element on the wire: fp32 4, fp16 2, int8 1.
+int ActivationCodecBytes(ActivationCodec codec);
 
 void EncodeTensor(const std::vector<int64_t>& shape,
                   const std::vector<float>& values, ActivationCodec codec,

@@ -3,9 +3,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "ml/internal/model_impl.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
@@ -13,21 +13,15 @@
 namespace tandem::ml {
 namespace {
 
-double Seconds() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Median over `reps` of one stage's forward + backward on `x`.
 double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
   std::vector<double> times;
   for (int r = 0; r < reps + 1; ++r) {  // +1: warm-up
     torch::Tensor in = x.detach().requires_grad_(true);
-    const double t0 = Seconds();
+    const double t0 = MonotonicSeconds();
     torch::Tensor out = net->Forward(in, stage, stage + 1);
     out.backward(torch::ones_like(out));
-    if (r > 0) times.push_back(Seconds() - t0);
+    if (r > 0) times.push_back(MonotonicSeconds() - t0);
     net->zero_grad();
   }
   std::sort(times.begin(), times.end());

@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
 #include <numeric>
 #include <random>
 
@@ -14,12 +13,6 @@
 
 namespace tandem::ml {
 namespace {
-
-double WallSeconds() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Sum over parameters of ||w - w0||^2.
 torch::Tensor ProximalTerm(const std::vector<torch::Tensor>& params,
@@ -113,7 +106,7 @@ absl::StatusOr<TrainStats> RunTrainLoop(const data::Dataset& data,
   TrainStats stats;
   stats.samples = data.size();
   const double cpu0 = ThreadCpuSeconds();
-  const double wall0 = WallSeconds();
+  const double wall0 = MonotonicSeconds();
   std::mt19937_64 rng(opt.seed);
   std::vector<int64_t> order(static_cast<size_t>(data.size()));
   std::iota(order.begin(), order.end(), 0);
@@ -142,7 +135,7 @@ absl::StatusOr<TrainStats> RunTrainLoop(const data::Dataset& data,
         "local training diverged (non-finite loss); lower the learning rate");
   }
   stats.cpu_seconds = ThreadCpuSeconds() - cpu0;
-  stats.wall_seconds = WallSeconds() - wall0;
+  stats.wall_seconds = MonotonicSeconds() - wall0;
   return stats;
 }
 

@@ -5,15 +5,6 @@
 #include <limits>
 
 namespace tandem::offload {
-namespace {
-
-double Transfer(double bytes, const DeviceEstimate& d) {
-  return bytes * 8.0 / (std::max(1e-9, d.bandwidth_mbps) * 1e6) +
-         d.latency_ms * 1e-3;
-}
-
-}  // namespace
-
 std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
                                       const DeviceEstimate& device,
                                       const RoundShape& round) {
@@ -39,21 +30,20 @@ std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
     SplitCost c;
     c.split = split;
     c.device_compute_s = device.slowdown * samples * head_t;
-    c.up_s = Transfer(head_params, device);
-    c.down_s = Transfer(head_params, device);
+    c.up_s = device.TransferSeconds(static_cast<int64_t>(head_params));
+    c.down_s = device.TransferSeconds(static_cast<int64_t>(head_params));
     if (split < stages) {
       c.tail_s = round.tail_share * samples * (total_t - head_t);
       const double batch = static_cast<double>(round.batch_size);
       const double act = batch * static_cast<double>(last.out_elements) *
                          round.activation_bytes;
-      c.up_s +=
-          static_cast<double>(batches) * Transfer(act + 8 * batch, device);
-      c.down_s += static_cast<double>(batches) * Transfer(act, device);
+      c.up_s += static_cast<double>(batches) *
+                device.TransferSeconds(static_cast<int64_t>(act + 8 * batch));
+      c.down_s += static_cast<double>(batches) *
+                  device.TransferSeconds(static_cast<int64_t>(act));
     }
     c.time_s = c.device_compute_s + c.tail_s + c.up_s + c.down_s;
-    c.energy_j = c.device_compute_s * device.power_compute_w +
-                 c.up_s * device.power_transmit_w +
-                 c.down_s * device.power_receive_w;
+    c.energy_j = device.EnergyJoules(c.device_compute_s, c.up_s, c.down_s);
     c.memory_bytes = static_cast<int64_t>(
         3 * head_params +
         round.batch_size * 4.0 *

@@ -16,17 +16,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/device_model.h"
 #include "ml/profile.h"
 
 namespace tandem::offload {
 
-struct DeviceEstimate {
-  double slowdown = 1;          // compute time x this vs one coordinator core
-  double bandwidth_mbps = 100;  // effective link throughput, both ways
-  double latency_ms = 5;        // per message
-  double power_compute_w = 0;
-  double power_transmit_w = 0;
-  double power_receive_w = 0;
+// A device's (measured or advertised) speed, link and power, the same
+// model the simulator charges time and energy with, plus a memory budget.
+struct DeviceEstimate : DeviceModel {
   int64_t memory_budget_bytes = 0;  // 0 = no limit
 };
 

@@ -1,8 +1,11 @@
 #include "offload/split_policy.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "core/tensor_codec.h"
+#include "ml/runtime.h"
 #include "offload/greedy_policy.h"
 #include "offload/ppo_policy.h"
 
@@ -37,6 +40,30 @@ class FixedPolicy final : public SplitPolicy {
 };
 
 }  // namespace
+
+absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
+                                                      int num_stages) {
+  absl::StatusOr<ActivationCodec> codec =
+      ParseActivationCodec(config.offload.activation_codec);
+  if (!codec.ok()) return codec.status();
+  PolicyContext c;
+  c.num_stages = num_stages;
+  c.batch_size = config.training.batch_size;
+  c.epochs = config.training.local_epochs;
+  c.max_batches = config.training.max_batches;
+  c.activation_bytes = ActivationCodecBytes(*codec);
+  return c;
+}
+
+absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
+                                                  const ml::InputShape& input) {
+  ml::SetComputeThreads(1);
+  auto profile =
+      ml::ProfileModel(config.model.name, input,
+                       std::min(config.training.batch_size, 64), /*reps=*/3);
+  ml::SetComputeThreads(config.server.threads);
+  return profile;
+}
 
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     const OffloadConfig& config, const PolicyContext& context) {

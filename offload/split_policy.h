@@ -70,6 +70,16 @@ class SplitPolicy {
   virtual absl::Status Finish() { return absl::OkStatus(); }
 };
 
+// The run-wide part of a policy context: everything but the profile.
+absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
+                                                      int num_stages);
+
+// The model's per-stage costs on one core of this machine (the unit of a
+// device's `slowdown`); restores the calling thread's compute threads to
+// config.server.threads afterwards.
+absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
+                                                  const ml::InputShape& input);
+
 // Errors name the config path.
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     const OffloadConfig& config, const PolicyContext& context);

@@ -1,12 +1,13 @@
 #include "server/coordinator.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "ml/data/run_data.h"
 #include "ml/profile.h"
 #include "ml/runtime.h"
 #include "ml/trainer.h"
@@ -16,16 +17,6 @@
 namespace tandem::server {
 
 namespace {
-
-data::DataSource TestSource(const Config& c) {
-  data::DataSource s;
-  s.kind = c.data.dataset;
-  s.path = c.data.path;
-  s.seed = c.seed;
-  if (c.data.train_limit > 0) s.synthetic_train = c.data.train_limit;
-  if (c.data.test_limit > 0) s.synthetic_test = c.data.test_limit;
-  return s;
-}
 
 nlohmann::json MeasurementsJson(const v1::Measurements& m) {
   return {{"compute_s", m.compute_s()},   {"cpu_s", m.cpu_s()},
@@ -52,7 +43,7 @@ absl::Status Coordinator::Init() {
   test_set_ = options_.test_set;
   if (test_set_ == nullptr) {
     TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
-                            data::LoadDataset(TestSource(config_)));
+                            data::LoadDataset(data::SourceForConfig(config_)));
     data::Dataset test = config_.data.test_limit > 0
                              ? tt.test.Head(config_.data.test_limit)
                              : std::move(tt.test);
@@ -80,34 +71,17 @@ absl::Status Coordinator::Init() {
 }
 
 absl::StatusOr<offload::PolicyContext> Coordinator::MakePolicyContext() const {
-  offload::PolicyContext c;
-  c.num_stages = eval_model_->num_stages();
-  c.batch_size = config_.training.batch_size;
-  c.epochs = config_.training.local_epochs;
-  c.max_batches = config_.training.max_batches;
   TANDEM_ASSIGN_OR_RETURN(
-      ActivationCodec codec,
-      ParseActivationCodec(config_.offload.activation_codec));
-  c.activation_bytes = codec == ActivationCodec::kFp32   ? 4
-                       : codec == ActivationCodec::kFp16 ? 2
-                                                         : 1;
+      offload::PolicyContext c,
+      offload::PolicyContextFromConfig(config_, eval_model_->num_stages()));
   if (config_.offload.policy == "greedy") {
-    // Per-stage costs on one core of this machine: the unit of `slowdown`.
-    ml::SetComputeThreads(1);
     TANDEM_ASSIGN_OR_RETURN(
-        c.profile, ml::ProfileModel(config_.model.name, eval_model_->input(),
-                                    std::min(config_.training.batch_size, 64),
-                                    /*reps=*/3));
-    ml::SetComputeThreads(config_.server.threads);
+        c.profile, offload::ProfileOnOneCore(config_, eval_model_->input()));
   }
   return c;
 }
 
-double Coordinator::Now() const {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+double Coordinator::Now() const { return MonotonicSeconds(); }
 
 // ---------------------------------------------------------------- handlers
 
@@ -128,16 +102,8 @@ absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
   reply.set_model(config_.model.name);
   reply.set_heartbeat_interval_ms(config_.server.heartbeat_interval_ms);
   v1::DataSpec* spec = reply.mutable_data();
-  spec->set_dataset(config_.data.dataset);
-  spec->set_path(config_.data.path);
-  spec->set_partitioner(config_.data.partition);
-  spec->set_alpha(config_.data.alpha);
-  spec->set_shards_per_device(config_.data.shards_per_device);
-  spec->set_seed(config_.seed);
-  spec->set_num_partitions(
-      std::max(config_.TotalDevices(), config_.server.min_devices));
+  *spec = data::SpecForConfig(config_);
   spec->set_partition_index(d.partition % spec->num_partitions());
-  spec->set_train_limit(config_.data.train_limit);
   LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
                        req.profile().device_class(), "', partition ",
                        spec->partition_index(), ")"));
@@ -275,14 +241,15 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   DeviceRecord* d;
   TANDEM_RETURN_IF_ERROR(CheckHeaderLocked(h, &d));
   nlohmann::json line = MeasurementsJson(h.measurements());
+  const int stages = eval_model_->num_stages();
+  const bool offloading = SplitOfLocked(h.device_id()) < stages;
   line["split"] = SplitOfLocked(h.device_id());
-  if (weights.layout() == global_->layout()) {
-    if (round_->tails.erase(h.device_id()) > 0 ||
-        SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
-      line["split"] = eval_model_->num_stages();
-      line["fallback_local"] = true;
-    }
-  } else if (SplitOfLocked(h.device_id()) < eval_model_->num_stages()) {
+  if (offloading && weights.layout() == global_->layout()) {
+    // Its split stream failed and it trained the whole model locally.
+    round_->tails.erase(h.device_id());
+    line["split"] = stages;
+    line["fallback_local"] = true;
+  } else if (offloading) {
     auto full = JoinTailLocked(h.device_id(), weights, &line);
     if (!full.ok()) {
       EndDeviceRoundLocked(h.device_id());

@@ -11,6 +11,7 @@
 #include "client/device_data.h"
 #include "core/log.h"
 #include "core/status_macros.h"
+#include "ml/data/run_data.h"
 #include "ml/runtime.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
@@ -25,36 +26,18 @@ struct SimDevice {
   std::shared_ptr<const data::Dataset> data;
 };
 
-v1::DataSpec SpecFor(const Config& c) {
-  v1::DataSpec spec;
-  spec.set_dataset(c.data.dataset);
-  spec.set_path(c.data.path);
-  spec.set_partitioner(c.data.partition);
-  spec.set_alpha(c.data.alpha);
-  spec.set_shards_per_device(c.data.shards_per_device);
-  spec.set_seed(c.seed);
-  spec.set_num_partitions(c.TotalDevices());
-  spec.set_train_limit(c.data.train_limit);
-  return spec;
-}
-
 // Loads the data once and cuts it into one partition per device.
 absl::StatusOr<std::vector<SimDevice>> MakeDevices(
     const Config& c, std::shared_ptr<const data::Dataset>* test) {
-  data::DataSource source;
-  source.kind = c.data.dataset;
-  source.path = c.data.path;
-  source.seed = c.seed;
-  if (c.data.train_limit > 0) source.synthetic_train = c.data.train_limit;
-  if (c.data.test_limit > 0) source.synthetic_test = c.data.test_limit;
-  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
+                          data::LoadDataset(data::SourceForConfig(c)));
   *test = std::make_shared<const data::Dataset>(
       c.data.test_limit > 0 ? tt.test.Head(c.data.test_limit) : tt.test);
   data::Dataset train = c.data.train_limit > 0
                             ? tt.train.Head(c.data.train_limit)
                             : std::move(tt.train);
-  TANDEM_ASSIGN_OR_RETURN(auto parts,
-                          client::PartitionForSpec(train, SpecFor(c)));
+  TANDEM_ASSIGN_OR_RETURN(
+      auto parts, client::PartitionForSpec(train, data::SpecForConfig(c)));
   std::vector<SimDevice> devices;
   for (const DeviceClassConfig& cls : c.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
@@ -75,12 +58,7 @@ client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
   o.token = c.server.token;
   o.device_class = d.cls->name;
   o.virtual_time = !wall_time;
-  o.model.slowdown = d.cls->slowdown;
-  o.model.bandwidth_mbps = d.cls->bandwidth_mbps;
-  o.model.latency_ms = d.cls->latency_ms;
-  o.model.power_compute_w = d.cls->power_compute_w;
-  o.model.power_transmit_w = d.cls->power_transmit_w;
-  o.model.power_receive_w = d.cls->power_receive_w;
+  o.model = DeviceModelOf(*d.cls);
   o.dropout = d.cls->dropout;
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
@@ -88,19 +66,11 @@ client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
   std::shared_ptr<const data::Dataset> data = d.data;
   o.data_provider = [data](const v1::DataSpec&) { return data; };
   o.give_up_after = absl::Seconds(30);
-  std::vector<BandwidthEvent> events;
-  for (const BandwidthEvent& e : c.fleet.bandwidth_events) {
-    if (e.device == d.id) events.push_back(e);
-  }
-  if (!events.empty()) {
-    const DeviceModel base = o.model;
-    o.model_for_round = [base, events](int64_t round) {
+  if (!c.fleet.bandwidth_events.empty()) {
+    o.model_for_round = [base = o.model, fleet = c.fleet,
+                         id = d.id](int64_t round) {
       DeviceModel m = base;
-      for (const BandwidthEvent& e : events) {
-        if (round >= e.from_round && round <= e.to_round) {
-          m.bandwidth_mbps = e.mbps;
-        }
-      }
+      m.bandwidth_mbps = BandwidthAt(fleet, id, round, base.bandwidth_mbps);
       return m;
     };
   }

@@ -4,10 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "core/device_model.h"
 #include "core/status_macros.h"
-#include "core/tensor_codec.h"
 #include "ml/profile.h"
-#include "ml/runtime.h"
 #include "offload/cost_model.h"
 #include "offload/split_policy.h"
 
@@ -31,26 +30,11 @@ std::vector<CostDevice> Fleet(const Config& c) {
       CostDevice d;
       d.view.id = absl::StrFormat("%s-%02d", cls.name, k);
       d.view.device_class = cls.name;
-      d.estimate.slowdown = cls.slowdown;
-      d.estimate.bandwidth_mbps = cls.bandwidth_mbps;
-      d.estimate.latency_ms = cls.latency_ms;
-      d.estimate.power_compute_w = cls.power_compute_w;
-      d.estimate.power_transmit_w = cls.power_transmit_w;
-      d.estimate.power_receive_w = cls.power_receive_w;
+      static_cast<DeviceModel&>(d.estimate) = DeviceModelOf(cls);
       out.push_back(d);
     }
   }
   return out;
-}
-
-double BandwidthAt(const Config& c, const CostDevice& d, int round) {
-  double mbps = d.estimate.bandwidth_mbps;
-  for (const BandwidthEvent& e : c.fleet.bandwidth_events) {
-    if (e.device == d.view.id && round >= e.from_round && round <= e.to_round) {
-      mbps = e.mbps;
-    }
-  }
-  return mbps;
 }
 
 // One round of the cost-model fleet under `policy`; returns the slowest
@@ -75,7 +59,8 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
   double slowest = 0;
   for (size_t i = 0; i < fleet.size(); ++i) {
     offload::DeviceEstimate e = fleet[i].estimate;
-    e.bandwidth_mbps = BandwidthAt(c, fleet[i], round);
+    e.bandwidth_mbps =
+        BandwidthAt(c.fleet, fleet[i].view.id, round, e.bandwidth_mbps);
     const offload::SplitCost cost =
         offload::EvaluateSplits(ctx.profile, e, shape)[splits[i] - 1];
     offload::DeviceOutcome o;
@@ -109,20 +94,12 @@ absl::StatusOr<nlohmann::json> TrainOffloadPolicy(const Config& config,
   c.offload.policy = "ppo";
   c.offload.ppo_learn = true;
   c.offload.ppo_save = out_path;
-  offload::PolicyContext ctx;
-  ml::SetComputeThreads(1);
-  TANDEM_ASSIGN_OR_RETURN(
-      ctx.profile, ml::ProfileModel(c.model.name, InputFor(c.data),
-                                    std::min(c.training.batch_size, 64), 3));
-  ctx.num_stages = static_cast<int>(ctx.profile.stages.size());
-  ctx.batch_size = c.training.batch_size;
-  ctx.epochs = c.training.local_epochs;
-  ctx.max_batches = c.training.max_batches;
-  TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
-                          ParseActivationCodec(c.offload.activation_codec));
-  ctx.activation_bytes = codec == ActivationCodec::kFp32   ? 4
-                         : codec == ActivationCodec::kFp16 ? 2
-                                                           : 1;
+  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
+                          offload::ProfileOnOneCore(c, InputFor(c.data)));
+  TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
+                          offload::PolicyContextFromConfig(
+                              c, static_cast<int>(profile.stages.size())));
+  ctx.profile = std::move(profile);
   TANDEM_ASSIGN_OR_RETURN(auto policy,
                           offload::CreateSplitPolicy(c.offload, ctx));
   std::vector<CostDevice> fleet = Fleet(c);

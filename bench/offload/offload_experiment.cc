@@ -33,12 +33,12 @@ struct Result {
 };
 
 void ReadMetrics(const std::string& run_dir, Result* r) {
-  auto text = tandem::ReadFile(run_dir + "/metrics.jsonl").value();
   int rounds = 0;
   double bytes = 0;
   r->accuracy.name = r->policy;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    auto j = nlohmann::json::parse(line);
+  const std::vector<nlohmann::json> metrics =
+      tandem::ReadMetrics(run_dir).value();
+  for (const nlohmann::json& j : metrics) {
     if (j["type"] != "round" || j["status"] != "ok") continue;
     ++rounds;
     bytes += j["bytes_up"].get<double>() + j["bytes_down"].get<double>();

@@ -12,7 +12,6 @@
 #include <map>
 #include <sstream>
 
-#include "absl/strings/str_split.h"
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "sim/fleet_simulator.h"
@@ -48,11 +47,10 @@ int main(int argc, char** argv) {
                  std::string(result.status().message()).c_str());
     return 1;
   }
-  auto metrics = tandem::ReadFile(result->run_dir + "/metrics.jsonl").value();
   std::map<int, double> max_compute, round_wall;
-  for (absl::string_view line :
-       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
-    auto j = nlohmann::json::parse(line);
+  const std::vector<nlohmann::json> metrics =
+      tandem::ReadMetrics(result->run_dir).value();
+  for (const nlohmann::json& j : metrics) {
     const int r = j["round"];
     if (j["type"] == "device" && j.contains("compute_s")) {
       max_compute[r] = std::max(max_compute[r], j["compute_s"].get<double>());

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <string>
 
-#include "absl/strings/str_split.h"
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "ml/model.h"
@@ -49,10 +48,9 @@ Figures RunCut(const std::string& model, int split, int batches,
     std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
     std::exit(1);
   }
-  auto metrics = tandem::ReadFile(r->run_dir + "/metrics.jsonl").value();
-  for (absl::string_view line :
-       absl::StrSplit(metrics, '\n', absl::SkipEmpty())) {
-    auto j = nlohmann::json::parse(line);
+  const std::vector<nlohmann::json> metrics =
+      tandem::ReadMetrics(r->run_dir).value();
+  for (const nlohmann::json& j : metrics) {
     if (j["type"] != "device") continue;
     const double n = j["batches"].get<double>();
     const double compute = j["compute_s"].get<double>();
