@@ -29,6 +29,7 @@ namespace tandem {
 namespace {
 
 int Main() {
+  ml::ReuseFreedTensorMemory();
   const std::string id = absl::GetFlag(FLAGS_device_id);
   if (id.empty()) {
     std::cerr << "tandem-client: --device_id is required\n";

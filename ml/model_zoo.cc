@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "ml/internal/max_pool.h"
 #include "ml/internal/model_impl.h"
 
 namespace tandem::ml {
@@ -30,7 +31,7 @@ nn::Sequential ConvBnRelu(int in, int out) {
 }
 
 nn::Sequential MaxPool() {
-  return nn::Sequential({{"pool", nn::MaxPool2d(nn::MaxPool2dOptions(2))}});
+  return nn::Sequential({{"pool", MaxPool2x2()}});
 }
 
 std::vector<StageSpec> Mlp(const InputShape& in) {
@@ -51,7 +52,7 @@ std::vector<StageSpec> Cnn(const InputShape& in) {
     return nn::Sequential(
         {{"conv", nn::Conv2d(nn::Conv2dOptions(a, b, 5).padding(2))},
          {"relu", nn::ReLU()},
-         {"pool", nn::MaxPool2d(nn::MaxPool2dOptions(2))}});
+         {"pool", MaxPool2x2()}});
   };
   return {
       {"conv1", conv(in.channels, kCnnConv1)},

@@ -2,6 +2,9 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <torch/torch.h>
 
@@ -23,6 +26,8 @@ std::string LoadedBlasPath() {
   if (realpath(info.dli_fname, resolved) != nullptr) return resolved;
   return info.dli_fname;
 }
+
+bool freed_memory_kept = false;
 
 template <typename Fn>
 Fn FindSymbol(const char* name) {
@@ -47,14 +52,26 @@ void SetBlasThreads(int threads) {
   if (set != nullptr) set(threads > 0 ? threads : NumCores());
 }
 
+void ReuseFreedTensorMemory() {
+#if defined(__GLIBC__)
+  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit systems.
+  constexpr int kMmapThreshold = 32 << 20;
+  constexpr int kTrimThreshold = 1 << 30;
+  freed_memory_kept = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 &&
+                      mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+#endif
+}
+
 std::string DescribeRuntime() {
   std::string blas = LoadedBlasPath();
   auto config = FindSymbol<char* (*)()>("openblas_get_config");
   auto threads = FindSymbol<int (*)()>("openblas_get_num_threads");
   if (config != nullptr) absl::StrAppend(&blas, " (", config(), ")");
-  return absl::StrCat("BLAS: ", blas, ", BLAS threads ",
-                      threads != nullptr ? threads() : 1, ", LibTorch threads ",
-                      at::get_num_threads(), ", cores ", NumCores());
+  return absl::StrCat(
+      "BLAS: ", blas, ", BLAS threads ", threads != nullptr ? threads() : 1,
+      ", LibTorch threads ", at::get_num_threads(), ", cores ", NumCores(),
+      ", allocator: ",
+      freed_memory_kept ? "glibc, freed blocks up to 32 MiB kept" : "default");
 }
 
 bool UsingReferenceBlas() {

@@ -28,6 +28,7 @@ namespace tandem {
 namespace {
 
 int Main() {
+  ml::ReuseFreedTensorMemory();
   int exit_code = 0;
   std::optional<Config> config = ResolveProgramConfig(
       "tandem-sim",

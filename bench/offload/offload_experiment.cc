@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "core/svg_chart.h"
+#include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
 
 namespace {
@@ -175,6 +176,7 @@ void WriteComparison(const std::vector<Result>& results,
 }  // namespace
 
 int main(int argc, char** argv) {
+  tandem::ml::ReuseFreedTensorMemory();  // as the programs run
   std::string path = "configs/fedadapt-5dev.json", out;
   std::vector<std::string> policies = {"none", "fixed", "greedy"}, overrides;
   for (int i = 1; i + 1 < argc; ++i) {

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "ml/model.h"
+#include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
 
 namespace {
@@ -69,6 +70,7 @@ Figures RunCut(const std::string& model, int split, int batches,
 }  // namespace
 
 int main(int argc, char** argv) {
+  tandem::ml::ReuseFreedTensorMemory();  // as the programs run
   std::string model = "vgg5", codec = "fp32";
   int batches = 40;
   for (int i = 1; i + 1 < argc; ++i) {
