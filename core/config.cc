@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/json_reader.h"
@@ -242,6 +243,32 @@ absl::Status CheckFixedSplits(const Config& c) {
   return absl::OkStatus();
 }
 
+// The member `key` of an object (created when missing) or the element at
+// index `key` of an array (which must exist); `parent` names the node.
+absl::StatusOr<nlohmann::json*> Child(nlohmann::json* node,
+                                      const std::string& parent,
+                                      const std::string& key,
+                                      const std::string& spec) {
+  const std::string where = absl::StrCat("override '", spec, "': '", parent);
+  if (node->is_object()) return &(*node)[key];
+  if (!node->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "' is not an object"));
+  }
+  size_t index = 0;
+  if (!absl::SimpleAtoi(key, &index)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "' is an array: expected an index, got '", key, "'"));
+  }
+  if (index >= node->size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "' has ", node->size(), " elements: no index ", key));
+  }
+  return &(*node)[index];
+}
+
+// "section.key=value"; a numeric key indexes an array
+// ("fleet.classes.0.bandwidth_mbps=100").
 absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
   std::vector<std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
   if (kv.size() != 2 || kv[0].empty()) {
@@ -251,22 +278,16 @@ absl::Status ApplyOverride(const std::string& spec, nlohmann::json* json) {
   nlohmann::json value = nlohmann::json::parse(kv[1], nullptr, false);
   if (value.is_discarded()) value = kv[1];
   nlohmann::json* node = json;
-  std::vector<std::string> keys = absl::StrSplit(kv[0], '.');
-  for (size_t i = 0; i + 1 < keys.size(); ++i) {
-    if (!node->is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "override '", spec, "': '", keys[i], "' is not an object"));
-    }
-    node = &(*node)[keys[i]];
+  std::string parent = "$";
+  const std::vector<std::string> keys = absl::StrSplit(kv[0], '.');
+  for (const std::string& key : keys) {
     if (node->is_null()) *node = nlohmann::json::object();
+    absl::StatusOr<nlohmann::json*> child = Child(node, parent, key, spec);
+    if (!child.ok()) return child.status();
+    node = *child;
+    parent = key;
   }
-  // operator[] on a scalar throws: "server.rounds.x=1" must be an error.
-  if (!node->is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "override '", spec, "': '",
-        keys.size() > 1 ? keys[keys.size() - 2] : "$", "' is not an object"));
-  }
-  (*node)[keys.back()] = value;
+  *node = std::move(value);
   return absl::OkStatus();
 }
 

@@ -13,11 +13,12 @@
 namespace tandem::ml {
 namespace {
 
-// Median over `reps` of one stage's forward + backward on `x`.
+// Median over `reps` of one stage's forward + backward on `x`. Every stage
+// but the first also computes the gradient of its input, as in training.
 double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
   std::vector<double> times;
   for (int r = 0; r < reps + 1; ++r) {  // +1: warm-up
-    torch::Tensor in = x.detach().requires_grad_(true);
+    torch::Tensor in = x.detach().requires_grad_(stage > 0);
     const double t0 = MonotonicSeconds();
     torch::Tensor out = net->Forward(in, stage, stage + 1);
     out.backward(torch::ones_like(out));

@@ -11,6 +11,7 @@
 #include "core/program_config.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
+#include "sim/offload_bound.h"
 #include "sim/policy_trainer.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
@@ -23,6 +24,9 @@ ABSL_FLAG(bool, train_policy, false,
           "train the PPO offload policy on the fleet's cost model and save it");
 ABSL_FLAG(std::string, policy_out, "ppo.policy", "where --train_policy saves");
 ABSL_FLAG(int, episodes, 300, "--train_policy: episodes of server.rounds");
+ABSL_FLAG(bool, offload_bound, false,
+          "print (JSON) the best any offload policy could reach on this "
+          "scenario by the cost model, against no offload, and exit");
 
 namespace tandem {
 namespace {
@@ -37,6 +41,15 @@ int Main() {
       &exit_code);
   if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kWarning);
+  if (absl::GetFlag(FLAGS_offload_bound)) {
+    auto bound = sim::ComputeOffloadBound(*config);
+    if (!bound.ok()) {
+      std::cerr << "tandem-sim: " << bound.status().message() << "\n";
+      return 1;
+    }
+    std::cout << bound->dump(2) << std::endl;
+    return 0;
+  }
   if (absl::GetFlag(FLAGS_train_policy)) {
     auto trained =
         sim::TrainOffloadPolicy(*config, absl::GetFlag(FLAGS_episodes),

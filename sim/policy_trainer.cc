@@ -3,39 +3,15 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/strings/str_format.h"
 #include "core/device_model.h"
 #include "core/status_macros.h"
 #include "ml/profile.h"
 #include "offload/cost_model.h"
 #include "offload/split_policy.h"
+#include "sim/cost_fleet.h"
 
 namespace tandem::sim {
 namespace {
-
-struct CostDevice {
-  offload::DeviceView view;
-  offload::DeviceEstimate estimate;
-};
-
-ml::InputShape InputFor(const DataConfig& d) {
-  if (d.dataset == "cifar10") return {3, 32, 32, 10};
-  return {1, 28, 28, 10};
-}
-
-std::vector<CostDevice> Fleet(const Config& c) {
-  std::vector<CostDevice> out;
-  for (const DeviceClassConfig& cls : c.fleet.classes) {
-    for (int k = 0; k < cls.count; ++k) {
-      CostDevice d;
-      d.view.id = absl::StrFormat("%s-%02d", cls.name, k);
-      d.view.device_class = cls.name;
-      static_cast<DeviceModel&>(d.estimate) = DeviceModelOf(cls);
-      out.push_back(d);
-    }
-  }
-  return out;
-}
 
 // One round of the cost-model fleet under `policy`; returns the slowest
 // device's round time.
@@ -48,13 +24,7 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
     splits.push_back(policy.Choose(d.view));
     offloading += splits.back() < ctx.num_stages ? 1 : 0;
   }
-  offload::RoundShape shape;
-  shape.examples = examples;
-  shape.epochs = ctx.epochs;
-  shape.batch_size = ctx.batch_size;
-  shape.max_batches = ctx.max_batches;
-  shape.activation_bytes = ctx.activation_bytes;
-  shape.tail_share = std::max(1.0, offloading / c.offload.server_cores);
+  const offload::RoundShape shape = RoundShapeFor(c, ctx, examples, offloading);
   std::vector<offload::DeviceOutcome> outcomes;
   double slowest = 0;
   for (size_t i = 0; i < fleet.size(); ++i) {
@@ -102,9 +72,8 @@ absl::StatusOr<nlohmann::json> TrainOffloadPolicy(const Config& config,
   ctx.profile = std::move(profile);
   TANDEM_ASSIGN_OR_RETURN(auto policy,
                           offload::CreateSplitPolicy(c.offload, ctx));
-  std::vector<CostDevice> fleet = Fleet(c);
-  const int64_t train = c.data.train_limit > 0 ? c.data.train_limit : 60000;
-  const int64_t examples = train / static_cast<int64_t>(fleet.size());
+  std::vector<CostDevice> fleet = CostFleet(c);
+  const int64_t examples = ExamplesPerDevice(c);
   double first = 0, last = 0, baseline = 0;
   for (int ep = 0; ep < episodes; ++ep) {
     double sum = 0;

@@ -220,6 +220,27 @@ TEST(ConfigTest, OverrideBelowAScalarFailsInsteadOfThrowing) {
   EXPECT_THAT(c.status().message(), HasSubstr("'seed' is not an object"));
 }
 
+TEST(ConfigTest, OverridesIndexArrays) {
+  const std::string path = WriteTempFile(
+      "fleet.json", R"({"fleet": {"classes": [{"name": "a", "count": 1},
+                                              {"name": "b", "count": 2}]}})");
+  absl::StatusOr<Config> c =
+      LoadConfig(path, {"fleet.classes.1.bandwidth_mbps=100"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_DOUBLE_EQ(c->fleet.classes[1].bandwidth_mbps, 100);
+  EXPECT_EQ(c->fleet.classes[0].name, "a");  // untouched
+
+  c = LoadConfig(path, {"fleet.classes.2.count=1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("'classes' has 2 elements: no index 2"));
+  c = LoadConfig(path, {"fleet.classes.first.count=1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("'classes' is an array: expected an index, got "
+                        "'first'"));
+}
+
 TEST(ConfigTest, DuplicateFleetClassNamesFail) {
   nlohmann::json j = {
       {"fleet",

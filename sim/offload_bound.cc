@@ -1,0 +1,101 @@
+#include "sim/offload_bound.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/device_model.h"
+#include "core/status_macros.h"
+#include "offload/cost_model.h"
+#include "offload/split_policy.h"
+#include "sim/cost_fleet.h"
+
+namespace tandem::sim {
+namespace {
+
+struct Totals {
+  double none = 0, best = 0;
+};
+
+nlohmann::json Ratio(const Totals& t) {
+  return {{"none", t.none},
+          {"best", t.best},
+          {"ratio", t.none > 0 ? t.best / t.none : 0}};
+}
+
+// The device's fastest cut this round (ties: the later cut, less offload).
+const offload::SplitCost& Fastest(const std::vector<offload::SplitCost>& c) {
+  const offload::SplitCost* best = &c.back();
+  for (const offload::SplitCost& s : c) {
+    if (s.fits && s.time_s < best->time_s) best = &s;
+  }
+  return *best;
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ComputeOffloadBound(const Config& config) {
+  if (config.TotalDevices() == 0 || config.server.rounds < 1) {
+    return absl::InvalidArgumentError(
+        "offload bound: needs a fleet and at least one round");
+  }
+  const ml::InputShape input = InputFor(config.data);
+  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
+                          offload::ProfileOnOneCore(config, input));
+  TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
+                          offload::PolicyContextFromConfig(
+                              config, static_cast<int>(profile.stages.size())));
+  ctx.profile = std::move(profile);
+  const std::vector<CostDevice> fleet = CostFleet(config);
+  offload::RoundShape shape =
+      RoundShapeFor(config, ctx, ExamplesPerDevice(config), 0);
+  shape.tail_share = 0;  // the coordinator's compute is free
+  const int rounds = config.server.rounds;
+  std::vector<Totals> device_time(fleet.size());
+  Totals slowest_mean, total, energy;
+  nlohmann::json devices = nlohmann::json::array();
+  std::vector<nlohmann::json> cuts(fleet.size(), nlohmann::json::array());
+  for (int r = 1; r <= rounds; ++r) {
+    Totals slowest;
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      offload::DeviceEstimate e = fleet[i].estimate;
+      e.bandwidth_mbps =
+          BandwidthAt(config.fleet, fleet[i].view.id, r, e.bandwidth_mbps);
+      const auto costs = offload::EvaluateSplits(ctx.profile, e, shape);
+      const offload::SplitCost& best = Fastest(costs);
+      device_time[i].none += costs.back().time_s / rounds;
+      device_time[i].best += best.time_s / rounds;
+      energy.none += costs.back().energy_j;
+      energy.best += best.energy_j;
+      slowest.none = std::max(slowest.none, costs.back().time_s);
+      slowest.best = std::max(slowest.best, best.time_s);
+      cuts[i].push_back(best.split);
+    }
+    total.none += slowest.none;
+    total.best += slowest.best;
+  }
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    slowest_mean.none = std::max(slowest_mean.none, device_time[i].none);
+    slowest_mean.best = std::max(slowest_mean.best, device_time[i].best);
+    devices.push_back({{"id", fleet[i].view.id},
+                       {"none_mean_round_s", device_time[i].none},
+                       {"best_mean_round_s", device_time[i].best},
+                       {"cuts", cuts[i]}});
+  }
+  nlohmann::json stages = nlohmann::json::array();
+  for (const ml::StageProfile& st : ctx.profile.stages) {
+    stages.push_back(
+        {{"name", st.name},
+         {"train_ms_per_100", 1e5 * st.train_seconds_per_example},
+         {"out_bytes_per_example", st.out_elements * ctx.activation_bytes}});
+  }
+  return nlohmann::json{{"model", config.model.name},
+                        {"stages", stages},
+                        {"input", {input.channels, input.height, input.width}},
+                        {"rounds", rounds},
+                        {"slowest_mean_round_s", Ratio(slowest_mean)},
+                        {"total_time_s", Ratio(total)},
+                        {"energy_j", Ratio(energy)},
+                        {"devices", devices}};
+}
+
+}  // namespace tandem::sim

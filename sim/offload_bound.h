@@ -1,0 +1,28 @@
+// The best any offload policy could reach on a scenario, by the cost model:
+// each device in each round at its fastest cut, knowing that round's
+// bandwidth in advance, with the coordinator's tail compute free. Ratios to
+// no offload on the same model, so they say whether a goal such as "the
+// slowest device's round 60% shorter" is reachable on a fleet at all.
+//
+//   tandem-sim --config configs/fedadapt-5dev.json --offload_bound
+#ifndef TANDEM_SIM_OFFLOAD_BOUND_H_
+#define TANDEM_SIM_OFFLOAD_BOUND_H_
+
+#include "absl/status/statusor.h"
+#include "core/config.h"
+#include "nlohmann/json.hpp"
+
+namespace tandem::sim {
+
+// {model, stages: [{name, train_ms_per_100 (one core), out_bytes_per_example
+//  (on the wire)}], input, rounds, slowest_mean_round_s {none, best, ratio},
+//  total_time_s {none, best, ratio}, energy_j {none, best, ratio},
+//  devices: [{id, none_mean_round_s, best_mean_round_s, cuts: [per round]}]}
+// slowest_mean_round_s is the largest per-device mean over the rounds;
+// total_time_s sums each round's slowest device; energy is at the fastest
+// cuts. Profiles the model on one core of this machine (a few seconds).
+absl::StatusOr<nlohmann::json> ComputeOffloadBound(const Config& config);
+
+}  // namespace tandem::sim
+
+#endif  // TANDEM_SIM_OFFLOAD_BOUND_H_
