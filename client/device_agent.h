@@ -103,6 +103,9 @@ class DeviceAgent {
   absl::Status TrainAndPush(Task& task);
   absl::StatusOr<RoundWork> TrainFull(const Task& task);
   absl::StatusOr<RoundWork> TrainSplit(const Task& task, int split);
+  // The task's download measured the link slower than its split's
+  // break-even throughput (and brought the full weights): train locally.
+  bool LinkBelowBreakEven(const Task& task) const;
   void Measure(const Task& task, const RoundWork& work,
                v1::UpdateHeader* header);
   absl::Status Push(const Task& task, const Weights& weights,

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/device_agent.h"
 #include "client/rpc_util.h"
 #include "client/split_transport.h"
@@ -53,7 +54,8 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   }
   TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
   const int split = task.header.split_point();
-  const bool offload = split > 0 && split < task.header.num_stages();
+  const bool offload = split > 0 && split < task.header.num_stages() &&
+                       !LinkBelowBreakEven(task);
   absl::StatusOr<RoundWork> work =
       offload ? TrainSplit(task, split) : TrainFull(task);
   if (offload && !work.ok() && !stop_.load() && task.header.fallback_local() &&
@@ -93,6 +95,26 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     current_round_ = -1;
   }
   return absl::OkStatus();
+}
+
+bool DeviceAgent::LinkBelowBreakEven(const Task& task) const {
+  const double min_mbps = task.header.min_link_mbps();
+  if (!(min_mbps > 0) || task.weights->layout() != model_->layout()) {
+    return false;
+  }
+  const double seconds =
+      options_.virtual_time
+          ? ModelFor(task.header.round()).TransferSeconds(task.bytes_down)
+          : task.download_s;
+  if (seconds <= 0) return false;
+  const double mbps = static_cast<double>(task.bytes_down) * 8 / seconds / 1e6;
+  if (mbps >= min_mbps) return false;
+  LogInfo(absl::StrFormat(
+      "%s: round %d: link measured at %.1f Mbit/s on the task download, below "
+      "the %.1f Mbit/s at which cut %d pays off: training locally",
+      options_.device_id, task.header.round(), mbps, min_mbps,
+      task.header.split_point()));
+  return true;
 }
 
 DeviceModel DeviceAgent::ModelFor(int64_t round) const {

@@ -108,6 +108,7 @@ void VisitOffload(V& v, OffloadConfig& o) {
   v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
   v.Double("server_cores", &o.server_cores, 0.01, 4096);
   v.Enum("on_failure", &o.on_failure, {"drop", "local"});
+  v.Bool("link_guard", &o.link_guard);
   v.Double("alpha", &o.alpha, 0, 1);
   v.Object("memory_budget_mb", &o.memory_budget_mb);
   v.Int("groups", &o.groups, 1, 64);

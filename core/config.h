@@ -85,6 +85,12 @@ struct OffloadConfig {
   // the round, or "local": it retrains the whole model on the device (it is
   // then sent the full weights, not only the head).
   std::string on_failure = "drop";
+  // An offloading device measures its link on the task download (real
+  // traffic, no probe) and trains locally when the link is slower than its
+  // cut's break-even throughput by the cost model. It is then sent the full
+  // weights, not only the head. Applies to the adaptive policies (greedy,
+  // ppo); "fixed" keeps its cut.
+  bool link_guard = true;
   // greedy: weight of time against energy in alpha x T + (1 - alpha) x E.
   double alpha = 1.0;
   // greedy: device class -> memory budget in MiB; splits needing more are

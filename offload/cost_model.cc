@@ -76,4 +76,29 @@ int ChooseSplit(const std::vector<SplitCost>& costs, double alpha) {
   return least->split;
 }
 
+double BreakEvenMbps(const ml::ModelProfile& profile,
+                     const DeviceEstimate& device, const RoundShape& round,
+                     int split) {
+  const int stages = static_cast<int>(profile.stages.size());
+  if (split < 1 || split >= stages) return 0;
+  // Round time is A + B / bandwidth for every split: read A and B off two
+  // bandwidths, then solve A_s + B_s / b = A_L + B_L / b.
+  constexpr double kLow = 1, kHigh = 1e4;
+  auto line = [&](int s) {
+    DeviceEstimate d = device;
+    d.bandwidth_mbps = kLow;
+    const double t_low = EvaluateSplits(profile, d, round)[s - 1].time_s;
+    d.bandwidth_mbps = kHigh;
+    const double t_high = EvaluateSplits(profile, d, round)[s - 1].time_s;
+    const double b = (t_low - t_high) / (1 / kLow - 1 / kHigh);
+    return std::make_pair(t_low - b / kLow, b);
+  };
+  const auto [a_split, b_split] = line(split);
+  const auto [a_local, b_local] = line(stages);
+  if (b_split <= b_local)
+    return a_split <= a_local ? 0 : std::numeric_limits<double>::infinity();
+  if (a_split >= a_local) return std::numeric_limits<double>::infinity();
+  return (b_split - b_local) / (a_local - a_split);
+}
+
 }  // namespace tandem::offload

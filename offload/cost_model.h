@@ -55,6 +55,14 @@ std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
 // the split with the least memory.
 int ChooseSplit(const std::vector<SplitCost>& costs, double alpha);
 
+// The link throughput (Mbit/s) below which training the whole model on the
+// device is faster than offloading at `split` (time only, by the model
+// above): 0 when the split is at least as fast on any link, infinity when it
+// is never faster. A device measuring its link below this should not offload.
+double BreakEvenMbps(const ml::ModelProfile& profile,
+                     const DeviceEstimate& device, const RoundShape& round,
+                     int split);
+
 }  // namespace tandem::offload
 
 #endif  // TANDEM_OFFLOAD_COST_MODEL_H_

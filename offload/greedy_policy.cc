@@ -40,13 +40,8 @@ class GreedyPolicy final : public SplitPolicy {
     e.power_receive_w = d.power_receive_w;
     auto budget = budgets_.find(d.device_class);
     if (budget != budgets_.end()) e.memory_budget_bytes = budget->second;
-    RoundShape r;
-    r.examples = it->second.examples;
-    r.epochs = context_.epochs;
-    r.batch_size = context_.batch_size;
-    r.max_batches = context_.max_batches;
-    r.activation_bytes = context_.activation_bytes;
-    r.tail_share = std::max(1.0, (offloaded_ + 1) / server_cores_);
+    const RoundShape r = RoundShapeOf(context_, it->second.examples,
+                                      (offloaded_ + 1) / server_cores_);
     return ChooseSplit(EvaluateSplits(context_.profile, e, r), alpha_);
   }
 
@@ -61,16 +56,9 @@ class GreedyPolicy final : public SplitPolicy {
 
  private:
   void Update(const DeviceOutcome& o) {
-    double head_t = 0;
-    for (int s = 0; s < o.split && s < context_.num_stages; ++s) {
-      head_t += context_.profile.stages[s].train_seconds_per_example;
-    }
-    const double processed =
-        static_cast<double>(std::min(o.batches * context_.batch_size,
-                                     o.samples * std::max(1, context_.epochs)));
-    if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return;
     Measured now;
-    now.slowdown = o.compute_s / (processed * head_t);
+    now.slowdown = MeasuredSlowdown(context_, o);
+    if (now.slowdown <= 0) return;
     now.bandwidth_mbps = o.link_s > 0 ? o.bytes * 8.0 / o.link_s / 1e6 : 1e6;
     now.examples = o.samples;
     auto [it, fresh] = measured_.try_emplace(o.id, now);

@@ -55,6 +55,30 @@ absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
   return c;
 }
 
+RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
+                        double tail_share) {
+  RoundShape r;
+  r.examples = examples;
+  r.epochs = context.epochs;
+  r.batch_size = context.batch_size;
+  r.max_batches = context.max_batches;
+  r.activation_bytes = context.activation_bytes;
+  r.tail_share = std::max(1.0, tail_share);
+  return r;
+}
+
+double MeasuredSlowdown(const PolicyContext& context, const DeviceOutcome& o) {
+  double head_t = 0;
+  const int stages = static_cast<int>(context.profile.stages.size());
+  for (int s = 0; s < o.split && s < stages; ++s) {
+    head_t += context.profile.stages[s].train_seconds_per_example;
+  }
+  const double processed = static_cast<double>(std::min(
+      o.batches * context.batch_size, o.samples * std::max(1, context.epochs)));
+  if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return 0;
+  return o.compute_s / (processed * head_t);
+}
+
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input) {
   ml::SetComputeThreads(1);

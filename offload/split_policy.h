@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "core/config.h"
 #include "ml/profile.h"
+#include "offload/cost_model.h"
 
 namespace tandem::offload {
 
@@ -56,6 +57,16 @@ struct PolicyContext {
   int64_t max_batches = 0;
   int activation_bytes = 4;  // per element on the wire
 };
+
+// The cost model's round for a device with `examples` local examples whose
+// tail shares the coordinator: tail time x tail_share (>= 1).
+RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
+                        double tail_share);
+
+// The device's compute slowdown against one core of this machine, measured
+// from a round's outcome and the model profile; 0 when it cannot be told.
+double MeasuredSlowdown(const PolicyContext& context,
+                        const DeviceOutcome& outcome);
 
 // Not thread-safe: the coordinator serialises calls.
 class SplitPolicy {

@@ -59,11 +59,11 @@ absl::Status Coordinator::Init() {
   so.params = config_.strategy.params;
   so.max_update_norm = config_.strategy.max_update_norm;
   so.seed = config_.seed;
-  TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext context, MakePolicyContext());
+  TANDEM_ASSIGN_OR_RETURN(policy_context_, MakePolicyContext());
   absl::MutexLock lock(&mu_);
   TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
-  TANDEM_ASSIGN_OR_RETURN(policy_,
-                          offload::CreateSplitPolicy(config_.offload, context));
+  TANDEM_ASSIGN_OR_RETURN(
+      policy_, offload::CreateSplitPolicy(config_.offload, policy_context_));
   TANDEM_ASSIGN_OR_RETURN(
       run_, RunWriter::Create(config_.output.dir, options_.run_name,
                               ConfigToJson(config_)));
@@ -74,11 +74,16 @@ absl::StatusOr<offload::PolicyContext> Coordinator::MakePolicyContext() const {
   TANDEM_ASSIGN_OR_RETURN(
       offload::PolicyContext c,
       offload::PolicyContextFromConfig(config_, eval_model_->num_stages()));
-  if (config_.offload.policy == "greedy") {
+  if (config_.offload.policy == "greedy" || LinkGuardOn()) {
     TANDEM_ASSIGN_OR_RETURN(
         c.profile, offload::ProfileOnOneCore(config_, eval_model_->input()));
   }
   return c;
+}
+
+bool Coordinator::LinkGuardOn() const {
+  return config_.offload.link_guard && (config_.offload.policy == "greedy" ||
+                                        config_.offload.policy == "ppo");
 }
 
 double Coordinator::Now() const { return MonotonicSeconds(); }
@@ -136,11 +141,15 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
     const int split = SplitOfLocked(id);
     task.header.set_split_point(split);
     const bool fallback = config_.offload.on_failure == "local";
-    if (split < eval_model_->num_stages() && !fallback) {
+    auto guard = round_->min_link_mbps.find(id);
+    const double min_link =
+        guard == round_->min_link_mbps.end() ? 0 : guard->second;
+    if (split < eval_model_->num_stages() && !fallback && min_link <= 0) {
       task.weights = round_->heads.at(split);
       LayoutToProto(task.weights->layout(), task.header.mutable_layout());
     }
     task.header.set_fallback_local(fallback);
+    task.header.set_min_link_mbps(min_link);
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
   }
@@ -202,10 +211,13 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
   }
   auto layout = LayoutFromProto(h.layout());
   const int split = SplitOfLocked(h.device_id());
-  // An offloading device sends its head, or, after a failed split stream
-  // with offload.on_failure = "local", a whole locally trained model.
-  const bool full = layout.ok() && *layout == global_->layout() &&
-                    config_.offload.on_failure == "local";
+  // An offloading device sends its head, or a whole locally trained model
+  // after a failed split stream (offload.on_failure = "local") or when its
+  // link was below the cut's break-even (offload.link_guard).
+  const bool may_train_locally = config_.offload.on_failure == "local" ||
+                                 round_->min_link_mbps.count(h.device_id()) > 0;
+  const bool full =
+      layout.ok() && *layout == global_->layout() && may_train_locally;
   const WeightsLayout& expected = split < eval_model_->num_stages() && !full
                                       ? round_->heads.at(split)->layout()
                                       : global_->layout();
@@ -245,7 +257,8 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   const bool offloading = SplitOfLocked(h.device_id()) < stages;
   line["split"] = SplitOfLocked(h.device_id());
   if (offloading && weights.layout() == global_->layout()) {
-    // Its split stream failed and it trained the whole model locally.
+    // It trained the whole model locally: its split stream failed, or its
+    // link was below the cut's break-even (offload.link_guard).
     round_->tails.erase(h.device_id());
     line["split"] = stages;
     line["fallback_local"] = true;

@@ -101,6 +101,7 @@ class Coordinator {
 
   absl::Status Init();
   absl::StatusOr<offload::PolicyContext> MakePolicyContext() const;
+  bool LinkGuardOn() const;  // offload.link_guard with an adaptive policy
   absl::Status WaitForDevices();
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,
@@ -123,6 +124,9 @@ class Coordinator {
   void EndDeviceRoundLocked(const std::string& device_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ChooseSplitsLocked(RoundState* round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // offload.link_guard: each offloading device's break-even link throughput.
+  void SetLinkGuardsLocked(RoundState* round)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int SplitOfLocked(const std::string& device) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Joins an offloading device's head update with its tail into a full
@@ -145,6 +149,7 @@ class Coordinator {
   FleetRegistry registry_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Strategy> strategy_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<offload::SplitPolicy> policy_ ABSL_GUARDED_BY(mu_);
+  offload::PolicyContext policy_context_;  // set by Init(), then read-only
   std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
   // Replaced only by Run()'s thread, under mu_; read by handlers under mu_.
   std::shared_ptr<const Weights> global_;

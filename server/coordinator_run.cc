@@ -147,6 +147,7 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   h.set_deadline_s(config_.server.round_deadline_s);
   LayoutToProto(global_->layout(), h.mutable_layout());
   ChooseSplitsLocked(r.get());
+  SetLinkGuardsLocked(r.get());
   absl::Status s = strategy_->BeginRound(round, *global_, sampled);
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
   r->open = true;

@@ -54,6 +54,32 @@ void Coordinator::ChooseSplitsLocked(RoundState* r) {
   }
 }
 
+void Coordinator::SetLinkGuardsLocked(RoundState* r) {
+  const int stages = eval_model_->num_stages();
+  if (!LinkGuardOn() ||
+      static_cast<int>(policy_context_.profile.stages.size()) != stages) {
+    return;
+  }
+  for (const auto& [id, split] : r->splits) {
+    const DeviceRecord* d = registry_.Find(id);
+    // Needs the device's measured speed and its number of examples, known
+    // once it has sent an update.
+    if (split >= stages || d == nullptr || d->samples <= 0 ||
+        d->measured_slowdown <= 0) {
+      continue;
+    }
+    offload::DeviceEstimate e;
+    e.slowdown = d->measured_slowdown;
+    e.latency_ms = d->profile.latency_ms();
+    const offload::RoundShape shape =
+        offload::RoundShapeOf(policy_context_, d->samples,
+                              r->offloading / config_.offload.server_cores);
+    const double mbps =
+        offload::BreakEvenMbps(policy_context_.profile, e, shape, split);
+    if (mbps > 0) r->min_link_mbps[id] = mbps;
+  }
+}
+
 absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
     const v1::SplitOpen& open) {
   auto tail = std::make_shared<TailSession>();
@@ -167,7 +193,11 @@ void Coordinator::ObserveRoundLocked() {
         l.value("bytes_up", int64_t{0}) + l.value("bytes_down", int64_t{0});
     outcomes.push_back(o);
     DeviceRecord* d = registry_.Find(o.id);
-    if (d != nullptr) d->last_split = o.split;
+    if (d != nullptr) {
+      d->last_split = o.split;
+      const double slowdown = offload::MeasuredSlowdown(policy_context_, o);
+      if (slowdown > 0) d->measured_slowdown = slowdown;
+    }
   }
   policy_->Observe(round_->number, outcomes);
 }

@@ -38,6 +38,8 @@ struct RoundState {
   std::map<int, std::shared_ptr<const Weights>> heads;
   std::map<std::string, std::shared_ptr<TailSession>> tails;
   int offloading = 0;  // sampled devices with split < stages
+  // offload.link_guard: device -> break-even link throughput of its cut.
+  std::map<std::string, double> min_link_mbps;
 };
 
 }  // namespace tandem::server

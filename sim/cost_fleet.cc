@@ -35,14 +35,8 @@ int64_t ExamplesPerDevice(const Config& config) {
 offload::RoundShape RoundShapeFor(const Config& config,
                                   const offload::PolicyContext& context,
                                   int64_t examples, int offloading) {
-  offload::RoundShape shape;
-  shape.examples = examples;
-  shape.epochs = context.epochs;
-  shape.batch_size = context.batch_size;
-  shape.max_batches = context.max_batches;
-  shape.activation_bytes = context.activation_bytes;
-  shape.tail_share = std::max(1.0, offloading / config.offload.server_cores);
-  return shape;
+  return offload::RoundShapeOf(context, examples,
+                               offloading / config.offload.server_cores);
 }
 
 }  // namespace tandem::sim

@@ -1,5 +1,7 @@
 #include "offload/cost_model.h"
 
+#include <cmath>
+
 #include "gtest/gtest.h"
 #include "offload/split_policy.h"
 
@@ -51,6 +53,25 @@ TEST(CostModelTest, HandComputedTimesAndMemory) {
   EXPECT_EQ(costs[1].memory_bytes, 13200 + 40 * (50 + 220));
   EXPECT_EQ(costs[2].memory_bytes, 14400 + 40 * (50 + 240));
   EXPECT_EQ(ChooseSplit(costs, 1.0), 1);
+}
+
+TEST(CostModelTest, BreakEvenLinkThroughput) {
+  // Split 1 moves 81,600 B (0.6528 Mbit) in 1.5 s of compute; no offload
+  // moves 9,600 B (0.0768 Mbit) in 6 s: equal at 0.576 / 4.5 = 0.128 Mbit/s.
+  const double b = BreakEvenMbps(HandProfile(), SlowDevice(), HandRound(), 1);
+  EXPECT_NEAR(b, 0.128, 1e-9);
+  DeviceEstimate at = SlowDevice();
+  at.bandwidth_mbps = b;
+  auto costs = EvaluateSplits(HandProfile(), at, HandRound());
+  EXPECT_NEAR(costs[0].time_s, costs[2].time_s, 1e-9);
+  at.bandwidth_mbps = 0.9 * b;  // below it, local training beats split 1
+  costs = EvaluateSplits(HandProfile(), at, HandRound());
+  EXPECT_GT(costs[0].time_s, costs[2].time_s);
+  // No offload needs no link; a fast device never gains from offloading.
+  EXPECT_EQ(BreakEvenMbps(HandProfile(), SlowDevice(), HandRound(), 3), 0);
+  DeviceEstimate fast = SlowDevice();
+  fast.slowdown = 0.1;
+  EXPECT_TRUE(std::isinf(BreakEvenMbps(HandProfile(), fast, HandRound(), 1)));
 }
 
 TEST(CostModelTest, EnergyWeightChangesTheChoice) {

@@ -1,0 +1,74 @@
+// The link guard: an offloading device whose link drops far below its cut's
+// break-even throughput measures that on the task download and trains
+// locally that round, then offloads again when the link recovers.
+#include <map>
+
+#include "core/run_writer.h"
+#include "gtest/gtest.h"
+#include "sim/fleet_simulator.h"
+
+namespace tandem::sim {
+namespace {
+
+// Two slow devices (100x one core) training cnn over a 1 Gbit/s link, where
+// greedy offloads from round 2; slow-01's link drops to 0.1 Mbit/s in round
+// 3. A cut moves tens of Mbit more per round than local training and saves
+// seconds of device compute: break-even near 10 Mbit/s, far from both.
+Config SlowFleet(bool guard) {
+  Config c;
+  c.server.rounds = 4;
+  c.server.min_devices = 2;
+  c.model.name = "cnn";
+  c.data.train_limit = 400;
+  c.data.test_limit = 100;
+  c.strategy.min_updates = 2;
+  c.offload.policy = "greedy";
+  c.offload.link_guard = guard;
+  c.fleet.classes.resize(1);
+  c.fleet.classes[0].name = "slow";
+  c.fleet.classes[0].count = 2;
+  c.fleet.classes[0].slowdown = 100;
+  c.fleet.classes[0].bandwidth_mbps = 1000;
+  c.fleet.classes[0].latency_ms = 0;
+  c.fleet.bandwidth_events.push_back({"slow-01", 3, 3, 0.1});
+  c.output.dir = ::testing::TempDir() + "/link_guard_runs";
+  c.output.checkpoints = false;
+  return c;
+}
+
+// (device, round) -> split point of its accepted update.
+std::map<std::pair<std::string, int>, int> Splits(const Config& c) {
+  SimOptions o;
+  o.config = c;
+  auto r = RunSimulation(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::map<std::pair<std::string, int>, int> splits;
+  if (!r.ok()) return splits;
+  const std::vector<nlohmann::json> metrics = ReadMetrics(r->run_dir).value();
+  for (const nlohmann::json& j : metrics) {
+    if (j["type"] == "device" && j["status"] == "accepted") {
+      splits[{j["device"], j["round"]}] = j["split"];
+    }
+  }
+  return splits;
+}
+
+constexpr int kLocal = 4;  // cnn has 4 stages
+
+TEST(LinkGuardTest, SlowLinkTrainsLocallyWhileTheOtherOffloads) {
+  auto s = Splits(SlowFleet(true));
+  EXPECT_EQ((s[{"slow-00", 1}]), kLocal);  // greedy measures first
+  for (int round = 2; round <= 4; ++round) {
+    EXPECT_LT((s[{"slow-00", round}]), kLocal) << "round " << round;
+  }
+  EXPECT_LT((s[{"slow-01", 2}]), kLocal);
+  EXPECT_EQ((s[{"slow-01", 3}]), kLocal);
+}
+
+TEST(LinkGuardTest, WithoutTheGuardGreedyOffloadsOnTheSlowLink) {
+  auto s = Splits(SlowFleet(false));
+  EXPECT_LT((s[{"slow-01", 3}]), kLocal);  // it has not seen the drop yet
+}
+
+}  // namespace
+}  // namespace tandem::sim
