@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 B="${1:-build}"
 echo "== training throughput";   "$B/bench/training/training_bench"
+echo "== max pool";              "$B/bench/training/max_pool_bench"
 echo "== aggregation";           "$B/bench/aggregation/aggregation_bench"
 echo "== round overhead";        "$B/bench/round_overhead/round_overhead" 2>/dev/null
 echo "== client memory";         bench/client_memory.sh "$B"

@@ -1,8 +1,9 @@
 // Offload policies against each other on one scenario, measured in one run:
 // final accuracy, total virtual time, virtual time to the target accuracy,
 // slowest device's mean round time, energy per device and bytes moved per
-// round, with each policy's ratio to "none". Writes comparison.html (inline
-// SVG charts) next to the runs.
+// round, with each policy's ratio to "none", and the cost-model bound no
+// policy can beat (sim/offload_bound.h). Writes comparison.html (inline SVG
+// charts) next to the runs.
 //
 //   build/bench/offload/offload_experiment --config configs/fedadapt-5dev.json
 //       [--policies none,fixed,greedy,ppo] [--rounds N] [--out DIR]
@@ -22,6 +23,7 @@
 #include "core/svg_chart.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
+#include "sim/offload_bound.h"
 
 namespace {
 
@@ -141,6 +143,24 @@ void PrintTable(const std::vector<Result>& results) {
   }
 }
 
+// What no policy can beat on this scenario, by the cost model.
+void PrintBound(const tandem::Config& config) {
+  auto bound = tandem::sim::ComputeOffloadBound(config);
+  if (!bound.ok()) {
+    std::fprintf(stderr, "bound: %s\n",
+                 std::string(bound.status().message()).c_str());
+    return;
+  }
+  const nlohmann::json& b = *bound;
+  std::printf(
+      "cost-model bound (each device at its fastest cut every round, "
+      "bandwidth known in advance, coordinator free), ratio to none:\n"
+      "  slowest mean round %.3f, total time %.3f, energy %.3f\n",
+      b["slowest_mean_round_s"]["ratio"].get<double>(),
+      b["total_time_s"]["ratio"].get<double>(),
+      b["energy_j"]["ratio"].get<double>());
+}
+
 void WriteComparison(const std::vector<Result>& results,
                      const std::string& path) {
   tandem::LineChart acc;
@@ -208,6 +228,7 @@ int main(int argc, char** argv) {
   PrintTable(results);
   std::printf("(target accuracy %.2f; -1 = not reached)\n",
               config->server.target_accuracy);
+  PrintBound(*config);
   WriteComparison(results, config->output.dir + "/comparison.html");
   return 0;
 }
