@@ -24,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "ml/data/dataset.h"
 #include "ml/model.h"
+#include "ml/profile.h"
 #include "ml/trainer.h"
 #include "proto/tandem.grpc.pb.h"
 
@@ -45,6 +46,9 @@ struct DeviceAgentOptions {
   // modelled link) and energy instead of wall time.
   bool virtual_time = false;
   DeviceModel model;
+  // Simulation with fleet.compute_time "profiled": compute time is examples
+  // x this profile's stage seconds x slowdown instead of measured CPU time.
+  std::shared_ptr<const ml::ModelProfile> compute_profile;
   // Optional: the device model in a given round (bandwidth traces); `model`
   // when unset.
   std::function<DeviceModel(int64_t round)> model_for_round;
@@ -99,6 +103,7 @@ class DeviceAgent {
     int64_t split_bytes_up = 0, split_bytes_down = 0;
     double split_up_s = 0;    // activations up (link time)
     double split_down_s = 0;  // gradients down (link time)
+    int stages_run = 0;       // stages the device trained (its cut, or all)
   };
   absl::Status TrainAndPush(Task& task);
   absl::StatusOr<RoundWork> TrainFull(const Task& task);

@@ -135,6 +135,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
                        ToTrainOptions(task.header.training(), &stop_)));
   }
   work.update = model_->GetWeights();
+  work.stages_run = model_->num_stages();
   return work;
 }
 
@@ -171,6 +172,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
   if (!stats.ok()) return stats.status();
   if (!finished.ok()) return finished;
   work.stats = *stats;
+  work.stages_run = split;
   work.update = ml::SliceStages(model_->GetWeights(), 0, split);
   work.split_bytes_up = transport.bytes_up();
   work.split_bytes_down = transport.bytes_down();
@@ -204,7 +206,12 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
     const DeviceModel dm = ModelFor(task.header.round());
     const double down_s = dm.TransferSeconds(task.bytes_down);
     const double up_s = dm.TransferSeconds(weights_up);
-    m->set_compute_s(dm.ComputeSeconds(stats.cpu_seconds));
+    const double cpu = options_.compute_profile != nullptr
+                           ? static_cast<double>(stats.examples_seen) *
+                                 ml::StageSeconds(*options_.compute_profile, 0,
+                                                  work.stages_run)
+                           : stats.cpu_seconds;
+    m->set_compute_s(dm.ComputeSeconds(cpu));
     m->set_link_s(down_s + up_s + work.split_up_s + work.split_down_s);
     m->set_energy_j(dm.EnergyJoules(m->compute_s(), up_s + work.split_up_s,
                                     down_s + work.split_down_s));

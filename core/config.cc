@@ -62,6 +62,7 @@ void VisitServer(V& v, ServerConfig& s) {
   v.Int("threads", &s.threads, 0, 1024);
   v.Double("target_accuracy", &s.target_accuracy, 0, 1);
   v.Bool("stop_at_target", &s.stop_at_target);
+  v.String("resume_from", &s.resume_from);
 }
 
 template <typename V>
@@ -186,6 +187,7 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   if (j == nullptr) return absl::OkStatus();
   JsonObjectReader r(*j, "$.fleet");
   r.Int("concurrency", &fleet->concurrency, 0, 1024);
+  r.Enum("compute_time", &fleet->compute_time, {"measured", "profiled"});
   const nlohmann::json* classes = r.Child("classes");
   const nlohmann::json* events = r.Child("bandwidth_events");
   TANDEM_RETURN_IF_ERROR(r.Finish());
@@ -377,6 +379,7 @@ nlohmann::json ConfigToJson(const Config& config) {
   JsonObjectWriter offload(&j["offload"]);
   VisitOffload(offload, c.offload);
   j["fleet"]["concurrency"] = c.fleet.concurrency;
+  j["fleet"]["compute_time"] = c.fleet.compute_time;
   j["fleet"]["bandwidth_events"] = nlohmann::json::array();
   for (BandwidthEvent& e : c.fleet.bandwidth_events) {
     nlohmann::json ej;

@@ -35,6 +35,9 @@ struct ServerConfig {
   int threads = 0;  // compute threads of the coordinator; 0 = all cores
   double target_accuracy = 0;   // record when test accuracy first reaches it
   bool stop_at_target = false;  // and end the run there
+  // A checkpoint (checkpoints/*.ckpt of an earlier run) to start from: the
+  // run goes on with the rounds after the checkpoint's. "" = fresh start.
+  std::string resume_from;
 };
 
 struct ModelConfig {
@@ -133,6 +136,12 @@ struct FleetConfig {
   std::vector<DeviceClassConfig> classes;
   std::vector<BandwidthEvent> bandwidth_events;
   int concurrency = 0;  // simulated devices training at once; 0 = cores
+  // A simulated device's compute time: "measured": its training's
+  // per-thread CPU seconds x slowdown (real, but it varies by +-15% from
+  // round to round with what else runs on the host's cores); "profiled":
+  // examples x the model's per-stage profile on one idle core x slowdown
+  // (deterministic; the offload cost model's figure). Tails alike.
+  std::string compute_time = "measured";
 };
 
 struct OutputConfig {

@@ -30,9 +30,7 @@ nn::Sequential ConvBnRelu(int in, int out) {
        {"relu", nn::ReLU()}});
 }
 
-nn::Sequential MaxPool() {
-  return nn::Sequential({{"pool", MaxPool2x2()}});
-}
+nn::Sequential MaxPool() { return nn::Sequential({{"pool", MaxPool2x2()}}); }
 
 std::vector<StageSpec> Mlp(const InputShape& in) {
   const int flat = in.channels * in.height * in.width;

@@ -31,6 +31,15 @@ double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
 
 }  // namespace
 
+double StageSeconds(const ModelProfile& profile, int begin, int end) {
+  double t = 0;
+  const int n = static_cast<int>(profile.stages.size());
+  for (int s = std::max(0, begin); s < std::min(end, n); ++s) {
+    t += profile.stages[s].train_seconds_per_example;
+  }
+  return t;
+}
+
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps) {

@@ -29,6 +29,9 @@ struct ModelProfile {
   std::vector<StageProfile> stages;
 };
 
+// Seconds per example of stages [begin, end) on one core of this machine.
+double StageSeconds(const ModelProfile& profile, int begin, int end);
+
 // Times `reps` forward+backward passes of each stage on a random batch of
 // `batch` examples, on the calling thread (set its threads to 1 first for a
 // one-core figure). Takes the median of the repetitions.

@@ -121,6 +121,7 @@ struct TailTrainer::Impl {
   int split = 0;
   std::unique_ptr<torch::optim::SGD> sgd;
   int64_t steps = 0;
+  int64_t examples = 0;
   double cpu_seconds = 0;
 };
 
@@ -184,6 +185,7 @@ absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
     impl_->sgd->step();
     *loss = l.item<double>();
     ++impl_->steps;
+    impl_->examples += static_cast<int64_t>(labels.size());
     CutTensor grad = ToCut(x.grad());
     impl_->cpu_seconds += ThreadCpuSeconds() - cpu0;
     return grad;
@@ -198,6 +200,7 @@ Weights TailTrainer::TailWeights() const {
 }
 
 int64_t TailTrainer::steps() const { return impl_->steps; }
+int64_t TailTrainer::examples() const { return impl_->examples; }
 double TailTrainer::cpu_seconds() const { return impl_->cpu_seconds; }
 
 }  // namespace tandem::ml

@@ -66,6 +66,7 @@ class TailTrainer {
   // Tail stages' weights (parameters and batch-norm buffers) as trained.
   Weights TailWeights() const;
   int64_t steps() const;
+  int64_t examples() const;    // over all Step() calls
   double cpu_seconds() const;  // tail compute, summed over Step() calls
 
  private:

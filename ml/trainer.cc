@@ -127,6 +127,7 @@ absl::StatusOr<TrainStats> RunTrainLoop(const data::Dataset& data,
       loss_sum += *loss;
       ++epoch_batches;
       ++stats.batches;
+      stats.examples_seen += n;
     }
     if (epoch_batches > 0) stats.mean_loss = loss_sum / epoch_batches;
   }

@@ -33,11 +33,12 @@ struct TrainOptions {
 };
 
 struct TrainStats {
-  int64_t samples = 0;     // examples in the dataset
-  int64_t batches = 0;     // optimiser steps taken
-  double mean_loss = 0;    // mean batch loss over the last epoch
-  double loss_before = 0;  // when TrainOptions::loss_before
-  double cpu_seconds = 0;  // calling thread's CPU time
+  int64_t samples = 0;        // examples in the dataset
+  int64_t batches = 0;        // optimiser steps taken
+  int64_t examples_seen = 0;  // examples over all steps
+  double mean_loss = 0;       // mean batch loss over the last epoch
+  double loss_before = 0;     // when TrainOptions::loss_before
+  double cpu_seconds = 0;     // calling thread's CPU time
   double wall_seconds = 0;
 };
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/run_writer.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
 #include "ml/data/run_data.h"
@@ -54,6 +55,9 @@ absl::Status Coordinator::Init() {
   TANDEM_ASSIGN_OR_RETURN(
       eval_model_, ml::Model::Create(config_.model.name, input, config_.seed));
   global_ = std::make_shared<const Weights>(eval_model_->GetWeights());
+  if (!config_.server.resume_from.empty()) {
+    TANDEM_RETURN_IF_ERROR(LoadResumeCheckpoint());
+  }
   StrategyOptions so;
   so.name = config_.strategy.name;
   so.params = config_.strategy.params;
@@ -67,6 +71,40 @@ absl::Status Coordinator::Init() {
   TANDEM_ASSIGN_OR_RETURN(
       run_, RunWriter::Create(config_.output.dir, options_.run_name,
                               ConfigToJson(config_)));
+  if (first_round_ > 1) {
+    TANDEM_RETURN_IF_ERROR(
+        run_->AppendMetrics({{"type", "resume"},
+                             {"checkpoint", config_.server.resume_from},
+                             {"round", first_round_ - 1}}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::LoadResumeCheckpoint() {
+  const std::string& path = config_.server.resume_from;
+  auto error = [&path](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server.resume_from: ", path, ": ", what));
+  };
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return error(bytes.status().message());
+  int64_t round = 0;
+  absl::StatusOr<Weights> weights = DecodeCheckpoint(*bytes, &round);
+  if (!weights.ok()) return error(weights.status().message());
+  const std::string diff =
+      global_->layout().DescribeDifference(weights->layout());
+  if (!diff.empty()) {
+    return error(absl::StrCat("not a checkpoint of model '", config_.model.name,
+                              "' for this data: ", diff));
+  }
+  if (round < 0 || round >= config_.server.rounds) {
+    return error(absl::StrCat("checkpoint of round ", round,
+                              ", server.rounds is ", config_.server.rounds,
+                              ": no rounds left to run"));
+  }
+  global_ = std::make_shared<const Weights>(*std::move(weights));
+  first_round_ = round + 1;
+  LogInfo(absl::StrCat("resuming after round ", round, " from ", path));
   return absl::OkStatus();
 }
 
@@ -74,7 +112,9 @@ absl::StatusOr<offload::PolicyContext> Coordinator::MakePolicyContext() const {
   TANDEM_ASSIGN_OR_RETURN(
       offload::PolicyContext c,
       offload::PolicyContextFromConfig(config_, eval_model_->num_stages()));
-  if (config_.offload.policy == "greedy" || LinkGuardOn()) {
+  if (options_.compute_profile != nullptr) {
+    c.profile = *options_.compute_profile;
+  } else if (config_.offload.policy == "greedy" || LinkGuardOn()) {
     TANDEM_ASSIGN_OR_RETURN(
         c.profile, offload::ProfileOnOneCore(config_, eval_model_->input()));
   }

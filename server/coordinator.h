@@ -43,6 +43,9 @@ struct CoordinatorOptions {
   std::string run_name = "run";  // suffix of the run directory
   // Test set; loaded from config.data when null.
   std::shared_ptr<const data::Dataset> test_set;
+  // Simulation with fleet.compute_time "profiled": tail compute time is
+  // examples x this profile's stage seconds; also the policies' profile.
+  std::shared_ptr<const ml::ModelProfile> compute_profile;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
 };
@@ -101,6 +104,9 @@ class Coordinator {
 
   absl::Status Init();
   absl::StatusOr<offload::PolicyContext> MakePolicyContext() const;
+  // server.resume_from: the global weights and first round from a
+  // checkpoint; errors name the file and what is wrong with it.
+  absl::Status LoadResumeCheckpoint();
   bool LinkGuardOn() const;  // offload.link_guard with an adaptive policy
   absl::Status WaitForDevices();
   absl::Status RunRound(int64_t round);
@@ -150,6 +156,7 @@ class Coordinator {
   std::unique_ptr<Strategy> strategy_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<offload::SplitPolicy> policy_ ABSL_GUARDED_BY(mu_);
   offload::PolicyContext policy_context_;  // set by Init(), then read-only
+  int64_t first_round_ = 1;                // > 1 when resuming
   std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
   // Replaced only by Run()'s thread, under mu_; read by handlers under mu_.
   std::shared_ptr<const Weights> global_;

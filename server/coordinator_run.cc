@@ -17,7 +17,8 @@ Coordinator::~Coordinator() = default;
 
 absl::StatusOr<nlohmann::json> Coordinator::Run() {
   absl::Status status = WaitForDevices();
-  for (int64_t r = 1; status.ok() && r <= config_.server.rounds; ++r) {
+  for (int64_t r = first_round_; status.ok() && r <= config_.server.rounds;
+       ++r) {
     if (config_.server.stop_at_target && !target_.is_null()) break;
     {
       absl::MutexLock lock(&mu_);
@@ -296,6 +297,7 @@ nlohmann::json Coordinator::Summary(const std::string& status) const {
           {"final_loss", final_loss_},
           {"rounds", rounds_done_},
           {"failed_attempts", failed_attempts_},
+          {"first_round", first_round_},
           {"wall_time_s", Now() - start_s_},
           {"virtual_time_s", virtual_time_s_},
           {"rejected_updates", rejected},

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/status_macros.h"
+#include "ml/profile.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
 #include "server/coordinator.h"
@@ -168,7 +169,13 @@ absl::StatusOr<Weights> Coordinator::JoinTailLocked(const std::string& device,
   // The coordinator's cores are shared by the tails of this round.
   const double share = std::max(
       1.0, round_->offloading / std::max(0.01, config_.offload.server_cores));
-  const double tail_s = tail->trainer->cpu_seconds() * share;
+  const double tail_cpu =
+      options_.compute_profile != nullptr
+          ? static_cast<double>(tail->trainer->examples()) *
+                ml::StageSeconds(*options_.compute_profile, tail->split,
+                                 eval_model_->num_stages())
+          : tail->trainer->cpu_seconds();
+  const double tail_s = tail_cpu * share;
   (*line)["tail_s"] = tail_s;
   (*line)["tail_batches"] = tail->trainer->steps();
   (*line)["round_time_s"] = line->value("round_time_s", 0.0) + tail_s;

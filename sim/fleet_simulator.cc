@@ -12,7 +12,9 @@
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
+#include "ml/profile.h"
 #include "ml/runtime.h"
+#include "offload/split_policy.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
 #include "strategies/attacks.h"
@@ -50,15 +52,17 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(
   return devices;
 }
 
-client::DeviceAgentOptions AgentOptions(const Config& c, const SimDevice& d,
-                                        size_t index, client::ComputeGate* gate,
-                                        bool wall_time) {
+client::DeviceAgentOptions AgentOptions(
+    const Config& c, const SimDevice& d, size_t index,
+    client::ComputeGate* gate, bool wall_time,
+    std::shared_ptr<const ml::ModelProfile> compute_profile) {
   client::DeviceAgentOptions o;
   o.device_id = d.id;
   o.token = c.server.token;
   o.device_class = d.cls->name;
   o.virtual_time = !wall_time;
   o.model = DeviceModelOf(*d.cls);
+  o.compute_profile = std::move(compute_profile);
   o.dropout = d.cls->dropout;
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
@@ -114,6 +118,17 @@ absl::Status CheckBandwidthEvents(const Config& c,
   return absl::OkStatus();
 }
 
+// The profile devices and tails are charged with under "profiled" compute.
+absl::StatusOr<std::shared_ptr<const ml::ModelProfile>> ComputeProfile(
+    const SimOptions& options, const data::Dataset& test) {
+  if (options.compute_profile != nullptr) return options.compute_profile;
+  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
+                          offload::ProfileOnOneCore(
+                              options.config, {test.channels, test.height,
+                                               test.width, test.num_classes}));
+  return std::make_shared<const ml::ModelProfile>(std::move(profile));
+}
+
 }  // namespace
 
 std::string ProgressLine(const nlohmann::json& r, int total_rounds) {
@@ -147,6 +162,11 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   co.run_name = options.run_name;
   co.test_set = test;
   co.on_round = options.on_round;
+  std::shared_ptr<const ml::ModelProfile> profile;
+  if (c.fleet.compute_time == "profiled") {
+    TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
+  }
+  co.compute_profile = profile;
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
   TANDEM_ASSIGN_OR_RETURN(
@@ -168,7 +188,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
                                grpc::InsecureChannelCredentials(), args)
                          : grpc_server->InProcessChannel();
     agents.push_back(std::make_unique<client::DeviceAgent>(
-        AgentOptions(c, devices[i], i, &gate, options.wall_time), channel));
+        AgentOptions(c, devices[i], i, &gate, options.wall_time, profile),
+        channel));
   }
   for (auto& agent : agents) {
     threads.emplace_back([&agent] {

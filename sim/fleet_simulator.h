@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/config.h"
+#include "ml/profile.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem::sim {
@@ -26,6 +27,9 @@ struct SimOptions {
   bool wall_time = false;
   // Called with each round's metrics line (progress printing).
   std::function<void(const nlohmann::json&)> on_round;
+  // fleet.compute_time "profiled": the model profile to charge compute
+  // with; measured at start when null. Runs to be compared share one.
+  std::shared_ptr<const ml::ModelProfile> compute_profile;
 };
 
 struct SimResult {

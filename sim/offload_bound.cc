@@ -33,14 +33,19 @@ const offload::SplitCost& Fastest(const std::vector<offload::SplitCost>& c) {
 
 }  // namespace
 
-absl::StatusOr<nlohmann::json> ComputeOffloadBound(const Config& config) {
+absl::StatusOr<nlohmann::json> ComputeOffloadBound(
+    const Config& config, const ml::ModelProfile* given) {
   if (config.TotalDevices() == 0 || config.server.rounds < 1) {
     return absl::InvalidArgumentError(
         "offload bound: needs a fleet and at least one round");
   }
   const ml::InputShape input = InputFor(config.data);
-  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
-                          offload::ProfileOnOneCore(config, input));
+  ml::ModelProfile profile;
+  if (given != nullptr) {
+    profile = *given;
+  } else {
+    TANDEM_ASSIGN_OR_RETURN(profile, offload::ProfileOnOneCore(config, input));
+  }
   TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
                           offload::PolicyContextFromConfig(
                               config, static_cast<int>(profile.stages.size())));

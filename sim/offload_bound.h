@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/config.h"
+#include "ml/profile.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem::sim {
@@ -21,7 +22,9 @@ namespace tandem::sim {
 // slowest_mean_round_s is the largest per-device mean over the rounds;
 // total_time_s sums each round's slowest device; energy is at the fastest
 // cuts. Profiles the model on one core of this machine (a few seconds).
-absl::StatusOr<nlohmann::json> ComputeOffloadBound(const Config& config);
+// `profile`: the model profile to use; measured here when null.
+absl::StatusOr<nlohmann::json> ComputeOffloadBound(
+    const Config& config, const ml::ModelProfile* profile = nullptr);
 
 }  // namespace tandem::sim
 

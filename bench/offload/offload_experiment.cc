@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@
 #include "core/run_writer.h"
 #include "core/svg_chart.h"
 #include "ml/runtime.h"
+#include "offload/split_policy.h"
+#include "sim/cost_fleet.h"
 #include "sim/fleet_simulator.h"
 #include "sim/offload_bound.h"
 
@@ -53,12 +56,15 @@ void ReadMetrics(const std::string& run_dir, Result* r) {
   r->bytes_per_round = rounds > 0 ? bytes / rounds : 0;
 }
 
-Result Run(tandem::Config c, const std::string& policy, std::string* dir) {
+Result Run(tandem::Config c, const std::string& policy,
+           std::shared_ptr<const tandem::ml::ModelProfile> profile,
+           std::string* dir) {
   c.offload.policy = policy;
   c.output.checkpoints = false;
   tandem::sim::SimOptions o;
   o.config = c;
   o.run_name = "experiment-" + policy;
+  o.compute_profile = std::move(profile);
   o.on_round = [&](const nlohmann::json& l) {
     std::fprintf(stderr, "[%s] %s\n", policy.c_str(),
                  tandem::sim::ProgressLine(l, c.server.rounds).c_str());
@@ -144,8 +150,9 @@ void PrintTable(const std::vector<Result>& results) {
 }
 
 // What no policy can beat on this scenario, by the cost model.
-void PrintBound(const tandem::Config& config) {
-  auto bound = tandem::sim::ComputeOffloadBound(config);
+void PrintBound(const tandem::Config& config,
+                const tandem::ml::ModelProfile* profile) {
+  auto bound = tandem::sim::ComputeOffloadBound(config, profile);
   if (!bound.ok()) {
     std::fprintf(stderr, "bound: %s\n",
                  std::string(bound.status().message()).c_str());
@@ -221,14 +228,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!out.empty()) config->output.dir = out;
+  // Profiled compute: every run and the bound share one profile.
+  std::shared_ptr<const tandem::ml::ModelProfile> profile;
+  if (config->fleet.compute_time == "profiled") {
+    auto measured = tandem::offload::ProfileOnOneCore(
+        *config, tandem::sim::InputFor(config->data));
+    if (!measured.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(measured.status().message()).c_str());
+      return 1;
+    }
+    profile = std::make_shared<const tandem::ml::ModelProfile>(*measured);
+  }
   std::vector<Result> results;
   std::string dir;
-  for (const std::string& p : policies)
-    results.push_back(Run(*config, p, &dir));
+  for (const std::string& p : policies) {
+    results.push_back(Run(*config, p, profile, &dir));
+  }
   PrintTable(results);
   std::printf("(target accuracy %.2f; -1 = not reached)\n",
               config->server.target_accuracy);
-  PrintBound(*config);
+  PrintBound(*config, profile.get());
   WriteComparison(results, config->output.dir + "/comparison.html");
   return 0;
 }
