@@ -6,26 +6,16 @@
 #include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
 
 Config TwoDevices() {
-  Config c;
-  c.server.rounds = 3;
-  c.server.min_devices = 2;
-  c.model.name = "mlp";
-  c.data.train_limit = 400;
-  c.data.test_limit = 200;
-  c.strategy.min_updates = 2;
-  c.fleet.classes.resize(1);
-  c.fleet.classes[0].name = "dev";
-  c.fleet.classes[0].count = 2;
+  Config c = SmallRun("mlp", 2, 3, 400, "bandwidth_runs");
   c.fleet.classes[0].bandwidth_mbps = 100;
   c.fleet.classes[0].latency_ms = 0;
   c.fleet.bandwidth_events.push_back({"dev-01", 2, 2, 1.0});
-  c.output.dir = ::testing::TempDir() + "/bandwidth_runs";
-  c.output.checkpoints = false;
   return c;
 }
 

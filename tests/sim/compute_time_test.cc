@@ -6,6 +6,7 @@
 #include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
@@ -24,24 +25,17 @@ std::shared_ptr<const ml::ModelProfile> HandProfile() {
 // Two devices of slowdown 2 with 200 examples each: "whole" trains the
 // whole model, "head" offloads at cut 2.
 Config TwoClasses() {
-  Config c;
-  c.server.rounds = 3;
-  c.server.min_devices = 2;
-  c.model.name = "cnn";
-  c.data.train_limit = 400;
-  c.data.test_limit = 100;
-  c.strategy.min_updates = 2;
+  Config c = SmallRun("cnn", 2, 3, 400, "compute_time_runs");
   c.offload.policy = "fixed";
   c.offload.fixed = {{"head", 2}};
   c.fleet.compute_time = "profiled";
-  for (const char* name : {"whole", "head"}) {
-    DeviceClassConfig d;
-    d.name = name;
+  c.fleet.classes.assign(2, c.fleet.classes[0]);
+  c.fleet.classes[0].name = "whole";
+  c.fleet.classes[1].name = "head";
+  for (DeviceClassConfig& d : c.fleet.classes) {
+    d.count = 1;
     d.slowdown = 2;
-    c.fleet.classes.push_back(d);
   }
-  c.output.dir = ::testing::TempDir() + "/compute_time_runs";
-  c.output.checkpoints = false;
   return c;
 }
 
@@ -51,10 +45,9 @@ TEST(ComputeTimeTest, ProfiledTimesFollowTheProfileExactly) {
   o.compute_profile = HandProfile();
   auto r = RunSimulation(o);
   ASSERT_TRUE(r.ok()) << r.status();
-  const std::vector<nlohmann::json> metrics = ReadMetrics(r->run_dir).value();
   int lines = 0;
-  for (const nlohmann::json& j : metrics) {
-    if (j["type"] != "device" || j["status"] != "accepted") continue;
+  for (const nlohmann::json& j : Records(r->run_dir, "device")) {
+    if (j["status"] != "accepted") continue;
     ++lines;
     if (j["device"] == "whole-00") {
       // 2 x 200 x (1 + 2 + 3 + 4) ms.

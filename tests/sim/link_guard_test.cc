@@ -6,6 +6,7 @@
 #include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
@@ -15,24 +16,14 @@ namespace {
 // 3. A cut moves tens of Mbit more per round than local training and saves
 // seconds of device compute: break-even near 10 Mbit/s, far from both.
 Config SlowFleet(bool guard) {
-  Config c;
-  c.server.rounds = 4;
-  c.server.min_devices = 2;
-  c.model.name = "cnn";
-  c.data.train_limit = 400;
-  c.data.test_limit = 100;
-  c.strategy.min_updates = 2;
+  Config c = SmallRun("cnn", 2, 4, 400, "link_guard_runs");
   c.offload.policy = "greedy";
   c.offload.link_guard = guard;
-  c.fleet.classes.resize(1);
   c.fleet.classes[0].name = "slow";
-  c.fleet.classes[0].count = 2;
   c.fleet.classes[0].slowdown = 100;
   c.fleet.classes[0].bandwidth_mbps = 1000;
   c.fleet.classes[0].latency_ms = 0;
   c.fleet.bandwidth_events.push_back({"slow-01", 3, 3, 0.1});
-  c.output.dir = ::testing::TempDir() + "/link_guard_runs";
-  c.output.checkpoints = false;
   return c;
 }
 
@@ -44,11 +35,9 @@ std::map<std::pair<std::string, int>, int> Splits(const Config& c) {
   EXPECT_TRUE(r.ok()) << r.status();
   std::map<std::pair<std::string, int>, int> splits;
   if (!r.ok()) return splits;
-  const std::vector<nlohmann::json> metrics = ReadMetrics(r->run_dir).value();
-  for (const nlohmann::json& j : metrics) {
-    if (j["type"] == "device" && j["status"] == "accepted") {
+  for (const nlohmann::json& j : Records(r->run_dir, "device")) {
+    if (j["status"] == "accepted")
       splits[{j["device"], j["round"]}] = j["split"];
-    }
   }
   return splits;
 }

@@ -6,21 +6,14 @@
 #include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
 
 Config Small(int rounds) {
-  Config c;
-  c.server.rounds = rounds;
-  c.server.min_devices = 2;
-  c.model.name = "mlp";
-  c.data.train_limit = 400;
-  c.data.test_limit = 200;
-  c.strategy.min_updates = 2;
-  c.fleet.classes.resize(1);
-  c.fleet.classes[0].count = 2;
-  c.output.dir = ::testing::TempDir() + "/resume_runs";
+  Config c = SmallRun("mlp", 2, rounds, 400, "resume_runs");
+  c.output.checkpoints = true;
   return c;
 }
 
@@ -28,16 +21,6 @@ absl::StatusOr<SimResult> Simulate(const Config& c) {
   SimOptions o;
   o.config = c;
   return RunSimulation(o);
-}
-
-std::vector<nlohmann::json> Records(const std::string& dir,
-                                    const std::string& type) {
-  std::vector<nlohmann::json> out;
-  const std::vector<nlohmann::json> metrics = ReadMetrics(dir).value();
-  for (const nlohmann::json& j : metrics) {
-    if (j["type"] == type) out.push_back(j);
-  }
-  return out;
 }
 
 TEST(ResumeTest, GoesOnFromTheCheckpointsWeightsAndRound) {

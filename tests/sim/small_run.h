@@ -1,0 +1,49 @@
+// Small simulator runs for tests: a config to start from and its records.
+#ifndef TANDEM_TESTS_SIM_SMALL_RUN_H_
+#define TANDEM_TESTS_SIM_SMALL_RUN_H_
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/run_writer.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace tandem::sim {
+
+// `devices` devices of one class "dev" training `model` on the first
+// `train_limit` Fashion-MNIST images (100 test images per 50 training),
+// all of them needed every round; no checkpoints; runs below the test's
+// temp dir in `dir_name`.
+inline Config SmallRun(const std::string& model, int devices, int rounds,
+                       int64_t train_limit, const std::string& dir_name) {
+  Config c;
+  c.server.rounds = rounds;
+  c.server.min_devices = devices;
+  c.model.name = model;
+  c.data.train_limit = train_limit;
+  c.data.test_limit = train_limit / 2;
+  c.strategy.min_updates = devices;
+  c.fleet.classes.resize(1);
+  c.fleet.classes[0].name = "dev";
+  c.fleet.classes[0].count = devices;
+  c.output.dir = ::testing::TempDir() + "/" + dir_name;
+  c.output.checkpoints = false;
+  return c;
+}
+
+// The metrics records of `run_dir` of one type ("round", "device", ...).
+inline std::vector<nlohmann::json> Records(const std::string& run_dir,
+                                           const std::string& type) {
+  std::vector<nlohmann::json> out;
+  const std::vector<nlohmann::json> metrics = ReadMetrics(run_dir).value();
+  for (const nlohmann::json& j : metrics) {
+    if (j["type"] == type) out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace tandem::sim
+
+#endif  // TANDEM_TESTS_SIM_SMALL_RUN_H_
