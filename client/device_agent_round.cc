@@ -102,9 +102,12 @@ bool DeviceAgent::LinkBelowBreakEven(const Task& task) const {
   if (!(min_mbps > 0) || task.weights->layout() != model_->layout()) {
     return false;
   }
+  // Virtual time: the modelled transfer without its latency (a real download
+  // is timed from its first chunk, so latency is mostly outside it too).
+  const DeviceModel dm = ModelFor(task.header.round());
   const double seconds =
       options_.virtual_time
-          ? ModelFor(task.header.round()).TransferSeconds(task.bytes_down)
+          ? dm.TransferSeconds(task.bytes_down) - dm.latency_ms / 1e3
           : task.download_s;
   if (seconds <= 0) return false;
   const double mbps = static_cast<double>(task.bytes_down) * 8 / seconds / 1e6;

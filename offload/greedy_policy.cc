@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "offload/cost_model.h"
@@ -35,23 +36,27 @@ class GreedyPolicy final : public SplitPolicy {
     e.slowdown = it->second.slowdown;
     e.bandwidth_mbps = it->second.bandwidth_mbps;
     e.latency_ms = d.latency_ms > 0 ? d.latency_ms : 5;
+    latency_ms_[d.id] = e.latency_ms;
     e.power_compute_w = d.power_compute_w;
     e.power_transmit_w = d.power_transmit_w;
     e.power_receive_w = d.power_receive_w;
     auto budget = budgets_.find(d.device_class);
     if (budget != budgets_.end()) e.memory_budget_bytes = budget->second;
-    const RoundShape r = RoundShapeOf(context_, it->second.examples,
-                                      (offloaded_ + 1) / server_cores_);
+    // Tails sharing the coordinator if this device offloads: last round's
+    // others, and this one.
+    const double sharing =
+        static_cast<double>(offloaded_.size() - offloaded_.count(d.id)) + 1;
+    const RoundShape r =
+        RoundShapeOf(context_, it->second.examples, sharing / server_cores_);
     return ChooseSplit(EvaluateSplits(context_.profile, e, r), alpha_);
   }
 
   void Observe(int64_t, const std::vector<DeviceOutcome>& outcomes) override {
-    int offloaded = 0;
+    offloaded_.clear();
     for (const DeviceOutcome& o : outcomes) {
-      offloaded += o.split < context_.num_stages ? 1 : 0;
+      if (o.split < context_.num_stages) offloaded_.insert(o.id);
       Update(o);
     }
-    offloaded_ = offloaded;
   }
 
  private:
@@ -59,7 +64,16 @@ class GreedyPolicy final : public SplitPolicy {
     Measured now;
     now.slowdown = MeasuredSlowdown(context_, o);
     if (now.slowdown <= 0) return;
-    now.bandwidth_mbps = o.link_s > 0 ? o.bytes * 8.0 / o.link_s / 1e6 : 1e6;
+    // Link time is bytes over bandwidth plus a latency per transfer: the
+    // weights down and up, and per batch activations up and gradients down
+    // when offloading. Take the latencies out, the cost model adds them.
+    const double transfers =
+        2 + (o.split < context_.num_stages ? 2.0 * o.batches : 0);
+    auto latency = latency_ms_.find(o.id);
+    const double moving_s =
+        o.link_s -
+        transfers * (latency == latency_ms_.end() ? 0 : latency->second) / 1e3;
+    now.bandwidth_mbps = moving_s > 0 ? o.bytes * 8.0 / moving_s / 1e6 : 1e6;
     now.examples = o.samples;
     auto [it, fresh] = measured_.try_emplace(o.id, now);
     if (!fresh) {
@@ -75,7 +89,8 @@ class GreedyPolicy final : public SplitPolicy {
   const PolicyContext context_;
   const std::map<std::string, int64_t> budgets_;
   std::map<std::string, Measured> measured_;
-  int offloaded_ = 0;
+  std::map<std::string, double> latency_ms_;  // as last seen in Choose()
+  std::set<std::string> offloaded_;           // devices offloading last round
 };
 
 }  // namespace
