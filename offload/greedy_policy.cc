@@ -30,13 +30,13 @@ class GreedyPolicy final : public SplitPolicy {
   absl::string_view name() const override { return "greedy"; }
 
   int Choose(const DeviceView& d) override {
+    latency_ms_[d.id] = d.latency_ms > 0 ? d.latency_ms : 5;
     auto it = measured_.find(d.id);
     if (it == measured_.end()) return context_.num_stages;  // measure first
     DeviceEstimate e;
     e.slowdown = it->second.slowdown;
     e.bandwidth_mbps = it->second.bandwidth_mbps;
-    e.latency_ms = d.latency_ms > 0 ? d.latency_ms : 5;
-    latency_ms_[d.id] = e.latency_ms;
+    e.latency_ms = latency_ms_[d.id];
     e.power_compute_w = d.power_compute_w;
     e.power_transmit_w = d.power_transmit_w;
     e.power_receive_w = d.power_receive_w;

@@ -121,6 +121,44 @@ TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
   EXPECT_EQ((*policy)->Choose(fast), 3);
 }
 
+// Near a tie (slowdown 1.4: split 1 beats no offload by 28 ms, while its 22
+// transfers carry 110 ms of latency), greedy must read the link and the
+// coordinator's load right: latency not counted twice, its own tail not
+// counted as another device's. Fed outcomes the cost model predicts, it
+// keeps split 1 round after round.
+TEST(GreedyPolicyTest, StaysAtTheBestSplitNearATie) {
+  OffloadConfig config;
+  config.policy = "greedy";
+  PolicyContext context;
+  context.num_stages = 3;
+  context.profile = HandProfile();
+  context.batch_size = 10;
+  auto policy = CreateSplitPolicy(config, context);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  DeviceEstimate truth = SlowDevice();
+  truth.slowdown = 1.4;
+  truth.latency_ms = 5;
+  const std::vector<SplitCost> costs =
+      EvaluateSplits(HandProfile(), truth, HandRound());
+  ASSERT_LT(costs[0].time_s, costs[2].time_s);
+  ASSERT_GT(costs[0].time_s + 0.11, costs[2].time_s);
+  auto outcome = [&](int split, int transfers) {
+    const SplitCost& c = costs[split - 1];
+    const double link = c.up_s + c.down_s;
+    const double bytes = (link - transfers * 0.005) * 1e6;  // 8 Mbit/s
+    return DeviceOutcome{
+        "pi", split, c.device_compute_s,         c.tail_s, link, c.time_s, 0,
+        100,  10,    static_cast<int64_t>(bytes)};
+  };
+  DeviceView pi{"pi", "pi3", 0, 0, 5, 0, 0, 0, 0};
+  EXPECT_EQ((*policy)->Choose(pi), 3);  // measures first
+  (*policy)->Observe(1, {outcome(3, 2)});
+  for (int round = 2; round <= 4; ++round) {
+    EXPECT_EQ((*policy)->Choose(pi), 1) << "round " << round;
+    (*policy)->Observe(round, {outcome(1, 22)});
+  }
+}
+
 TEST(GreedyPolicyTest, RejectsBadBudgets) {
   OffloadConfig config;
   config.policy = "greedy";
