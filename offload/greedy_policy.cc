@@ -12,6 +12,13 @@ namespace {
 
 constexpr double kSmoothing = 0.5;  // weight of the newest measurement
 
+// Smooths small changes (noise); a change of more than 25% is a new link or
+// device state, taken as measured so the policy follows it at once.
+double Blend(double smoothed, double measured) {
+  if (measured > 1.25 * smoothed || measured < 0.8 * smoothed) return measured;
+  return smoothed + kSmoothing * (measured - smoothed);
+}
+
 struct Measured {
   double slowdown = 0;
   double bandwidth_mbps = 0;
@@ -78,8 +85,8 @@ class GreedyPolicy final : public SplitPolicy {
     auto [it, fresh] = measured_.try_emplace(o.id, now);
     if (!fresh) {
       Measured& m = it->second;
-      m.slowdown += kSmoothing * (now.slowdown - m.slowdown);
-      m.bandwidth_mbps += kSmoothing * (now.bandwidth_mbps - m.bandwidth_mbps);
+      m.slowdown = Blend(m.slowdown, now.slowdown);
+      m.bandwidth_mbps = Blend(m.bandwidth_mbps, now.bandwidth_mbps);
       m.examples = now.examples;
     }
   }

@@ -121,42 +121,64 @@ TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
   EXPECT_EQ((*policy)->Choose(fast), 3);
 }
 
-// Near a tie (slowdown 1.4: split 1 beats no offload by 28 ms, while its 22
+// Near a tie (slowdown 1.36: split 1 beats no offload by 8 ms, while its 22
 // transfers carry 110 ms of latency), greedy must read the link and the
 // coordinator's load right: latency not counted twice, its own tail not
-// counted as another device's. Fed outcomes the cost model predicts, it
-// keeps split 1 round after round.
-TEST(GreedyPolicyTest, StaysAtTheBestSplitNearATie) {
-  OffloadConfig config;
-  config.policy = "greedy";
-  PolicyContext context;
-  context.num_stages = 3;
-  context.profile = HandProfile();
-  context.batch_size = 10;
-  auto policy = CreateSplitPolicy(config, context);
-  ASSERT_TRUE(policy.ok()) << policy.status();
-  DeviceEstimate truth = SlowDevice();
-  truth.slowdown = 1.4;
-  truth.latency_ms = 5;
-  const std::vector<SplitCost> costs =
-      EvaluateSplits(HandProfile(), truth, HandRound());
-  ASSERT_LT(costs[0].time_s, costs[2].time_s);
-  ASSERT_GT(costs[0].time_s + 0.11, costs[2].time_s);
-  auto outcome = [&](int split, int transfers) {
-    const SplitCost& c = costs[split - 1];
+// counted as another device's. Fed the outcomes the cost model predicts.
+class GreedyNearATie : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    OffloadConfig config;
+    config.policy = "greedy";
+    PolicyContext context;
+    context.num_stages = 3;
+    context.profile = HandProfile();
+    context.batch_size = 10;
+    policy_ = *CreateSplitPolicy(config, context);
+    truth_.slowdown = 1.36;
+    truth_.latency_ms = 5;
+  }
+
+  // What the device reports after training at `split` over a link of
+  // `mbps` (8 = the truth's).
+  DeviceOutcome Outcome(int split, double mbps) {
+    DeviceEstimate d = truth_;
+    d.bandwidth_mbps = mbps;
+    const SplitCost c =
+        EvaluateSplits(HandProfile(), d, HandRound())[split - 1];
+    const int transfers = split < 3 ? 22 : 2;
     const double link = c.up_s + c.down_s;
-    const double bytes = (link - transfers * 0.005) * 1e6;  // 8 Mbit/s
+    const double bytes = (link - transfers * 0.005) * mbps * 1e6 / 8;
     return DeviceOutcome{
         "pi", split, c.device_compute_s,         c.tail_s, link, c.time_s, 0,
         100,  10,    static_cast<int64_t>(bytes)};
-  };
-  DeviceView pi{"pi", "pi3", 0, 0, 5, 0, 0, 0, 0};
-  EXPECT_EQ((*policy)->Choose(pi), 3);  // measures first
-  (*policy)->Observe(1, {outcome(3, 2)});
-  for (int round = 2; round <= 4; ++round) {
-    EXPECT_EQ((*policy)->Choose(pi), 1) << "round " << round;
-    (*policy)->Observe(round, {outcome(1, 22)});
   }
+
+  std::unique_ptr<SplitPolicy> policy_;
+  DeviceEstimate truth_ = SlowDevice();
+  DeviceView pi_{"pi", "pi3", 0, 0, 5, 0, 0, 0, 0};
+};
+
+TEST_F(GreedyNearATie, StaysAtTheBestSplit) {
+  const auto costs = EvaluateSplits(HandProfile(), truth_, HandRound());
+  ASSERT_LT(costs[0].time_s, costs[2].time_s);
+  ASSERT_GT(costs[0].time_s + 0.11, costs[2].time_s);
+  EXPECT_EQ(policy_->Choose(pi_), 3);  // measures first
+  policy_->Observe(1, {Outcome(3, 8)});
+  for (int round = 2; round <= 4; ++round) {
+    EXPECT_EQ(policy_->Choose(pi_), 1) << "round " << round;
+    policy_->Observe(round, {Outcome(1, 8)});
+  }
+}
+
+TEST_F(GreedyNearATie, FollowsALinkThatDropsAndRecovers) {
+  policy_->Choose(pi_);
+  policy_->Observe(1, {Outcome(3, 8)});
+  EXPECT_EQ(policy_->Choose(pi_), 1);
+  policy_->Observe(2, {Outcome(1, 0.8)});  // the link fell to a tenth
+  EXPECT_EQ(policy_->Choose(pi_), 3);
+  policy_->Observe(3, {Outcome(3, 8)});  // and came back
+  EXPECT_EQ(policy_->Choose(pi_), 1);
 }
 
 TEST(GreedyPolicyTest, RejectsBadBudgets) {
