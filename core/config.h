@@ -91,8 +91,8 @@ struct OffloadConfig {
   // An offloading device measures its link on the task download (real
   // traffic, no probe) and trains locally when the link is slower than its
   // cut's break-even throughput by the cost model. It is then sent the full
-  // weights, not only the head. Applies to the adaptive policies (greedy,
-  // ppo); "fixed" keeps its cut.
+  // weights, not only the head. The break-even is on time, so it applies
+  // to ppo and to greedy with alpha 1; "fixed" keeps its cut.
   bool link_guard = true;
   // greedy: weight of time against energy in alpha x T + (1 - alpha) x E.
   double alpha = 1.0;

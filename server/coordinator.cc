@@ -122,8 +122,10 @@ absl::StatusOr<offload::PolicyContext> Coordinator::MakePolicyContext() const {
 }
 
 bool Coordinator::LinkGuardOn() const {
-  return config_.offload.link_guard && (config_.offload.policy == "greedy" ||
-                                        config_.offload.policy == "ppo");
+  // The break-even is on time: not for greedy weighing energy (alpha < 1).
+  const OffloadConfig& o = config_.offload;
+  return o.link_guard &&
+         ((o.policy == "greedy" && o.alpha >= 1) || o.policy == "ppo");
 }
 
 double Coordinator::Now() const { return MonotonicSeconds(); }

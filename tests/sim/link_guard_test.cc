@@ -59,5 +59,13 @@ TEST(LinkGuardTest, WithoutTheGuardGreedyOffloadsOnTheSlowLink) {
   EXPECT_LT((s[{"slow-01", 3}]), kLocal);  // it has not seen the drop yet
 }
 
+TEST(LinkGuardTest, OffWhenGreedyWeighsEnergy) {
+  // The break-even is on time; at alpha < 1 greedy's choice stands.
+  Config c = SlowFleet(true);
+  c.offload.alpha = 0.5;
+  auto s = Splits(c);
+  EXPECT_LT((s[{"slow-01", 3}]), kLocal);
+}
+
 }  // namespace
 }  // namespace tandem::sim
