@@ -100,14 +100,19 @@ TEST(CostModelTest, MemoryBudgetExcludesSplitsThatDoNotFit) {
             1);
 }
 
-TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
+// A greedy policy over the hand profile, batches of 10.
+absl::StatusOr<std::unique_ptr<SplitPolicy>> HandGreedy() {
   OffloadConfig config;
   config.policy = "greedy";
   PolicyContext context;
   context.num_stages = 3;
   context.profile = HandProfile();
   context.batch_size = 10;
-  auto policy = CreateSplitPolicy(config, context);
+  return CreateSplitPolicy(config, context);
+}
+
+TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
+  auto policy = HandGreedy();
   ASSERT_TRUE(policy.ok()) << policy.status();
   DeviceView slow{"slow", "pi", 0, 0, 0, 0, 0, 0, 0};
   DeviceView fast{"fast", "jetson", 0, 0, 0, 0, 0, 0, 0};
@@ -128,13 +133,7 @@ TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
 class GreedyNearATie : public ::testing::Test {
  protected:
   void SetUp() override {
-    OffloadConfig config;
-    config.policy = "greedy";
-    PolicyContext context;
-    context.num_stages = 3;
-    context.profile = HandProfile();
-    context.batch_size = 10;
-    policy_ = *CreateSplitPolicy(config, context);
+    policy_ = *HandGreedy();
     truth_.slowdown = 1.36;
     truth_.latency_ms = 5;
   }
