@@ -68,11 +68,7 @@ RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
 }
 
 double MeasuredSlowdown(const PolicyContext& context, const DeviceOutcome& o) {
-  double head_t = 0;
-  const int stages = static_cast<int>(context.profile.stages.size());
-  for (int s = 0; s < o.split && s < stages; ++s) {
-    head_t += context.profile.stages[s].train_seconds_per_example;
-  }
+  const double head_t = ml::StageSeconds(context.profile, 0, o.split);
   const double processed = static_cast<double>(std::min(
       o.batches * context.batch_size, o.samples * std::max(1, context.epochs)));
   if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return 0;
