@@ -146,6 +146,7 @@ absl::StatusOr<bool> DeviceAgent::Step() {
     joined = joined_;
   }
   if (!joined) TANDEM_RETURN_IF_ERROR(JoinWithRetry());
+  TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, PullTask());
   last_contact_s_ = Now();
   switch (task->header.kind()) {
@@ -163,6 +164,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask() {
   v1::PullTaskRequest req;
   req.set_device_id(options_.device_id);
   req.set_last_round(last_round_);
+  if (last_round_ < 0) *req.mutable_timing() = timing_;
   {
     absl::MutexLock lock(&mu_);
     req.set_session_id(session_id_);
@@ -219,6 +221,33 @@ absl::Status DeviceAgent::PrepareModel() {
                        data_->num_classes};
   TANDEM_ASSIGN_OR_RETURN(
       model_, ml::Model::Create(join_.model(), input, options_.seed));
+  return TimeStages(input);
+}
+
+absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
+  constexpr int kBatch = 32, kReps = 2;  // ProfileModel runs kReps + 1
+  ml::ModelProfile profile;
+  if (options_.compute_profile != nullptr) {
+    profile = *options_.compute_profile;  // simulation: the pinned figures
+  } else {
+    ComputeSlot slot(options_.gate);
+    ml::SetComputeThreads(options_.compute_threads);
+    TANDEM_ASSIGN_OR_RETURN(
+        profile, ml::ProfileModel(join_.model(), input, kBatch, kReps));
+  }
+  const double scale = options_.virtual_time ? options_.model.slowdown : 1.0;
+  timing_.Clear();
+  double per_example = 0;
+  for (const ml::StageProfile& st : profile.stages) {
+    timing_.add_seconds_per_example(st.train_seconds_per_example * scale);
+    per_example += st.train_seconds_per_example * scale;
+  }
+  timing_.set_examples(data_->size());
+  // In simulation the timing costs virtual time like any compute; it is
+  // charged to the first round.
+  if (options_.virtual_time) {
+    timing_cost_s_ = per_example * kBatch * (kReps + 1);
+  }
   return absl::OkStatus();
 }
 

@@ -95,7 +95,9 @@ class DeviceAgent {
   absl::Status JoinWithRetry();
   absl::StatusOr<bool> Step();
   absl::StatusOr<std::unique_ptr<Task>> PullTask();
+  // Loads the data, builds the model and times its stages (once).
   absl::Status PrepareModel();
+  absl::Status TimeStages(const ml::InputShape& input);
   // What one round's training produced, whichever way it ran.
   struct RoundWork {
     ml::TrainStats stats;
@@ -104,15 +106,24 @@ class DeviceAgent {
     double split_up_s = 0;    // activations up (link time)
     double split_down_s = 0;  // gradients down (link time)
     int stages_run = 0;       // stages the device trained (its cut, or all)
+    bool local_loss = false;
+    std::vector<float> aux;  // local loss: the auxiliary classifier
+    double pipeline_s = 0;   // local loss: the pipelined part's duration
+    double compute_s = 0;    // local loss: the head's compute (virtual)
   };
   absl::Status TrainAndPush(Task& task);
   absl::StatusOr<RoundWork> TrainFull(const Task& task);
   absl::StatusOr<RoundWork> TrainSplit(const Task& task, int split);
+  absl::StatusOr<RoundWork> TrainLocalLoss(const Task& task, int split);
+  // Sets the model to the task's head over its current weights.
+  absl::Status LoadHead(const Task& task);
   // The task's download measured the link slower than its split's
   // break-even throughput (and brought the full weights): train locally.
   bool LinkBelowBreakEven(const Task& task) const;
   void Measure(const Task& task, const RoundWork& work,
                v1::UpdateHeader* header);
+  void MeasureLocalLoss(const Task& task, const RoundWork& work,
+                        int64_t weights_up, v1::Measurements* m) const;
   absl::Status Push(const Task& task, const Weights& weights,
                     v1::UpdateHeader header);
   void SendHeartbeat(int64_t round, v1::HeartbeatRequest::State state,
@@ -145,6 +156,8 @@ class DeviceAgent {
   double last_contact_s_ = 0;
   double last_upload_s_ = 0;
   int64_t last_round_ = -1;
+  v1::StageTiming timing_;    // sent with pulls until the first task
+  double timing_cost_s_ = 0;  // its virtual compute, charged to round 1
 };
 
 }  // namespace tandem::client

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/activation_stream.h"
 #include "client/device_agent.h"
 #include "client/rpc_util.h"
 #include "client/split_transport.h"
@@ -56,8 +57,10 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   const int split = task.header.split_point();
   const bool offload = split > 0 && split < task.header.num_stages() &&
                        !LinkBelowBreakEven(task);
-  absl::StatusOr<RoundWork> work =
-      offload ? TrainSplit(task, split) : TrainFull(task);
+  const bool local_loss = offload && task.header.split_mode() == v1::LOCAL_LOSS;
+  absl::StatusOr<RoundWork> work = !offload     ? TrainFull(task)
+                                   : local_loss ? TrainLocalLoss(task, split)
+                                                : TrainSplit(task, split);
   if (offload && !work.ok() && !stop_.load() && task.header.fallback_local() &&
       task.weights->layout() == model_->layout()) {
     LogWarning(absl::StrCat(options_.device_id, ": round ", round,
@@ -86,6 +89,9 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   header.set_device_id(options_.device_id);
   header.set_round(round);
   header.set_num_samples(work->stats.samples);
+  if (work->local_loss) {
+    header.mutable_aux_weights()->Add(work->aux.begin(), work->aux.end());
+  }
   LayoutToProto(work->update.layout(), header.mutable_layout());
   Measure(task, *work, &header);
   TANDEM_RETURN_IF_ERROR(Push(task, work->update, std::move(header)));
@@ -142,11 +148,83 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
   return work;
 }
 
-absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
-                                                               int split) {
+absl::Status DeviceAgent::LoadHead(const Task& task) {
   Weights full = model_->GetWeights();
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
-  TANDEM_RETURN_IF_ERROR(model_->SetWeights(full));
+  return model_->SetWeights(full);
+}
+
+absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainLocalLoss(
+    const Task& task, int split) {
+  TANDEM_RETURN_IF_ERROR(LoadHead(task));
+  ActivationStreamOptions so;
+  TANDEM_ASSIGN_OR_RETURN(so.codec,
+                          ParseActivationCodec(task.header.activation_codec()));
+  so.window = std::max(1, task.header.window());
+  so.virtual_time = options_.virtual_time;
+  so.link = ModelFor(task.header.round());
+  const double profiled =
+      options_.compute_profile == nullptr
+          ? 0
+          : ml::StageSeconds(*options_.compute_profile, 0, split) +
+                options_.compute_profile->stages[split - 1]
+                    .aux_seconds_per_example;
+  so.compute_seconds = [profiled, slowdown = so.link.slowdown](int64_t examples,
+                                                               double cpu_s) {
+    return slowdown *
+           (profiled > 0 ? profiled * static_cast<double>(examples) : cpu_s);
+  };
+  v1::SplitOpen open;
+  open.set_device_id(options_.device_id);
+  open.set_round(task.header.round());
+  open.set_split_point(split);
+  open.set_mode(v1::LOCAL_LOSS);
+  {
+    absl::MutexLock lock(&mu_);
+    open.set_session_id(session_id_);
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.transfer_timeout);
+  if (!Track(&ctx)) return absl::CancelledError("stopping");
+  RoundWork work;
+  work.aux.assign(task.header.aux_weights().begin(),
+                  task.header.aux_weights().end());
+  const double t0 = Now();
+  GrpcActivationStream stream(split_stub_.get(), &ctx, open, so);
+  absl::StatusOr<ml::TrainStats> stats;
+  {
+    ComputeSlot slot(options_.gate);
+    ml::SetComputeThreads(options_.compute_threads);
+    stats = ml::TrainHeadLocalLoss(
+        *model_, split, &work.aux, *data_,
+        ToTrainOptions(task.header.training(), &stop_), stream);
+  }
+  if (!stats.ok()) ctx.TryCancel();
+  absl::Status finished = stream.Finish();
+  Untrack();
+  if (!stats.ok()) return stats.status();
+  if (!finished.ok()) return finished;
+  work.stats = *stats;
+  work.stages_run = split;
+  work.local_loss = true;
+  work.update = ml::SliceStages(model_->GetWeights(), 0, split);
+  work.split_bytes_up = stream.bytes_up();
+  work.split_bytes_down = stream.bytes_down();
+  if (options_.virtual_time) {
+    work.pipeline_s = stream.drain_end_s();
+    work.compute_s = stream.schedule().compute_s();
+    work.split_up_s = stream.schedule().upload_s();
+  } else {
+    work.pipeline_s = Now() - t0;  // head, uploads and the tail's drain
+    work.compute_s = stats->wall_seconds - stream.blocked_s();
+    work.split_up_s = work.pipeline_s - work.compute_s;
+  }
+  return work;
+}
+
+absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
+                                                               int split) {
+  TANDEM_RETURN_IF_ERROR(LoadHead(task));
   TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
                           ParseActivationCodec(task.header.activation_codec()));
   v1::SplitOpen open;
@@ -205,7 +283,9 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
                              static_cast<int64_t>(header->ByteSizeLong()) + 16;
   m->set_bytes_down(task.bytes_down + work.split_bytes_down);
   m->set_bytes_up(weights_up + work.split_bytes_up);
-  if (options_.virtual_time) {
+  if (work.local_loss) {
+    MeasureLocalLoss(task, work, weights_up, m);
+  } else if (options_.virtual_time) {
     const DeviceModel dm = ModelFor(task.header.round());
     const double down_s = dm.TransferSeconds(task.bytes_down);
     const double up_s = dm.TransferSeconds(weights_up);
@@ -224,7 +304,34 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
     m->set_compute_s(stats.wall_seconds - work.split_up_s);
     m->set_link_s(task.download_s + last_upload_s_ + work.split_up_s);
   }
-  m->set_round_time_s(m->compute_s() + m->link_s());
+  if (!work.local_loss) m->set_round_time_s(m->compute_s() + m->link_s());
+  if (options_.virtual_time && timing_cost_s_ > 0) {
+    // The stage timing before the first task ran on this device too.
+    m->set_compute_s(m->compute_s() + timing_cost_s_);
+    m->set_round_time_s(m->round_time_s() + timing_cost_s_);
+    m->set_energy_j(m->energy_j() +
+                    timing_cost_s_ *
+                        ModelFor(task.header.round()).power_compute_w);
+    timing_cost_s_ = 0;
+  }
+}
+
+void DeviceAgent::MeasureLocalLoss(const Task& task, const RoundWork& work,
+                                   int64_t weights_up,
+                                   v1::Measurements* m) const {
+  // Download, then the pipeline (head compute overlapping the uploads, and
+  // the tail's drain), then the head's upload.
+  double down_s = task.download_s, up_s = last_upload_s_;
+  if (options_.virtual_time) {
+    const DeviceModel dm = ModelFor(task.header.round());
+    down_s = dm.TransferSeconds(task.bytes_down);
+    up_s = dm.TransferSeconds(weights_up);
+    m->set_energy_j(
+        dm.EnergyJoules(work.compute_s, up_s + work.split_up_s, down_s));
+  }
+  m->set_compute_s(work.compute_s);
+  m->set_link_s(down_s + work.split_up_s + up_s);
+  m->set_round_time_s(down_s + work.pipeline_s + up_s);
 }
 
 absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,

@@ -106,6 +106,8 @@ template <typename V>
 void VisitOffload(V& v, OffloadConfig& o) {
   v.Enum("policy", &o.policy, {"none", "fixed", "greedy", "ppo"});
   v.Object("fixed", &o.fixed);
+  v.Enum("mode", &o.mode, {"exact", "local_loss", "auto"});
+  v.Int("window", &o.window, 1, 1024);
   v.Enum("activation_codec", &o.activation_codec, {"fp32", "fp16", "int8"});
   v.Double("server_cores", &o.server_cores, 0.01, 4096);
   v.Enum("on_failure", &o.on_failure, {"drop", "local"});

@@ -80,6 +80,14 @@ struct OffloadConfig {
   // Device class name -> split point (1 .. stages; stages = no offload).
   // Classes not listed train the whole model.
   nlohmann::json fixed = nlohmann::json::object();
+  // How an offloading device trains its head: "exact" (SplitFed-v1: per
+  // batch the gradient at the cut comes back), "local_loss" (the head
+  // trains against an auxiliary classifier at the cut and streams its
+  // activations without waiting; see README, "Split modes"), or "auto": the
+  // policy (greedy or ppo) picks the mode with the cut, per device per round.
+  std::string mode = "exact";
+  // local_loss: batches a device may have computed but not yet uploaded.
+  int window = 4;
   std::string activation_codec = "fp32";  // fp32, fp16, int8 on the wire
   // Coordinator cores serving offloaded tails: tails of k devices offloading
   // in the same round share them (time model: tail time x max(1, k/cores)).

@@ -111,6 +111,11 @@ std::vector<std::vector<int64_t>> ProbeCutShapes(StagedNetImpl& net,
 
 }  // namespace
 
+absl::Mutex& TorchSeedMutex() {
+  static absl::Mutex* const mu = new absl::Mutex();
+  return *mu;
+}
+
 std::vector<std::string> ModelNames() { return {"mlp", "cnn", "vgg5"}; }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
@@ -118,8 +123,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
                                                      uint64_t seed) {
   // LibTorch's default generator is global: seed and build under one lock
   // so concurrent Create calls stay deterministic.
-  static absl::Mutex* const init_mu = new absl::Mutex();
-  absl::MutexLock lock(init_mu);
+  absl::MutexLock lock(&TorchSeedMutex());
   torch::manual_seed(seed);
   auto stages = BuildStages(name, input);
   if (!stages.ok()) return stages.status();

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/clock.h"
+#include "ml/aux_classifier.h"
+#include "ml/internal/aux_net.h"
 #include "ml/internal/model_impl.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
@@ -24,6 +26,24 @@ double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
     out.backward(torch::ones_like(out));
     if (r > 0) times.push_back(MonotonicSeconds() - t0);
     net->zero_grad();
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// Median over `reps` of the auxiliary classifier's forward + backward at the
+// cut whose activations are `x`.
+double TimeAux(const std::vector<int64_t>& cut_shape, int classes,
+               const torch::Tensor& x, int reps) {
+  torch::nn::Sequential aux = MakeAuxNet(cut_shape, classes);
+  torch::Tensor y = torch::zeros({x.size(0)}, torch::kInt64);
+  std::vector<double> times;
+  for (int r = 0; r < reps + 1; ++r) {
+    torch::Tensor in = x.detach().requires_grad_(true);
+    const double t0 = MonotonicSeconds();
+    torch::nn::functional::cross_entropy(aux->forward(in), y).backward();
+    if (r > 0) times.push_back(MonotonicSeconds() - t0);
+    aux->zero_grad();
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -66,9 +86,17 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
         st.out_elements = (st.out_elements == 0 ? 1 : st.out_elements) * d;
       }
       st.param_bytes = SliceLayout(layout, s, s + 1).total_bytes();
+      {
+        torch::NoGradGuard no_grad;
+        x = net->Forward(x, s, s + 1).detach();
+      }
+      if (s + 1 < (*model)->num_stages()) {
+        st.aux_seconds_per_example =
+            TimeAux(CutShape(**model, s + 1), input.num_classes, x, reps) /
+            batch;
+        st.aux_param_bytes = 4 * AuxSize(**model, s + 1);
+      }
       p.stages.push_back(st);
-      torch::NoGradGuard no_grad;
-      x = net->Forward(x, s, s + 1).detach();
     }
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("profile: ", e.what()));

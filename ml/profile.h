@@ -21,6 +21,10 @@ struct StageProfile {
   double train_seconds_per_example = 0;
   int64_t out_elements = 0;  // per-example activation size after the stage
   int64_t param_bytes = 0;   // parameters and buffers of the stage
+  // Forward + backward seconds per example of the auxiliary classifier at
+  // the cut after this stage (offload.mode "local_loss"; 0 after the last).
+  double aux_seconds_per_example = 0;
+  int64_t aux_param_bytes = 0;  // that classifier's weights
 };
 
 struct ModelProfile {

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/clock.h"
+#include "core/status_macros.h"
+#include "ml/internal/aux_net.h"
 #include "ml/internal/model_impl.h"
 #include "ml/internal/train_loop.h"
 #include "ml/split_weights.h"
@@ -92,6 +94,51 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
   return stats;
 }
 
+absl::StatusOr<TrainStats> TrainLocalLossImpl(Model& model, int split,
+                                              std::vector<float>* aux,
+                                              const data::Dataset& data,
+                                              const TrainOptions& opt,
+                                              ActivationSink& sink) {
+  StagedNet& net = model.impl().net;
+  net->train();
+  torch::nn::Sequential aux_net =
+      MakeAuxNet(model.impl().cut_shapes[split], model.input().num_classes);
+  if (AuxParamCount(aux_net) != static_cast<int64_t>(aux->size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auxiliary classifier: expected ", AuxParamCount(aux_net),
+                     " weights for cut ", split, ", got ", aux->size()));
+  }
+  SetAuxParams(aux_net, *aux);
+  std::vector<torch::Tensor> params = StageParams(net, 0, split);
+  for (const torch::Tensor& p : aux_net->parameters()) params.push_back(p);
+  torch::optim::SGD sgd = MakeSgd(std::move(params), opt);
+  int64_t step_no = 0;
+  double sink_cpu = 0;
+  auto step = [&](const Batch& b) -> absl::StatusOr<double> {
+    const double cpu0 = ThreadCpuSeconds();
+    sgd.zero_grad();
+    torch::Tensor act = net->Forward(b.x, 0, split);
+    torch::Tensor loss =
+        torch::nn::functional::cross_entropy(aux_net->forward(act), b.y);
+    loss.backward();
+    sgd.step();
+    CutTensor sent = ToCut(act);
+    std::vector<int64_t> labels(b.y.data_ptr<int64_t>(),
+                                b.y.data_ptr<int64_t>() + b.y.numel());
+    const double cpu1 = ThreadCpuSeconds();
+    absl::Status s =
+        sink.Send(step_no++, std::move(sent), std::move(labels), cpu1 - cpu0);
+    sink_cpu += ThreadCpuSeconds() - cpu1;
+    if (!s.ok()) return s;
+    return loss.item<double>();
+  };
+  auto stats = RunTrainLoop(data, opt, step);
+  if (!stats.ok()) return stats;
+  stats->cpu_seconds -= sink_cpu;  // encoding and sending are the sink's
+  *aux = GetAuxParams(aux_net);
+  return stats;
+}
+
 }  // namespace
 
 std::vector<int64_t> CutShape(const Model& model, int split) {
@@ -113,6 +160,25 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
     return TrainHeadImpl(model, split, data, options, transport);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("split training: ", e.what()));
+  }
+}
+
+absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
+                                              std::vector<float>* aux,
+                                              const data::Dataset& data,
+                                              const TrainOptions& options,
+                                              ActivationSink& sink) {
+  if (split < 1 || split >= model.num_stages()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
+                     "' (1..", model.num_stages() - 1, ")"));
+  }
+  absl::Status args = CheckTrainArgs(data, options);
+  if (!args.ok()) return args;
+  try {
+    return TrainLocalLossImpl(model, split, aux, data, options, sink);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("local-loss training: ", e.what()));
   }
 }
 
@@ -157,9 +223,8 @@ const std::vector<int64_t>& TailTrainer::cut_shape() const {
   return impl_->model->impl().cut_shapes[impl_->split];
 }
 
-absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
-                                            const std::vector<int64_t>& labels,
-                                            double* loss) {
+absl::Status TailTrainer::CheckBatch(const CutTensor& activations,
+                                     const std::vector<int64_t>& labels) const {
   absl::Status shape_ok =
       CheckCut(activations, cut_shape(), labels.size(), "activations");
   if (!shape_ok.ok()) return shape_ok;
@@ -173,22 +238,54 @@ absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
   if (labels.size() < 2) {
     return absl::InvalidArgumentError("a split batch needs 2+ examples");
   }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Forward, loss, backward and step of a tail; the input's gradient into
+// `grad` when not null. Returns the loss.
+double TailStep(TailTrainer::Impl& impl, const CutTensor& activations,
+                const std::vector<int64_t>& labels, CutTensor* grad) {
+  StagedNet& net = impl.model->impl().net;
+  torch::Tensor x = FromCut(activations).requires_grad_(grad != nullptr);
+  torch::Tensor y = torch::tensor(labels, torch::kInt64);
+  impl.sgd->zero_grad();
+  torch::Tensor out = net->Forward(x, impl.split, net->num_stages());
+  torch::Tensor l = torch::nn::functional::cross_entropy(out, y);
+  l.backward();
+  impl.sgd->step();
+  if (grad != nullptr) *grad = ToCut(x.grad());
+  ++impl.steps;
+  impl.examples += static_cast<int64_t>(labels.size());
+  return l.item<double>();
+}
+
+}  // namespace
+
+absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
+                                            const std::vector<int64_t>& labels,
+                                            double* loss) {
+  TANDEM_RETURN_IF_ERROR(CheckBatch(activations, labels));
   const double cpu0 = ThreadCpuSeconds();
   try {
-    StagedNet& net = impl_->model->impl().net;
-    torch::Tensor x = FromCut(activations).requires_grad_(true);
-    torch::Tensor y = torch::tensor(labels, torch::kInt64);
-    impl_->sgd->zero_grad();
-    torch::Tensor out = net->Forward(x, impl_->split, net->num_stages());
-    torch::Tensor l = torch::nn::functional::cross_entropy(out, y);
-    l.backward();
-    impl_->sgd->step();
-    *loss = l.item<double>();
-    ++impl_->steps;
-    impl_->examples += static_cast<int64_t>(labels.size());
-    CutTensor grad = ToCut(x.grad());
+    CutTensor grad;
+    *loss = TailStep(*impl_, activations, labels, &grad);
     impl_->cpu_seconds += ThreadCpuSeconds() - cpu0;
     return grad;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("tail step: ", e.what()));
+  }
+}
+
+absl::StatusOr<double> TailTrainer::Fit(const CutTensor& activations,
+                                        const std::vector<int64_t>& labels) {
+  TANDEM_RETURN_IF_ERROR(CheckBatch(activations, labels));
+  const double cpu0 = ThreadCpuSeconds();
+  try {
+    const double loss = TailStep(*impl_, activations, labels, nullptr);
+    impl_->cpu_seconds += ThreadCpuSeconds() - cpu0;
+    return loss;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("tail step: ", e.what()));
   }

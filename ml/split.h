@@ -47,9 +47,34 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
                                      const TrainOptions& options,
                                      SplitTransport& transport);
 
+// What carries a batch's activations to the tail when the device trains on
+// a local loss (offload.mode "local_loss"): nothing comes back per batch.
+// Send may block while the in-flight window is full (back-pressure).
+class ActivationSink {
+ public:
+  virtual ~ActivationSink() = default;
+  // `activations`: the head's output for the batch, as computed before the
+  // head's optimiser step. `cpu_s`: the head's (and auxiliary classifier's)
+  // CPU seconds for this batch on the training thread.
+  virtual absl::Status Send(int64_t step, CutTensor activations,
+                            std::vector<int64_t> labels, double cpu_s) = 0;
+};
+
+// Trains stages [0, split) together with the auxiliary classifier at the
+// cut (`aux`, its flat weights, updated in place; see ml/aux_classifier.h)
+// on the auxiliary loss, with batches and shuffling exactly as TrainLocal,
+// and hands each batch's activations and labels to `sink`.
+// TrainStats::cpu_seconds counts the head's and the classifier's compute.
+absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
+                                              std::vector<float>* aux,
+                                              const data::Dataset& data,
+                                              const TrainOptions& options,
+                                              ActivationSink& sink);
+
 // A device's copy of the tail, on the coordinator. Not thread-safe.
 class TailTrainer {
  public:
+  struct Impl;  // LibTorch state, defined in ml/split.cc
   // `global`: the full model's weights; the tail starts from them.
   static absl::StatusOr<std::unique_ptr<TailTrainer>> Create(
       const std::string& model_name, const InputShape& input, int split,
@@ -63,6 +88,10 @@ class TailTrainer {
   absl::StatusOr<CutTensor> Step(const CutTensor& activations,
                                  const std::vector<int64_t>& labels,
                                  double* loss);
+  // Local-loss mode: the same step without the gradient at the cut (the
+  // device does not wait for one); returns the batch's loss.
+  absl::StatusOr<double> Fit(const CutTensor& activations,
+                             const std::vector<int64_t>& labels);
   // Tail stages' weights (parameters and batch-norm buffers) as trained.
   Weights TailWeights() const;
   int64_t steps() const;
@@ -70,7 +99,8 @@ class TailTrainer {
   double cpu_seconds() const;  // tail compute, summed over Step() calls
 
  private:
-  struct Impl;
+  absl::Status CheckBatch(const CutTensor& activations,
+                          const std::vector<int64_t>& labels) const;
   explicit TailTrainer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

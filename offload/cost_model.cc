@@ -4,50 +4,139 @@
 #include <cmath>
 #include <limits>
 
+#include "core/pipeline_schedule.h"
+
 namespace tandem::offload {
+namespace {
+
+// Examples of each batch of a round, in order, as ml's training loop takes
+// them (partial last batch of an epoch, batch-norm's minimum of 2).
+std::vector<int64_t> BatchSizes(const RoundShape& r) {
+  std::vector<int64_t> sizes;
+  const int64_t b = std::max(1, r.batch_size);
+  for (int e = 0; e < std::max(1, r.epochs); ++e) {
+    for (int64_t begin = 0; begin < r.examples; begin += b) {
+      if (r.max_batches > 0 &&
+          static_cast<int64_t>(sizes.size()) >= r.max_batches) {
+        return sizes;
+      }
+      const int64_t n = std::min(b, r.examples - begin);
+      if (n < 2 && r.examples > 1) break;
+      sizes.push_back(n);
+    }
+  }
+  return sizes;
+}
+
+// Sums over stages [0, split) and [split, L) of a profile.
+struct Cut {
+  int split = 0;
+  double head_t = 0, tail_t = 0, aux_t = 0;
+  double head_params = 0, head_acts = 0;
+  double aux_bytes = 0;      // auxiliary classifier at the cut
+  int64_t out_elements = 0;  // per example at the cut
+};
+
+Cut CutOf(const ml::ModelProfile& profile, int split) {
+  Cut c;
+  c.split = split;
+  for (int i = 0; i < static_cast<int>(profile.stages.size()); ++i) {
+    const ml::StageProfile& s = profile.stages[i];
+    if (i < split) {
+      c.head_t += s.train_seconds_per_example;
+      c.head_params += static_cast<double>(s.param_bytes);
+      c.head_acts += static_cast<double>(s.out_elements);
+    } else {
+      c.tail_t += s.train_seconds_per_example;
+    }
+  }
+  c.out_elements = profile.stages[split - 1].out_elements;
+  c.aux_t = profile.stages[split - 1].aux_seconds_per_example;
+  c.aux_bytes = static_cast<double>(profile.stages[split - 1].aux_param_bytes);
+  return c;
+}
+
+// SplitFed-v1 (and no offload, split = L): the device waits for every
+// gradient, so the parts add up.
+SplitCost ExactCost(const Cut& cut, int stages, const DeviceEstimate& device,
+                    const RoundShape& round,
+                    const std::vector<int64_t>& batches) {
+  double samples = 0;
+  for (int64_t n : batches) samples += static_cast<double>(n);
+  SplitCost c;
+  c.split = cut.split;
+  c.device_compute_s = device.slowdown * samples * cut.head_t;
+  c.up_s = device.TransferSeconds(static_cast<int64_t>(cut.head_params));
+  c.down_s = device.TransferSeconds(static_cast<int64_t>(cut.head_params));
+  if (cut.split < stages) {
+    c.tail_s = round.tail_share * samples * cut.tail_t;
+    const double batch = static_cast<double>(round.batch_size);
+    const double act =
+        batch * static_cast<double>(cut.out_elements) * round.activation_bytes;
+    const double n = static_cast<double>(batches.size());
+    c.up_s += n * device.TransferSeconds(static_cast<int64_t>(act + 8 * batch));
+    c.down_s += n * device.TransferSeconds(static_cast<int64_t>(act));
+  }
+  c.time_s = c.device_compute_s + c.tail_s + c.up_s + c.down_s;
+  return c;
+}
+
+// Local loss: the pipelined schedule of core/pipeline_schedule.h.
+SplitCost LocalLossCost(const Cut& cut, const DeviceEstimate& device,
+                        const RoundShape& round,
+                        const std::vector<int64_t>& batches) {
+  SplitCost c;
+  c.split = cut.split;
+  c.mode = SplitMode::kLocalLoss;
+  const double bits_per_s = device.bandwidth_mbps * 1e6;
+  PipelineSchedule p(round.window, device.latency_ms * 1e-3);
+  for (int64_t n : batches) {
+    const double m = static_cast<double>(n);
+    const double bytes =
+        m * static_cast<double>(cut.out_elements) * round.activation_bytes +
+        8 * m;
+    const double arrival = p.AddBatch(
+        device.slowdown * m * (cut.head_t + cut.aux_t), bytes * 8 / bits_per_s);
+    const double tail = round.tail_share * m * cut.tail_t;
+    p.AddTail(arrival, tail);
+    c.tail_s += tail;
+  }
+  const int64_t weights = static_cast<int64_t>(cut.head_params + cut.aux_bytes);
+  const double down = device.TransferSeconds(weights);
+  const double up = device.TransferSeconds(weights);
+  c.device_compute_s = p.compute_s();
+  c.up_s = p.upload_s() + up;
+  c.down_s = down;
+  c.time_s = down + p.tail_end() + up;
+  return c;
+}
+
+}  // namespace
+
+const char* SplitModeName(SplitMode mode) {
+  return mode == SplitMode::kLocalLoss ? "local_loss" : "exact";
+}
+
 std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
                                       const DeviceEstimate& device,
                                       const RoundShape& round) {
   const int stages = static_cast<int>(profile.stages.size());
-  const int64_t per_epoch =
-      (round.examples + round.batch_size - 1) / std::max(1, round.batch_size);
-  int64_t batches = per_epoch * std::max(1, round.epochs);
-  if (round.max_batches > 0) batches = std::min(batches, round.max_batches);
-  const double samples = static_cast<double>(std::min<int64_t>(
-      batches * round.batch_size, round.examples * std::max(1, round.epochs)));
+  const std::vector<int64_t> batches = BatchSizes(round);
   std::vector<SplitCost> costs;
-  double head_t = 0, head_params = 0, head_acts = 0;
-  double total_t = 0, total_params = 0;
-  for (const ml::StageProfile& s : profile.stages) {
-    total_t += s.train_seconds_per_example;
-    total_params += static_cast<double>(s.param_bytes);
-  }
   for (int split = 1; split <= stages; ++split) {
-    const ml::StageProfile& last = profile.stages[split - 1];
-    head_t += last.train_seconds_per_example;
-    head_params += static_cast<double>(last.param_bytes);
-    head_acts += static_cast<double>(last.out_elements);
-    SplitCost c;
-    c.split = split;
-    c.device_compute_s = device.slowdown * samples * head_t;
-    c.up_s = device.TransferSeconds(static_cast<int64_t>(head_params));
-    c.down_s = device.TransferSeconds(static_cast<int64_t>(head_params));
-    if (split < stages) {
-      c.tail_s = round.tail_share * samples * (total_t - head_t);
-      const double batch = static_cast<double>(round.batch_size);
-      const double act = batch * static_cast<double>(last.out_elements) *
-                         round.activation_bytes;
-      c.up_s += static_cast<double>(batches) *
-                device.TransferSeconds(static_cast<int64_t>(act + 8 * batch));
-      c.down_s += static_cast<double>(batches) *
-                  device.TransferSeconds(static_cast<int64_t>(act));
-    }
-    c.time_s = c.device_compute_s + c.tail_s + c.up_s + c.down_s;
+    const Cut cut = CutOf(profile, split);
+    SplitCost c = round.mode == SplitMode::kLocalLoss && split < stages
+                      ? LocalLossCost(cut, device, round, batches)
+                      : ExactCost(cut, stages, device, round, batches);
     c.energy_j = device.EnergyJoules(c.device_compute_s, c.up_s, c.down_s);
+    const double queued = c.mode == SplitMode::kLocalLoss
+                              ? round.window * round.batch_size * 4.0 *
+                                    static_cast<double>(cut.out_elements)
+                              : 0;
     c.memory_bytes = static_cast<int64_t>(
-        3 * head_params +
+        3 * cut.head_params + queued +
         round.batch_size * 4.0 *
-            (static_cast<double>(profile.input_elements) + 2 * head_acts));
+            (static_cast<double>(profile.input_elements) + 2 * cut.head_acts));
     c.fits = device.memory_budget_bytes <= 0 ||
              c.memory_bytes <= device.memory_budget_bytes;
     costs.push_back(c);
@@ -55,25 +144,44 @@ std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
   return costs;
 }
 
-int ChooseSplit(const std::vector<SplitCost>& costs, double alpha) {
-  if (costs.empty()) return 1;
+std::vector<SplitCost> EvaluatePlacements(const ml::ModelProfile& profile,
+                                          const DeviceEstimate& device,
+                                          RoundShape round,
+                                          const std::vector<SplitMode>& modes) {
+  std::vector<SplitCost> all;
+  for (SplitMode m : modes) {
+    round.mode = m;
+    std::vector<SplitCost> costs = EvaluateSplits(profile, device, round);
+    all.insert(all.end(), costs.begin(), costs.end() - 1);
+    if (m == modes.back()) all.push_back(costs.back());
+  }
+  return all;
+}
+
+size_t ChoosePlacement(const std::vector<SplitCost>& costs, double alpha) {
+  if (costs.empty()) return 0;
   const SplitCost& none = costs.back();
   const double t0 = std::max(1e-12, none.time_s);
   const double e0 = none.energy_j > 0 ? none.energy_j : 1.0;
-  int best = 0;
+  size_t best = costs.size();
   double best_score = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < costs.size(); ++i) {
     if (!costs[i].fits) continue;
     const double score =
         alpha * costs[i].time_s / t0 + (1 - alpha) * costs[i].energy_j / e0;
-    if (score < best_score) best_score = score, best = costs[i].split;
+    if (score < best_score) best_score = score, best = i;
   }
-  if (best > 0) return best;
+  if (best < costs.size()) return best;
   const auto least = std::min_element(
       costs.begin(), costs.end(), [](const SplitCost& a, const SplitCost& b) {
         return a.memory_bytes < b.memory_bytes;
       });
-  return least->split;
+  return static_cast<size_t>(least - costs.begin());
+}
+
+int ChooseSplit(const std::vector<SplitCost>& costs, double alpha) {
+  if (costs.empty()) return 1;
+  return costs[ChoosePlacement(costs, alpha)].split;
 }
 
 double BreakEvenMbps(const ml::ModelProfile& profile,
@@ -81,24 +189,24 @@ double BreakEvenMbps(const ml::ModelProfile& profile,
                      int split) {
   const int stages = static_cast<int>(profile.stages.size());
   if (split < 1 || split >= stages) return 0;
-  // Round time is A + B / bandwidth for every split: read A and B off two
-  // bandwidths, then solve A_s + B_s / b = A_L + B_L / b.
-  constexpr double kLow = 1, kHigh = 1e4;
-  auto line = [&](int s) {
+  // Offload minus local round time at `mbps`; it falls as the link speeds
+  // up (the offloaded round moves more bytes).
+  auto gap = [&](double mbps) {
     DeviceEstimate d = device;
-    d.bandwidth_mbps = kLow;
-    const double t_low = EvaluateSplits(profile, d, round)[s - 1].time_s;
-    d.bandwidth_mbps = kHigh;
-    const double t_high = EvaluateSplits(profile, d, round)[s - 1].time_s;
-    const double b = (t_low - t_high) / (1 / kLow - 1 / kHigh);
-    return std::make_pair(t_low - b / kLow, b);
+    d.bandwidth_mbps = mbps;
+    const std::vector<SplitCost> c = EvaluateSplits(profile, d, round);
+    return c[split - 1].time_s - c.back().time_s;
   };
-  const auto [a_split, b_split] = line(split);
-  const auto [a_local, b_local] = line(stages);
-  if (b_split <= b_local)
-    return a_split <= a_local ? 0 : std::numeric_limits<double>::infinity();
-  if (a_split >= a_local) return std::numeric_limits<double>::infinity();
-  return (b_split - b_local) / (a_local - a_split);
+  constexpr double kLow = 1e-3, kHigh = 1e6;
+  if (gap(kHigh) >= 0) return std::numeric_limits<double>::infinity();
+  if (gap(kLow) <= 0) return 0;
+  double lo = kLow, hi = kHigh;    // gap(lo) > 0 >= gap(hi)
+  for (int i = 0; i < 200; ++i) {  // to the last bit
+    const double mid = std::sqrt(lo * hi);
+    if (mid <= lo || mid >= hi) break;
+    (gap(mid) > 0 ? lo : hi) = mid;
+  }
+  return hi;
 }
 
 }  // namespace tandem::offload

@@ -36,13 +36,13 @@ class GreedyPolicy final : public SplitPolicy {
 
   absl::string_view name() const override { return "greedy"; }
 
-  int Choose(const DeviceView& d) override {
+  Placement Choose(const DeviceView& d) override {
     latency_ms_[d.id] = d.latency_ms > 0 ? d.latency_ms : 5;
-    auto it = measured_.find(d.id);
-    if (it == measured_.end()) return context_.num_stages;  // measure first
+    const Measured m = Known(d);
+    if (m.slowdown <= 0) return {context_.num_stages};  // measure first
     DeviceEstimate e;
-    e.slowdown = it->second.slowdown;
-    e.bandwidth_mbps = it->second.bandwidth_mbps;
+    e.slowdown = m.slowdown;
+    e.bandwidth_mbps = m.bandwidth_mbps;
     e.latency_ms = latency_ms_[d.id];
     e.power_compute_w = d.power_compute_w;
     e.power_transmit_w = d.power_transmit_w;
@@ -54,8 +54,11 @@ class GreedyPolicy final : public SplitPolicy {
     const double sharing =
         static_cast<double>(offloaded_.size() - offloaded_.count(d.id)) + 1;
     const RoundShape r =
-        RoundShapeOf(context_, it->second.examples, sharing / server_cores_);
-    return ChooseSplit(EvaluateSplits(context_.profile, e, r), alpha_);
+        RoundShapeOf(context_, m.examples, sharing / server_cores_);
+    const std::vector<SplitCost> costs =
+        EvaluatePlacements(context_.profile, e, r, context_.modes);
+    const SplitCost& best = costs[ChoosePlacement(costs, alpha_)];
+    return {best.split, best.mode};
   }
 
   void Observe(int64_t, const std::vector<DeviceOutcome>& outcomes) override {
@@ -67,6 +70,19 @@ class GreedyPolicy final : public SplitPolicy {
   }
 
  private:
+  // Measured in its rounds, else from its join timing and advertised link;
+  // slowdown 0 when neither is known.
+  Measured Known(const DeviceView& d) const {
+    auto it = measured_.find(d.id);
+    if (it != measured_.end()) return it->second;
+    Measured m;
+    if (d.examples <= 0 || d.bandwidth_mbps <= 0) return m;
+    m.slowdown = TimedSlowdown(context_, d);
+    m.bandwidth_mbps = d.bandwidth_mbps;
+    m.examples = d.examples;
+    return m;
+  }
+
   void Update(const DeviceOutcome& o) {
     Measured now;
     now.slowdown = MeasuredSlowdown(context_, o);
@@ -74,8 +90,10 @@ class GreedyPolicy final : public SplitPolicy {
     // Link time is bytes over bandwidth plus a latency per transfer: the
     // weights down and up, and per batch activations up and gradients down
     // when offloading. Take the latencies out, the cost model adds them.
-    const double transfers =
-        2 + (o.split < context_.num_stages ? 2.0 * o.batches : 0);
+    // Local-loss uploads are pipelined: bytes only, no latency each.
+    const bool exact =
+        o.split < context_.num_stages && o.mode == SplitMode::kExact;
+    const double transfers = 2 + (exact ? 2.0 * o.batches : 0);
     auto latency = latency_ms_.find(o.id);
     const double moving_s =
         o.link_s -

@@ -1,9 +1,12 @@
-// The greedy offload policy: for each device, the split point that
-// minimises alpha x T + (1 - alpha) x E under the cost model (normalised by
-// the no-offload values), excluding splits over the device class's memory
-// budget. Each device trains its first round without offload; from then on
-// its compute speed and link throughput are the ones measured in its rounds
-// (exponentially averaged), not its advertised profile.
+// The greedy offload policy: for each device, the placement (split point and,
+// under offload.mode "auto", split mode) that minimises alpha x T + (1 -
+// alpha) x E under the cost model (normalised by the no-offload values),
+// excluding placements over the device class's memory budget.
+// In its first round a device is placed from the stage timing it reported
+// before its first task and its advertised link; a device that reported
+// none trains locally that round. From then on its compute speed and link
+// throughput are the ones measured in its rounds: small changes are
+// averaged, a change over 25% is taken as measured.
 #ifndef TANDEM_OFFLOAD_GREEDY_POLICY_H_
 #define TANDEM_OFFLOAD_GREEDY_POLICY_H_
 

@@ -21,16 +21,52 @@ class PpoPolicy final : public SplitPolicy {
             std::unique_ptr<PpoAgent> agent, uint64_t seed)
       : config_(config),
         stages_(context.num_stages),
+        context_(context),
         agent_(std::move(agent)),
         grouper_(config.groups, 0.3, seed) {}
 
   absl::string_view name() const override { return "ppo"; }
 
-  int Choose(const DeviceView& d) override {
-    if (!pending_.has_value()) return stages_;  // first round: measure
+  // Before any round was observed: act on the devices' join timings, as if
+  // they had trained one round without offload (by the cost model).
+  void Plan(const std::vector<DeviceView>& devices) override {
+    if (pending_.has_value() || devices.empty()) return;
+    std::vector<DeviceOutcome> predicted;
+    for (const DeviceView& d : devices) {
+      const double slowdown = TimedSlowdown(context_, d);
+      if (slowdown <= 0 || d.examples <= 0 || d.bandwidth_mbps <= 0) return;
+      DeviceEstimate e;
+      e.slowdown = slowdown;
+      e.bandwidth_mbps = d.bandwidth_mbps;
+      e.latency_ms = d.latency_ms;
+      const SplitCost local =
+          EvaluateSplits(context_.profile, e,
+                         RoundShapeOf(context_, d.examples, 1))
+              .back();
+      DeviceOutcome o;
+      o.id = d.id;
+      o.split = stages_;
+      o.compute_s = local.device_compute_s;
+      o.link_s = local.up_s + local.down_s;
+      o.round_time_s = local.time_s;
+      o.bytes = static_cast<int64_t>(
+          (local.up_s + local.down_s - 2 * d.latency_ms / 1e3) *
+          d.bandwidth_mbps * 1e6 / 8);
+      predicted.push_back(o);
+    }
+    for (const DeviceOutcome& o : predicted) {
+      baseline_ = std::max(baseline_, o.round_time_s);
+    }
+    UpdateGroups(predicted);
+    auto step = agent_->Act(State(predicted), !config_.ppo_learn);
+    if (step.ok()) pending_ = *std::move(step);
+  }
+
+  Placement Choose(const DeviceView& d) override {
+    if (!pending_.has_value()) return {stages_};  // nothing known: measure
     auto it = grouper_.groups().find(d.id);
-    if (it == grouper_.groups().end()) return stages_;
-    return pending_->actions[it->second] + 1;
+    if (it == grouper_.groups().end()) return {stages_};
+    return PlacementOf(pending_->actions[it->second]);
   }
 
   void Observe(int64_t, const std::vector<DeviceOutcome>& outcomes) override {
@@ -57,6 +93,15 @@ class PpoPolicy final : public SplitPolicy {
   }
 
  private:
+  // Action a of one mode: split a + 1 (a = L - 1: no offload). Under
+  // offload.mode "auto", actions L .. 2L - 2 are local-loss cuts 1 .. L - 1.
+  Placement PlacementOf(int a) const {
+    const SplitMode first = context_.modes.front();
+    if (a < stages_)
+      return {a + 1, a + 1 < stages_ ? first : SplitMode::kExact};
+    return {a - stages_ + 1, SplitMode::kLocalLoss};
+  }
+
   void UpdateGroups(const std::vector<DeviceOutcome>& outcomes) {
     std::vector<DevicePoint> points;
     for (const DeviceOutcome& o : outcomes) {
@@ -91,11 +136,18 @@ class PpoPolicy final : public SplitPolicy {
 
   const OffloadConfig config_;
   const int stages_;
+  const PolicyContext context_;
   std::unique_ptr<PpoAgent> agent_;
   DeviceGrouper grouper_;
   double baseline_ = 0;
   std::optional<PpoAgent::Step> pending_;
 };
+
+// One action per split point, and one more per cut in the second mode.
+int PpoActions(const PolicyContext& context) {
+  return context.num_stages +
+         (context.modes.size() > 1 ? context.num_stages - 1 : 0);
+}
 
 }  // namespace
 
@@ -111,7 +163,7 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreatePpoPolicy(
     }
     agent = *std::move(loaded);
     const PpoOptions& o = agent->options();
-    if (o.groups != config.groups || o.actions != context.num_stages ||
+    if (o.groups != config.groups || o.actions != PpoActions(context) ||
         o.state_dim != config.groups * kFeatures) {
       return absl::InvalidArgumentError(
           "config: $.offload.ppo_load: the policy was trained for another "
@@ -121,7 +173,7 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreatePpoPolicy(
     PpoOptions o;
     o.state_dim = config.groups * kFeatures;
     o.groups = config.groups;
-    o.actions = context.num_stages;
+    o.actions = PpoActions(context);
     o.gamma = 0.5;
     o.seed = seed;
     auto created = PpoAgent::Create(o);

@@ -1,6 +1,7 @@
 #include "offload/split_policy.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -17,7 +18,7 @@ class NoOffloadPolicy final : public SplitPolicy {
  public:
   explicit NoOffloadPolicy(int stages) : stages_(stages) {}
   absl::string_view name() const override { return "none"; }
-  int Choose(const DeviceView&) override { return stages_; }
+  Placement Choose(const DeviceView&) override { return {stages_}; }
 
  private:
   const int stages_;
@@ -26,17 +27,18 @@ class NoOffloadPolicy final : public SplitPolicy {
 // Split points per device class, from the config.
 class FixedPolicy final : public SplitPolicy {
  public:
-  FixedPolicy(std::map<std::string, int> by_class, int stages)
-      : by_class_(std::move(by_class)), stages_(stages) {}
+  FixedPolicy(std::map<std::string, int> by_class, int stages, SplitMode mode)
+      : by_class_(std::move(by_class)), stages_(stages), mode_(mode) {}
   absl::string_view name() const override { return "fixed"; }
-  int Choose(const DeviceView& d) override {
+  Placement Choose(const DeviceView& d) override {
     auto it = by_class_.find(d.device_class);
-    return it == by_class_.end() ? stages_ : it->second;
+    return {it == by_class_.end() ? stages_ : it->second, mode_};
   }
 
  private:
   const std::map<std::string, int> by_class_;
   const int stages_;
+  const SplitMode mode_;
 };
 
 }  // namespace
@@ -52,6 +54,10 @@ absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
   c.epochs = config.training.local_epochs;
   c.max_batches = config.training.max_batches;
   c.activation_bytes = ActivationCodecBytes(*codec);
+  const std::string& mode = config.offload.mode;
+  if (mode == "local_loss") c.modes = {SplitMode::kLocalLoss};
+  if (mode == "auto") c.modes = {SplitMode::kExact, SplitMode::kLocalLoss};
+  c.window = config.offload.window;
   return c;
 }
 
@@ -64,15 +70,30 @@ RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
   r.max_batches = context.max_batches;
   r.activation_bytes = context.activation_bytes;
   r.tail_share = std::max(1.0, tail_share);
+  r.window = context.window;
   return r;
 }
 
 double MeasuredSlowdown(const PolicyContext& context, const DeviceOutcome& o) {
-  const double head_t = ml::StageSeconds(context.profile, 0, o.split);
+  double head_t = ml::StageSeconds(context.profile, 0, o.split);
+  if (o.mode == SplitMode::kLocalLoss && o.split >= 1 &&
+      o.split < static_cast<int>(context.profile.stages.size())) {
+    head_t += context.profile.stages[o.split - 1].aux_seconds_per_example;
+  }
   const double processed = static_cast<double>(std::min(
       o.batches * context.batch_size, o.samples * std::max(1, context.epochs)));
   if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return 0;
   return o.compute_s / (processed * head_t);
+}
+
+double TimedSlowdown(const PolicyContext& context, const DeviceView& d) {
+  const int n = static_cast<int>(context.profile.stages.size());
+  if (n == 0 || static_cast<int>(d.stage_seconds.size()) != n) return 0;
+  double device = 0;
+  for (double t : d.stage_seconds) device += t;
+  const double reference = ml::StageSeconds(context.profile, 0, n);
+  if (!(device > 0) || !(reference > 0) || !std::isfinite(device)) return 0;
+  return device / reference;
 }
 
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
@@ -97,6 +118,11 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.offload.policy: unknown policy '", config.policy, "'"));
   }
+  if (context.modes.size() > 1) {
+    return absl::InvalidArgumentError(
+        "config: $.offload.mode: \"auto\" needs a policy that picks the mode "
+        "(greedy or ppo)");
+  }
   std::map<std::string, int> by_class;
   for (auto it = config.fixed.begin(); it != config.fixed.end(); ++it) {
     const int64_t s = it->is_number_integer() ? it->get<int64_t>() : 0;
@@ -107,7 +133,8 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     }
     by_class[it.key()] = static_cast<int>(s);
   }
-  return std::make_unique<FixedPolicy>(std::move(by_class), num_stages);
+  return std::make_unique<FixedPolicy>(std::move(by_class), num_stages,
+                                       context.modes.front());
 }
 
 }  // namespace tandem::offload

@@ -7,7 +7,8 @@
 //
 //   TANDEM_ASSIGN_OR_RETURN(auto policy,
 //                           CreateSplitPolicy(config.offload, stages));
-//   int s = policy->Choose(device);
+//   policy->Plan(devices);                  // once per round
+//   Placement p = policy->Choose(device);  // per device
 #ifndef TANDEM_OFFLOAD_SPLIT_POLICY_H_
 #define TANDEM_OFFLOAD_SPLIT_POLICY_H_
 
@@ -32,6 +33,17 @@ struct DeviceView {
   double latency_ms = 0;        // 0 = unknown
   double power_compute_w = 0, power_transmit_w = 0, power_receive_w = 0;
   int last_split = 0;  // 0 = none yet
+  // What the device measured before its first task: seconds per example of
+  // every stage on it (empty = not reported), and its training examples.
+  std::vector<double> stage_seconds;
+  int64_t examples = 0;
+};
+
+// Where and how a device trains in a round: stages [0, split) on the device,
+// the rest on the coordinator in `mode`; split = num_stages: no offload.
+struct Placement {
+  int split = 1;
+  SplitMode mode = SplitMode::kExact;
 };
 
 // One device's outcome in a round.
@@ -46,6 +58,7 @@ struct DeviceOutcome {
   int64_t samples = 0;  // local examples
   int64_t batches = 0;  // optimiser steps taken
   int64_t bytes = 0;    // moved up and down
+  SplitMode mode = SplitMode::kExact;
 };
 
 // What policies know of the run.
@@ -56,6 +69,9 @@ struct PolicyContext {
   int epochs = 1;
   int64_t max_batches = 0;
   int activation_bytes = 4;  // per element on the wire
+  // The modes a policy may offload in (offload.mode; "auto": both).
+  std::vector<SplitMode> modes = {SplitMode::kExact};
+  int window = 4;  // local_loss: batches in flight
 };
 
 // The cost model's round for a device with `examples` local examples whose
@@ -68,13 +84,20 @@ RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
 double MeasuredSlowdown(const PolicyContext& context,
                         const DeviceOutcome& outcome);
 
+// The same from the stage timing a device reported before its first task
+// (DeviceView::stage_seconds); 0 when it did not report one.
+double TimedSlowdown(const PolicyContext& context, const DeviceView& device);
+
 // Not thread-safe: the coordinator serialises calls.
 class SplitPolicy {
  public:
   virtual ~SplitPolicy() = default;
   virtual absl::string_view name() const = 0;
-  // A split point in [1, num_stages].
-  virtual int Choose(const DeviceView& device) = 0;
+  // Called once per round before the round's Choose calls, with every
+  // sampled device.
+  virtual void Plan(const std::vector<DeviceView>& devices) {}
+  // A split point in [1, num_stages] and its mode.
+  virtual Placement Choose(const DeviceView& device) = 0;
   virtual void Observe(int64_t round,
                        const std::vector<DeviceOutcome>& outcomes) {}
   // The run is over (a learning policy saves itself here).

@@ -66,6 +66,7 @@ absl::Status Coordinator::Init() {
   TANDEM_ASSIGN_OR_RETURN(policy_context_, MakePolicyContext());
   absl::MutexLock lock(&mu_);
   TANDEM_ASSIGN_OR_RETURN(strategy_, CreateStrategy(so));
+  aux_ = std::make_unique<AuxStore>(eval_model_.get(), config_.seed);
   TANDEM_ASSIGN_OR_RETURN(
       policy_, offload::CreateSplitPolicy(config_.offload, policy_context_));
   TANDEM_ASSIGN_OR_RETURN(
@@ -166,6 +167,7 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
                                             req.device_id(), "'; join first"));
   }
   d->last_seen_s = Now();
+  if (req.has_timing()) RecordTimingLocked(d, req.timing());
   const std::string id = req.device_id();
   auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return finished_ || stopping_ ||
@@ -180,22 +182,27 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   } else if (ready()) {
     task.header = round_->header;
     task.weights = global_;
-    const int split = SplitOfLocked(id);
-    task.header.set_split_point(split);
-    const bool fallback = config_.offload.on_failure == "local";
-    auto guard = round_->min_link_mbps.find(id);
-    const double min_link =
-        guard == round_->min_link_mbps.end() ? 0 : guard->second;
-    if (split < eval_model_->num_stages() && !fallback && min_link <= 0) {
-      task.weights = round_->heads.at(split);
-      LayoutToProto(task.weights->layout(), task.header.mutable_layout());
-    }
-    task.header.set_fallback_local(fallback);
-    task.header.set_min_link_mbps(min_link);
+    FillSplitTaskLocked(id, &task);
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
   }
   return task;
+}
+
+void Coordinator::RecordTimingLocked(DeviceRecord* d,
+                                     const v1::StageTiming& t) {
+  // Untrusted: only the offload planner reads it, and only when it is sane.
+  if (!d->stage_seconds.empty() ||
+      t.seconds_per_example_size() != eval_model_->num_stages() ||
+      t.examples() < 1 || t.examples() > (int64_t{1} << 31)) {
+    return;
+  }
+  for (double s : t.seconds_per_example()) {
+    if (!(s >= 0 && s < 1e3)) return;  // also rejects NaN
+  }
+  d->stage_seconds.assign(t.seconds_per_example().begin(),
+                          t.seconds_per_example().end());
+  d->timed_examples = t.examples();
 }
 
 absl::Status Coordinator::Reject(DeviceRecord* device,
@@ -271,6 +278,14 @@ absl::Status Coordinator::CheckHeaderLocked(const v1::UpdateHeader& h,
                   absl::InvalidArgumentError(
                       absl::StrCat("update layout does not match: ", diff)));
   }
+  if (!full && LocalLossLocked(h.device_id())) {
+    absl::Status aux =
+        aux_->Check(split, {h.aux_weights().begin(), h.aux_weights().end()});
+    if (!aux.ok()) {
+      EndDeviceRoundLocked(h.device_id());
+      return Reject(d, "aux_mismatch", aux);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -312,6 +327,9 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
     }
     weights = *std::move(full);
   }
+  const bool local_loss =
+      offloading && line["split"] != stages && LocalLossLocked(h.device_id());
+  line["mode"] = local_loss ? "local_loss" : "exact";
   ClientUpdate u;
   u.device_id = h.device_id();
   u.round = h.round();
@@ -323,6 +341,11 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   if (!s.ok()) {
     EndDeviceRoundLocked(h.device_id());
     return Reject(d, std::string(RejectReasonName(reason)), s);
+  }
+  if (local_loss) {
+    aux_->Add(line["split"].get<int>(),
+              {h.aux_weights().begin(), h.aux_weights().end()},
+              h.num_samples());
   }
   v1::Measurements m = h.measurements();
   m.set_round_time_s(line["round_time_s"].get<double>());

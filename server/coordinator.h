@@ -30,6 +30,7 @@
 #include "nlohmann/json.hpp"
 #include "offload/split_policy.h"
 #include "proto/tandem.pb.h"
+#include "server/aux_store.h"
 #include "server/fleet_registry.h"
 #include "server/tail_session.h"
 #include "strategies/strategy.h"
@@ -54,6 +55,8 @@ struct CoordinatorOptions {
 struct TaskAssignment {
   v1::TaskHeader header;                   // kind WAIT, TRAIN or STOP
   std::shared_ptr<const Weights> weights;  // TRAIN only
+  // Local loss: the auxiliary classifier, copied into the header on send.
+  std::shared_ptr<const std::vector<float>> aux;
 };
 
 class Coordinator {
@@ -135,6 +138,18 @@ class Coordinator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int SplitOfLocked(const std::string& device) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A tail's slowdown when `offloading` tails share offload.server_cores.
+  double TailShare(int offloading) const;
+  bool LocalLossLocked(const std::string& device) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  offload::DeviceView ViewOfLocked(const DeviceRecord& d) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A stage timing from a PullTask request, checked, into the record.
+  void RecordTimingLocked(DeviceRecord* d, const v1::StageTiming& timing)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills a TRAIN task's offload fields for device `id`.
+  void FillSplitTaskLocked(const std::string& id, TaskAssignment* task)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Joins an offloading device's head update with its tail into a full
   // update; adds the tail's time to `line`.
   absl::StatusOr<Weights> JoinTailLocked(const std::string& device,
@@ -158,6 +173,7 @@ class Coordinator {
   offload::PolicyContext policy_context_;  // set by Init(), then read-only
   int64_t first_round_ = 1;                // > 1 when resuming
   std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<AuxStore> aux_ ABSL_GUARDED_BY(mu_);
   // Replaced only by Run()'s thread, under mu_; read by handlers under mu_.
   std::shared_ptr<const Weights> global_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

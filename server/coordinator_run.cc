@@ -195,6 +195,7 @@ absl::StatusOr<bool> Coordinator::CloseAndAggregate(std::string* why_failed) {
   r.heads.clear();
   ObserveRoundLocked();
   if (r.accepted < config_.strategy.min_updates) {
+    aux_->Discard();
     *why_failed = absl::StrCat(
         r.accepted, " of ", r.sampled.size(), " updates arrived, ",
         config_.strategy.min_updates, " needed (strategy.min_updates)");
@@ -202,15 +203,18 @@ absl::StatusOr<bool> Coordinator::CloseAndAggregate(std::string* why_failed) {
   }
   auto next = strategy_->FinishRound();
   if (!next.ok()) {
+    aux_->Discard();
     *why_failed = absl::StrCat("aggregation: ", next.status().message());
     return false;
   }
   absl::Status finite = next->CheckFinite();
   if (!finite.ok() || next->layout() != global_->layout()) {
+    aux_->Discard();
     *why_failed = absl::StrCat("aggregate rejected: ", finite.message());
     return false;
   }
   global_ = std::make_shared<const Weights>(*std::move(next));
+  aux_->Commit();
   return true;
 }
 

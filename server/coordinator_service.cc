@@ -41,6 +41,10 @@ grpc::Status CoordinatorService::PullTask(
   if (!task.ok()) return ToGrpcStatus(task.status());
   v1::TaskChunk chunk;
   *chunk.mutable_header() = task->header;
+  if (task->aux != nullptr) {
+    chunk.mutable_header()->mutable_aux_weights()->Add(task->aux->begin(),
+                                                       task->aux->end());
+  }
   if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
   if (task->header.kind() != v1::TaskHeader::TRAIN) return grpc::Status::OK;
   const Weights& w = *task->weights;

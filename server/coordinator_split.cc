@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/status_macros.h"
+#include "core/weights_codec.h"
 #include "ml/profile.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
@@ -24,34 +25,81 @@ int64_t Coordinator::max_message_bytes() const {
   return std::max<int64_t>(4 << 20, batch + (1 << 20));
 }
 
+double Coordinator::TailShare(int offloading) const {
+  // The coordinator's cores are shared by the tails of a round.
+  return std::max(1.0,
+                  offloading / std::max(0.01, config_.offload.server_cores));
+}
+
 int Coordinator::SplitOfLocked(const std::string& device) const {
   auto it = round_->splits.find(device);
   return it == round_->splits.end() ? eval_model_->num_stages() : it->second;
 }
 
+bool Coordinator::LocalLossLocked(const std::string& device) const {
+  auto it = round_->modes.find(device);
+  return it != round_->modes.end() &&
+         it->second == offload::SplitMode::kLocalLoss &&
+         SplitOfLocked(device) < eval_model_->num_stages();
+}
+
+offload::DeviceView Coordinator::ViewOfLocked(const DeviceRecord& d) const {
+  offload::DeviceView view;
+  view.id = d.id;
+  view.device_class = d.profile.device_class();
+  view.compute_slowdown = d.profile.compute_slowdown();
+  view.bandwidth_mbps = d.profile.bandwidth_mbps();
+  view.latency_ms = d.profile.latency_ms();
+  view.power_compute_w = d.profile.power_compute_w();
+  view.power_transmit_w = d.profile.power_transmit_w();
+  view.power_receive_w = d.profile.power_receive_w();
+  view.last_split = d.last_split;
+  view.stage_seconds = d.stage_seconds;
+  view.examples = d.timed_examples;
+  return view;
+}
+
 void Coordinator::ChooseSplitsLocked(RoundState* r) {
   const int stages = eval_model_->num_stages();
+  std::vector<offload::DeviceView> views;
   for (const std::string& id : r->sampled) {
-    const DeviceRecord* d = registry_.Find(id);
-    offload::DeviceView view;
-    view.id = id;
-    view.device_class = d->profile.device_class();
-    view.compute_slowdown = d->profile.compute_slowdown();
-    view.bandwidth_mbps = d->profile.bandwidth_mbps();
-    view.latency_ms = d->profile.latency_ms();
-    view.power_compute_w = d->profile.power_compute_w();
-    view.power_transmit_w = d->profile.power_transmit_w();
-    view.power_receive_w = d->profile.power_receive_w();
-    view.last_split = d->last_split;
-    const int split = std::clamp(policy_->Choose(view), 1, stages);
-    r->splits[id] = split;
+    views.push_back(ViewOfLocked(*registry_.Find(id)));
+  }
+  policy_->Plan(views);
+  for (const offload::DeviceView& view : views) {
+    const offload::Placement p = policy_->Choose(view);
+    const int split = std::clamp(p.split, 1, stages);
+    r->splits[view.id] = split;
     if (split < stages) {
+      r->modes[view.id] = p.mode;
       ++r->offloading;
       if (r->heads.count(split) == 0) {
         r->heads[split] = std::make_shared<const Weights>(
             ml::SliceStages(*global_, 0, split));
       }
     }
+  }
+}
+
+void Coordinator::FillSplitTaskLocked(const std::string& id,
+                                      TaskAssignment* task) {
+  const int split = SplitOfLocked(id);
+  v1::TaskHeader& h = task->header;
+  h.set_split_point(split);
+  const bool fallback = config_.offload.on_failure == "local";
+  auto guard = round_->min_link_mbps.find(id);
+  const double min_link =
+      guard == round_->min_link_mbps.end() ? 0 : guard->second;
+  if (split < eval_model_->num_stages() && !fallback && min_link <= 0) {
+    task->weights = round_->heads.at(split);
+    LayoutToProto(task->weights->layout(), h.mutable_layout());
+  }
+  h.set_fallback_local(fallback);
+  h.set_min_link_mbps(min_link);
+  if (LocalLossLocked(id)) {
+    h.set_split_mode(v1::LOCAL_LOSS);
+    h.set_window(config_.offload.window);
+    task->aux = aux_->Get(split);
   }
 }
 
@@ -63,18 +111,23 @@ void Coordinator::SetLinkGuardsLocked(RoundState* r) {
   }
   for (const auto& [id, split] : r->splits) {
     const DeviceRecord* d = registry_.Find(id);
-    // Needs the device's measured speed and its number of examples, known
-    // once it has sent an update.
-    if (split >= stages || d == nullptr || d->samples <= 0 ||
-        d->measured_slowdown <= 0) {
-      continue;
-    }
+    if (split >= stages || d == nullptr) continue;
+    // Needs the device's speed and its number of examples: measured in its
+    // rounds, else from the stage timing it reported before its first task.
+    const bool measured = d->samples > 0 && d->measured_slowdown > 0;
+    const double slowdown =
+        measured ? d->measured_slowdown
+                 : offload::TimedSlowdown(policy_context_, ViewOfLocked(*d));
+    const int64_t examples = measured ? d->samples : d->timed_examples;
+    if (slowdown <= 0 || examples <= 0) continue;
     offload::DeviceEstimate e;
-    e.slowdown = d->measured_slowdown;
+    e.slowdown = slowdown;
     e.latency_ms = d->profile.latency_ms();
-    const offload::RoundShape shape =
-        offload::RoundShapeOf(policy_context_, d->samples,
+    offload::RoundShape shape =
+        offload::RoundShapeOf(policy_context_, examples,
                               r->offloading / config_.offload.server_cores);
+    shape.mode =
+        r->modes.count(id) ? r->modes.at(id) : offload::SplitMode::kExact;
     const double mbps =
         offload::BreakEvenMbps(policy_context_.profile, e, shape, split);
     if (mbps > 0) r->min_link_mbps[id] = mbps;
@@ -103,12 +156,20 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
           absl::StrCat("split: device asked for split point ",
                        open.split_point(), ", its task says ", split));
     }
+    const bool local_loss = LocalLossLocked(open.device_id());
+    if (local_loss != (open.mode() == v1::LOCAL_LOSS)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "split: device asked for mode ", v1::SplitMode_Name(open.mode()),
+          ", its task says ", local_loss ? "LOCAL_LOSS" : "EXACT"));
+    }
     if (round_->tails.count(open.device_id()) > 0) {
       return absl::AlreadyExistsError("split: a tail is already open");
     }
     tail->device_id = open.device_id();
     tail->round = open.round();
     tail->split = split;
+    tail->local_loss = local_loss;
+    tail->tail_share = TailShare(round_->offloading);
     global = global_;
   }
   tail->codec = ParseActivationCodec(config_.offload.activation_codec).value();
@@ -120,6 +181,10 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
       tail->trainer,
       ml::TailTrainer::Create(config_.model.name, eval_model_->input(),
                               tail->split, *global, o));
+  if (options_.compute_profile != nullptr) {
+    tail->profile_s_per_example = ml::StageSeconds(
+        *options_.compute_profile, tail->split, eval_model_->num_stages());
+  }
   int64_t per_example = 1;
   for (int64_t dim : tail->trainer->cut_shape()) per_example *= dim;
   tail->max_elements = per_example * config_.training.batch_size;
@@ -166,9 +231,7 @@ absl::StatusOr<Weights> Coordinator::JoinTailLocked(const std::string& device,
   Weights full = *global_;
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(head, &full));
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(tail->trainer->TailWeights(), &full));
-  // The coordinator's cores are shared by the tails of this round.
-  const double share = std::max(
-      1.0, round_->offloading / std::max(0.01, config_.offload.server_cores));
+  const double share = TailShare(round_->offloading);
   const double tail_cpu =
       options_.compute_profile != nullptr
           ? static_cast<double>(tail->trainer->examples()) *
@@ -178,7 +241,11 @@ absl::StatusOr<Weights> Coordinator::JoinTailLocked(const std::string& device,
   const double tail_s = tail_cpu * share;
   (*line)["tail_s"] = tail_s;
   (*line)["tail_batches"] = tail->trainer->steps();
-  (*line)["round_time_s"] = line->value("round_time_s", 0.0) + tail_s;
+  // Local loss: the device's round time already ends with the tail's drain
+  // (SplitReply.drain_end_s); exact: the device waited for each tail step.
+  if (!tail->local_loss) {
+    (*line)["round_time_s"] = line->value("round_time_s", 0.0) + tail_s;
+  }
   return full;
 }
 
@@ -189,6 +256,9 @@ void Coordinator::ObserveRoundLocked() {
     offload::DeviceOutcome o;
     o.id = l["device"];
     o.split = l.value("split", 0);
+    o.mode = l.value("mode", "") == "local_loss"
+                 ? offload::SplitMode::kLocalLoss
+                 : offload::SplitMode::kExact;
     o.compute_s = l.value("compute_s", 0.0);
     o.tail_s = l.value("tail_s", 0.0);
     o.link_s = l.value("link_s", 0.0);

@@ -30,6 +30,9 @@ struct DeviceRecord {
   int dropouts = 0;
   int last_split = 0;            // split point of its last accepted update
   double measured_slowdown = 0;  // from its last accepted update (0: none)
+  // Its stage timing (v1::StageTiming), once reported and checked.
+  std::vector<double> stage_seconds;
+  int64_t timed_examples = 0;
 };
 
 class FleetRegistry {

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
+#include "offload/cost_model.h"
 #include "proto/tandem.pb.h"
 #include "server/tail_session.h"
 
@@ -35,6 +36,7 @@ struct RoundState {
   // Offload: each sampled device's split point, the head weights sent for
   // each split point in use, and the open tails.
   std::map<std::string, int> splits;
+  std::map<std::string, offload::SplitMode> modes;  // of offloading devices
   std::map<int, std::shared_ptr<const Weights>> heads;
   std::map<std::string, std::shared_ptr<TailSession>> tails;
   int offloading = 0;  // sampled devices with split < stages

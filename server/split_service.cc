@@ -1,5 +1,7 @@
 #include "server/split_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/tensor_codec.h"
 #include "server/coordinator_service.h"
@@ -31,6 +33,72 @@ absl::StatusOr<v1::SplitReply> TailStep(TailSession& tail,
   return reply;
 }
 
+// Local loss: decode, fit the tail, advance its modelled drain.
+absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
+                     int64_t expected_step) {
+  if (batch.step() != expected_step) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch step ", batch.step(), ", expected ", expected_step));
+  }
+  auto act = DecodeTensor(batch.activations(), tail.max_elements);
+  if (!act.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("activations: ", act.status().message()));
+  }
+  auto labels = DecodeLabels(batch.labels(), tail.max_elements);
+  if (!labels.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels: ", labels.status().message()));
+  }
+  const double cpu0 = tail.trainer->cpu_seconds();
+  const int64_t examples0 = tail.trainer->examples();
+  auto loss = tail.trainer->Fit({std::move(act->shape), std::move(act->values)},
+                                *labels);
+  if (!loss.ok()) return loss.status();
+  const double arrival = batch.arrival_s();
+  if (!(arrival >= 0 && arrival < 1e9)) {
+    return absl::InvalidArgumentError("arrival_s out of range");
+  }
+  const double step_s =
+      tail.profile_s_per_example > 0
+          ? tail.profile_s_per_example *
+                static_cast<double>(tail.trainer->examples() - examples0)
+          : tail.trainer->cpu_seconds() - cpu0;
+  tail.drain_end_s =
+      std::max(tail.drain_end_s, arrival) + step_s * tail.tail_share;
+  return absl::OkStatus();
+}
+
+// Local loss: batches until the device half-closes, then one reply.
+grpc::Status TrainLocalLoss(
+    Coordinator* coordinator, grpc::ServerContext* ctx,
+    const std::shared_ptr<TailSession>& tail,
+    grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>* stream) {
+  v1::SplitRequest req;
+  int64_t steps = 0;
+  while (stream->Read(&req)) {
+    absl::Status s =
+        req.has_batch() ? TailFit(*tail, req.batch(), steps)
+                        : absl::InvalidArgumentError("split: expected a batch");
+    if (!s.ok()) {
+      coordinator->EndTail(tail, false, std::string(s.message()));
+      return ToGrpcStatus(s);
+    }
+    ++steps;
+  }
+  if (ctx->IsCancelled() || steps == 0) {
+    coordinator->EndTail(tail, false,
+                         steps == 0 ? "no batches" : "stream cancelled");
+    return grpc::Status(grpc::CANCELLED, "split: cancelled or empty");
+  }
+  coordinator->EndTail(tail, true, "");
+  v1::SplitReply reply;
+  reply.set_step(steps);
+  reply.set_drain_end_s(tail->drain_end_s);
+  stream->Write(reply);
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status SplitTrainingService::Train(
@@ -43,6 +111,9 @@ grpc::Status SplitTrainingService::Train(
   }
   auto tail = coordinator_->OpenTail(req.open());
   if (!tail.ok()) return ToGrpcStatus(tail.status());
+  if ((*tail)->local_loss) {
+    return TrainLocalLoss(coordinator_, ctx, *tail, stream);
+  }
   while (stream->Read(&req)) {
     if (!req.has_batch()) {
       coordinator_->EndTail(*tail, false, "second SplitOpen");

@@ -21,6 +21,15 @@ struct TailSession {
   int split = 0;
   ActivationCodec codec = ActivationCodec::kFp32;
   int64_t max_elements = 0;  // per activation tensor (batch x cut size)
+  bool local_loss = false;   // offload.mode local_loss: no reply per batch
+  // Local loss, simulation: the coordinator's share of a core for this tail
+  // (>= 1) and the modelled end of its last step, seconds from the start of
+  // the device's split training (core/pipeline_schedule.h).
+  double tail_share = 1;
+  double drain_end_s = 0;
+  // fleet.compute_time "profiled": the tail's seconds per example (else its
+  // measured CPU time is used).
+  double profile_s_per_example = 0;
   std::unique_ptr<ml::TailTrainer> trainer;
   std::atomic<bool> complete{false};
 };

@@ -3,33 +3,56 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "client/device_data.h"
 #include "core/device_model.h"
+#include "core/status_macros.h"
+#include "ml/data/run_data.h"
 
 namespace tandem::sim {
 
-std::vector<CostDevice> CostFleet(const Config& config) {
-  std::vector<CostDevice> out;
-  for (const DeviceClassConfig& cls : config.fleet.classes) {
-    for (int k = 0; k < cls.count; ++k) {
-      CostDevice d;
-      d.view.id = absl::StrFormat("%s-%02d", cls.name, k);
-      d.view.device_class = cls.name;
-      static_cast<DeviceModel&>(d.estimate) = DeviceModelOf(cls);
-      out.push_back(d);
-    }
+absl::StatusOr<FleetData> LoadFleetData(const Config& config) {
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
+                          data::LoadDataset(data::SourceForConfig(config)));
+  data::Dataset train = config.data.train_limit > 0
+                            ? tt.train.Head(config.data.train_limit)
+                            : std::move(tt.train);
+  TANDEM_ASSIGN_OR_RETURN(
+      auto parts, client::PartitionForSpec(train, data::SpecForConfig(config)));
+  FleetData out;
+  out.input = {train.channels, train.height, train.width, train.num_classes};
+  for (int i = 0; i < config.TotalDevices(); ++i) {
+    out.examples.push_back(i < static_cast<int>(parts.size())
+                               ? parts[static_cast<size_t>(i)].size()
+                               : 0);
   }
   return out;
 }
 
-ml::InputShape InputFor(const DataConfig& data) {
-  if (data.dataset == "cifar10") return {3, 32, 32, 10};
-  return {1, 28, 28, 10};
-}
-
-int64_t ExamplesPerDevice(const Config& config) {
-  const int64_t train =
-      config.data.train_limit > 0 ? config.data.train_limit : 60000;
-  return train / std::max(1, config.TotalDevices());
+std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
+                                  const ml::ModelProfile& profile) {
+  std::vector<CostDevice> out;
+  for (const DeviceClassConfig& cls : config.fleet.classes) {
+    for (int k = 0; k < cls.count; ++k) {
+      CostDevice d;
+      static_cast<DeviceModel&>(d.estimate) = DeviceModelOf(cls);
+      offload::DeviceView& v = d.view;
+      v.id = absl::StrFormat("%s-%02d", cls.name, k);
+      v.device_class = cls.name;
+      v.compute_slowdown = cls.slowdown;
+      v.bandwidth_mbps = cls.bandwidth_mbps;
+      v.latency_ms = cls.latency_ms;
+      v.power_compute_w = cls.power_compute_w;
+      v.power_transmit_w = cls.power_transmit_w;
+      v.power_receive_w = cls.power_receive_w;
+      for (const ml::StageProfile& st : profile.stages) {
+        v.stage_seconds.push_back(st.train_seconds_per_example * cls.slowdown);
+      }
+      const size_t i = out.size();
+      v.examples = i < data.examples.size() ? data.examples[i] : 0;
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
 }
 
 offload::RoundShape RoundShapeFor(const Config& config,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/device_model.h"
 #include "core/status_macros.h"
 #include "offload/cost_model.h"
@@ -24,27 +25,31 @@ nlohmann::json Ratio(const Totals& t) {
 
 }  // namespace
 
+// "none", or "<mode>:<cut>".
+std::string PlacementName(const offload::SplitCost& c, int stages) {
+  if (c.split >= stages) return "none";
+  return absl::StrCat(offload::SplitModeName(c.mode), ":", c.split);
+}
+
 absl::StatusOr<nlohmann::json> ComputeOffloadBound(
     const Config& config, const ml::ModelProfile* given) {
   if (config.TotalDevices() == 0 || config.server.rounds < 1) {
     return absl::InvalidArgumentError(
         "offload bound: needs a fleet and at least one round");
   }
-  const ml::InputShape input = InputFor(config.data);
+  TANDEM_ASSIGN_OR_RETURN(const FleetData data, LoadFleetData(config));
+  const ml::InputShape input = data.input;
   ml::ModelProfile profile;
   if (given != nullptr) {
     profile = *given;
   } else {
     TANDEM_ASSIGN_OR_RETURN(profile, offload::ProfileOnOneCore(config, input));
   }
+  const int stages = static_cast<int>(profile.stages.size());
   TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
-                          offload::PolicyContextFromConfig(
-                              config, static_cast<int>(profile.stages.size())));
+                          offload::PolicyContextFromConfig(config, stages));
   ctx.profile = std::move(profile);
-  const std::vector<CostDevice> fleet = CostFleet(config);
-  offload::RoundShape shape =
-      RoundShapeFor(config, ctx, ExamplesPerDevice(config), 0);
-  shape.tail_share = 0;  // the coordinator's compute is free
+  const std::vector<CostDevice> fleet = CostFleet(config, data, ctx.profile);
   const int rounds = config.server.rounds;
   std::vector<Totals> device_time(fleet.size());
   Totals slowest_mean, total, energy;
@@ -56,17 +61,22 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
       offload::DeviceEstimate e = fleet[i].estimate;
       e.bandwidth_mbps =
           BandwidthAt(config.fleet, fleet[i].view.id, r, e.bandwidth_mbps);
-      const auto costs = offload::EvaluateSplits(ctx.profile, e, shape);
-      // The fastest cut (the fleet has no memory budgets: every cut fits).
+      offload::RoundShape shape =
+          RoundShapeFor(config, ctx, fleet[i].view.examples, 0);
+      shape.tail_share = 0;  // the coordinator's compute is free
+      const auto costs = offload::EvaluatePlacements(
+          ctx.profile, e, shape,
+          {offload::SplitMode::kExact, offload::SplitMode::kLocalLoss});
+      // The fastest placement (the fleet has no memory budgets).
       const offload::SplitCost& best =
-          costs[offload::ChooseSplit(costs, /*alpha=*/1.0) - 1];
+          costs[offload::ChoosePlacement(costs, /*alpha=*/1.0)];
       device_time[i].none += costs.back().time_s / rounds;
       device_time[i].best += best.time_s / rounds;
       energy.none += costs.back().energy_j;
       energy.best += best.energy_j;
       slowest.none = std::max(slowest.none, costs.back().time_s);
       slowest.best = std::max(slowest.best, best.time_s);
-      cuts[i].push_back(best.split);
+      cuts[i].push_back(PlacementName(best, stages));
     }
     total.none += slowest.none;
     total.best += slowest.best;
@@ -75,19 +85,21 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
     slowest_mean.none = std::max(slowest_mean.none, device_time[i].none);
     slowest_mean.best = std::max(slowest_mean.best, device_time[i].best);
     devices.push_back({{"id", fleet[i].view.id},
+                       {"examples", fleet[i].view.examples},
                        {"none_mean_round_s", device_time[i].none},
                        {"best_mean_round_s", device_time[i].best},
-                       {"cuts", cuts[i]}});
+                       {"placements", cuts[i]}});
   }
-  nlohmann::json stages = nlohmann::json::array();
+  nlohmann::json stage_json = nlohmann::json::array();
   for (const ml::StageProfile& st : ctx.profile.stages) {
-    stages.push_back(
+    stage_json.push_back(
         {{"name", st.name},
          {"train_ms_per_100", 1e5 * st.train_seconds_per_example},
+         {"aux_ms_per_100", 1e5 * st.aux_seconds_per_example},
          {"out_bytes_per_example", st.out_elements * ctx.activation_bytes}});
   }
   return nlohmann::json{{"model", config.model.name},
-                        {"stages", stages},
+                        {"stages", stage_json},
                         {"input", {input.channels, input.height, input.width}},
                         {"rounds", rounds},
                         {"slowest_mean_round_s", Ratio(slowest_mean)},

@@ -1,5 +1,6 @@
 // The best any offload policy could reach on a scenario, by the cost model:
-// each device in each round at its fastest cut, knowing that round's
+// each device in each round at its fastest placement (split mode "exact" or
+// "local_loss", and cut), knowing that round's
 // bandwidth in advance, with the coordinator's tail compute free. Ratios to
 // no offload on the same model, so they say whether a goal such as "the
 // slowest device's round 60% shorter" is reachable on a fleet at all.
@@ -18,7 +19,8 @@ namespace tandem::sim {
 // {model, stages: [{name, train_ms_per_100 (one core), out_bytes_per_example
 //  (on the wire)}], input, rounds, slowest_mean_round_s {none, best, ratio},
 //  total_time_s {none, best, ratio}, energy_j {none, best, ratio},
-//  devices: [{id, none_mean_round_s, best_mean_round_s, cuts: [per round]}]}
+//  devices: [{id, examples, none_mean_round_s, best_mean_round_s,
+//  placements: ["none" or "<mode>:<cut>", per round]}]}
 // slowest_mean_round_s is the largest per-device mean over the rounds;
 // total_time_s sums each round's slowest device; energy is at the fastest
 // cuts. Profiles the model on one core of this machine (a few seconds).

@@ -16,38 +16,58 @@ namespace {
 // One round of the cost-model fleet under `policy`; returns the slowest
 // device's round time.
 double PlayRound(const Config& c, const offload::PolicyContext& ctx,
-                 std::vector<CostDevice>& fleet, int64_t examples, int round,
+                 std::vector<CostDevice>& fleet, int round,
                  offload::SplitPolicy& policy) {
-  std::vector<int> splits;
+  std::vector<offload::DeviceView> views;
+  for (const CostDevice& d : fleet) views.push_back(d.view);
+  policy.Plan(views);
+  std::vector<offload::Placement> placed;
   int offloading = 0;
   for (CostDevice& d : fleet) {
-    splits.push_back(policy.Choose(d.view));
-    offloading += splits.back() < ctx.num_stages ? 1 : 0;
+    placed.push_back(policy.Choose(d.view));
+    offloading += placed.back().split < ctx.num_stages ? 1 : 0;
   }
-  const offload::RoundShape shape = RoundShapeFor(c, ctx, examples, offloading);
+  offload::RoundShape shape;
   std::vector<offload::DeviceOutcome> outcomes;
   double slowest = 0;
   for (size_t i = 0; i < fleet.size(); ++i) {
     offload::DeviceEstimate e = fleet[i].estimate;
     e.bandwidth_mbps =
         BandwidthAt(c.fleet, fleet[i].view.id, round, e.bandwidth_mbps);
+    shape = RoundShapeFor(c, ctx, fleet[i].view.examples, offloading);
+    shape.mode = placed[i].mode;
     const offload::SplitCost cost =
-        offload::EvaluateSplits(ctx.profile, e, shape)[splits[i] - 1];
+        offload::EvaluateSplits(ctx.profile, e, shape)[placed[i].split - 1];
     offload::DeviceOutcome o;
     o.id = fleet[i].view.id;
-    o.split = splits[i];
+    o.split = placed[i].split;
+    o.mode = cost.mode;
     o.compute_s = cost.device_compute_s;
     o.tail_s = cost.tail_s;
     o.link_s = cost.up_s + cost.down_s;
     o.round_time_s = cost.time_s;
     o.energy_j = cost.energy_j;
-    o.samples = examples;
+    o.samples = fleet[i].view.examples;
     o.bytes = static_cast<int64_t>(o.link_s * e.bandwidth_mbps * 1e6 / 8);
     outcomes.push_back(o);
-    fleet[i].view.last_split = splits[i];
+    fleet[i].view.last_split = placed[i].split;
     slowest = std::max(slowest, cost.time_s);
   }
   policy.Observe(round, outcomes);
+  return slowest;
+}
+
+// The slowest device's round time in round 1 without offload.
+double SlowestWithoutOffload(const Config& c, const offload::PolicyContext& ctx,
+                             const std::vector<CostDevice>& fleet) {
+  double slowest = 0;
+  for (const CostDevice& d : fleet) {
+    offload::DeviceEstimate e = d.estimate;
+    e.bandwidth_mbps = BandwidthAt(c.fleet, d.view.id, 1, e.bandwidth_mbps);
+    const auto costs = offload::EvaluateSplits(
+        ctx.profile, e, RoundShapeFor(c, ctx, d.view.examples, 0));
+    slowest = std::max(slowest, costs.back().time_s);
+  }
   return slowest;
 }
 
@@ -64,22 +84,22 @@ absl::StatusOr<nlohmann::json> TrainOffloadPolicy(const Config& config,
   c.offload.policy = "ppo";
   c.offload.ppo_learn = true;
   c.offload.ppo_save = out_path;
+  TANDEM_ASSIGN_OR_RETURN(const FleetData data, LoadFleetData(c));
   TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
-                          offload::ProfileOnOneCore(c, InputFor(c.data)));
+                          offload::ProfileOnOneCore(c, data.input));
   TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
                           offload::PolicyContextFromConfig(
                               c, static_cast<int>(profile.stages.size())));
   ctx.profile = std::move(profile);
   TANDEM_ASSIGN_OR_RETURN(auto policy,
                           offload::CreateSplitPolicy(c.offload, ctx));
-  std::vector<CostDevice> fleet = CostFleet(c);
-  const int64_t examples = ExamplesPerDevice(c);
-  double first = 0, last = 0, baseline = 0;
+  std::vector<CostDevice> fleet = CostFleet(c, data, ctx.profile);
+  double first = 0, last = 0;
+  const double baseline = SlowestWithoutOffload(c, ctx, fleet);
   for (int ep = 0; ep < episodes; ++ep) {
     double sum = 0;
     for (int r = 1; r <= c.server.rounds; ++r) {
-      const double t = PlayRound(c, ctx, fleet, examples, r, *policy);
-      if (ep == 0 && r == 1) baseline = t;  // first round: no offload
+      const double t = PlayRound(c, ctx, fleet, r, *policy);
       sum += t;
     }
     (ep == 0 ? first : last) = sum / c.server.rounds;

@@ -231,8 +231,10 @@ int main(int argc, char** argv) {
   // Profiled compute: every run and the bound share one profile.
   std::shared_ptr<const tandem::ml::ModelProfile> profile;
   if (config->fleet.compute_time == "profiled") {
-    auto measured = tandem::offload::ProfileOnOneCore(
-        *config, tandem::sim::InputFor(config->data));
+    auto data = tandem::sim::LoadFleetData(*config);
+    auto measured =
+        data.ok() ? tandem::offload::ProfileOnOneCore(*config, data->input)
+                  : absl::StatusOr<tandem::ml::ModelProfile>(data.status());
     if (!measured.ok()) {
       std::fprintf(stderr, "%s\n",
                    std::string(measured.status().message()).c_str());

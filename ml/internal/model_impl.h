@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "core/weights.h"
 #include "ml/model.h"
 
@@ -49,6 +50,10 @@ struct Model::Impl {
   // cut_shapes[s]: per-example activation shape after stages [0, s).
   std::vector<std::vector<int64_t>> cut_shapes;
 };
+
+// Held while seeding LibTorch's global generator and drawing initial
+// weights from it, so concurrent model builds stay deterministic.
+absl::Mutex& TorchSeedMutex();
 
 // Copies tensors into / out of a flat buffer laid out as `layout`.
 void CopyToWeights(const std::vector<NamedTensor>& tensors, Weights* w);

@@ -116,14 +116,14 @@ TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
   ASSERT_TRUE(policy.ok()) << policy.status();
   DeviceView slow{"slow", "pi", 0, 0, 0, 0, 0, 0, 0};
   DeviceView fast{"fast", "jetson", 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ((*policy)->Choose(slow), 3);  // nothing measured yet
+  EXPECT_EQ((*policy)->Choose(slow).split, 3);  // nothing measured yet
   // Round 1 without offload: slow took 6 s of compute (10x one core), 9,600 B
   // in 9.6 ms (8 Mbit/s); fast 0.06 s (0.1x) on the same link.
   DeviceOutcome a{"slow", 3, 6.0, 0, 0.0096, 6.0096, 0, 100, 10, 9600};
   DeviceOutcome b{"fast", 3, 0.06, 0, 0.0096, 0.0696, 0, 100, 10, 9600};
   (*policy)->Observe(1, {a, b});
-  EXPECT_EQ((*policy)->Choose(slow), 1);
-  EXPECT_EQ((*policy)->Choose(fast), 3);
+  EXPECT_EQ((*policy)->Choose(slow).split, 1);
+  EXPECT_EQ((*policy)->Choose(fast).split, 3);
 }
 
 // Near a tie (slowdown 1.36: split 1 beats no offload by 8 ms, while its 22
@@ -162,22 +162,22 @@ TEST_F(GreedyNearATie, StaysAtTheBestSplit) {
   const auto costs = EvaluateSplits(HandProfile(), truth_, HandRound());
   ASSERT_LT(costs[0].time_s, costs[2].time_s);
   ASSERT_GT(costs[0].time_s + 0.11, costs[2].time_s);
-  EXPECT_EQ(policy_->Choose(pi_), 3);  // measures first
+  EXPECT_EQ(policy_->Choose(pi_).split, 3);  // measures first
   policy_->Observe(1, {Outcome(3, 8)});
   for (int round = 2; round <= 4; ++round) {
-    EXPECT_EQ(policy_->Choose(pi_), 1) << "round " << round;
+    EXPECT_EQ(policy_->Choose(pi_).split, 1) << "round " << round;
     policy_->Observe(round, {Outcome(1, 8)});
   }
 }
 
 TEST_F(GreedyNearATie, FollowsALinkThatDropsAndRecovers) {
-  policy_->Choose(pi_);
+  policy_->Choose(pi_).split;
   policy_->Observe(1, {Outcome(3, 8)});
-  EXPECT_EQ(policy_->Choose(pi_), 1);
+  EXPECT_EQ(policy_->Choose(pi_).split, 1);
   policy_->Observe(2, {Outcome(1, 0.8)});  // the link fell to a tenth
-  EXPECT_EQ(policy_->Choose(pi_), 3);
+  EXPECT_EQ(policy_->Choose(pi_).split, 3);
   policy_->Observe(3, {Outcome(3, 8)});  // and came back
-  EXPECT_EQ(policy_->Choose(pi_), 1);
+  EXPECT_EQ(policy_->Choose(pi_).split, 1);
 }
 
 TEST(GreedyPolicyTest, RejectsBadBudgets) {

@@ -1,0 +1,129 @@
+#include "client/activation_stream.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/clock.h"
+
+namespace tandem::client {
+
+GrpcActivationStream::GrpcActivationStream(v1::SplitTraining::Stub* stub,
+                                           grpc::ClientContext* ctx,
+                                           const v1::SplitOpen& open,
+                                           ActivationStreamOptions options)
+    : stream_(stub->Train(ctx)),
+      options_(std::move(options)),
+      schedule_(options_.window, options_.link.latency_ms * 1e-3) {
+  v1::SplitRequest req;
+  *req.mutable_open() = open;
+  if (!stream_->Write(req)) {
+    absl::MutexLock lock(&mu_);
+    broken_ = true;
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+GrpcActivationStream::~GrpcActivationStream() {
+  {
+    absl::MutexLock lock(&mu_);
+    broken_ = true;  // not finished: drop what is queued
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+absl::Status GrpcActivationStream::Send(int64_t step, ml::CutTensor activations,
+                                        std::vector<int64_t> labels,
+                                        double cpu_s) {
+  Item item;
+  v1::SplitBatch* batch = item.request.mutable_batch();
+  batch->set_step(step);
+  EncodeTensor(activations.shape, activations.values, options_.codec,
+               batch->mutable_activations());
+  EncodeLabels(labels, batch->mutable_labels());
+  if (options_.virtual_time) {
+    item.compute_s =
+        options_.compute_seconds(static_cast<int64_t>(labels.size()), cpu_s);
+  }
+  const double t0 = MonotonicSeconds();
+  absl::MutexLock lock(&mu_);
+  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return broken_ || static_cast<int>(queue_.size()) < options_.window;
+  };
+  mu_.Await(absl::Condition(&room));
+  blocked_s_ += MonotonicSeconds() - t0;
+  if (broken_) return absl::UnavailableError("split stream is broken");
+  queue_.push_back(std::move(item));
+  return absl::OkStatus();
+}
+
+void GrpcActivationStream::Stamp(v1::SplitRequest* req, double compute_s) {
+  if (!options_.virtual_time) return;
+  // A non-zero double always takes 9 bytes on the wire: size it stamped.
+  req->mutable_batch()->set_arrival_s(1);
+  const double bytes = static_cast<double>(req->ByteSizeLong());
+  const double upload_s = bytes * 8 / (options_.link.bandwidth_mbps * 1e6);
+  req->mutable_batch()->set_arrival_s(schedule_.AddBatch(compute_s, upload_s));
+}
+
+void GrpcActivationStream::WriterLoop() {
+  for (;;) {
+    Item item;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return closed_ || broken_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (broken_ || queue_.empty()) return;  // closed and drained
+      item = std::move(queue_.front());
+    }
+    Stamp(&item.request, item.compute_s);
+    const int64_t bytes = static_cast<int64_t>(item.request.ByteSizeLong());
+    const bool ok = stream_->Write(item.request);
+    absl::MutexLock lock(&mu_);
+    queue_.pop_front();  // only now: the window counts batches in flight
+    if (!ok) {
+      broken_ = true;
+      return;
+    }
+    bytes_up_ += bytes;
+    ++sent_;
+  }
+}
+
+absl::Status GrpcActivationStream::Finish() {
+  if (finished_) return absl::FailedPreconditionError("finished twice");
+  finished_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+  writer_.join();
+  bool broken;
+  {
+    absl::MutexLock lock(&mu_);
+    broken = broken_;
+  }
+  v1::SplitReply reply;
+  bool got_reply = false;
+  if (!broken) {
+    stream_->WritesDone();
+    got_reply = stream_->Read(&reply);
+  }
+  grpc::Status s = stream_->Finish();
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("split stream: ", s.error_message()));
+  }
+  if (broken || !got_reply) {
+    return absl::UnavailableError("split stream broke before its reply");
+  }
+  if (reply.step() != sent_) {
+    return absl::InternalError(
+        absl::StrCat("the coordinator trained ", reply.step(),
+                     " batches, the device sent ", sent_));
+  }
+  bytes_down_ = static_cast<int64_t>(reply.ByteSizeLong());
+  drain_end_s_ = reply.drain_end_s();
+  return absl::OkStatus();
+}
+
+}  // namespace tandem::client

@@ -1,0 +1,35 @@
+// The auxiliary classifier of split training on locally generated losses
+// (offload.mode "local_loss", Han et al. 2021): a small classifier at a cut
+// that gives the device's head a loss of its own, so the head never waits
+// for the coordinator's gradient.
+//
+// Its form, for every model and cut, is owned here: an average pool of the
+// cut's feature map down to at most 4x4, then one linear layer to the
+// classes (a flat cut: the linear layer alone). Chosen by measured accuracy
+// (README, "Split modes"): against a global-average-pool classifier it keeps
+// the spatial layout the next convolutions see, at a cost of about 1% of
+// the head's compute at VGG-5's cheapest cut.
+//
+// Its weights travel as a flat float vector (parameters in registration
+// order) so the coordinator can average them without LibTorch.
+//
+//   std::vector<float> aux = InitAux(*model, cut, seed);
+#ifndef TANDEM_ML_AUX_CLASSIFIER_H_
+#define TANDEM_ML_AUX_CLASSIFIER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "ml/model.h"
+
+namespace tandem::ml {
+
+// Floats in the auxiliary classifier at `cut` (1 .. num_stages() - 1).
+int64_t AuxSize(const Model& model, int cut);
+
+// Its initial weights, deterministic in `seed`.
+std::vector<float> InitAux(const Model& model, int cut, uint64_t seed);
+
+}  // namespace tandem::ml
+
+#endif  // TANDEM_ML_AUX_CLASSIFIER_H_

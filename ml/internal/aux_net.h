@@ -1,0 +1,27 @@
+// LibTorch side of the auxiliary classifier (ml/aux_classifier.h).
+#ifndef TANDEM_ML_INTERNAL_AUX_NET_H_
+#define TANDEM_ML_INTERNAL_AUX_NET_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace tandem::ml {
+
+// Largest side of the pooled feature map the linear layer reads.
+constexpr int64_t kAuxPooledSide = 4;
+
+// The classifier for per-example activations of shape `cut_shape`.
+torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& cut_shape,
+                                 int num_classes);
+
+// Flat copies of its parameters, in registration order. SetAuxParams
+// requires exactly AuxParamCount(net) values.
+int64_t AuxParamCount(torch::nn::Sequential& net);
+std::vector<float> GetAuxParams(torch::nn::Sequential& net);
+void SetAuxParams(torch::nn::Sequential& net, const std::vector<float>& flat);
+
+}  // namespace tandem::ml
+
+#endif  // TANDEM_ML_INTERNAL_AUX_NET_H_

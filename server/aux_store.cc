@@ -1,0 +1,63 @@
+#include "server/aux_store.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "ml/aux_classifier.h"
+
+namespace tandem::server {
+
+AuxStore::AuxStore(const ml::Model* model, uint64_t seed)
+    : model_(model), seed_(seed) {}
+
+std::shared_ptr<const std::vector<float>> AuxStore::Get(int cut) {
+  auto it = global_.find(cut);
+  if (it != global_.end()) return it->second;
+  auto init = std::make_shared<const std::vector<float>>(
+      ml::InitAux(*model_, cut, seed_));
+  global_[cut] = init;
+  return init;
+}
+
+absl::Status AuxStore::Check(int cut, const std::vector<float>& w) const {
+  if (cut < 1 || cut >= model_->num_stages()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auxiliary classifier for cut ", cut, " of a ",
+                     model_->num_stages(), "-stage model"));
+  }
+  const int64_t want = ml::AuxSize(*model_, cut);
+  if (static_cast<int64_t>(w.size()) != want) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auxiliary classifier: ", w.size(), " weights, expected ",
+                     want, " for cut ", cut));
+  }
+  for (float v : w) {
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError(
+          "auxiliary classifier: non-finite weight");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AuxStore::Add(int cut, const std::vector<float>& w, int64_t samples) {
+  Sum& s = sums_[cut];
+  if (s.weighted.empty()) s.weighted.assign(w.size(), 0.0);
+  const double n = static_cast<double>(samples);
+  for (size_t i = 0; i < w.size(); ++i) s.weighted[i] += n * w[i];
+  s.samples += n;
+}
+
+void AuxStore::Commit() {
+  for (const auto& [cut, s] : sums_) {
+    if (!(s.samples > 0)) continue;
+    auto mean = std::make_shared<std::vector<float>>(s.weighted.size());
+    for (size_t i = 0; i < mean->size(); ++i) {
+      (*mean)[i] = static_cast<float>(s.weighted[i] / s.samples);
+    }
+    global_[cut] = std::move(mean);
+  }
+  sums_.clear();
+}
+
+}  // namespace tandem::server

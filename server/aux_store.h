@@ -1,0 +1,54 @@
+// The coordinator's auxiliary classifiers (offload.mode "local_loss"): one
+// global classifier per cut, sent with the head to every device that trains
+// on a local loss at that cut, and replaced after each aggregated round by
+// the sample-weighted mean of the classifiers those devices sent back.
+//
+// Why one per cut, averaged: a classifier re-initialised every round gives
+// the head a random loss for its first batches; one kept per device is lost
+// when the device changes cut or leaves; averaging it like the head it
+// trains with is FedAvg on the device-side model (Han et al. 2021).
+//
+// Not thread-safe: the Coordinator guards it with its mutex.
+#ifndef TANDEM_SERVER_AUX_STORE_H_
+#define TANDEM_SERVER_AUX_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ml/model.h"
+
+namespace tandem::server {
+
+class AuxStore {
+ public:
+  // `model` outlives the store; classifiers start from InitAux(seed).
+  AuxStore(const ml::Model* model, uint64_t seed);
+
+  // The global classifier at `cut` (1 .. stages - 1).
+  std::shared_ptr<const std::vector<float>> Get(int cut);
+  // Checks a device's classifier: the size for `cut`, finite values.
+  absl::Status Check(int cut, const std::vector<float>& weights) const;
+  // Counts a checked classifier from an accepted update into this round.
+  void Add(int cut, const std::vector<float>& weights, int64_t samples);
+  // The round was aggregated: each cut's mean replaces its classifier.
+  void Commit();
+  // The round failed: forget what it added.
+  void Discard() { sums_.clear(); }
+
+ private:
+  struct Sum {
+    std::vector<double> weighted;
+    double samples = 0;
+  };
+  const ml::Model* const model_;
+  const uint64_t seed_;
+  std::map<int, std::shared_ptr<const std::vector<float>>> global_;
+  std::map<int, Sum> sums_;
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_AUX_STORE_H_
