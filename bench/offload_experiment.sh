@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG="${1:-configs/fedadapt-5dev.json}"
 ROUNDS="${2:-6}"
-POLICIES="${3:-none,fixed,greedy,ppo}"
+POLICIES="${3:-none,greedy,ppo}"
 OUT="$(mktemp -d)"
 ./build/sim/tandem-sim --config "$CONFIG" --train_policy \
   --policy_out "$OUT/ppo.policy" --episodes 300 > "$OUT/ppo-training.json"

@@ -168,6 +168,7 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   }
   d->last_seen_s = Now();
   if (req.has_timing()) RecordTimingLocked(d, req.timing());
+  d->polled = true;  // WaitForDevices' condition sees it on unlock
   const std::string id = req.device_id();
   auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return finished_ || stopping_ ||

@@ -53,6 +53,14 @@ absl::Status Coordinator::WaitForDevices() {
         " devices needed joined within ", config_.server.join_timeout_s,
         " s (server.join_timeout_s)"));
   }
+  // A device asks for its first task once its data is loaded and its
+  // stages are timed; the timing lets round 1 place it. Give the joined
+  // devices one poll period to get there.
+  auto all_ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || registry_.NumReady() >= registry_.NumJoined();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&all_ready),
+                       absl::Seconds(config_.server.poll_timeout_s));
   return absl::OkStatus();
 }
 

@@ -40,4 +40,10 @@ int FleetRegistry::NumJoined() const {
   return n;
 }
 
+int FleetRegistry::NumReady() const {
+  int n = 0;
+  for (const auto& [id, d] : devices_) n += !d.left && d.polled ? 1 : 0;
+  return n;
+}
+
 }  // namespace tandem::server

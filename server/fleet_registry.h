@@ -21,6 +21,7 @@ struct DeviceRecord {
   int partition = 0;
   double last_seen_s = 0;
   bool left = false;
+  bool polled = false;  // asked for a task at least once (ready to train)
   // Tallies over the run.
   int rounds = 0;  // rounds whose update was aggregated
   double round_time_sum_s = 0;
@@ -45,6 +46,8 @@ class FleetRegistry {
   // Joined, not left, heard from within `timeout_s`; sorted by id.
   std::vector<std::string> Available(double now_s, double timeout_s) const;
   int NumJoined() const;
+  // Joined, not left, and asked for a task: data loaded, stages timed.
+  int NumReady() const;
   const std::map<std::string, DeviceRecord>& devices() const {
     return devices_;
   }

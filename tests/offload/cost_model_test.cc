@@ -55,6 +55,74 @@ TEST(CostModelTest, HandComputedTimesAndMemory) {
   EXPECT_EQ(ChooseSplit(costs, 1.0), 1);
 }
 
+// Local loss on the hand profile, with an auxiliary classifier after stage a
+// of 1 ms per example and 400 B: 10 batches of 10, window 4, no latency.
+ml::ModelProfile HandProfileWithAux() {
+  ml::ModelProfile p = HandProfile();
+  p.stages[0].aux_seconds_per_example = 1e-3;
+  p.stages[0].aux_param_bytes = 400;
+  return p;
+}
+
+TEST(CostModelTest, LocalLossComputeBoundPipeline) {
+  RoundShape r = HandRound();
+  r.mode = SplitMode::kLocalLoss;
+  DeviceEstimate d = SlowDevice();
+  d.power_compute_w = 2;
+  d.power_transmit_w = 1;
+  d.power_receive_w = 0.5;
+  const SplitCost c = EvaluateSplits(HandProfileWithAux(), d, r)[0];
+  EXPECT_EQ(c.mode, SplitMode::kLocalLoss);
+  // Per batch: compute 10 x 10 x (1 + 1) ms = 0.2 s; upload 4,080 B at
+  // 1 MB/s = 4.08 ms, hidden behind the next batch's compute; tail 10 x 5 ms
+  // = 50 ms, done before the next arrival. Head and classifier weights,
+  // 800 B, down before and up after: 0.8 ms each.
+  EXPECT_NEAR(c.device_compute_s, 2.0, 1e-12);
+  EXPECT_NEAR(c.tail_s, 0.5, 1e-12);
+  EXPECT_NEAR(c.up_s, 10 * 0.00408 + 0.0008, 1e-12);
+  EXPECT_NEAR(c.down_s, 0.0008, 1e-12);
+  EXPECT_NEAR(c.time_s, 0.0008 + (2.0 + 0.00408 + 0.05) + 0.0008, 1e-12);
+  EXPECT_NEAR(c.energy_j, 2 * 2.0 + 1 * c.up_s + 0.5 * 0.0008, 1e-12);
+  // Memory: exact's, plus 4 queued batches of 10 x 100 floats.
+  EXPECT_EQ(c.memory_bytes, 1200 + 16000 + 40 * (50 + 200));
+  // Exact mode on the same device waits for every gradient.
+  r.mode = SplitMode::kExact;
+  EXPECT_NEAR(EvaluateSplits(HandProfileWithAux(), d, r)[0].time_s, 1.5816,
+              1e-9);
+}
+
+TEST(CostModelTest, LocalLossUploadAndTailBoundPipeline) {
+  RoundShape r = HandRound();
+  r.mode = SplitMode::kLocalLoss;
+  DeviceEstimate d = SlowDevice();
+  d.slowdown = 1;
+  d.bandwidth_mbps = 0.8;  // 100 kB/s
+  const SplitCost c = EvaluateSplits(HandProfileWithAux(), d, r)[0];
+  // Compute 20 ms, upload 40.8 ms, tail 50 ms per batch: the first batch
+  // arrives at 60.8 ms and the tail then runs back to back for 10 batches.
+  EXPECT_NEAR(c.time_s, 0.008 + (0.0608 + 10 * 0.05) + 0.008, 1e-12);
+  // No offload, for the policies to compare: 100 x 6 ms + the model.
+  EXPECT_NEAR(EvaluateSplits(HandProfileWithAux(), d, r)[2].time_s,
+              0.6 + 2 * 0.048, 1e-12);
+}
+
+TEST(CostModelTest, PlacementsCoverBothModes) {
+  RoundShape r = HandRound();
+  const auto costs =
+      EvaluatePlacements(HandProfileWithAux(), SlowDevice(), r,
+                         {SplitMode::kExact, SplitMode::kLocalLoss});
+  // Exact cuts 1, 2, then local-loss cuts 1, 2, then no offload once.
+  ASSERT_EQ(costs.size(), 5u);
+  EXPECT_EQ(costs[2].mode, SplitMode::kLocalLoss);
+  EXPECT_EQ(costs[2].split, 1);
+  EXPECT_EQ(costs[4].split, 3);
+  // At 8 Mbit/s the fastest is exact cut 1 (1.58 s) against local loss cut
+  // 1 (2.06 s, its classifier doubles the head's compute).
+  const size_t best = ChoosePlacement(costs, 1.0);
+  EXPECT_EQ(costs[best].split, 1);
+  EXPECT_EQ(costs[best].mode, SplitMode::kExact);
+}
+
 TEST(CostModelTest, BreakEvenLinkThroughput) {
   // Split 1 moves 81,600 B (0.6528 Mbit) in 1.5 s of compute; no offload
   // moves 9,600 B (0.0768 Mbit) in 6 s: equal at 0.576 / 4.5 = 0.128 Mbit/s.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/run_writer.h"
+#include "core/tensor_codec.h"
 #include "core/weights_codec.h"
 #include "gtest/gtest.h"
 #include "ml/data/synthetic.h"
@@ -20,12 +21,14 @@ namespace {
 class CoordinatorTest : public ::testing::Test {
  protected:
   void Start(int min_updates, int retries, int devices = 2,
-             const nlohmann::json& offload = nullptr) {
+             const nlohmann::json& offload = nullptr,
+             const std::string& mode = "exact") {
     Config c;
     if (!offload.is_null()) {
       c.offload.policy = "fixed";
       c.offload.fixed = offload;
       c.offload.on_failure = "local";
+      c.offload.mode = mode;
     }
     c.seed = 5;
     c.server.rounds = 1;
@@ -258,6 +261,62 @@ TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
   runner_.join();
   ASSERT_TRUE(result_.ok()) << result_.status();
   EXPECT_EQ((*result_)["rounds"], 1);
+  const std::string metrics =
+      ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
+  EXPECT_NE(metrics.find("\"fallback_local\":true"), std::string::npos)
+      << metrics;
+}
+
+// Opens d1's split stream in `mode` at cut 1 and sends one batch whose
+// activations have the wrong shape; returns the stream's status.
+grpc::Status BadSplitStream(CoordinatorServer& server, const std::string& s1,
+                            v1::SplitMode mode) {
+  auto split_stub = v1::SplitTraining::NewStub(server.InProcessChannel());
+  grpc::ClientContext ctx;
+  auto stream = split_stub->Train(&ctx);
+  v1::SplitRequest req;
+  req.mutable_open()->set_device_id("d1");
+  req.mutable_open()->set_session_id(s1);
+  req.mutable_open()->set_round(1);
+  req.mutable_open()->set_split_point(1);
+  req.mutable_open()->set_mode(mode);
+  stream->Write(req);
+  req.Clear();
+  EncodeTensor({2, 3}, {1, 2, 3, 4, 5, 6}, ActivationCodec::kFp32,
+               req.mutable_batch()->mutable_activations());
+  EncodeLabels({0, 1}, req.mutable_batch()->mutable_labels());
+  stream->Write(req);
+  stream->WritesDone();
+  v1::SplitReply reply;
+  while (stream->Read(&reply)) {
+  }
+  return stream->Finish();
+}
+
+TEST_F(CoordinatorTest, BrokenLocalLossStreamFallsBackToLocalTraining) {
+  // As with an exact stream: the tail is freed, the failure counted, and
+  // with on_failure "local" the device's whole model is accepted instead.
+  Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/2, {{"slow", 1}},
+        "local_loss");
+  const std::string s1 = Join("d1", "slow"), s2 = Join("d2", "fast");
+  Weights global, unused;
+  v1::TaskHeader task = Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  EXPECT_EQ(task.split_point(), 1);
+  EXPECT_EQ(task.split_mode(), v1::LOCAL_LOSS);
+  EXPECT_EQ(task.window(), 4);
+  EXPECT_GT(task.aux_weights_size(), 0);
+  // A stream in the other mode is refused before any tail is built.
+  EXPECT_EQ(BadSplitStream(*server_, s1, v1::EXACT).error_code(),
+            grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(BadSplitStream(*server_, s1, v1::LOCAL_LOSS).error_code(),
+            grpc::INVALID_ARGUMENT);
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), 10).ok());
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 3), 10).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_)["rounds"], 1);
+  EXPECT_EQ((*result_)["rejections"]["split_failed"], 1);
   const std::string metrics =
       ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
   EXPECT_NE(metrics.find("\"fallback_local\":true"), std::string::npos)
