@@ -190,6 +190,7 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   JsonObjectReader r(*j, "$.fleet");
   r.Int("concurrency", &fleet->concurrency, 0, 1024);
   r.Enum("compute_time", &fleet->compute_time, {"measured", "profiled"});
+  r.String("profile", &fleet->profile);
   const nlohmann::json* classes = r.Child("classes");
   const nlohmann::json* events = r.Child("bandwidth_events");
   TANDEM_RETURN_IF_ERROR(r.Finish());
@@ -382,6 +383,7 @@ nlohmann::json ConfigToJson(const Config& config) {
   VisitOffload(offload, c.offload);
   j["fleet"]["concurrency"] = c.fleet.concurrency;
   j["fleet"]["compute_time"] = c.fleet.compute_time;
+  j["fleet"]["profile"] = c.fleet.profile;
   j["fleet"]["bandwidth_events"] = nlohmann::json::array();
   for (BandwidthEvent& e : c.fleet.bandwidth_events) {
     nlohmann::json ej;

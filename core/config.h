@@ -150,6 +150,11 @@ struct FleetConfig {
   // examples x the model's per-stage profile on one idle core x slowdown
   // (deterministic; the offload cost model's figure). Tails alike.
   std::string compute_time = "measured";
+  // A pinned model profile (tandem-sim --measure_profile writes one;
+  // configs/profiles/ ships them): "profiled" compute time, the offload
+  // bound, PPO training and the coordinator's policies use it instead of
+  // profiling the model on this host at start. "" = measure at start.
+  std::string profile;
 };
 
 struct OutputConfig {

@@ -8,12 +8,46 @@
 
 namespace tandem::ml {
 
+namespace {
+
+// Largest side of the pooled map the linear layer reads, by form.
+int64_t PooledSide(AuxForm form) {
+  switch (form) {
+    case AuxForm::kPool4:
+      return 4;
+    case AuxForm::kPool2:
+      return 2;
+    case AuxForm::kGlobal:
+      return 1;
+    case AuxForm::kFlat:
+      break;
+  }
+  return 0;  // no pooling
+}
+
+}  // namespace
+
+const char* AuxFormName(AuxForm form) {
+  switch (form) {
+    case AuxForm::kPool4:
+      return "pool4x4+linear";
+    case AuxForm::kPool2:
+      return "pool2x2+linear";
+    case AuxForm::kGlobal:
+      return "global-pool+linear";
+    case AuxForm::kFlat:
+      return "linear";
+  }
+  return "?";
+}
+
 torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& cut_shape,
-                                 int num_classes) {
+                                 int num_classes, AuxForm form) {
   namespace nn = torch::nn;
-  if (cut_shape.size() == 3) {
-    const int64_t h = std::min(cut_shape[1], kAuxPooledSide);
-    const int64_t w = std::min(cut_shape[2], kAuxPooledSide);
+  const int64_t side = PooledSide(form);
+  if (cut_shape.size() == 3 && side > 0) {
+    const int64_t h = std::min(cut_shape[1], side);
+    const int64_t w = std::min(cut_shape[2], side);
     return nn::Sequential(
         {{"pool", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({h, w}))},
          {"flatten", nn::Flatten()},
@@ -52,18 +86,19 @@ void SetAuxParams(torch::nn::Sequential& net, const std::vector<float>& flat) {
   }
 }
 
-int64_t AuxSize(const Model& model, int cut) {
-  torch::nn::Sequential net =
-      MakeAuxNet(model.impl().cut_shapes.at(cut), model.input().num_classes);
+int64_t AuxSize(const Model& model, int cut, AuxForm form) {
+  torch::nn::Sequential net = MakeAuxNet(model.impl().cut_shapes.at(cut),
+                                         model.input().num_classes, form);
   return AuxParamCount(net);
 }
 
-std::vector<float> InitAux(const Model& model, int cut, uint64_t seed) {
+std::vector<float> InitAux(const Model& model, int cut, uint64_t seed,
+                           AuxForm form) {
   // LibTorch's generator is global: seed and build under one lock.
   absl::MutexLock lock(&TorchSeedMutex());
   torch::manual_seed(seed + 7919 * static_cast<uint64_t>(cut));
-  torch::nn::Sequential net =
-      MakeAuxNet(model.impl().cut_shapes.at(cut), model.input().num_classes);
+  torch::nn::Sequential net = MakeAuxNet(model.impl().cut_shapes.at(cut),
+                                         model.input().num_classes, form);
   return GetAuxParams(net);
 }
 

@@ -24,11 +24,21 @@
 
 namespace tandem::ml {
 
+// The forms bench/split/aux_choice compares; the system uses kDefault.
+//   kPool4: average pool to at most 4x4, then one linear layer
+//   kPool2: average pool to at most 2x2, then one linear layer
+//   kGlobal: global average pool, then one linear layer
+//   kFlat: one linear layer on the whole cut
+enum class AuxForm { kPool4, kPool2, kGlobal, kFlat };
+inline constexpr AuxForm kDefaultAuxForm = AuxForm::kPool4;
+const char* AuxFormName(AuxForm form);
+
 // Floats in the auxiliary classifier at `cut` (1 .. num_stages() - 1).
-int64_t AuxSize(const Model& model, int cut);
+int64_t AuxSize(const Model& model, int cut, AuxForm form = kDefaultAuxForm);
 
 // Its initial weights, deterministic in `seed`.
-std::vector<float> InitAux(const Model& model, int cut, uint64_t seed);
+std::vector<float> InitAux(const Model& model, int cut, uint64_t seed,
+                           AuxForm form = kDefaultAuxForm);
 
 }  // namespace tandem::ml
 

@@ -94,15 +94,13 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
   return stats;
 }
 
-absl::StatusOr<TrainStats> TrainLocalLossImpl(Model& model, int split,
-                                              std::vector<float>* aux,
-                                              const data::Dataset& data,
-                                              const TrainOptions& opt,
-                                              ActivationSink& sink) {
+absl::StatusOr<TrainStats> TrainLocalLossImpl(
+    Model& model, int split, std::vector<float>* aux, const data::Dataset& data,
+    const TrainOptions& opt, ActivationSink& sink, AuxForm form) {
   StagedNet& net = model.impl().net;
   net->train();
-  torch::nn::Sequential aux_net =
-      MakeAuxNet(model.impl().cut_shapes[split], model.input().num_classes);
+  torch::nn::Sequential aux_net = MakeAuxNet(model.impl().cut_shapes[split],
+                                             model.input().num_classes, form);
   if (AuxParamCount(aux_net) != static_cast<int64_t>(aux->size())) {
     return absl::InvalidArgumentError(
         absl::StrCat("auxiliary classifier: expected ", AuxParamCount(aux_net),
@@ -163,11 +161,9 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
   }
 }
 
-absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
-                                              std::vector<float>* aux,
-                                              const data::Dataset& data,
-                                              const TrainOptions& options,
-                                              ActivationSink& sink) {
+absl::StatusOr<TrainStats> TrainHeadLocalLoss(
+    Model& model, int split, std::vector<float>* aux, const data::Dataset& data,
+    const TrainOptions& options, ActivationSink& sink, AuxForm form) {
   if (split < 1 || split >= model.num_stages()) {
     return absl::InvalidArgumentError(
         absl::StrCat("split point ", split, " is not a cut of '", model.name(),
@@ -176,7 +172,7 @@ absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
   absl::Status args = CheckTrainArgs(data, options);
   if (!args.ok()) return args;
   try {
-    return TrainLocalLossImpl(model, split, aux, data, options, sink);
+    return TrainLocalLossImpl(model, split, aux, data, options, sink, form);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("local-loss training: ", e.what()));
   }

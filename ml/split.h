@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/weights.h"
+#include "ml/aux_classifier.h"
 #include "ml/data/dataset.h"
 #include "ml/model.h"
 #include "ml/trainer.h"
@@ -65,11 +66,13 @@ class ActivationSink {
 // on the auxiliary loss, with batches and shuffling exactly as TrainLocal,
 // and hands each batch's activations and labels to `sink`.
 // TrainStats::cpu_seconds counts the head's and the classifier's compute.
+// `form`: the classifier's form (the coordinator always uses the default).
 absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
                                               std::vector<float>* aux,
                                               const data::Dataset& data,
                                               const TrainOptions& options,
-                                              ActivationSink& sink);
+                                              ActivationSink& sink,
+                                              AuxForm form = kDefaultAuxForm);
 
 // A device's copy of the tail, on the coordinator. Not thread-safe.
 class TailTrainer {

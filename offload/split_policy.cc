@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/tensor_codec.h"
+#include "ml/profile_file.h"
 #include "ml/runtime.h"
 #include "offload/greedy_policy.h"
 #include "offload/ppo_policy.h"
@@ -98,6 +99,9 @@ double TimedSlowdown(const PolicyContext& context, const DeviceView& d) {
 
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input) {
+  if (!config.fleet.profile.empty()) {
+    return ml::ReadProfile(config.fleet.profile, config.model.name, input);
+  }
   ml::SetComputeThreads(1);
   auto profile =
       ml::ProfileModel(config.model.name, input,

@@ -1,4 +1,6 @@
 // tandem-sim: runs a whole fleet from one config file on virtual time.
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -9,7 +11,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/program_config.h"
+#include "ml/profile_file.h"
 #include "ml/runtime.h"
+#include "sim/cost_fleet.h"
 #include "sim/fleet_simulator.h"
 #include "sim/offload_bound.h"
 #include "sim/policy_trainer.h"
@@ -28,8 +32,47 @@ ABSL_FLAG(bool, offload_bound, false,
           "print (JSON) the best any offload policy could reach on this "
           "scenario by the cost model, against no offload, and exit");
 
+ABSL_FLAG(std::string, measure_profile, "",
+          "measure the model's per-stage profile on one idle core (median "
+          "of repeats), write it to this file for fleet.profile, and exit");
+
 namespace tandem {
 namespace {
+
+// "<CPU model>, 1 thread, <BLAS>": the core a measured profile is for.
+std::string ReferenceMachine() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, cpu = "unknown CPU";
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return absl::StrCat(cpu, "; 1 LibTorch thread; ", ml::DescribeRuntime());
+}
+
+int MeasureProfile(const Config& config, const std::string& out) {
+  auto data = sim::LoadFleetData(config);
+  if (!data.ok()) {
+    std::cerr << "tandem-sim: " << data.status().message() << "\n";
+    return 1;
+  }
+  ml::SetComputeThreads(1);
+  auto profile = ml::ProfileModel(config.model.name, data->input,
+                                  std::min(config.training.batch_size, 64),
+                                  /*reps=*/15);
+  absl::Status s = profile.ok() ? ml::WriteProfile(*profile, data->input,
+                                                   ReferenceMachine(), out)
+                                : profile.status();
+  if (!s.ok()) {
+    std::cerr << "tandem-sim: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "profile of " << config.model.name << " written to " << out
+            << std::endl;
+  return 0;
+}
 
 int Main() {
   ml::ReuseFreedTensorMemory();
@@ -41,6 +84,9 @@ int Main() {
       &exit_code);
   if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kWarning);
+  if (!absl::GetFlag(FLAGS_measure_profile).empty()) {
+    return MeasureProfile(*config, absl::GetFlag(FLAGS_measure_profile));
+  }
   if (absl::GetFlag(FLAGS_offload_bound)) {
     auto bound = sim::ComputeOffloadBound(*config);
     if (!bound.ok()) {

@@ -7,7 +7,7 @@
 //
 //   build/bench/offload/offload_experiment --config configs/fedadapt-5dev.json
 //       [--policies none,fixed,greedy,ppo] [--rounds N] [--out DIR]
-//       [--set offload.ppo_load=FILE,...]
+//       [--set offload.ppo_load=FILE,...] [--json RESULTS.json]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -149,14 +149,15 @@ void PrintTable(const std::vector<Result>& results) {
   }
 }
 
-// What no policy can beat on this scenario, by the cost model.
-void PrintBound(const tandem::Config& config,
-                const tandem::ml::ModelProfile* profile) {
+// What no policy can beat on this scenario, by the cost model (null when
+// it cannot be computed).
+nlohmann::json PrintBound(const tandem::Config& config,
+                          const tandem::ml::ModelProfile* profile) {
   auto bound = tandem::sim::ComputeOffloadBound(config, profile);
   if (!bound.ok()) {
     std::fprintf(stderr, "bound: %s\n",
                  std::string(bound.status().message()).c_str());
-    return;
+    return nullptr;
   }
   const nlohmann::json& b = *bound;
   std::printf(
@@ -166,6 +167,27 @@ void PrintBound(const tandem::Config& config,
       b["slowest_mean_round_s"]["ratio"].get<double>(),
       b["total_time_s"]["ratio"].get<double>(),
       b["energy_j"]["ratio"].get<double>());
+  for (const nlohmann::json& d : b["devices"]) {
+    std::printf("  %-12s %s\n", d["id"].get<std::string>().c_str(),
+                d["placements"].dump().c_str());
+  }
+  return b;
+}
+
+// Every policy's figures and the bound, for bench/offload_sweep.sh.
+void WriteResultsJson(const std::vector<Result>& results,
+                      const nlohmann::json& bound, const std::string& path) {
+  nlohmann::json policies = nlohmann::json::object();
+  for (const Result& r : results) {
+    policies[r.policy] = {{"slowest_mean_round_s", r.slowest_round_s},
+                          {"total_time_s", r.virtual_s},
+                          {"time_to_target_s", r.to_target_s},
+                          {"energy_j", r.energy_j},
+                          {"final_accuracy", r.final_accuracy}};
+  }
+  const nlohmann::json j = {{"policies", policies}, {"bound", bound}};
+  auto s = tandem::WriteFileAtomically(path, j.dump(2) + "\n");
+  if (!s.ok()) std::fprintf(stderr, "%s\n", s.ToString().c_str());
 }
 
 void WriteComparison(const std::vector<Result>& results,
@@ -204,11 +226,12 @@ void WriteComparison(const std::vector<Result>& results,
 
 int main(int argc, char** argv) {
   tandem::ml::ReuseFreedTensorMemory();  // as the programs run
-  std::string path = "configs/fedadapt-5dev.json", out;
+  std::string path = "configs/fedadapt-5dev.json", out, json_path;
   std::vector<std::string> policies = {"none", "fixed", "greedy"}, overrides;
   for (int i = 1; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "--config")) path = argv[i + 1];
     if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
+    if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
     if (!std::strcmp(argv[i], "--policies")) {
       policies = absl::StrSplit(argv[i + 1], ',', absl::SkipEmpty());
     }
@@ -250,7 +273,8 @@ int main(int argc, char** argv) {
   PrintTable(results);
   std::printf("(target accuracy %.2f; -1 = not reached)\n",
               config->server.target_accuracy);
-  PrintBound(*config, profile.get());
+  const nlohmann::json bound = PrintBound(*config, profile.get());
+  if (!json_path.empty()) WriteResultsJson(results, bound, json_path);
   WriteComparison(results, config->output.dir + "/comparison.html");
   return 0;
 }

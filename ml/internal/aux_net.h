@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <vector>
 
-namespace tandem::ml {
+#include "ml/aux_classifier.h"
 
-// Largest side of the pooled feature map the linear layer reads.
-constexpr int64_t kAuxPooledSide = 4;
+namespace tandem::ml {
 
 // The classifier for per-example activations of shape `cut_shape`.
 torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& cut_shape,
-                                 int num_classes);
+                                 int num_classes,
+                                 AuxForm form = kDefaultAuxForm);
 
 // Flat copies of its parameters, in registration order. SetAuxParams
 // requires exactly AuxParamCount(net) values.

@@ -7,6 +7,7 @@
 
 #include "core/tensor_codec.h"
 #include "gtest/gtest.h"
+#include "ml/aux_classifier.h"
 #include "ml/runtime.h"
 #include "ml/split_weights.h"
 
@@ -68,6 +69,17 @@ data::TrainTest Synthetic(const InputShape& in) {
   return data::LoadDataset(s).value();
 }
 
+// Largest |a - b| over two weights of one layout; NaN when either holds a
+// NaN (std::max would drop it and let NaN weights pass).
+double MaxDifference(const Weights& a, const Weights& b) {
+  double worst = 0;
+  for (int64_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(a.values()[i] - b.values()[i]);
+    if (!(d <= worst)) worst = d;
+  }
+  return worst;
+}
+
 struct Case {
   std::string model;
   InputShape input;
@@ -100,20 +112,87 @@ TEST_P(SplitExactnessTest, SplitStepsEqualUnsplitSteps) {
     EXPECT_EQ(tail->steps(), 3);
     Weights joined = head->GetWeights();
     ASSERT_TRUE(MergeStages(tail->TailWeights(), &joined).ok());
-    double max_diff = 0;
-    for (int64_t i = 0; i < joined.size(); ++i) {
-      max_diff = std::max<double>(
-          max_diff, std::fabs(joined.values()[i] - expected.values()[i]));
-    }
-    EXPECT_LT(max_diff, 1e-5);
+    EXPECT_LT(MaxDifference(joined, expected), 1e-5);
     // And the step really moved the weights.
-    double moved = 0;
-    for (int64_t i = 0; i < joined.size(); ++i) {
-      moved = std::max<double>(
-          moved, std::fabs(joined.values()[i] - global.values()[i]));
-    }
-    EXPECT_GT(moved, 1e-3);
+    EXPECT_GT(MaxDifference(joined, global), 1e-3);
   }
+}
+
+// Records what a local-loss head hands its stream.
+class RecordingSink : public ActivationSink {
+ public:
+  absl::Status Send(int64_t step, CutTensor act, std::vector<int64_t> labels,
+                    double cpu_s) override {
+    EXPECT_EQ(step, static_cast<int64_t>(batches.size()));
+    EXPECT_GE(cpu_s, 0);
+    batches.push_back({std::move(act), std::move(labels)});
+    return absl::OkStatus();
+  }
+  std::vector<std::pair<CutTensor, std::vector<int64_t>>> batches;
+};
+
+TEST_P(SplitExactnessTest, LocalLossTrainsTheHeadAndItsClassifierOnly) {
+  SetComputeThreads(1);
+  const Case& c = GetParam();
+  data::TrainTest tt = Synthetic(c.input);
+  TrainOptions o;
+  o.batch_size = 16;
+  o.max_batches = 3;
+  for (int split = 1; split + 1 < 8; ++split) {
+    auto model = Model::Create(c.model, c.input, 11).value();
+    if (split >= model->num_stages()) break;
+    SCOPED_TRACE("split " + std::to_string(split));
+    const Weights before = model->GetWeights();
+    std::vector<float> aux = InitAux(*model, split, 3);
+    const std::vector<float> aux_before = aux;
+    RecordingSink sink;
+    auto stats = TrainHeadLocalLoss(*model, split, &aux, tt.train, o, sink);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    ASSERT_EQ(sink.batches.size(), 3u);
+    std::vector<int64_t> shape = {16};
+    for (int64_t d : CutShape(*model, split)) shape.push_back(d);
+    EXPECT_EQ(sink.batches[0].first.shape, shape);
+    EXPECT_EQ(sink.batches[0].second.size(), 16u);
+    const Weights after = model->GetWeights();
+    const int stages = model->num_stages();
+    EXPECT_GT(MaxDifference(SliceStages(after, 0, split),
+                            SliceStages(before, 0, split)),
+              1e-4);
+    EXPECT_EQ(MaxDifference(SliceStages(after, split, stages),
+                            SliceStages(before, split, stages)),
+              0);  // the tail is the coordinator's
+    EXPECT_NE(aux, aux_before);
+    // A classifier of another cut's size is refused.
+    std::vector<float> wrong(aux.size() + 1);
+    EXPECT_EQ(TrainHeadLocalLoss(*model, split, &wrong, tt.train, o, sink)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(TailTrainerTest, FitStepsLikeStepWithoutTheGradient) {
+  SetComputeThreads(1);
+  const InputShape in{1, 28, 28, 10};
+  auto model = Model::Create("cnn", in, 5).value();
+  const Weights global = model->GetWeights();
+  TrainOptions o;
+  auto a = TailTrainer::Create("cnn", in, 2, global, o).value();
+  auto b = TailTrainer::Create("cnn", in, 2, global, o).value();
+  CutTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49)};
+  for (size_t i = 0; i < act.values.size(); ++i) {
+    act.values[i] = static_cast<float>(i % 13) / 13.0f;
+  }
+  const std::vector<int64_t> labels = {1, 2, 3, 4};
+  double loss = 0;
+  ASSERT_TRUE(a->Step(act, labels, &loss).ok());
+  auto fit = b->Fit(act, labels);
+  ASSERT_TRUE(fit.ok());
+  EXPECT_DOUBLE_EQ(*fit, loss);
+  EXPECT_EQ(MaxDifference(a->TailWeights(), b->TailWeights()), 0);
+  EXPECT_GT(MaxDifference(a->TailWeights(), SliceStages(global, 2, 4)), 0);
+  EXPECT_EQ(b->Fit(act, {1, 2, 3}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, SplitExactnessTest,

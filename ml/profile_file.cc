@@ -1,0 +1,100 @@
+#include "ml/profile_file.h"
+
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/run_writer.h"
+#include "nlohmann/json.hpp"
+
+namespace tandem::ml {
+namespace {
+
+absl::StatusOr<StageProfile> StageFrom(const nlohmann::json& j) {
+  StageProfile s;
+  s.name = j.at("name").get<std::string>();
+  s.train_seconds_per_example = j.at("train_seconds_per_example");
+  s.aux_seconds_per_example = j.at("aux_seconds_per_example");
+  s.out_elements = j.at("out_elements");
+  s.param_bytes = j.at("param_bytes");
+  s.aux_param_bytes = j.at("aux_param_bytes");
+  for (double t : {s.train_seconds_per_example, s.aux_seconds_per_example}) {
+    if (!(t >= 0 && t < 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stage '", s.name, "': seconds per example out of [0, 1)"));
+    }
+  }
+  if (s.out_elements < 1 || s.param_bytes < 0 || s.aux_param_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stage '", s.name, "': sizes out of range"));
+  }
+  return s;
+}
+
+absl::StatusOr<ModelProfile> Parse(const std::string& text,
+                                   const std::string& model,
+                                   const InputShape& in) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  const std::vector<int> want = {in.channels, in.height, in.width,
+                                 in.num_classes};
+  if (j.at("model") != model || j.at("input").get<std::vector<int>>() != want) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a profile of '", j.at("model").get<std::string>(),
+                     "' for input ", j.at("input").dump(), ", the run trains '",
+                     model, "' on ", nlohmann::json(want).dump()));
+  }
+  ModelProfile p;
+  p.model = model;
+  p.input_elements = static_cast<int64_t>(in.channels) * in.height * in.width;
+  for (const nlohmann::json& s : j.at("stages")) {
+    absl::StatusOr<StageProfile> st = StageFrom(s);
+    if (!st.ok()) return st.status();
+    p.stages.push_back(*std::move(st));
+  }
+  if (p.stages.empty()) return absl::InvalidArgumentError("no stages");
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelProfile> ReadProfile(const std::string& path,
+                                         const std::string& model,
+                                         const InputShape& input) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<ModelProfile> p = absl::UnknownError("not read");
+  if (!text.ok()) {
+    p = text.status();
+  } else {
+    try {
+      p = Parse(*text, model, input);
+    } catch (const nlohmann::json::exception& e) {
+      p = absl::InvalidArgumentError(e.what());
+    }
+  }
+  if (p.ok()) return p;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "config: $.fleet.profile: ", path, ": ", p.status().message()));
+}
+
+absl::Status WriteProfile(const ModelProfile& profile, const InputShape& in,
+                          const std::string& reference,
+                          const std::string& path) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageProfile& s : profile.stages) {
+    stages.push_back(
+        {{"name", s.name},
+         {"train_seconds_per_example", s.train_seconds_per_example},
+         {"aux_seconds_per_example", s.aux_seconds_per_example},
+         {"out_elements", s.out_elements},
+         {"param_bytes", s.param_bytes},
+         {"aux_param_bytes", s.aux_param_bytes}});
+  }
+  const nlohmann::json j = {
+      {"model", profile.model},
+      {"input", {in.channels, in.height, in.width, in.num_classes}},
+      {"reference", reference},
+      {"stages", stages}};
+  return WriteFileAtomically(path, j.dump(2) + "\n");
+}
+
+}  // namespace tandem::ml

@@ -1,0 +1,74 @@
+// fleet.profile: a pinned profile makes the offload bound a function of the
+// config alone; a wrong or broken profile file is refused with its path.
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "ml/profile_file.h"
+#include "sim/offload_bound.h"
+
+namespace tandem::sim {
+namespace {
+
+constexpr char kVgg5Profile[] = "configs/profiles/vgg5-fashion-mnist.json";
+
+Config FiveDevices() {
+  Config c;
+  c.model.name = "vgg5";
+  c.server.rounds = 3;
+  c.training.batch_size = 100;
+  c.offload.activation_codec = "int8";
+  c.fleet.profile = std::string(TANDEM_SOURCE_DIR) + "/" + kVgg5Profile;
+  c.fleet.classes.resize(2);
+  c.fleet.classes[0].name = "pi3";
+  c.fleet.classes[0].count = 2;
+  c.fleet.classes[0].slowdown = 10;
+  c.fleet.classes[0].bandwidth_mbps = 40;
+  c.fleet.classes[1].name = "jetson";
+  c.fleet.classes[1].slowdown = 2;
+  c.fleet.classes[1].bandwidth_mbps = 80;
+  return c;
+}
+
+TEST(PinnedProfileTest, BoundIsTheSameOnEveryRun) {
+  auto a = ComputeOffloadBound(FiveDevices());
+  auto b = ComputeOffloadBound(FiveDevices());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->dump(), b->dump());
+  // The shipped profile's own figures, not a fresh measurement.
+  auto p =
+      ml::ReadProfile(FiveDevices().fleet.profile, "vgg5", {1, 28, 28, 10});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_DOUBLE_EQ((*a)["stages"][0]["train_ms_per_100"].get<double>(),
+                   1e5 * p->stages[0].train_seconds_per_example);
+}
+
+TEST(PinnedProfileTest, ProfileOfAnotherModelIsRefused) {
+  Config c = FiveDevices();
+  c.model.name = "cnn";
+  auto bound = ComputeOffloadBound(c);
+  ASSERT_FALSE(bound.ok());
+  EXPECT_NE(bound.status().message().find("$.fleet.profile"), std::string::npos)
+      << bound.status();
+  EXPECT_NE(bound.status().message().find("'vgg5'"), std::string::npos);
+}
+
+TEST(PinnedProfileTest, BrokenFilesNameTheFile) {
+  const std::string path = ::testing::TempDir() + "/broken.profile.json";
+  for (const char* text :
+       {"{not json", "{\"model\": \"vgg5\"}",
+        "{\"model\": \"vgg5\", \"input\": [1, 28, 28, 10], \"stages\": "
+        "[{\"name\": \"a\", \"train_seconds_per_example\": -1, "
+        "\"aux_seconds_per_example\": 0, \"out_elements\": 1, "
+        "\"param_bytes\": 0, \"aux_param_bytes\": 0}]}"}) {
+    std::ofstream(path) << text;
+    auto p = ml::ReadProfile(path, "vgg5", {1, 28, 28, 10});
+    ASSERT_FALSE(p.ok()) << text;
+    EXPECT_NE(p.status().message().find(path), std::string::npos) << p.status();
+  }
+  EXPECT_FALSE(
+      ml::ReadProfile(path + ".missing", "vgg5", {1, 28, 28, 10}).ok());
+}
+
+}  // namespace
+}  // namespace tandem::sim
