@@ -55,6 +55,15 @@ TEST(LinkGuardTest, SlowLinkTrainsLocallyWhileTheOtherOffloads) {
   EXPECT_EQ((s.at({"slow-01", 3})), kLocal);
 }
 
+TEST(LinkGuardTest, CoversLocalLossToo) {
+  Config c = SlowFleet(true);
+  c.offload.mode = "local_loss";
+  auto s = Splits(c);
+  EXPECT_LT((s.at({"slow-01", 2})), kLocal);
+  EXPECT_EQ((s.at({"slow-01", 3})), kLocal);
+  EXPECT_LT((s.at({"slow-01", 4})), kLocal);
+}
+
 TEST(LinkGuardTest, WithoutTheGuardGreedyOffloadsOnTheSlowLink) {
   auto s = Splits(SlowFleet(false));
   EXPECT_LT((s.at({"slow-01", 3})), kLocal);  // it has not seen the drop yet

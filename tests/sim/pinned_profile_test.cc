@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "ml/profile_file.h"
+#include "sim/cost_fleet.h"
 #include "sim/offload_bound.h"
 
 namespace tandem::sim {
@@ -68,6 +69,24 @@ TEST(PinnedProfileTest, BrokenFilesNameTheFile) {
   }
   EXPECT_FALSE(
       ml::ReadProfile(path + ".missing", "vgg5", {1, 28, 28, 10}).ok());
+}
+
+TEST(CostFleetTest, ExamplesComeFromTheDataSetAndItsPartitioner) {
+  Config c = FiveDevices();
+  c.data.train_limit = 3000;
+  c.data.partition = "dirichlet";
+  c.data.alpha = 0.3;
+  auto data = LoadFleetData(c);
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->input.channels, 1);
+  EXPECT_EQ(data->input.height, 28);
+  ASSERT_EQ(data->examples.size(), 3u);
+  int64_t sum = 0;
+  for (int64_t n : data->examples) sum += n;
+  EXPECT_EQ(sum, 3000);
+  EXPECT_NE(data->examples[0], data->examples[1]);  // Dirichlet shares
+  const auto fleet = CostFleet(c, *data, ml::ModelProfile{});
+  EXPECT_EQ(fleet[2].view.examples, data->examples[2]);
 }
 
 }  // namespace
