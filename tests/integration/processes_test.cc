@@ -23,6 +23,7 @@ const std::string kBin = TANDEM_BINARY_DIR;
 
 class ProcessesTest : public ::testing::Test {
  protected:
+  void OffloadingPairAggregates(const std::string& mode);
   void SetUp() override {
     dir_ = absl::StrCat(
         ::testing::TempDir(), "tandem-",
@@ -200,9 +201,12 @@ TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
   ASSERT_TRUE(src.ok()) << src.status();
 }
 
-TEST_F(ProcessesTest, OffloadingAndLocalDevicesAggregateTogether) {
+// A fast device training locally and a slow one offloading at cut 2 in
+// `mode`, as separate processes over TCP, for two rounds.
+void ProcessesTest::OffloadingPairAggregates(const std::string& mode) {
   nlohmann::json config = SmallConfig(2, 2, 1);
   config["offload"] = {{"policy", "fixed"},
+                       {"mode", mode},
                        {"fixed", {{"slow", 2}}},
                        {"activation_codec", "fp16"}};
   auto server = StartServer(WriteConfig(config));
@@ -221,6 +225,7 @@ TEST_F(ProcessesTest, OffloadingAndLocalDevicesAggregateTogether) {
   for (const auto& d : Metrics(run, "device")) {
     if (d["device"] == "slow-1") {
       EXPECT_EQ(d["split"], 2);
+      EXPECT_EQ(d["mode"], mode);
       EXPECT_GT(d["tail_s"].get<double>(), 0);
       EXPECT_EQ(d["tail_batches"], d["batches"]);
       slow_up += d["bytes_up"].get<int64_t>();
@@ -235,6 +240,14 @@ TEST_F(ProcessesTest, OffloadingAndLocalDevicesAggregateTogether) {
   nlohmann::json summary =
       nlohmann::json::parse(ReadFileOrEmpty(run + "/summary.json"));
   EXPECT_GT(summary["final_accuracy"].get<double>(), 0.6);
+}
+
+TEST_F(ProcessesTest, OffloadingAndLocalDevicesAggregateTogether) {
+  OffloadingPairAggregates("exact");
+}
+
+TEST_F(ProcessesTest, LocalLossOffloadingOverTcpAggregates) {
+  OffloadingPairAggregates("local_loss");
 }
 
 TEST_F(ProcessesTest, RoundCompletesWhenOffloadingClientDiesMidStream) {
