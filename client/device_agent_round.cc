@@ -300,7 +300,9 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
                                     down_s + work.split_down_s));
   } else {
     // Upload time of this update is not known before it is sent: report the
-    // previous round's.
+    // previous round's. An offloading device's wait, tail included, is in
+    // split_up_s.
+    m->set_tail_included(work.stages_run < model_->num_stages());
     m->set_compute_s(stats.wall_seconds - work.split_up_s);
     m->set_link_s(task.download_s + last_upload_s_ + work.split_up_s);
   }

@@ -100,7 +100,10 @@ class Coordinator {
   // Largest message a peer may send: weight chunks (1 MiB) or one batch of
   // activations at the widest cut of this run's model, whichever is larger.
   int64_t max_message_bytes() const;
-  const Weights& global() const { return *global_; }
+  std::shared_ptr<const Weights> global() const {
+    absl::MutexLock lock(&mu_);
+    return global_;
+  }
 
  private:
   explicit Coordinator(CoordinatorOptions options);

@@ -242,8 +242,9 @@ absl::StatusOr<Weights> Coordinator::JoinTailLocked(const std::string& device,
   (*line)["tail_s"] = tail_s;
   (*line)["tail_batches"] = tail->trainer->steps();
   // Local loss: the device's round time already ends with the tail's drain
-  // (SplitReply.drain_end_s); exact: the device waited for each tail step.
-  if (!tail->local_loss) {
+  // (SplitReply.drain_end_s); exact: the device waited for each tail step,
+  // which a deployed device measured and a simulated one did not.
+  if (!tail->local_loss && !line->value("tail_included", false)) {
     (*line)["round_time_s"] = line->value("round_time_s", 0.0) + tail_s;
   }
   return full;
