@@ -38,6 +38,7 @@ int Main() {
   ml::SetComputeThreads(absl::GetFlag(FLAGS_threads));
   ml::SetBlasThreads(absl::GetFlag(FLAGS_threads));
   LogInfo(absl::StrCat("tandem-client ", id, ": ", ml::DescribeRuntime()));
+  ml::WarnIfReferenceBlas("tandem-client");
   client::DeviceAgentOptions o;
   o.device_id = id;
   o.device_class = absl::GetFlag(FLAGS_device_class);

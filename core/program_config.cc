@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "absl/strings/match.h"
+
 namespace tandem {
 
 std::optional<Config> ResolveProgramConfig(const std::string& program,
@@ -20,6 +22,10 @@ std::optional<Config> ResolveProgramConfig(const std::string& program,
     return std::nullopt;
   }
   return *std::move(config);
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  return absl::StartsWith(status.message(), "config: ") ? 2 : 1;
 }
 
 }  // namespace tandem

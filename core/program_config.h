@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "core/config.h"
 
 namespace tandem {
@@ -24,6 +25,11 @@ struct ProgramConfigRequest {
 std::optional<Config> ResolveProgramConfig(const std::string& program,
                                            const ProgramConfigRequest& request,
                                            int* exit_code);
+
+// A program's exit code for a failed run: 2 for a configuration error
+// (messages that start with "config: ", wherever they were detected), 1 for
+// anything else.
+int ExitCodeFor(const absl::Status& status);
 
 }  // namespace tandem
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 
 namespace tandem::ml {
 namespace {
@@ -78,6 +79,13 @@ bool UsingReferenceBlas() {
   return FindSymbol<void (*)(int)>("openblas_set_num_threads") == nullptr &&
          !absl::StrContains(LoadedBlasPath(), "blis") &&
          !absl::StrContains(LoadedBlasPath(), "mkl");
+}
+
+void WarnIfReferenceBlas(const std::string& program) {
+  if (UsingReferenceBlas()) {
+    LogWarning(program +
+               ": reference BLAS: install libopenblas0-pthread (15x faster)");
+  }
 }
 
 }  // namespace tandem::ml

@@ -34,6 +34,8 @@ std::string DescribeRuntime();
 
 // True when the loaded BLAS is the slow reference implementation.
 bool UsingReferenceBlas();
+// Logs a warning naming `program` when UsingReferenceBlas().
+void WarnIfReferenceBlas(const std::string& program);
 
 }  // namespace tandem::ml
 

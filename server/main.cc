@@ -42,9 +42,7 @@ int Main() {
   ml::SetComputeThreads(config->server.threads);
   ml::SetBlasThreads(config->server.threads);
   LogInfo(absl::StrCat("tandem-server: ", ml::DescribeRuntime()));
-  if (ml::UsingReferenceBlas()) {
-    LogWarning("reference BLAS: install libopenblas0-pthread (15x faster)");
-  }
+  ml::WarnIfReferenceBlas("tandem-server");
   server::CoordinatorOptions options;
   options.config = *config;
   options.run_name = "server";
@@ -73,7 +71,7 @@ int Main() {
   std::cout << (*coordinator)->run_dir() << std::endl;
   if (!summary.ok()) {
     std::cerr << "tandem-server: " << summary.status().message() << "\n";
-    return 1;
+    return ExitCodeFor(summary.status());
   }
   LogInfo(absl::StrCat("final accuracy ", (*summary)["final_accuracy"].dump(),
                        " after ", (*summary)["rounds"].dump(), " rounds"));

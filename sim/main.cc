@@ -56,7 +56,7 @@ int MeasureProfile(const Config& config, const std::string& out) {
   auto data = sim::LoadFleetData(config);
   if (!data.ok()) {
     std::cerr << "tandem-sim: " << data.status().message() << "\n";
-    return 1;
+    return ExitCodeFor(data.status());
   }
   ml::SetComputeThreads(1);
   auto profile = ml::ProfileModel(config.model.name, data->input,
@@ -67,7 +67,7 @@ int MeasureProfile(const Config& config, const std::string& out) {
                                 : profile.status();
   if (!s.ok()) {
     std::cerr << "tandem-sim: " << s.message() << "\n";
-    return 1;
+    return ExitCodeFor(s);
   }
   std::cout << "profile of " << config.model.name << " written to " << out
             << std::endl;
@@ -91,7 +91,7 @@ int Main() {
     auto bound = sim::ComputeOffloadBound(*config);
     if (!bound.ok()) {
       std::cerr << "tandem-sim: " << bound.status().message() << "\n";
-      return 1;
+      return ExitCodeFor(bound.status());
     }
     std::cout << bound->dump(2) << std::endl;
     return 0;
@@ -102,7 +102,7 @@ int Main() {
                                 absl::GetFlag(FLAGS_policy_out));
     if (!trained.ok()) {
       std::cerr << "tandem-sim: " << trained.status().message() << "\n";
-      return 1;
+      return ExitCodeFor(trained.status());
     }
     std::cout << trained->dump(2) << std::endl;
     return 0;
@@ -110,6 +110,7 @@ int Main() {
   std::cout << "tandem-sim: " << config->TotalDevices() << " devices, model "
             << config->model.name << ", " << config->server.rounds
             << " rounds; " << ml::DescribeRuntime() << std::endl;
+  ml::WarnIfReferenceBlas("tandem-sim");
   sim::SimOptions options;
   options.config = *config;
   const int rounds = config->server.rounds;
@@ -119,7 +120,7 @@ int Main() {
   auto result = sim::RunSimulation(options);
   if (!result.ok()) {
     std::cerr << "tandem-sim: " << result.status().message() << "\n";
-    return 1;
+    return ExitCodeFor(result.status());
   }
   std::cout << "final accuracy "
             << absl::StrFormat(
