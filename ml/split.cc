@@ -137,6 +137,18 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
   return stats;
 }
 
+// A cut of `model` and sane training arguments.
+absl::Status CheckHeadArgs(const Model& model, int split,
+                           const data::Dataset& data,
+                           const TrainOptions& options) {
+  if (split < 1 || split >= model.num_stages()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
+                     "' (1..", model.num_stages() - 1, ")"));
+  }
+  return CheckTrainArgs(data, options);
+}
+
 }  // namespace
 
 std::vector<int64_t> CutShape(const Model& model, int split) {
@@ -147,12 +159,7 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
                                      const data::Dataset& data,
                                      const TrainOptions& options,
                                      SplitTransport& transport) {
-  if (split < 1 || split >= model.num_stages()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
-                     "' (1..", model.num_stages() - 1, ")"));
-  }
-  absl::Status args = CheckTrainArgs(data, options);
+  absl::Status args = CheckHeadArgs(model, split, data, options);
   if (!args.ok()) return args;
   try {
     return TrainHeadImpl(model, split, data, options, transport);
@@ -164,12 +171,7 @@ absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
 absl::StatusOr<TrainStats> TrainHeadLocalLoss(
     Model& model, int split, std::vector<float>* aux, const data::Dataset& data,
     const TrainOptions& options, ActivationSink& sink, AuxForm form) {
-  if (split < 1 || split >= model.num_stages()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
-                     "' (1..", model.num_stages() - 1, ")"));
-  }
-  absl::Status args = CheckTrainArgs(data, options);
+  absl::Status args = CheckHeadArgs(model, split, data, options);
   if (!args.ok()) return args;
   try {
     return TrainLocalLossImpl(model, split, aux, data, options, sink, form);

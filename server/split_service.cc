@@ -9,22 +9,33 @@
 namespace tandem::server {
 namespace {
 
+// A batch's activations and labels, bounded by the tail's batch size.
+absl::Status DecodeBatch(const TailSession& tail, const v1::SplitBatch& batch,
+                         ml::CutTensor* act, std::vector<int64_t>* labels) {
+  auto a = DecodeTensor(batch.activations(), tail.max_elements);
+  if (!a.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("activations: ", a.status().message()));
+  }
+  auto l = DecodeLabels(batch.labels(), tail.max_elements);
+  if (!l.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels: ", l.status().message()));
+  }
+  *act = {std::move(a->shape), std::move(a->values)};
+  *labels = *std::move(l);
+  return absl::OkStatus();
+}
+
 // One batch: decode, step the tail, encode the gradient.
 absl::StatusOr<v1::SplitReply> TailStep(TailSession& tail,
                                         const v1::SplitBatch& batch) {
-  auto act = DecodeTensor(batch.activations(), tail.max_elements);
-  if (!act.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("activations: ", act.status().message()));
-  }
-  auto labels = DecodeLabels(batch.labels(), tail.max_elements);
-  if (!labels.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("labels: ", labels.status().message()));
-  }
-  ml::CutTensor in{std::move(act->shape), std::move(act->values)};
+  ml::CutTensor in;
+  std::vector<int64_t> labels;
+  absl::Status decoded = DecodeBatch(tail, batch, &in, &labels);
+  if (!decoded.ok()) return decoded;
   double loss = 0;
-  auto grad = tail.trainer->Step(in, *labels, &loss);
+  auto grad = tail.trainer->Step(in, labels, &loss);
   if (!grad.ok()) return grad.status();
   v1::SplitReply reply;
   reply.set_step(batch.step());
@@ -40,20 +51,13 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
     return absl::InvalidArgumentError(absl::StrCat(
         "batch step ", batch.step(), ", expected ", expected_step));
   }
-  auto act = DecodeTensor(batch.activations(), tail.max_elements);
-  if (!act.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("activations: ", act.status().message()));
-  }
-  auto labels = DecodeLabels(batch.labels(), tail.max_elements);
-  if (!labels.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("labels: ", labels.status().message()));
-  }
+  ml::CutTensor act;
+  std::vector<int64_t> labels;
+  absl::Status decoded = DecodeBatch(tail, batch, &act, &labels);
+  if (!decoded.ok()) return decoded;
   const double cpu0 = tail.trainer->cpu_seconds();
   const int64_t examples0 = tail.trainer->examples();
-  auto loss = tail.trainer->Fit({std::move(act->shape), std::move(act->values)},
-                                *labels);
+  auto loss = tail.trainer->Fit(act, labels);
   if (!loss.ok()) return loss.status();
   const double arrival = batch.arrival_s();
   if (!(arrival >= 0 && arrival < 1e9)) {
