@@ -1,6 +1,7 @@
 #include "offload/greedy_policy.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -19,10 +20,19 @@ double Blend(double smoothed, double measured) {
   return smoothed + kSmoothing * (measured - smoothed);
 }
 
+// Rounds over which, under the link guard, greedy plans with a device's best
+// measured link: the guard measures the real link on the task download and
+// trains locally when it is below the cut's break-even, so planning on a
+// link that has just recovered costs at most the tail's weights in one
+// download, while planning on one that has just dropped costs a whole round
+// at local speed. A link low for longer than this is taken as it is.
+constexpr size_t kGuardedLinkMemory = 3;
+
 struct Measured {
   double slowdown = 0;
   double bandwidth_mbps = 0;
   int64_t examples = 0;
+  std::deque<double> recent_mbps;  // newest last
 };
 
 class GreedyPolicy final : public SplitPolicy {
@@ -30,6 +40,7 @@ class GreedyPolicy final : public SplitPolicy {
   GreedyPolicy(const OffloadConfig& config, PolicyContext context,
                std::map<std::string, int64_t> budgets)
       : alpha_(config.alpha),
+        guarded_(config.link_guard && config.alpha >= 1),
         server_cores_(config.server_cores),
         context_(std::move(context)),
         budgets_(std::move(budgets)) {}
@@ -43,6 +54,9 @@ class GreedyPolicy final : public SplitPolicy {
     DeviceEstimate e;
     e.slowdown = m.slowdown;
     e.bandwidth_mbps = m.bandwidth_mbps;
+    for (double mbps : m.recent_mbps) {
+      if (guarded_ && mbps > e.bandwidth_mbps) e.bandwidth_mbps = mbps;
+    }
     e.latency_ms = latency_ms_[d.id];
     e.power_compute_w = d.power_compute_w;
     e.power_transmit_w = d.power_transmit_w;
@@ -101,15 +115,18 @@ class GreedyPolicy final : public SplitPolicy {
     now.bandwidth_mbps = moving_s > 0 ? o.bytes * 8.0 / moving_s / 1e6 : 1e6;
     now.examples = o.samples;
     auto [it, fresh] = measured_.try_emplace(o.id, now);
+    Measured& m = it->second;
     if (!fresh) {
-      Measured& m = it->second;
       m.slowdown = Blend(m.slowdown, now.slowdown);
       m.bandwidth_mbps = Blend(m.bandwidth_mbps, now.bandwidth_mbps);
       m.examples = now.examples;
     }
+    m.recent_mbps.push_back(now.bandwidth_mbps);
+    if (m.recent_mbps.size() > kGuardedLinkMemory) m.recent_mbps.pop_front();
   }
 
   const double alpha_;
+  const bool guarded_;  // the coordinator's link guard is on
   const double server_cores_;
   const PolicyContext context_;
   const std::map<std::string, int64_t> budgets_;

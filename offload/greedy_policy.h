@@ -6,7 +6,9 @@
 // before its first task and its advertised link; a device that reported
 // none trains locally that round. From then on its compute speed and link
 // throughput are the ones measured in its rounds: small changes are
-// averaged, a change over 25% is taken as measured.
+// averaged, a change over 25% is taken as measured. Under the link guard
+// (alpha 1) it plans with the best link of the device's last 3 rounds: the
+// guard catches a link that is still low on the task download.
 #ifndef TANDEM_OFFLOAD_GREEDY_POLICY_H_
 #define TANDEM_OFFLOAD_GREEDY_POLICY_H_
 

@@ -239,6 +239,14 @@ TEST_F(GreedyNearATie, StaysAtTheBestSplit) {
 }
 
 TEST_F(GreedyNearATie, FollowsALinkThatDropsAndRecovers) {
+  OffloadConfig config;
+  config.policy = "greedy";
+  config.link_guard = false;
+  PolicyContext context;
+  context.num_stages = 3;
+  context.profile = HandProfile();
+  context.batch_size = 10;
+  policy_ = *CreateSplitPolicy(config, context);
   policy_->Choose(pi_).split;
   policy_->Observe(1, {Outcome(3, 8)});
   EXPECT_EQ(policy_->Choose(pi_).split, 1);
@@ -246,6 +254,18 @@ TEST_F(GreedyNearATie, FollowsALinkThatDropsAndRecovers) {
   EXPECT_EQ(policy_->Choose(pi_).split, 3);
   policy_->Observe(3, {Outcome(3, 8)});  // and came back
   EXPECT_EQ(policy_->Choose(pi_).split, 1);
+}
+
+TEST_F(GreedyNearATie, UnderTheGuardPlansOnTheBestRecentLink) {
+  // The guard measures the link on each download, so greedy keeps offering
+  // the cut through a short drop and follows a long one after 3 rounds.
+  policy_->Choose(pi_);
+  policy_->Observe(1, {Outcome(3, 8)});
+  for (int round = 2; round <= 4; ++round) {
+    EXPECT_EQ(policy_->Choose(pi_).split, 1) << "round " << round;
+    policy_->Observe(round, {Outcome(3, 0.8)});  // the guard sent it local
+  }
+  EXPECT_EQ(policy_->Choose(pi_).split, 3);  // low for 3 rounds: taken
 }
 
 TEST(GreedyPolicyTest, RejectsBadBudgets) {
