@@ -160,9 +160,11 @@ absl::StatusOr<bool> DeviceAgent::Step() {
   }
 }
 
-absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask() {
+absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
+    bool full_weights) {
   v1::PullTaskRequest req;
   req.set_device_id(options_.device_id);
+  req.set_full_weights(full_weights);
   req.set_last_round(last_round_);
   if (last_round_ < 0) *req.mutable_timing() = timing_;
   {
@@ -208,6 +210,20 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask() {
   if (!s.ok())
     return absl::UnavailableError(absl::StrCat("task: ", s.message()));
   return task;
+}
+
+absl::Status DeviceAgent::PullFullWeights(Task& task) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> full, PullTask(true));
+  if (full->header.kind() != v1::TaskHeader::TRAIN ||
+      full->header.round() != task.header.round() ||
+      full->weights->layout() != model_->layout()) {
+    return absl::UnavailableError("the whole model was not sent again");
+  }
+  full->bytes_down += task.bytes_down;
+  full->download_s += task.download_s;
+  full->downloads = task.downloads + 1;
+  task = std::move(*full);
+  return absl::OkStatus();
 }
 
 absl::Status DeviceAgent::PrepareModel() {

@@ -91,10 +91,14 @@ class DeviceAgent {
     std::shared_ptr<const Weights> weights;
     int64_t bytes_down = 0;
     double download_s = 0;
+    int downloads = 1;  // the link guard's re-pull makes 2
   };
   absl::Status JoinWithRetry();
   absl::StatusOr<bool> Step();
-  absl::StatusOr<std::unique_ptr<Task>> PullTask();
+  // `full_weights`: the link guard fired; ask for the whole model.
+  absl::StatusOr<std::unique_ptr<Task>> PullTask(bool full_weights = false);
+  // Replaces `task`'s head by the whole model (a second download).
+  absl::Status PullFullWeights(Task& task);
   // Loads the data, builds the model and times its stages (once).
   absl::Status PrepareModel();
   absl::Status TimeStages(const ml::InputShape& input);
@@ -118,7 +122,7 @@ class DeviceAgent {
   // Sets the model to the task's head over its current weights.
   absl::Status LoadHead(const Task& task);
   // The task's download measured the link slower than its split's
-  // break-even throughput (and brought the full weights): train locally.
+  // break-even throughput: train locally.
   bool LinkBelowBreakEven(const Task& task) const;
   void Measure(const Task& task, const RoundWork& work,
                v1::UpdateHeader* header);
@@ -135,6 +139,7 @@ class DeviceAgent {
   void Untrack();
   bool ShouldGiveUp() const;
   DeviceModel ModelFor(int64_t round) const;
+  static double DownloadSeconds(const DeviceModel& dm, const Task& task);
 
   const DeviceAgentOptions options_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;

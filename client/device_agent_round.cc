@@ -41,6 +41,14 @@ int64_t WeightsBytes(const Weights& w) { return w.layout().total_bytes(); }
 
 }  // namespace
 
+// The task's bytes at the modelled link, one latency per download.
+double DeviceAgent::DownloadSeconds(const DeviceModel& dm, const Task& task) {
+  return dm.TransferSeconds(task.bytes_down) +
+         (task.downloads - 1) * dm.latency_ms * 1e-3;
+}
+
+namespace {}  // namespace
+
 absl::Status DeviceAgent::TrainAndPush(Task& task) {
   const int64_t round = task.header.round();
   {
@@ -55,8 +63,18 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   }
   TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
   const int split = task.header.split_point();
-  const bool offload = split > 0 && split < task.header.num_stages() &&
-                       !LinkBelowBreakEven(task);
+  bool offload = split > 0 && split < task.header.num_stages();
+  if (offload && LinkBelowBreakEven(task)) {
+    offload = false;
+    if (task.weights->layout() != model_->layout()) {
+      absl::Status pulled = PullFullWeights(task);
+      if (!pulled.ok()) {
+        SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED,
+                      std::string(pulled.message()));
+        return absl::OkStatus();
+      }
+    }
+  }
   const bool local_loss = offload && task.header.split_mode() == v1::LOCAL_LOSS;
   absl::StatusOr<RoundWork> work = !offload     ? TrainFull(task)
                                    : local_loss ? TrainLocalLoss(task, split)
@@ -104,8 +122,12 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
 }
 
 bool DeviceAgent::LinkBelowBreakEven(const Task& task) const {
+  // A real download this small is timed mostly by round trips and TCP's
+  // slow start, not by the link's throughput: too small to judge by.
+  constexpr int64_t kMinMeasuredBytes = 256 << 10;
   const double min_mbps = task.header.min_link_mbps();
-  if (!(min_mbps > 0) || task.weights->layout() != model_->layout()) {
+  if (!(min_mbps > 0)) return false;
+  if (!options_.virtual_time && task.bytes_down < kMinMeasuredBytes) {
     return false;
   }
   // Virtual time: the modelled transfer without its latency (a real download
@@ -287,7 +309,7 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
     MeasureLocalLoss(task, work, weights_up, m);
   } else if (options_.virtual_time) {
     const DeviceModel dm = ModelFor(task.header.round());
-    const double down_s = dm.TransferSeconds(task.bytes_down);
+    const double down_s = DownloadSeconds(dm, task);
     const double up_s = dm.TransferSeconds(weights_up);
     const double cpu = options_.compute_profile != nullptr
                            ? static_cast<double>(stats.examples_seen) *
@@ -326,7 +348,7 @@ void DeviceAgent::MeasureLocalLoss(const Task& task, const RoundWork& work,
   double down_s = task.download_s, up_s = last_upload_s_;
   if (options_.virtual_time) {
     const DeviceModel dm = ModelFor(task.header.round());
-    down_s = dm.TransferSeconds(task.bytes_down);
+    down_s = DownloadSeconds(dm, task);
     up_s = dm.TransferSeconds(weights_up);
     m->set_energy_j(
         dm.EnergyJoules(work.compute_s, up_s + work.split_up_s, down_s));

@@ -183,7 +183,12 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   } else if (ready()) {
     task.header = round_->header;
     task.weights = global_;
-    FillSplitTaskLocked(id, &task);
+    if (req.full_weights() && round_->min_link_mbps.count(id) > 0) {
+      // Its link guard fired: the whole model, to train locally.
+      task.header.set_split_point(eval_model_->num_stages());
+    } else {
+      FillSplitTaskLocked(id, &task);
+    }
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
   }

@@ -90,7 +90,7 @@ void Coordinator::FillSplitTaskLocked(const std::string& id,
   auto guard = round_->min_link_mbps.find(id);
   const double min_link =
       guard == round_->min_link_mbps.end() ? 0 : guard->second;
-  if (split < eval_model_->num_stages() && !fallback && min_link <= 0) {
+  if (split < eval_model_->num_stages() && !fallback) {
     task->weights = round_->heads.at(split);
     LayoutToProto(task->weights->layout(), h.mutable_layout());
   }
