@@ -241,7 +241,6 @@ absl::Status DeviceAgent::PrepareModel() {
 }
 
 absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
-  constexpr int kBatch = 32, kReps = 2;  // ProfileModel runs kReps + 1
   ml::ModelProfile profile;
   if (options_.compute_profile != nullptr) {
     profile = *options_.compute_profile;  // simulation: the pinned figures
@@ -249,7 +248,8 @@ absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
     ComputeSlot slot(options_.gate);
     ml::SetComputeThreads(options_.compute_threads);
     TANDEM_ASSIGN_OR_RETURN(
-        profile, ml::ProfileModel(join_.model(), input, kBatch, kReps));
+        profile, ml::ProfileModel(join_.model(), input, ml::kStageTimingBatch,
+                                  ml::kStageTimingReps));
   }
   const double scale = options_.virtual_time ? options_.model.slowdown : 1.0;
   timing_.Clear();
@@ -262,7 +262,7 @@ absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
   // In simulation the timing costs virtual time like any compute; it is
   // charged to the first round.
   if (options_.virtual_time) {
-    timing_cost_s_ = per_example * kBatch * (kReps + 1);
+    timing_cost_s_ = per_example * ml::kStageTimingExamples;
   }
   return absl::OkStatus();
 }

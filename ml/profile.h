@@ -33,6 +33,14 @@ struct ModelProfile {
   std::vector<StageProfile> stages;
 };
 
+// What a device times before its first task (client/device_agent.h): a
+// ProfileModel of this batch size and repetitions, which runs every stage on
+// (reps + 1) x batch examples in all.
+inline constexpr int kStageTimingBatch = 32;
+inline constexpr int kStageTimingReps = 2;
+inline constexpr int kStageTimingExamples =
+    kStageTimingBatch * (kStageTimingReps + 1);
+
 // Seconds per example of stages [begin, end) on one core of this machine.
 double StageSeconds(const ModelProfile& profile, int begin, int end);
 
