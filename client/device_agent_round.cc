@@ -330,8 +330,9 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
   }
   if (!work.local_loss) m->set_round_time_s(m->compute_s() + m->link_s());
   if (options_.virtual_time && timing_cost_s_ > 0) {
-    // The stage timing before the first task ran on this device too.
-    m->set_compute_s(m->compute_s() + timing_cost_s_);
+    // The stage timing before the first task ran on this device too. Not in
+    // compute_s, from which policies measure the device's speed.
+    m->set_timing_s(timing_cost_s_);
     m->set_round_time_s(m->round_time_s() + timing_cost_s_);
     m->set_energy_j(m->energy_j() +
                     timing_cost_s_ *

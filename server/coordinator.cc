@@ -24,7 +24,8 @@ nlohmann::json MeasurementsJson(const v1::Measurements& m) {
           {"link_s", m.link_s()},         {"round_time_s", m.round_time_s()},
           {"bytes_up", m.bytes_up()},     {"bytes_down", m.bytes_down()},
           {"train_loss", m.train_loss()}, {"energy_j", m.energy_j()},
-          {"batches", m.batches()},       {"tail_included", m.tail_included()}};
+          {"batches", m.batches()},       {"tail_included", m.tail_included()},
+          {"timing_s", m.timing_s()}};
 }
 
 }  // namespace

@@ -70,7 +70,9 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
           BandwidthAt(config.fleet, fleet[i].view.id, r, e.bandwidth_mbps);
       offload::RoundShape shape =
           RoundShapeFor(config, ctx, fleet[i].view.examples, 0);
-      shape.tail_share = 0;  // the coordinator's compute is free
+      // Each tail with a coordinator core to itself: no run's tail is
+      // faster (the simulator charges max(1, k / server_cores) of it).
+      shape.tail_share = 1;
       const auto costs = offload::EvaluatePlacements(
           ctx.profile, e, shape,
           {offload::SplitMode::kExact, offload::SplitMode::kLocalLoss});

@@ -1,7 +1,7 @@
 // The best any offload policy could reach on a scenario, by the cost model:
 // each device in each round at its fastest placement (split mode "exact" or
 // "local_loss", and cut), knowing that round's
-// bandwidth in advance, with the coordinator's tail compute free; every
+// bandwidth in advance, each tail with a coordinator core of its own; every
 // device also times its stages before round 1, as in a run. Ratios to
 // no offload on the same model, so they say whether a goal such as "the
 // slowest device's round 60% shorter" is reachable on a fleet at all.

@@ -36,11 +36,17 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
         BandwidthAt(c.fleet, fleet[i].view.id, round, e.bandwidth_mbps);
     shape = RoundShapeFor(c, ctx, fleet[i].view.examples, offloading);
     shape.mode = placed[i].mode;
-    const offload::SplitCost cost =
-        offload::EvaluateSplits(ctx.profile, e, shape)[placed[i].split - 1];
+    const std::vector<offload::SplitCost> costs =
+        offload::EvaluateSplits(ctx.profile, e, shape);
+    offload::SplitCost cost = costs[placed[i].split - 1];
+    // offload.link_guard: a device whose link this round is below its
+    // placement's break-even trains locally instead, as in a run.
+    if (c.offload.link_guard && cost.time_s > costs.back().time_s) {
+      cost = costs.back();
+    }
     offload::DeviceOutcome o;
     o.id = fleet[i].view.id;
-    o.split = placed[i].split;
+    o.split = cost.split;
     o.mode = cost.mode;
     o.compute_s = cost.device_compute_s;
     o.tail_s = cost.tail_s;
@@ -50,7 +56,7 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
     o.samples = fleet[i].view.examples;
     o.bytes = static_cast<int64_t>(o.link_s * e.bandwidth_mbps * 1e6 / 8);
     outcomes.push_back(o);
-    fleet[i].view.last_split = placed[i].split;
+    fleet[i].view.last_split = cost.split;
     slowest = std::max(slowest, cost.time_s);
   }
   policy.Observe(round, outcomes);

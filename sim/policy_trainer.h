@@ -1,7 +1,9 @@
 // Trains the PPO offload policy in the fleet simulator's cost-model mode:
 // the config's fleet (speeds, links, bandwidth events, power) and the
 // model's measured per-stage profile stand in for real training, so many
-// episodes run in seconds. The saved policy is then loaded by the
+// episodes run in seconds. The link guard acts as in a run (a placement
+// slower than local training at the round's link trains locally). The saved
+// policy is then loaded by the
 // coordinator (offload.ppo_load) and can keep learning online.
 //
 //   tandem-sim --config configs/fedadapt-5dev.json --train-policy

@@ -161,8 +161,9 @@ nlohmann::json PrintBound(const tandem::Config& config,
   }
   const nlohmann::json& b = *bound;
   std::printf(
-      "cost-model bound (each device at its fastest cut every round, "
-      "bandwidth known in advance, coordinator free), ratio to none:\n"
+      "cost-model bound (each device at its fastest placement every round, "
+      "bandwidth known in advance, a coordinator core per tail), ratio to "
+      "none:\n"
       "  slowest mean round %.3f, total time %.3f, energy %.3f\n",
       b["slowest_mean_round_s"]["ratio"].get<double>(),
       b["total_time_s"]["ratio"].get<double>(),
