@@ -21,7 +21,9 @@ namespace tandem::sim {
 //  (on the wire)}], input, rounds, slowest_mean_round_s {none, best, ratio},
 //  total_time_s {none, best, ratio}, energy_j {none, best, ratio},
 //  devices: [{id, examples, none_mean_round_s, best_mean_round_s,
-//  placements: ["none" or "<mode>:<cut>", per round]}]}
+//  placements: ["none" or "<mode>:<cut>", per round]}],
+//  exact_only: {slowest_mean_round_s, total_time_s, energy_j}: the same
+//  with SplitFed-v1 ("exact") placements only}
 // slowest_mean_round_s is the largest per-device mean over the rounds;
 // total_time_s sums each round's slowest device; energy is at the fastest
 // cuts. Profiles the model on one core of this machine (a few seconds).
