@@ -11,6 +11,7 @@
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
 #include "ml/runtime.h"
+#include "ml/split_weights.h"
 #include "ml/trainer.h"
 
 namespace tandem::client {
@@ -213,16 +214,19 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
 }
 
 absl::Status DeviceAgent::PullFullWeights(Task& task) {
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> full, PullTask(true));
-  if (full->header.kind() != v1::TaskHeader::TRAIN ||
-      full->header.round() != task.header.round() ||
-      full->weights->layout() != model_->layout()) {
-    return absl::UnavailableError("the whole model was not sent again");
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> tail, PullTask(true));
+  if (tail->header.kind() != v1::TaskHeader::TRAIN ||
+      tail->header.round() != task.header.round()) {
+    return absl::UnavailableError("the rest of the model was not sent");
   }
-  full->bytes_down += task.bytes_down;
-  full->download_s += task.download_s;
-  full->downloads = task.downloads + 1;
-  task = std::move(*full);
+  // Head (first download) and tail (this one) make the whole model.
+  Weights full = model_->GetWeights();
+  TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
+  TANDEM_RETURN_IF_ERROR(ml::MergeStages(*tail->weights, &full));
+  task.weights = std::make_shared<const Weights>(std::move(full));
+  task.bytes_down += tail->bytes_down;
+  task.download_s += tail->download_s;
+  task.downloads += 1;
   return absl::OkStatus();
 }
 

@@ -97,7 +97,8 @@ class DeviceAgent {
   absl::StatusOr<bool> Step();
   // `full_weights`: the link guard fired; ask for the whole model.
   absl::StatusOr<std::unique_ptr<Task>> PullTask(bool full_weights = false);
-  // Replaces `task`'s head by the whole model (a second download).
+  // Completes `task`'s head to the whole model with the tail's weights (a
+  // second download).
   absl::Status PullFullWeights(Task& task);
   // Loads the data, builds the model and times its stages (once).
   absl::Status PrepareModel();

@@ -11,6 +11,7 @@
 #include "ml/data/run_data.h"
 #include "ml/profile.h"
 #include "ml/runtime.h"
+#include "ml/split_weights.h"
 #include "ml/trainer.h"
 #include "server/round_state.h"
 #include "strategies/sampling.h"
@@ -185,8 +186,13 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
     task.header = round_->header;
     task.weights = global_;
     if (req.full_weights() && round_->min_link_mbps.count(id) > 0) {
-      // Its link guard fired: the whole model, to train locally.
-      task.header.set_split_point(eval_model_->num_stages());
+      // Its link guard fired: the tail it does not have yet, to train the
+      // whole model locally.
+      const int stages = eval_model_->num_stages();
+      task.weights = std::make_shared<const Weights>(
+          ml::SliceStages(*global_, SplitOfLocked(id), stages));
+      LayoutToProto(task.weights->layout(), task.header.mutable_layout());
+      task.header.set_split_point(stages);
     } else {
       FillSplitTaskLocked(id, &task);
     }
