@@ -33,15 +33,13 @@ absl::Status GrpcActivationStream::Send(int64_t step, ml::CutTensor activations,
                                         std::vector<int64_t> labels,
                                         double cpu_s) {
   Item item;
-  v1::SplitBatch* batch = item.request.mutable_batch();
-  batch->set_step(step);
-  EncodeTensor(activations.shape, activations.values, options_.codec,
-               batch->mutable_activations());
-  EncodeLabels(labels, batch->mutable_labels());
   if (options_.virtual_time) {
     item.compute_s =
         options_.compute_seconds(static_cast<int64_t>(labels.size()), cpu_s);
   }
+  item.step = step;
+  item.activations = std::move(activations);
+  item.labels = std::move(labels);
   const double t0 = MonotonicSeconds();
   absl::MutexLock lock(&mu_);
   auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -52,6 +50,18 @@ absl::Status GrpcActivationStream::Send(int64_t step, ml::CutTensor activations,
   if (broken_) return absl::UnavailableError("split stream is broken");
   queue_.push_back(std::move(item));
   return absl::OkStatus();
+}
+
+// Encoding happens here, on the writer thread, so it overlaps the head's
+// compute of the next batch instead of delaying it.
+v1::SplitRequest GrpcActivationStream::Encode(const Item& item) const {
+  v1::SplitRequest req;
+  v1::SplitBatch* batch = req.mutable_batch();
+  batch->set_step(item.step);
+  EncodeTensor(item.activations.shape, item.activations.values, options_.codec,
+               batch->mutable_activations());
+  EncodeLabels(item.labels, batch->mutable_labels());
+  return req;
 }
 
 void GrpcActivationStream::Stamp(v1::SplitRequest* req, double compute_s) {
@@ -65,7 +75,7 @@ void GrpcActivationStream::Stamp(v1::SplitRequest* req, double compute_s) {
 
 void GrpcActivationStream::WriterLoop() {
   for (;;) {
-    Item item;
+    const Item* item;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -73,11 +83,12 @@ void GrpcActivationStream::WriterLoop() {
       };
       mu_.Await(absl::Condition(&ready));
       if (broken_ || queue_.empty()) return;  // closed and drained
-      item = std::move(queue_.front());
+      item = &queue_.front();  // only this thread pops; deque keeps it put
     }
-    Stamp(&item.request, item.compute_s);
-    const int64_t bytes = static_cast<int64_t>(item.request.ByteSizeLong());
-    const bool ok = stream_->Write(item.request);
+    v1::SplitRequest request = Encode(*item);
+    Stamp(&request, item->compute_s);
+    const int64_t bytes = static_cast<int64_t>(request.ByteSizeLong());
+    const bool ok = stream_->Write(request);
     absl::MutexLock lock(&mu_);
     queue_.pop_front();  // only now: the window counts batches in flight
     if (!ok) {

@@ -61,9 +61,12 @@ class GrpcActivationStream : public ml::ActivationSink {
 
  private:
   struct Item {
-    v1::SplitRequest request;
+    int64_t step = 0;
+    ml::CutTensor activations;
+    std::vector<int64_t> labels;
     double compute_s = 0;
   };
+  v1::SplitRequest Encode(const Item& item) const;
   void WriterLoop();
   void Stamp(v1::SplitRequest* request, double compute_s);
 

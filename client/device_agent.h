@@ -120,6 +120,8 @@ class DeviceAgent {
   absl::StatusOr<RoundWork> TrainFull(const Task& task);
   absl::StatusOr<RoundWork> TrainSplit(const Task& task, int split);
   absl::StatusOr<RoundWork> TrainLocalLoss(const Task& task, int split);
+  // The first message of this round's split stream.
+  v1::SplitOpen SplitOpenFor(const Task& task, int split, v1::SplitMode mode);
   // Sets the model to the task's head over its current weights.
   absl::Status LoadHead(const Task& task);
   // The task's download measured the link slower than its split's

@@ -47,8 +47,6 @@ double DeviceAgent::DownloadSeconds(const DeviceModel& dm, const Task& task) {
          (task.downloads - 1) * dm.latency_ms * 1e-3;
 }
 
-namespace {}  // namespace
-
 absl::Status DeviceAgent::TrainAndPush(Task& task) {
   const int64_t round = task.header.round();
   {
@@ -170,6 +168,18 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
   return work;
 }
 
+v1::SplitOpen DeviceAgent::SplitOpenFor(const Task& task, int split,
+                                        v1::SplitMode mode) {
+  v1::SplitOpen open;
+  open.set_device_id(options_.device_id);
+  open.set_round(task.header.round());
+  open.set_split_point(split);
+  open.set_mode(mode);
+  absl::MutexLock lock(&mu_);
+  open.set_session_id(session_id_);
+  return open;
+}
+
 absl::Status DeviceAgent::LoadHead(const Task& task) {
   Weights full = model_->GetWeights();
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
@@ -188,23 +198,13 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainLocalLoss(
   const double profiled =
       options_.compute_profile == nullptr
           ? 0
-          : ml::StageSeconds(*options_.compute_profile, 0, split) +
-                options_.compute_profile->stages[split - 1]
-                    .aux_seconds_per_example;
+          : ml::LocalLossHeadSeconds(*options_.compute_profile, split);
   so.compute_seconds = [profiled, slowdown = so.link.slowdown](int64_t examples,
                                                                double cpu_s) {
     return slowdown *
            (profiled > 0 ? profiled * static_cast<double>(examples) : cpu_s);
   };
-  v1::SplitOpen open;
-  open.set_device_id(options_.device_id);
-  open.set_round(task.header.round());
-  open.set_split_point(split);
-  open.set_mode(v1::LOCAL_LOSS);
-  {
-    absl::MutexLock lock(&mu_);
-    open.set_session_id(session_id_);
-  }
+  const v1::SplitOpen open = SplitOpenFor(task, split, v1::LOCAL_LOSS);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!Track(&ctx)) return absl::CancelledError("stopping");
@@ -249,14 +249,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
   TANDEM_RETURN_IF_ERROR(LoadHead(task));
   TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
                           ParseActivationCodec(task.header.activation_codec()));
-  v1::SplitOpen open;
-  open.set_device_id(options_.device_id);
-  open.set_round(task.header.round());
-  open.set_split_point(split);
-  {
-    absl::MutexLock lock(&mu_);
-    open.set_session_id(session_id_);
-  }
+  const v1::SplitOpen open = SplitOpenFor(task, split, v1::EXACT);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!Track(&ctx)) return absl::CancelledError("stopping");

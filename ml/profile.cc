@@ -60,6 +60,14 @@ double StageSeconds(const ModelProfile& profile, int begin, int end) {
   return t;
 }
 
+double LocalLossHeadSeconds(const ModelProfile& profile, int split) {
+  double t = StageSeconds(profile, 0, split);
+  if (split >= 1 && split < static_cast<int>(profile.stages.size())) {
+    t += profile.stages[split - 1].aux_seconds_per_example;
+  }
+  return t;
+}
+
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps) {

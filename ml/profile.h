@@ -47,6 +47,10 @@ double StageSeconds(const ModelProfile& profile, int begin, int end);
 // Times `reps` forward+backward passes of each stage on a random batch of
 // `batch` examples, on the calling thread (set its threads to 1 first for a
 // one-core figure). Takes the median of the repetitions.
+// Seconds per example of a local-loss head at `split`: stages [0, split)
+// and the auxiliary classifier at the cut (just the stages at split L).
+double LocalLossHeadSeconds(const ModelProfile& profile, int split);
+
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps);

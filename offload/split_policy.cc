@@ -76,11 +76,9 @@ RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
 }
 
 double MeasuredSlowdown(const PolicyContext& context, const DeviceOutcome& o) {
-  double head_t = ml::StageSeconds(context.profile, 0, o.split);
-  if (o.mode == SplitMode::kLocalLoss && o.split >= 1 &&
-      o.split < static_cast<int>(context.profile.stages.size())) {
-    head_t += context.profile.stages[o.split - 1].aux_seconds_per_example;
-  }
+  const double head_t = o.mode == SplitMode::kLocalLoss
+                            ? ml::LocalLossHeadSeconds(context.profile, o.split)
+                            : ml::StageSeconds(context.profile, 0, o.split);
   const double processed = static_cast<double>(std::min(
       o.batches * context.batch_size, o.samples * std::max(1, context.epochs)));
   if (head_t <= 0 || processed <= 0 || o.compute_s <= 0) return 0;

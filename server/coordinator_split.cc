@@ -123,9 +123,8 @@ void Coordinator::SetLinkGuardsLocked(RoundState* r) {
     offload::DeviceEstimate e;
     e.slowdown = slowdown;
     e.latency_ms = d->profile.latency_ms();
-    offload::RoundShape shape =
-        offload::RoundShapeOf(policy_context_, examples,
-                              r->offloading / config_.offload.server_cores);
+    offload::RoundShape shape = offload::RoundShapeOf(policy_context_, examples,
+                                                      TailShare(r->offloading));
     shape.mode =
         r->modes.count(id) ? r->modes.at(id) : offload::SplitMode::kExact;
     const double mbps =
