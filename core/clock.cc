@@ -25,7 +25,30 @@ double MonotonicSeconds() {
 
 double WallClock::NowSeconds() const { return MonotonicSeconds(); }
 
+bool WallClock::AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
+                                  double deadline_s) const {
+  const double left = deadline_s - NowSeconds();
+  if (left <= 0) return cond.Eval();
+  return mu->AwaitWithTimeout(cond, absl::Seconds(left));
+}
+
+const Clock& RealClock() {
+  static const WallClock* clock = new WallClock;
+  return *clock;
+}
+
 double ManualClock::NowSeconds() const { return now_.load(); }
+
+bool ManualClock::AwaitWithDeadline(absl::Mutex* mu,
+                                    const absl::Condition& cond,
+                                    double deadline_s) const {
+  // Advance() does not signal the mutex: look again every millisecond.
+  while (!cond.Eval()) {
+    if (NowSeconds() >= deadline_s) return false;
+    mu->AwaitWithTimeout(cond, absl::Milliseconds(1));
+  }
+  return true;
+}
 
 void ManualClock::Advance(double seconds) {
   double cur = now_.load();

@@ -1,12 +1,16 @@
 // Clocks: where every duration the policy or a report uses comes from.
 //
-// WallClock is the deployment clock. ThreadCpuSeconds() measures the calling
-// thread's CPU time, so simulated devices sharing cores do not slow each
-// other's measured compute.
+// Code that reads the time or waits with a deadline takes a `const Clock&`
+// (usually through its options, defaulting to RealClock()), so tests can
+// drive it with a ManualClock instead of sleeping. ThreadCpuSeconds()
+// measures the calling thread's CPU time, so simulated devices sharing cores
+// do not slow each other's measured compute.
 #ifndef TANDEM_CORE_CLOCK_H_
 #define TANDEM_CORE_CLOCK_H_
 
 #include <atomic>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tandem {
 
@@ -15,18 +19,30 @@ class Clock {
   virtual ~Clock() = default;
   // Seconds since an arbitrary fixed point; monotonic. Thread-safe.
   virtual double NowSeconds() const = 0;
+  // With `mu` held: waits until `cond` holds or this clock reaches
+  // `deadline_s`, releasing `mu` meanwhile. Returns whether `cond` holds.
+  virtual bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
+                                 double deadline_s) const = 0;
 };
 
 // Monotonic wall clock (steady_clock).
 class WallClock : public Clock {
  public:
   double NowSeconds() const override;
+  bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
+                         double deadline_s) const override;
 };
 
-// A clock that only moves when told to; for tests. Thread-safe.
+// The process's wall clock, for options that default to real time.
+const Clock& RealClock();
+
+// A clock that only moves when told to; for tests. Thread-safe. A waiter
+// notices Advance() within a millisecond of real time.
 class ManualClock : public Clock {
  public:
   double NowSeconds() const override;
+  bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
+                         double deadline_s) const override;
   void Advance(double seconds);
 
  private:

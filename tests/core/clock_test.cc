@@ -113,5 +113,44 @@ TEST(DeviceModelTest, EnergyJoules) {
   EXPECT_DOUBLE_EQ(m.EnergyJoules(0, 0, 2), 1.5);
 }
 
+TEST(ClockTest, ManualClockWaitEndsAtItsDeadline) {
+  ManualClock clock;
+  absl::Mutex mu;
+  bool flag = false;
+  std::thread advancer([&clock] {
+    for (int i = 0; i < 20; ++i) {
+      Sleep(0.002);
+      clock.Advance(1);
+    }
+  });
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_FALSE(
+        clock.AwaitWithDeadline(&mu, absl::Condition(&flag), /*deadline_s=*/5));
+    EXPECT_GE(clock.NowSeconds(), 5);
+  }
+  advancer.join();
+}
+
+TEST(ClockTest, WaitEndsWhenTheConditionHolds) {
+  ManualClock manual;
+  for (const Clock* clock :
+       {static_cast<const Clock*>(&manual), &RealClock()}) {
+    absl::Mutex mu;
+    bool flag = false;
+    std::thread setter([&] {
+      Sleep(0.01);
+      absl::MutexLock lock(&mu);
+      flag = true;
+    });
+    {
+      absl::MutexLock lock(&mu);
+      EXPECT_TRUE(clock->AwaitWithDeadline(&mu, absl::Condition(&flag),
+                                           clock->NowSeconds() + 60));
+    }
+    setter.join();
+  }
+}
+
 }  // namespace
 }  // namespace tandem
