@@ -41,7 +41,6 @@ class GreedyPolicy final : public SplitPolicy {
                std::map<std::string, int64_t> budgets)
       : alpha_(config.alpha),
         guarded_(config.link_guard && config.alpha >= 1),
-        server_cores_(config.server_cores),
         context_(std::move(context)),
         budgets_(std::move(budgets)) {}
 
@@ -65,10 +64,9 @@ class GreedyPolicy final : public SplitPolicy {
     if (budget != budgets_.end()) e.memory_budget_bytes = budget->second;
     // Tails sharing the coordinator if this device offloads: last round's
     // others, and this one.
-    const double sharing =
-        static_cast<double>(offloaded_.size() - offloaded_.count(d.id)) + 1;
-    const RoundShape r =
-        RoundShapeOf(context_, m.examples, sharing / server_cores_);
+    const int sharing =
+        static_cast<int>(offloaded_.size() - offloaded_.count(d.id)) + 1;
+    const RoundShape r = RoundShapeOf(context_, m.examples, sharing);
     const std::vector<SplitCost> costs =
         EvaluatePlacements(context_.profile, e, r, context_.modes);
     const SplitCost& best = costs[ChoosePlacement(costs, alpha_)];
@@ -127,7 +125,6 @@ class GreedyPolicy final : public SplitPolicy {
 
   const double alpha_;
   const bool guarded_;  // the coordinator's link guard is on
-  const double server_cores_;
   const PolicyContext context_;
   const std::map<std::string, int64_t> budgets_;
   std::map<std::string, Measured> measured_;

@@ -59,18 +59,23 @@ absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
   if (mode == "local_loss") c.modes = {SplitMode::kLocalLoss};
   if (mode == "auto") c.modes = {SplitMode::kExact, SplitMode::kLocalLoss};
   c.window = config.offload.window;
+  c.server_cores = config.offload.server_cores;
   return c;
 }
 
+double TailShare(const PolicyContext& context, int tails) {
+  return std::max(1.0, tails / std::max(0.01, context.server_cores));
+}
+
 RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
-                        double tail_share) {
+                        int tails) {
   RoundShape r;
   r.examples = examples;
   r.epochs = context.epochs;
   r.batch_size = context.batch_size;
   r.max_batches = context.max_batches;
   r.activation_bytes = context.activation_bytes;
-  r.tail_share = std::max(1.0, tail_share);
+  r.tail_share = TailShare(context, tails);
   r.window = context.window;
   return r;
 }

@@ -71,13 +71,18 @@ struct PolicyContext {
   int activation_bytes = 4;  // per element on the wire
   // The modes a policy may offload in (offload.mode; "auto": both).
   std::vector<SplitMode> modes = {SplitMode::kExact};
-  int window = 4;  // local_loss: batches in flight
+  int window = 4;           // local_loss: batches in flight
+  double server_cores = 1;  // offload.server_cores: cores the tails share
 };
 
+// How much slower each of `tails` tails trains when they share the
+// coordinator's offload.server_cores: max(1, tails / server_cores).
+double TailShare(const PolicyContext& context, int tails);
+
 // The cost model's round for a device with `examples` local examples whose
-// tail shares the coordinator: tail time x tail_share (>= 1).
+// tail is one of `tails` sharing the coordinator (tail time x TailShare).
 RoundShape RoundShapeOf(const PolicyContext& context, int64_t examples,
-                        double tail_share);
+                        int tails);
 
 // The device's compute slowdown against one core of this machine, measured
 // from a round's outcome and the model profile; 0 when it cannot be told.

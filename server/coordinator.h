@@ -4,8 +4,14 @@
 // collect updates until every sampled device reported or abandoned, or the
 // deadline passed; aggregate if at least strategy.min_updates arrived, else
 // record the failed attempt and retry; evaluate, write metrics and a
-// checkpoint. gRPC handlers (coordinator_service.cc) call Join, WaitForTask,
-// SubmitUpdate, Heartbeat and Leave concurrently.
+// checkpoint. gRPC handlers (coordinator_service.cc, split_service.cc) call
+// the device-facing methods concurrently.
+//
+// The state machine calls parts with one job each, all guarded by its
+// mutex: the FleetRegistry (who joined), UpdateAdmission (which updates may
+// enter the aggregate), the OffloadPlanner (where each device trains), the
+// TailRegistry (the offloading devices' tails) and the RoundRecorder (typed
+// records, written once as metrics).
 //
 // Thread-safe.
 #ifndef TANDEM_SERVER_COORDINATOR_H_
@@ -14,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -22,22 +27,26 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "core/weights.h"
 #include "ml/data/dataset.h"
-#include "ml/model.h"
+#include "ml/profile.h"
 #include "nlohmann/json.hpp"
-#include "offload/split_policy.h"
 #include "proto/tandem.pb.h"
 #include "server/aux_store.h"
+#include "server/evaluator.h"
 #include "server/fleet_registry.h"
+#include "server/offload_planner.h"
+#include "server/round_recorder.h"
+#include "server/round_state.h"
+#include "server/tail_registry.h"
 #include "server/tail_session.h"
+#include "server/update_admission.h"
 #include "strategies/strategy.h"
 
 namespace tandem::server {
-
-struct RoundState;
 
 struct CoordinatorOptions {
   Config config;
@@ -49,6 +58,9 @@ struct CoordinatorOptions {
   std::shared_ptr<const ml::ModelProfile> compute_profile;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
+  // Every time the coordinator reads or waits for (deadlines, timeouts,
+  // last contact); outlives the coordinator.
+  const Clock* clock = &RealClock();
 };
 
 // What a device gets from WaitForTask.
@@ -97,23 +109,14 @@ class Coordinator {
   void Stop();
 
   const std::string& run_dir() const { return run_->dir(); }
-  // Largest message a peer may send: weight chunks (1 MiB) or one batch of
-  // activations at the widest cut of this run's model, whichever is larger.
-  int64_t max_message_bytes() const;
-  std::shared_ptr<const Weights> global() const {
-    absl::MutexLock lock(&mu_);
-    return global_;
-  }
+  // Largest message a peer may send (MaxMessageBytes for this run).
+  int64_t max_message_bytes() const { return max_message_bytes_; }
 
  private:
   explicit Coordinator(CoordinatorOptions options);
-
   absl::Status Init();
-  absl::StatusOr<offload::PolicyContext> MakePolicyContext() const;
-  // server.resume_from: the global weights and first round from a
-  // checkpoint; errors name the file and what is wrong with it.
-  absl::Status LoadResumeCheckpoint();
-  bool LinkGuardOn() const;  // offload.link_guard with an adaptive policy
+
+  // ---- Run()'s steps (coordinator_run.cc)
   absl::Status WaitForDevices();
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,
@@ -122,75 +125,55 @@ class Coordinator {
                                                             int attempt);
   void OpenRound(int64_t round, int attempt,
                  const std::vector<std::string>& sampled);
+  v1::TaskHeader TrainTask(int64_t round) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AwaitRoundEnd();
-  absl::StatusOr<bool> CloseAndAggregate(std::string* why_failed);
-  absl::Status EvaluateAndRecord(int64_t round, bool aggregated,
+  void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool CloseAndAggregate(std::string* why_failed);
+  absl::Status EvaluateAndRecord(int64_t round, int attempt, bool aggregated,
                                  const std::string& why_failed);
+  RoundRecord RoundRecordLocked(int64_t round, int attempt) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   nlohmann::json Summary(const std::string& status) const;
-  absl::Status Reject(DeviceRecord* device, const std::string& reason,
-                      absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CheckHeaderLocked(const v1::UpdateHeader& header,
-                                 DeviceRecord** device)
+
+  // ---- handlers' helpers (coordinator.cc)
+  DeviceRecord* FindSessionLocked(const std::string& device,
+                                  const std::string& session)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool RoundDoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EndDeviceRoundLocked(const std::string& device_id)
+  AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TaskAssignment TaskForLocked(const std::string& id, bool full_weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ChooseSplitsLocked(RoundState* round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // offload.link_guard: each offloading device's break-even link throughput.
-  void SetLinkGuardsLocked(RoundState* round)
+  absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
+                                                 Weights weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int SplitOfLocked(const std::string& device) const
+  absl::Status CheckTailOpenLocked(const v1::SplitOpen& open) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A tail's slowdown when `offloading` tails share offload.server_cores.
-  double TailShare(int offloading) const;
-  bool LocalLossLocked(const std::string& device) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  offload::DeviceView ViewOfLocked(const DeviceRecord& d) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A stage timing from a PullTask request, checked, into the record.
-  void RecordTimingLocked(DeviceRecord* d, const v1::StageTiming& timing)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fills a TRAIN task's offload fields for device `id`.
-  void FillSplitTaskLocked(const std::string& id, TaskAssignment* task)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Joins an offloading device's head update with its tail into a full
-  // update; adds the tail's time to `line`.
-  absl::StatusOr<Weights> JoinTailLocked(const std::string& device,
-                                         const Weights& head,
-                                         nlohmann::json* line)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ObserveRoundLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  double Now() const;
+  double Now() const { return clock_.NowSeconds(); }
 
   const CoordinatorOptions options_;
   const Config& config_;
+  const Clock& clock_;
   std::unique_ptr<RunWriter> run_;
-  std::unique_ptr<ml::Model> eval_model_;
-  std::shared_ptr<const data::Dataset> test_set_;
+  std::unique_ptr<Evaluator> evaluator_;     // Run()'s thread only
+  std::unique_ptr<RoundRecorder> recorder_;  // Run()'s thread only
+  TailSettings tail_settings_;               // set by Init(), then read-only
+  int stages_ = 1;
+  int64_t max_message_bytes_ = 0;
   double start_s_ = 0;
+  int64_t first_round_ = 1;  // > 1 when resuming
 
   mutable absl::Mutex mu_;
   FleetRegistry registry_ ABSL_GUARDED_BY(mu_);
+  UpdateAdmission admission_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<OffloadPlanner> planner_ ABSL_GUARDED_BY(mu_);
+  TailRegistry tails_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Strategy> strategy_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<offload::SplitPolicy> policy_ ABSL_GUARDED_BY(mu_);
-  offload::PolicyContext policy_context_;  // set by Init(), then read-only
-  int64_t first_round_ = 1;                // > 1 when resuming
-  std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<AuxStore> aux_ ABSL_GUARDED_BY(mu_);
-  // Replaced only by Run()'s thread, under mu_; read by handlers under mu_.
-  std::shared_ptr<const Weights> global_;
+  std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
+  // Replaced only by Run()'s thread, under mu_.
+  std::shared_ptr<const Weights> global_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  std::map<std::string, int> rejections_ ABSL_GUARDED_BY(mu_);
-  int failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;
-
-  // Written by Run()'s thread only.
-  int rounds_done_ = 0;
-  double virtual_time_s_ = 0;
-  double final_accuracy_ = 0;
-  double best_accuracy_ = 0;
-  double final_loss_ = 0;
-  nlohmann::json target_;  // round/time when target_accuracy was reached
 };
 
 }  // namespace tandem::server

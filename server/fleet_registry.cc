@@ -4,6 +4,19 @@
 
 namespace tandem::server {
 
+void RecordTiming(DeviceRecord* d, const v1::StageTiming& t, int num_stages) {
+  if (!d->stage_seconds.empty() || t.seconds_per_example_size() != num_stages ||
+      t.examples() < 1 || t.examples() > (int64_t{1} << 31)) {
+    return;
+  }
+  for (double s : t.seconds_per_example()) {
+    if (!(s >= 0 && s < 1e3)) return;  // also rejects NaN
+  }
+  d->stage_seconds.assign(t.seconds_per_example().begin(),
+                          t.seconds_per_example().end());
+  d->timed_examples = t.examples();
+}
+
 DeviceRecord& FleetRegistry::Join(const std::string& id,
                                   const v1::HardwareProfile& profile,
                                   double now_s) {

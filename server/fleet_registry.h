@@ -36,6 +36,12 @@ struct DeviceRecord {
   int64_t timed_examples = 0;
 };
 
+// Keeps a stage timing from a PullTask request in `device` if it is sane
+// (one value per stage of `num_stages`, finite, under 1,000 s) and the
+// device has none yet. Untrusted: only the offload planner reads it.
+void RecordTiming(DeviceRecord* device, const v1::StageTiming& timing,
+                  int num_stages);
+
 class FleetRegistry {
  public:
   // Adds a device or refreshes a known one (same id keeps its partition).

@@ -9,39 +9,57 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "core/weights.h"
-#include "nlohmann/json.hpp"
 #include "offload/cost_model.h"
 #include "proto/tandem.pb.h"
-#include "server/tail_session.h"
+#include "server/round_records.h"
 
 namespace tandem::server {
 
 struct RoundState {
   int64_t number = 0;
   int attempt = 0;
+  int stages = 1;  // of the model: split point `stages` is no offload
   bool open = false;
   std::set<std::string> sampled;   // devices asked to train
   std::set<std::string> pending;   // sampled, not yet reported or dropped
   std::set<std::string> reported;  // accepted updates
   v1::TaskHeader header;           // the TRAIN task every device gets
   double opened_s = 0;
-  absl::Time deadline;
+  double deadline_s = 0;  // on the coordinator's clock
   bool deadline_hit = false;
   int accepted = 0, dropped = 0, rejected = 0;
   double max_time_s = 0;  // slowest accepted device's round time
   int64_t bytes_up = 0, bytes_down = 0;
-  std::vector<nlohmann::json> device_lines;  // one metrics line per device
-  // Offload: each sampled device's split point, the head weights sent for
-  // each split point in use, and the open tails.
+  std::vector<DeviceRoundRecord> devices;  // accepted and dropped, in order
+  // Offload (OffloadPlanner::Plan): each offloading device's split point and
+  // mode, the head weights sent for each split point in use, and each
+  // guarded device's break-even link throughput (offload.link_guard).
   std::map<std::string, int> splits;
-  std::map<std::string, offload::SplitMode> modes;  // of offloading devices
+  std::map<std::string, offload::SplitMode> modes;
   std::map<int, std::shared_ptr<const Weights>> heads;
-  std::map<std::string, std::shared_ptr<TailSession>> tails;
   int offloading = 0;  // sampled devices with split < stages
-  // offload.link_guard: device -> break-even link throughput of its cut.
   std::map<std::string, double> min_link_mbps;
+
+  int SplitOf(const std::string& device) const {
+    auto it = splits.find(device);
+    return it == splits.end() ? stages : it->second;
+  }
+  bool Offloads(const std::string& device) const {
+    return SplitOf(device) < stages;
+  }
+  bool LocalLoss(const std::string& device) const {
+    auto it = modes.find(device);
+    return Offloads(device) && it != modes.end() &&
+           it->second == offload::SplitMode::kLocalLoss;
+  }
+  bool Guarded(const std::string& device) const {
+    return min_link_mbps.count(device) > 0;
+  }
+  // The device is done with this round (reported, refused or gone).
+  void End(const std::string& device) {
+    if (open) pending.erase(device);
+  }
 };
 
 }  // namespace tandem::server

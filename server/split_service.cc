@@ -63,11 +63,8 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
   if (!(arrival >= 0 && arrival < 1e9)) {
     return absl::InvalidArgumentError("arrival_s out of range");
   }
-  const double step_s =
-      tail.profile_s_per_example > 0
-          ? tail.profile_s_per_example *
-                static_cast<double>(tail.trainer->examples() - examples0)
-          : tail.trainer->cpu_seconds() - cpu0;
+  const double step_s = tail.ComputeSeconds(
+      tail.trainer->examples() - examples0, tail.trainer->cpu_seconds() - cpu0);
   tail.drain_end_s =
       std::max(tail.drain_end_s, arrival) + step_s * tail.tail_share;
   return absl::OkStatus();

@@ -32,6 +32,14 @@ struct TailSession {
   double profile_s_per_example = 0;
   std::unique_ptr<ml::TailTrainer> trainer;
   std::atomic<bool> complete{false};
+
+  // Compute seconds of `examples` tail examples that took `cpu_s` of CPU:
+  // from the profile when there is one.
+  double ComputeSeconds(int64_t examples, double cpu_s) const {
+    return profile_s_per_example > 0
+               ? profile_s_per_example * static_cast<double>(examples)
+               : cpu_s;
+  }
 };
 
 }  // namespace tandem::server

@@ -55,11 +55,4 @@ std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
   return out;
 }
 
-offload::RoundShape RoundShapeFor(const Config& config,
-                                  const offload::PolicyContext& context,
-                                  int64_t examples, int offloading) {
-  return offload::RoundShapeOf(context, examples,
-                               offloading / config.offload.server_cores);
-}
-
 }  // namespace tandem::sim

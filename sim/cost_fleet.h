@@ -37,12 +37,6 @@ struct CostDevice {
 std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
                                   const ml::ModelProfile& profile);
 
-// The cost model's round shape for `offloading` devices sharing the
-// coordinator's server_cores.
-offload::RoundShape RoundShapeFor(const Config& config,
-                                  const offload::PolicyContext& context,
-                                  int64_t examples, int offloading);
-
 }  // namespace tandem::sim
 
 #endif  // TANDEM_SIM_COST_FLEET_H_

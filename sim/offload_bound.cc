@@ -57,7 +57,7 @@ BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
       e.bandwidth_mbps =
           BandwidthAt(config.fleet, fleet[i].view.id, r, e.bandwidth_mbps);
       offload::RoundShape shape =
-          RoundShapeFor(config, ctx, fleet[i].view.examples, 0);
+          offload::RoundShapeOf(ctx, fleet[i].view.examples, 0);
       // Each tail with a coordinator core to itself: no run's tail is
       // faster (the simulator charges max(1, k / server_cores) of it).
       shape.tail_share = 1;

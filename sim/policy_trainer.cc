@@ -34,7 +34,7 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
     offload::DeviceEstimate e = fleet[i].estimate;
     e.bandwidth_mbps =
         BandwidthAt(c.fleet, fleet[i].view.id, round, e.bandwidth_mbps);
-    shape = RoundShapeFor(c, ctx, fleet[i].view.examples, offloading);
+    shape = offload::RoundShapeOf(ctx, fleet[i].view.examples, offloading);
     shape.mode = placed[i].mode;
     const std::vector<offload::SplitCost> costs =
         offload::EvaluateSplits(ctx.profile, e, shape);
@@ -71,7 +71,7 @@ double SlowestWithoutOffload(const Config& c, const offload::PolicyContext& ctx,
     offload::DeviceEstimate e = d.estimate;
     e.bandwidth_mbps = BandwidthAt(c.fleet, d.view.id, 1, e.bandwidth_mbps);
     const auto costs = offload::EvaluateSplits(
-        ctx.profile, e, RoundShapeFor(c, ctx, d.view.examples, 0));
+        ctx.profile, e, offload::RoundShapeOf(ctx, d.view.examples, 0));
     slowest = std::max(slowest, costs.back().time_s);
   }
   return slowest;

@@ -1,0 +1,71 @@
+// Typed records of a run: one per device per round, one per round attempt,
+// and the run's tallies. They are serialised once, here, into the lines of
+// metrics.jsonl and summary.json; the coordinator never reads JSON back.
+#ifndef TANDEM_SERVER_ROUND_RECORDS_H_
+#define TANDEM_SERVER_ROUND_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "offload/split_policy.h"
+#include "proto/tandem.pb.h"
+
+namespace tandem::server {
+
+struct DeviceRoundRecord {
+  enum class Status { kAccepted, kDropped };
+  Status status = Status::kAccepted;
+  int64_t round = 0;
+  std::string device;
+  std::string device_class;
+  std::string reason;  // kDropped: why the device abandoned the round
+  // kAccepted: what the device measured; round_time_s includes its tail's
+  // time when the device could not (TailRegistry::Join).
+  v1::Measurements measurements;
+  int64_t samples = 0;
+  int split = 0;  // where it trained: stages means the whole model
+  offload::SplitMode mode = offload::SplitMode::kExact;
+  bool fallback_local = false;  // offloading, but trained the whole model
+  bool has_tail = false;
+  double tail_s = 0;  // its tail's compute on the coordinator
+  int64_t tail_batches = 0;
+};
+
+nlohmann::json ToJson(const DeviceRoundRecord& record);
+// What the offload policy learns from an accepted device's round.
+offload::DeviceOutcome OutcomeOf(const DeviceRoundRecord& record);
+
+struct RoundRecord {
+  int64_t round = 0;
+  bool opened = false;  // sampling succeeded: the counts below are set
+  int attempt = 0;      // 1-based
+  int64_t sampled = 0;
+  int participants = 0, dropped = 0, rejected = 0;
+  double round_time_s = 0;  // virtual or measured: the slowest participant
+  double round_wall_s = 0;
+  int64_t bytes_up = 0, bytes_down = 0;
+  bool aggregated = false;
+  std::string reason;  // not aggregated: why
+  bool evaluated = false;
+  double accuracy = 0, loss = 0;
+  double virtual_time_s = 0;  // of the run, after this round
+  double wall_time_s = 0;
+};
+
+nlohmann::json ToJson(const RoundRecord& record);
+
+// Run()'s tallies, kept by the round recorder.
+struct RunTally {
+  int rounds_done = 0;
+  int failed_attempts = 0;
+  double virtual_time_s = 0;
+  double final_accuracy = 0, best_accuracy = 0, final_loss = 0;
+  bool target_reached = false;  // server.target_accuracy
+  int64_t target_round = 0;
+  double target_virtual_s = 0, target_wall_s = 0;
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_ROUND_RECORDS_H_

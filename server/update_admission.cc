@@ -1,0 +1,102 @@
+#include "server/update_admission.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "core/status_macros.h"
+#include "core/weights_codec.h"
+
+namespace tandem::server {
+
+absl::Status UpdateAdmission::Reject(DeviceRecord* device, RoundState* round,
+                                     const std::string& reason,
+                                     absl::Status status) {
+  Count(device, reason);
+  if (round != nullptr && round->open) ++round->rejected;
+  LogWarning(
+      absl::StrCat("update rejected (", reason, "): ", status.message()));
+  return status;
+}
+
+void UpdateAdmission::Count(DeviceRecord* device, const std::string& reason) {
+  ++counts_[reason];
+  if (device != nullptr) ++device->rejections[reason];
+}
+
+absl::Status UpdateAdmission::CheckHeader(const v1::UpdateHeader& h,
+                                          const AdmissionContext& c,
+                                          DeviceRecord** device) {
+  DeviceRecord* d = c.registry->Find(h.device_id());
+  *device = d;
+  if (d == nullptr) {
+    return Reject(nullptr, c.round, "unknown_device",
+                  absl::NotFoundError(absl::StrCat(
+                      "update from unknown device '", h.device_id(), "'")));
+  }
+  d->last_seen_s = c.now_s;
+  if (d->session_id != h.session_id()) {
+    return Reject(d, c.round, "wrong_session",
+                  absl::FailedPreconditionError("update from a stale session"));
+  }
+  TANDEM_RETURN_IF_ERROR(CheckRound(h, c, d));
+  absl::Status content = CheckContent(h, c, d);
+  if (!content.ok()) c.round->End(h.device_id());
+  return content;
+}
+
+absl::Status UpdateAdmission::CheckRound(const v1::UpdateHeader& h,
+                                         const AdmissionContext& c,
+                                         DeviceRecord* d) {
+  const RoundState* r = c.round;
+  if (r == nullptr || !r->open || h.round() != r->number) {
+    return Reject(
+        d, c.round, "wrong_round",
+        absl::FailedPreconditionError(absl::StrCat(
+            "update for round ", h.round(), ", but round ", r ? r->number : 0,
+            r && r->open ? " is open" : " is closed")));
+  }
+  if (r->sampled.count(h.device_id()) == 0) {
+    return Reject(d, c.round, "not_sampled",
+                  absl::FailedPreconditionError(
+                      "update from a device not sampled for this round"));
+  }
+  if (r->pending.count(h.device_id()) == 0) {
+    return Reject(d, c.round, "duplicate",
+                  absl::AlreadyExistsError(
+                      "this device already reported or abandoned this round"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateAdmission::CheckContent(const v1::UpdateHeader& h,
+                                           const AdmissionContext& c,
+                                           DeviceRecord* d) {
+  const RoundState& r = *c.round;
+  if (h.num_samples() <= 0) {
+    return Reject(d, c.round, "no_samples",
+                  absl::InvalidArgumentError("update with no samples"));
+  }
+  // An offloading device sends its head, or a whole locally trained model
+  // after a failed split stream (offload.on_failure = "local") or when its
+  // link was below the cut's break-even (offload.link_guard).
+  auto layout = LayoutFromProto(h.layout());
+  const std::string& id = h.device_id();
+  const bool full = layout.ok() && *layout == *c.global &&
+                    (c.fallback_local || r.Guarded(id));
+  const WeightsLayout& expected =
+      r.Offloads(id) && !full ? r.heads.at(r.SplitOf(id))->layout() : *c.global;
+  const std::string diff = layout.ok() ? expected.DescribeDifference(*layout)
+                                       : std::string(layout.status().message());
+  if (!diff.empty()) {
+    return Reject(d, c.round, "layout_mismatch",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("update layout does not match: ", diff)));
+  }
+  if (!full && r.LocalLoss(id)) {
+    absl::Status aux = c.aux->Check(
+        r.SplitOf(id), {h.aux_weights().begin(), h.aux_weights().end()});
+    if (!aux.ok()) return Reject(d, c.round, "aux_mismatch", aux);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tandem::server

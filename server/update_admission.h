@@ -1,0 +1,63 @@
+// Which updates may enter the aggregate. Before the weights are read, an
+// update's header is checked: known device, its session, the open round,
+// sampled, not yet reported, samples, the layout its placement calls for,
+// and its auxiliary classifier. Every rejection is counted by reason, per
+// device and for the run, and logged.
+//
+// Not thread-safe: the Coordinator guards it with its mutex.
+#ifndef TANDEM_SERVER_UPDATE_ADMISSION_H_
+#define TANDEM_SERVER_UPDATE_ADMISSION_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/weights.h"
+#include "proto/tandem.pb.h"
+#include "server/aux_store.h"
+#include "server/fleet_registry.h"
+#include "server/round_state.h"
+
+namespace tandem::server {
+
+// What an update header is checked against.
+struct AdmissionContext {
+  FleetRegistry* registry = nullptr;
+  RoundState* round = nullptr;  // null before the first round
+  const WeightsLayout* global = nullptr;
+  const AuxStore* aux = nullptr;
+  // offload.on_failure "local": an offloading device may send the whole
+  // model after its split stream failed.
+  bool fallback_local = false;
+  double now_s = 0;
+};
+
+class UpdateAdmission {
+ public:
+  // OK, or the rejection (already counted). Sets *device to the sender's
+  // record (null when unknown) and marks it heard from. A rejection for the
+  // update's content also ends the device's round.
+  absl::Status CheckHeader(const v1::UpdateHeader& header,
+                           const AdmissionContext& context,
+                           DeviceRecord** device);
+  // Counts a rejection of `device`'s update (null: unknown device) in the
+  // open `round` (may be null) and returns `status`.
+  absl::Status Reject(DeviceRecord* device, RoundState* round,
+                      const std::string& reason, absl::Status status);
+  // Counts a failure that is not an update's (a broken split stream).
+  void Count(DeviceRecord* device, const std::string& reason);
+
+  const std::map<std::string, int>& counts() const { return counts_; }
+
+ private:
+  absl::Status CheckRound(const v1::UpdateHeader& header,
+                          const AdmissionContext& context, DeviceRecord* d);
+  absl::Status CheckContent(const v1::UpdateHeader& header,
+                            const AdmissionContext& context, DeviceRecord* d);
+
+  std::map<std::string, int> counts_;  // reason -> rejections in the run
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_UPDATE_ADMISSION_H_
