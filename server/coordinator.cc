@@ -6,9 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/status_macros.h"
-#include "core/weights_codec.h"
 #include "ml/data/run_data.h"
-#include "ml/split_weights.h"
 
 namespace tandem::server {
 
@@ -124,43 +122,9 @@ absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
   if (finished_ || stopping_) {
     task.header.set_kind(v1::TaskHeader::STOP);
   } else if (ready()) {
-    task = TaskForLocked(id, req.full_weights());
+    task = TaskFor(config_, *round_, id, req.full_weights(), global_, *aux_);
   } else {
     task.header.set_kind(v1::TaskHeader::WAIT);
-  }
-  return task;
-}
-
-TaskAssignment Coordinator::TaskForLocked(const std::string& id,
-                                          bool full_weights) {
-  const RoundState& r = *round_;
-  TaskAssignment task;
-  task.header = r.header;
-  task.weights = global_;
-  v1::TaskHeader& h = task.header;
-  const int split = r.SplitOf(id);
-  if (full_weights && r.Guarded(id)) {
-    // Its link guard fired: the tail it does not have yet, to train the
-    // whole model locally.
-    task.weights = std::make_shared<const Weights>(
-        ml::SliceStages(*global_, split, stages_));
-    LayoutToProto(task.weights->layout(), h.mutable_layout());
-    h.set_split_point(stages_);
-    return task;
-  }
-  h.set_split_point(split);
-  const bool fallback = config_.offload.on_failure == "local";
-  if (split < stages_ && !fallback) {
-    task.weights = r.heads.at(split);
-    LayoutToProto(task.weights->layout(), h.mutable_layout());
-  }
-  h.set_fallback_local(fallback);
-  auto guard = r.min_link_mbps.find(id);
-  h.set_min_link_mbps(guard == r.min_link_mbps.end() ? 0 : guard->second);
-  if (r.LocalLoss(id)) {
-    h.set_split_mode(v1::LOCAL_LOSS);
-    h.set_window(config_.offload.window);
-    task.aux = aux_->Get(split);
   }
   return task;
 }
@@ -200,19 +164,8 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   absl::StatusOr<DeviceRoundRecord> record =
       AcceptLocked(h, std::move(weights));
   if (!record.ok()) return record.status();
-  const v1::Measurements& m = record->measurements;
-  RoundState& r = *round_;
-  r.pending.erase(h.device_id());
-  r.reported.insert(h.device_id());
-  ++r.accepted;
-  r.max_time_s = std::max(r.max_time_s, m.round_time_s());
-  r.bytes_up += m.bytes_up();
-  r.bytes_down += m.bytes_down();
-  ++d->rounds;
-  d->round_time_sum_s += m.round_time_s();
-  d->samples = h.num_samples();
-  d->energy_j += m.energy_j();
-  r.devices.push_back(*std::move(record));
+  d->Tally(*record);
+  round_->Accept(*std::move(record));
   return absl::OkStatus();
 }
 
@@ -273,31 +226,6 @@ absl::StatusOr<DeviceRoundRecord> Coordinator::AcceptLocked(
   return rec;
 }
 
-absl::Status Coordinator::CheckTailOpenLocked(const v1::SplitOpen& open) const {
-  const std::string& id = open.device_id();
-  if (round_ == nullptr || !round_->open || round_->number != open.round() ||
-      round_->pending.count(id) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "split: round ", open.round(), " is not open for '", id, "'"));
-  }
-  const int split = round_->SplitOf(id);
-  if (split != open.split_point() || split >= stages_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("split: device asked for split point ", open.split_point(),
-                     ", its task says ", split));
-  }
-  const bool local_loss = round_->LocalLoss(id);
-  if (local_loss != (open.mode() == v1::LOCAL_LOSS)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "split: device asked for mode ", v1::SplitMode_Name(open.mode()),
-        ", its task says ", local_loss ? "LOCAL_LOSS" : "EXACT"));
-  }
-  if (tails_.Has(id)) {
-    return absl::AlreadyExistsError("split: a tail is already open");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
     const v1::SplitOpen& open) {
   int split;
@@ -311,7 +239,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
         registry_.Find(id)->session_id != open.session_id()) {
       return absl::NotFoundError("split: unknown device or session");
     }
-    TANDEM_RETURN_IF_ERROR(CheckTailOpenLocked(open));
+    TANDEM_RETURN_IF_ERROR(tails_.CheckOpen(round_.get(), open));
     split = round_->SplitOf(id);
     local_loss = round_->LocalLoss(id);
     share = planner_->TailShare(round_->offloading);
@@ -357,16 +285,9 @@ absl::StatusOr<v1::HeartbeatReply> Coordinator::Heartbeat(
   d->last_seen_s = Now();
   if (req.state() == v1::HeartbeatRequest::ABANDONED && round_ != nullptr &&
       round_->open && req.round() == round_->number &&
-      round_->pending.erase(req.device_id()) > 0) {
-    ++round_->dropped;
+      round_->pending.count(req.device_id()) > 0) {
     ++d->dropouts;
-    DeviceRoundRecord rec;
-    rec.status = DeviceRoundRecord::Status::kDropped;
-    rec.round = round_->number;
-    rec.device = d->id;
-    rec.device_class = d->profile.device_class();
-    rec.reason = req.reason();
-    round_->devices.push_back(std::move(rec));
+    round_->Drop(*d, req.reason());
   }
   return reply;
 }

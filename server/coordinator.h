@@ -43,6 +43,7 @@
 #include "server/round_state.h"
 #include "server/tail_registry.h"
 #include "server/tail_session.h"
+#include "server/task_builder.h"
 #include "server/update_admission.h"
 #include "strategies/strategy.h"
 
@@ -61,14 +62,6 @@ struct CoordinatorOptions {
   // Every time the coordinator reads or waits for (deadlines, timeouts,
   // last contact); outlives the coordinator.
   const Clock* clock = &RealClock();
-};
-
-// What a device gets from WaitForTask.
-struct TaskAssignment {
-  v1::TaskHeader header;                   // kind WAIT, TRAIN or STOP
-  std::shared_ptr<const Weights> weights;  // TRAIN only
-  // Local loss: the auxiliary classifier, copied into the header on send.
-  std::shared_ptr<const std::vector<float>> aux;
 };
 
 class Coordinator {
@@ -125,8 +118,6 @@ class Coordinator {
                                                             int attempt);
   void OpenRound(int64_t round, int attempt,
                  const std::vector<std::string>& sampled);
-  v1::TaskHeader TrainTask(int64_t round) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AwaitRoundEnd();
   void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CloseAndAggregate(std::string* why_failed);
@@ -141,12 +132,8 @@ class Coordinator {
                                   const std::string& session)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  TaskAssignment TaskForLocked(const std::string& id, bool full_weights)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
                                                  Weights weights)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CheckTailOpenLocked(const v1::SplitOpen& open) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double Now() const { return clock_.NowSeconds(); }
 

@@ -122,32 +122,6 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
                        round * 1000 + attempt);
 }
 
-v1::TaskHeader Coordinator::TrainTask(int64_t round) const {
-  v1::TaskHeader h;
-  h.set_kind(v1::TaskHeader::TRAIN);
-  h.set_round(round);
-  v1::TrainingConfig* t = h.mutable_training();
-  t->set_local_epochs(config_.training.local_epochs);
-  t->set_batch_size(config_.training.batch_size);
-  t->set_learning_rate(config_.training.learning_rate);
-  t->set_momentum(config_.training.momentum);
-  t->set_weight_decay(config_.training.weight_decay);
-  t->set_max_batches(config_.training.max_batches);
-  t->set_seed(config_.seed * 1000003 + static_cast<uint64_t>(round));
-  t->set_proximal_mu(strategy_->proximal_mu());
-  t->set_measure_loss_before(strategy_->needs_loss_before());
-  t->set_clipping_norm(strategy_->client_clipping_norm());
-  if (strategy_->client_learning_rate() > 0) {
-    t->set_learning_rate(strategy_->client_learning_rate());
-  }
-  h.set_split_point(stages_);
-  h.set_num_stages(stages_);
-  h.set_activation_codec(config_.offload.activation_codec);
-  h.set_deadline_s(config_.server.round_deadline_s);
-  LayoutToProto(global_->layout(), h.mutable_layout());
-  return h;
-}
-
 void Coordinator::OpenRound(int64_t round, int attempt,
                             const std::vector<std::string>& sampled) {
   absl::MutexLock lock(&mu_);
@@ -159,7 +133,7 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   r->pending = r->sampled;
   r->opened_s = Now();
   r->deadline_s = r->opened_s + config_.server.round_deadline_s;
-  r->header = TrainTask(round);
+  r->header = TrainTask(config_, *strategy_, stages_, global_->layout(), round);
   planner_->Plan(registry_, *global_, r.get());
   absl::Status s = strategy_->BeginRound(round, *global_, sampled);
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));

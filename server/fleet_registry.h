@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proto/tandem.pb.h"
+#include "server/round_records.h"
 
 namespace tandem::server {
 
@@ -34,6 +35,14 @@ struct DeviceRecord {
   // Its stage timing (v1::StageTiming), once reported and checked.
   std::vector<double> stage_seconds;
   int64_t timed_examples = 0;
+
+  // Adds an accepted update's round to the tallies.
+  void Tally(const DeviceRoundRecord& r) {
+    ++rounds;
+    round_time_sum_s += r.measurements.round_time_s();
+    samples = r.samples;
+    energy_j += r.measurements.energy_j();
+  }
 };
 
 // Keeps a stage timing from a PullTask request in `device` if it is sane

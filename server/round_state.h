@@ -2,6 +2,7 @@
 #ifndef TANDEM_SERVER_ROUND_STATE_H_
 #define TANDEM_SERVER_ROUND_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/weights.h"
 #include "offload/cost_model.h"
 #include "proto/tandem.pb.h"
+#include "server/fleet_registry.h"
 #include "server/round_records.h"
 
 namespace tandem::server {
@@ -55,6 +57,29 @@ struct RoundState {
   }
   bool Guarded(const std::string& device) const {
     return min_link_mbps.count(device) > 0;
+  }
+  // An accepted update: no longer pending, counted, recorded.
+  void Accept(DeviceRoundRecord record) {
+    const v1::Measurements& m = record.measurements;
+    pending.erase(record.device);
+    reported.insert(record.device);
+    ++accepted;
+    max_time_s = std::max(max_time_s, m.round_time_s());
+    bytes_up += m.bytes_up();
+    bytes_down += m.bytes_down();
+    devices.push_back(std::move(record));
+  }
+  // `device` abandoned the round (it said so); call with it pending.
+  void Drop(const DeviceRecord& device, const std::string& reason) {
+    pending.erase(device.id);
+    ++dropped;
+    DeviceRoundRecord r;
+    r.status = DeviceRoundRecord::Status::kDropped;
+    r.round = number;
+    r.device = device.id;
+    r.device_class = device.profile.device_class();
+    r.reason = reason;
+    devices.push_back(std::move(r));
   }
   // The device is done with this round (reported, refused or gone).
   void End(const std::string& device) {

@@ -38,6 +38,32 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
   return tail;
 }
 
+absl::Status TailRegistry::CheckOpen(const RoundState* round,
+                                     const v1::SplitOpen& open) const {
+  const std::string& id = open.device_id();
+  if (round == nullptr || !round->open || round->number != open.round() ||
+      round->pending.count(id) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "split: round ", open.round(), " is not open for '", id, "'"));
+  }
+  const int split = round->SplitOf(id);
+  if (split != open.split_point() || split >= round->stages) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("split: device asked for split point ", open.split_point(),
+                     ", its task says ", split));
+  }
+  const bool local_loss = round->LocalLoss(id);
+  if (local_loss != (open.mode() == v1::LOCAL_LOSS)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "split: device asked for mode ", v1::SplitMode_Name(open.mode()),
+        ", its task says ", local_loss ? "LOCAL_LOSS" : "EXACT"));
+  }
+  if (Has(id)) {
+    return absl::AlreadyExistsError("split: a tail is already open");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TailRegistry::Add(std::shared_ptr<TailSession> tail) {
   if (tails_.count(tail->device_id) > 0) {
     return absl::AlreadyExistsError("split: a tail is already open");

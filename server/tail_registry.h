@@ -17,6 +17,8 @@
 #include "core/weights.h"
 #include "ml/model.h"
 #include "ml/profile.h"
+#include "proto/tandem.pb.h"
+#include "server/round_state.h"
 #include "server/tail_session.h"
 
 namespace tandem::server {
@@ -45,6 +47,11 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
 
 class TailRegistry {
  public:
+  // Whether `open` may start a tail in `round` (null: none yet): the round
+  // is open and waits for the device, the split point and mode are its
+  // task's, and it has no tail yet.
+  absl::Status CheckOpen(const RoundState* round,
+                         const v1::SplitOpen& open) const;
   // Registers `tail`; AlreadyExists when its device has one.
   absl::Status Add(std::shared_ptr<TailSession> tail);
   bool Has(const std::string& device) const { return tails_.count(device); }

@@ -3,11 +3,14 @@
 // and a failed round that is retried.
 #include "server/coordinator.h"
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/run_writer.h"
 #include "core/tensor_codec.h"
 #include "core/weights_codec.h"
@@ -37,6 +40,10 @@ class CoordinatorTest : public ::testing::Test {
     c.server.max_round_retries = retries;
     c.server.poll_timeout_s = 1;
     c.model.name = "mlp";
+    if (device_timeout_s_ > 0) {
+      c.server.device_timeout_s = device_timeout_s_;
+      c.server.round_deadline_s = 10 * device_timeout_s_;
+    }
     c.strategy.min_updates = min_updates;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
     data::SyntheticOptions so;
@@ -44,6 +51,7 @@ class CoordinatorTest : public ::testing::Test {
     so.test_size = 50;
     CoordinatorOptions o;
     o.config = c;
+    o.clock = clock_;
     o.test_set = std::make_shared<const data::Dataset>(
         data::MakeSyntheticDataset(so).value().test);
     coordinator_ = Coordinator::Create(o).value();
@@ -127,6 +135,8 @@ class CoordinatorTest : public ::testing::Test {
     return out;
   }
 
+  const Clock* clock_ = &RealClock();
+  double device_timeout_s_ = 0;  // 0: the default
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<CoordinatorServer> server_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
@@ -195,6 +205,42 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
   }
+}
+
+TEST_F(CoordinatorTest, SilentDeviceTimesOutOnTheInjectedClock) {
+  // Timeouts far beyond the test's real duration: only the manual clock
+  // can make the silent device time out.
+  ManualClock clock;
+  clock_ = &clock;
+  device_timeout_s_ = 1e5;
+  Start(/*min_updates=*/1, /*retries=*/0, /*devices=*/2);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  // Both poll at once: on a clock that stands still, the first round opens
+  // only once every joined device has asked for a task.
+  Weights global, unused;
+  auto pull2 = std::async(std::launch::async,
+                          [&] { return Pull("d2", s2, &unused).round(); });
+  const int64_t round = Pull("d1", s1, &global).round();
+  ASSERT_EQ(pull2.get(), round);
+  ASSERT_TRUE(Push("d1", s1, round, Shifted(global, 1), 10).ok());
+  clock.Advance(1e5 + 1);  // d2 has not been heard from since its pull
+  std::promise<void> done;
+  std::thread joiner([this, &done] {
+    runner_.join();
+    done.set_value();
+  });
+  const std::future_status ended =
+      done.get_future().wait_for(std::chrono::seconds(20));
+  if (ended != std::future_status::ready) coordinator_->Stop();
+  joiner.join();
+  ASSERT_EQ(ended, std::future_status::ready)
+      << "the round did not end on the manual clock";
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_).at("rounds"), 1);
+  const nlohmann::json& devices = (*result_).at("devices");
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[0].at("dropouts"), 0);
+  EXPECT_EQ(devices[1].at("dropouts"), 1);  // d2, sorted by id
 }
 
 TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
