@@ -54,7 +54,7 @@ class DpFixedClipping final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.Reset(global().layout());
+    sum_.Clear();
     count_ = 0;
     samples_ = 0;
     return inner_->BeginRound(round(), global(), 1);
@@ -62,33 +62,22 @@ class DpFixedClipping final : public Strategy {
 
   absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override {
-    const float samples = static_cast<float>(update.num_samples);
-    auto stage = [&](float w_param) {
-      return owned != nullptr
-                 ? sum_.StageInto(global(), *owned, w_param, samples)
-                 : sum_.Stage(global(), update.weights, w_param, samples);
-    };
+    const ValueScan scan = ScanUpdate(global(), update.weights);
+    TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+    const double norm = scan.param_norm();
+    double scale = 1.0;
     if (server_clips_) {
-      // The clipping factor needs the norm first: two reads of the update.
-      const ValueScan scan = ScanUpdate(global(), update.weights);
-      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-      const double norm = scan.param_norm();
-      const double scale = norm > clipping_norm_ ? clipping_norm_ / norm : 1.0;
-      stage(static_cast<float>(scale));
-    } else {
-      const ValueScan scan = stage(1.0f);
-      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-      if (scan.param_norm() > clipping_norm_ * (1 + kClientNormSlack)) {
-        return RejectUpdate(
-            RejectReason::kNormTooLarge,
-            absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
-                            "clipping_norm %g; devices must clip",
-                            update.device_id, scan.param_norm(),
-                            clipping_norm_),
-            reason);
-      }
+      if (norm > clipping_norm_) scale = clipping_norm_ / norm;
+    } else if (norm > clipping_norm_ * (1 + kClientNormSlack)) {
+      return RejectUpdate(
+          RejectReason::kNormTooLarge,
+          absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
+                          "clipping_norm %g; devices must clip",
+                          update.device_id, norm, clipping_norm_),
+          reason);
     }
-    sum_.Commit();
+    sum_.Hold(update, owned, static_cast<float>(scale),
+              static_cast<float>(update.num_samples));
     ++count_;
     samples_ += update.num_samples;
     return absl::OkStatus();
@@ -114,7 +103,7 @@ class DpFixedClipping final : public Strategy {
 
   // weights (= global) += noisy mean delta.
   void AddNoisyMean(Weights& weights) {
-    absl::Span<float> sum = sum_.sum();
+    absl::Span<float> sum = sum_.Sum(global());
     const double stddev = noise_multiplier_ * clipping_norm_ / count_;
     DeterministicRng rng(seed_ ^ (finished_ * 0x9E3779B97F4A7C15ull),
                          static_cast<uint64_t>(round()));

@@ -23,7 +23,9 @@
 //       statistics are not privatised; use a model without them when that
 //       matters).
 // max_update_norm still applies, to the update before clipping. The noise
-// is seeded from (StrategyOptions::seed, round, rounds finished so far).
+// is seeded from (StrategyOptions::seed, round, rounds finished so far) and
+// the deltas are summed in ascending device-id order, so a round replays bit
+// for bit whatever order its updates arrived in.
 #ifndef TANDEM_STRATEGIES_DP_FIXED_CLIPPING_H_
 #define TANDEM_STRATEGIES_DP_FIXED_CLIPPING_H_
 

@@ -14,25 +14,23 @@ FedAvg::FedAvg(FedAvgSettings settings)
     : Strategy(settings.max_update_norm), settings_(std::move(settings)) {}
 
 absl::Status FedAvg::DoBeginRound() {
-  sum_.Reset(global().layout());
+  sum_.Clear();
   total_samples_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update, Weights* owned,
                                  RejectReason* reason) {
+  TANDEM_RETURN_IF_ERROR(validator().ValidateValues(global(), update, reason));
   const float w = static_cast<float>(update.num_samples);
-  const ValueScan scan = owned != nullptr
-                             ? sum_.StageInto(global(), *owned, w, w)
-                             : sum_.Stage(global(), update.weights, w, w);
-  TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-  sum_.Commit();
+  sum_.Hold(update, owned, w, w);
+  // Whole numbers below 2^53: exact in any order.
   total_samples_ += static_cast<double>(update.num_samples);
   return absl::OkStatus();
 }
 
 absl::StatusOr<Weights> FedAvg::DoFinishRound() {
-  absl::Span<float> mean = sum_.sum();
+  absl::Span<float> mean = sum_.Sum(global());
   const float inv = static_cast<float>(1.0 / total_samples_);
   for (float& x : mean) x *= inv;
   if (!AllFinite(mean.data(), static_cast<int64_t>(mean.size()))) {
