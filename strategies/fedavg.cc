@@ -1,5 +1,6 @@
 #include "strategies/fedavg.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,7 +48,7 @@ absl::StatusOr<Weights> FedAvg::DoFinishRound() {
               next.data() + t.offset, t.numel);
   }
   if (settings_.optimizer != nullptr) {
-    settings_.optimizer->Step(layout, mean, next.values());
+    settings_.optimizer->Step(layout, round(), mean, next.values());
   }
   return next;
 }
@@ -77,6 +78,14 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateFedOptStrategy(
     r.Number("beta_2", &hyper.beta_2, Range::HalfOpen(0, 1));
   }
   r.Number("tau", &hyper.tau, Range::Positive());
+  if (kind == FedOptKind::kAdam) {
+    // Yogi and Adagrad have no bias correction (nor do Flower's).
+    std::string step = "steps";
+    r.String("bias_correction_step", &step, {"steps", "round_plus_one"});
+    if (step == "round_plus_one") {
+      hyper.bias_step = BiasCorrectionStep::kRoundPlusOne;
+    }
+  }
   TANDEM_RETURN_IF_ERROR(r.Finish());
   FedAvgSettings settings;
   settings.client_learning_rate = eta_l;
