@@ -68,8 +68,10 @@ nlohmann::json ParamsFor(const std::string& name) {
   }
   if (name == "qfedavg") return {{"q", 0.5}};
   if (name == "krum" || name == "multikrum") return {{"num_malicious", 1}};
+  // The wrappers also cover the Flower options.
   if (name == "dp_fixed_server") {
     return {{"inner", "fedadam"},
+            {"inner_params", {{"bias_correction_step", "round_plus_one"}}},
             {"noise_multiplier", 0.5},
             {"clipping_norm", 0.05}};
   }
@@ -77,7 +79,8 @@ nlohmann::json ParamsFor(const std::string& name) {
     return {{"inner", "fedavgm"},
             {"inner_params", {{"server_momentum", 0.5}}},
             {"noise_multiplier", 0.5},
-            {"clipping_norm", 10.0}};
+            {"clipping_norm", 10.0},
+            {"weighting", "examples"}};
   }
   return nlohmann::json::object();
 }
