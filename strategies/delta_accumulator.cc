@@ -8,68 +8,43 @@
 namespace tandem {
 namespace {
 
-// Runs `kernel(tensor, acc_or_null, weight)` over every tensor of `layout`
-// and collects the scan.
-template <typename Kernel>
-ValueScan OverTensors(const WeightsLayout& layout, const float* acc,
-                      float w_param, float w_buffer, Kernel kernel) {
-  ValueScan scan;
-  const auto& tensors = layout.tensors();
-  for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
-    const TensorSpec& t = tensors[i];
+// x = acc + w * (x - g) per tensor, w by the tensor's kind; x = w * (x - g)
+// when acc is null.
+void AccumulateInto(const Weights& global, const float* acc, float w_param,
+                    float w_buffer, Weights& x) {
+  for (const TensorSpec& t : global.layout().tensors()) {
     const float w = t.kind == TensorKind::kParameter ? w_param : w_buffer;
-    scan.Add(layout, i,
-             kernel(t, acc == nullptr ? nullptr : acc + t.offset, w));
+    AccumulateDeltaInPlace(x.data() + t.offset, global.data() + t.offset,
+                           acc == nullptr ? nullptr : acc + t.offset, w,
+                           t.numel);
   }
-  return scan;
 }
 
 }  // namespace
 
-void DeltaAccumulator::Reset(const WeightsLayout& layout) {
-  if (sum_.layout() != layout || sum_.size() != layout.total_floats()) {
-    sum_ = Weights(layout);
-    staged_ = Weights();
+void DeltaAccumulator::Hold(const ClientUpdate& update, Weights* owned,
+                            float w_param, float w_buffer) {
+  // Moving an owned update avoids copying the model.
+  held_.push_back({update.device_id, w_param, w_buffer,
+                   owned != nullptr ? std::move(*owned) : update.weights});
+}
+
+absl::Span<float> DeltaAccumulator::Sum(const Weights& global) {
+  if (held_.empty()) {
+    sum_ = Weights(global.layout());
+    return sum_.values();
   }
-  external_ = nullptr;
-  empty_ = true;
-}
-
-ValueScan DeltaAccumulator::Stage(const Weights& global, const Weights& update,
-                                  float w_param, float w_buffer) {
-  if (staged_.size() != sum_.size()) staged_ = Weights(sum_.layout());
-  external_ = nullptr;
-  // The first update writes w * delta without reading a zero sum.
-  const float* acc = empty_ ? nullptr : sum_.data();
-  float* out = staged_.data();
-  return OverTensors(sum_.layout(), acc, w_param, w_buffer,
-                     [&](const TensorSpec& t, const float* a, float w) {
-                       return AccumulateDelta(update.data() + t.offset,
-                                              global.data() + t.offset, a, w,
-                                              out + t.offset, t.numel);
-                     });
-}
-
-ValueScan DeltaAccumulator::StageInto(const Weights& global, Weights& update,
-                                      float w_param, float w_buffer) {
-  external_ = &update;
-  const float* acc = empty_ ? nullptr : sum_.data();
-  return OverTensors(sum_.layout(), acc, w_param, w_buffer,
-                     [&](const TensorSpec& t, const float* a, float w) {
-                       return AccumulateDeltaInPlace(update.data() + t.offset,
-                                                     global.data() + t.offset,
-                                                     a, w, t.numel);
-                     });
-}
-
-void DeltaAccumulator::Commit() {
-  std::swap(sum_, external_ != nullptr ? *external_ : staged_);
-  external_ = nullptr;
-  empty_ = false;
-}
-
-absl::Span<float> DeltaAccumulator::sum() {
-  if (empty_) std::fill(sum_.values().begin(), sum_.values().end(), 0.0f);
+  std::sort(held_.begin(), held_.end(), [](const Held& a, const Held& b) {
+    return a.device_id < b.device_id;
+  });
+  const float* acc = nullptr;  // the first update writes w * delta
+  for (Held& h : held_) {
+    AccumulateInto(global, acc, h.w_param, h.w_buffer, h.weights);
+    std::swap(sum_, h.weights);
+    h.weights = Weights();  // the previous sum
+    acc = sum_.data();
+  }
+  held_.clear();
   return sum_.values();
 }
 

@@ -1,58 +1,61 @@
-// Streaming weighted sum of client deltas (update - global), the core of the
-// FedAvg family: memory O(model) whatever the number of updates, one read of
-// each update.
+// Weighted sum of client deltas (update - global), the core of the FedAvg
+// family, computed in ascending device-id order so the result does not
+// depend on the order updates arrived in (float addition is not
+// associative; the coordinator receives updates in gRPC arrival order).
 //
-// A staged update does not touch the committed sum, so the caller can check
-// the ValueScan computed in the same pass and then Commit, or drop the update
-// by not committing: a rejected update leaves the sum bit-for-bit unchanged.
-// Staging writes sum + w * delta either into a second internal buffer
-// (Stage) or, when the caller gives up the update, over the update's own
-// values (StageInto), which then become the sum on Commit: no extra buffer
-// and no extra memory traffic.
+// Accepted updates are held until the round ends: one model per accepted
+// update, taken over from the caller when it gives the update up (no copy)
+// and copied once otherwise. Sum then reads each held update once and
+// writes the running sum over it, releasing the previous one, so it needs no
+// buffer of its own.
 //
-//   acc.Reset(global.layout());
-//   ValueScan scan = acc.StageInto(global, update.weights, n, n);
-//   if (validator.CheckValues(update, scan, &why).ok()) acc.Commit();
+//   acc.Clear();
+//   // for each accepted update, after validation:
+//   acc.Hold(update, owned, w, w);
+//   absl::Span<float> sum = acc.Sum(global);  // sorted by device id
 #ifndef TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
 #define TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/types/span.h"
 #include "core/weights.h"
-#include "strategies/update_validator.h"
+#include "strategies/client_update.h"
 
 namespace tandem {
 
 // Not thread-safe.
 class DeltaAccumulator {
  public:
-  // Empties the sum for a model of `layout`. Keeps allocations when the
-  // layout is unchanged.
-  void Reset(const WeightsLayout& layout);
+  // Drops the held updates.
+  void Clear() { held_.clear(); }
 
-  // Stages sum + w_param * (x - g) on parameter tensors and
-  // sum + w_buffer * (x - g) on buffer tensors, where x = update and
-  // g = global (both with the layout given to Reset), and returns the scan
-  // of x - g.
-  ValueScan Stage(const Weights& global, const Weights& update, float w_param,
-                  float w_buffer);
-  // Same, but writes the staged sum over `update`'s values. Until the next
-  // Stage call, `update` must stay alive; Commit swaps it with the sum (it
-  // then holds the old sum's buffer, unspecified values).
-  ValueScan StageInto(const Weights& global, Weights& update, float w_param,
-                      float w_buffer);
-  // Makes the last staged sum the current one.
-  void Commit();
+  // Holds `update` (validated, with the global model's layout; device ids
+  // unique among the held ones) until Sum, weighted by w_param on parameter
+  // tensors and w_buffer on buffer tensors. Takes over *owned's buffer when
+  // owned is non-null (it aliases update.weights), copies update.weights
+  // otherwise.
+  void Hold(const ClientUpdate& update, Weights* owned, float w_param,
+            float w_buffer);
 
-  // True until the first Commit after Reset.
-  bool empty() const { return empty_; }
-  // The committed sum (zeros when empty()).
-  absl::Span<float> sum();
+  int held() const { return static_cast<int>(held_.size()); }
+
+  // sum_k w_k * (x_k - g) over the held updates x_k, g = global, added in
+  // ascending device-id order (zeros when none is held). Releases the held
+  // updates. The span is valid until the next Sum.
+  absl::Span<float> Sum(const Weights& global);
 
  private:
+  struct Held {
+    std::string device_id;
+    float w_param;
+    float w_buffer;
+    Weights weights;
+  };
+
+  std::vector<Held> held_;
   Weights sum_;
-  Weights staged_;               // allocated by the first Stage call
-  Weights* external_ = nullptr;  // the update StageInto wrote over
-  bool empty_ = true;
 };
 
 }  // namespace tandem

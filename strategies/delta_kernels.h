@@ -1,6 +1,6 @@
 // Vectorised inner loops over float buffers shared by the strategies: the
-// squared distance of an update to the global model, fused with the weighted
-// accumulation of its delta so a streaming strategy reads each update once.
+// squared distance of an update to the global model, and the weighted
+// accumulation of its delta (with the same statistics, from the same pass).
 //
 // Finiteness is tracked without a per-element branch: each loop also sums
 // x * 0, which is 0 for finite x and NaN otherwise.

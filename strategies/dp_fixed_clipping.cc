@@ -29,19 +29,30 @@ const std::vector<std::string>& InnerNames() {
   return *names;
 }
 
+struct DpSettings {
+  std::string name;
+  bool server_clips = true;
+  double max_update_norm = 0;
+  double noise_multiplier = 0;
+  double clipping_norm = 0;
+  // False: unweighted mean of the clipped deltas. True: weighted by
+  // num_samples, as Flower's inner FedAvg (param "weighting": "examples").
+  bool weight_by_examples = false;
+  uint64_t seed = 1;
+};
+
 // Not thread-safe (see Strategy).
 class DpFixedClipping final : public Strategy {
  public:
-  DpFixedClipping(std::string name, bool server_clips, double max_update_norm,
-                  std::unique_ptr<Strategy> inner, double noise_multiplier,
-                  double clipping_norm, uint64_t seed)
-      : Strategy(max_update_norm),
-        name_(std::move(name)),
-        server_clips_(server_clips),
+  DpFixedClipping(const DpSettings& settings, std::unique_ptr<Strategy> inner)
+      : Strategy(settings.max_update_norm),
+        name_(settings.name),
+        server_clips_(settings.server_clips),
         inner_(std::move(inner)),
-        noise_multiplier_(noise_multiplier),
-        clipping_norm_(clipping_norm),
-        seed_(seed) {}
+        noise_multiplier_(settings.noise_multiplier),
+        clipping_norm_(settings.clipping_norm),
+        weight_by_examples_(settings.weight_by_examples),
+        seed_(settings.seed) {}
 
   absl::string_view name() const override { return name_; }
   double proximal_mu() const override { return inner_->proximal_mu(); }
@@ -54,7 +65,7 @@ class DpFixedClipping final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.Reset(global().layout());
+    sum_.Clear();
     count_ = 0;
     samples_ = 0;
     return inner_->BeginRound(round(), global(), 1);
@@ -62,33 +73,24 @@ class DpFixedClipping final : public Strategy {
 
   absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override {
-    const float samples = static_cast<float>(update.num_samples);
-    auto stage = [&](float w_param) {
-      return owned != nullptr
-                 ? sum_.StageInto(global(), *owned, w_param, samples)
-                 : sum_.Stage(global(), update.weights, w_param, samples);
-    };
+    const ValueScan scan = ScanUpdate(global(), update.weights);
+    TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+    const double norm = scan.param_norm();
+    double scale = 1.0;
     if (server_clips_) {
-      // The clipping factor needs the norm first: two reads of the update.
-      const ValueScan scan = ScanUpdate(global(), update.weights);
-      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-      const double norm = scan.param_norm();
-      const double scale = norm > clipping_norm_ ? clipping_norm_ / norm : 1.0;
-      stage(static_cast<float>(scale));
-    } else {
-      const ValueScan scan = stage(1.0f);
-      TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-      if (scan.param_norm() > clipping_norm_ * (1 + kClientNormSlack)) {
-        return RejectUpdate(
-            RejectReason::kNormTooLarge,
-            absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
-                            "clipping_norm %g; devices must clip",
-                            update.device_id, scan.param_norm(),
-                            clipping_norm_),
-            reason);
-      }
+      if (norm > clipping_norm_) scale = clipping_norm_ / norm;
+    } else if (norm > clipping_norm_ * (1 + kClientNormSlack)) {
+      return RejectUpdate(
+          RejectReason::kNormTooLarge,
+          absl::StrFormat("device '%s': ||update - global|| = %g exceeds "
+                          "clipping_norm %g; devices must clip",
+                          update.device_id, norm, clipping_norm_),
+          reason);
     }
-    sum_.Commit();
+    const double weight =
+        weight_by_examples_ ? static_cast<double>(update.num_samples) : 1.0;
+    sum_.Hold(update, owned, static_cast<float>(scale * weight),
+              static_cast<float>(update.num_samples));
     ++count_;
     samples_ += update.num_samples;
     return absl::OkStatus();
@@ -114,8 +116,10 @@ class DpFixedClipping final : public Strategy {
 
   // weights (= global) += noisy mean delta.
   void AddNoisyMean(Weights& weights) {
-    absl::Span<float> sum = sum_.sum();
+    absl::Span<float> sum = sum_.Sum(global());
     const double stddev = noise_multiplier_ * clipping_norm_ / count_;
+    const double divisor =
+        weight_by_examples_ ? static_cast<double>(samples_) : count_;
     DeterministicRng rng(seed_ ^ (finished_ * 0x9E3779B97F4A7C15ull),
                          static_cast<uint64_t>(round()));
     for (const TensorSpec& t : weights.layout().tensors()) {
@@ -126,7 +130,7 @@ class DpFixedClipping final : public Strategy {
         continue;
       }
       for (int64_t i = 0; i < t.numel; ++i) {
-        w[i] += static_cast<float>(s[i] / count_ + stddev * rng.Gaussian());
+        w[i] += static_cast<float>(s[i] / divisor + stddev * rng.Gaussian());
       }
     }
   }
@@ -136,6 +140,7 @@ class DpFixedClipping final : public Strategy {
   std::unique_ptr<Strategy> inner_;
   double noise_multiplier_;
   double clipping_norm_;
+  bool weight_by_examples_;
   uint64_t seed_;
   DeltaAccumulator sum_;
   int count_ = 0;
@@ -150,15 +155,22 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateDp(
   inner.name = "fedavg";
   inner.params = nlohmann::json::object();
   inner.max_update_norm = 0;  // checked by the wrapper, before clipping
-  double noise_multiplier = 0;
-  double clipping_norm = 0;
+  DpSettings settings;
+  settings.name = options.name;
+  settings.server_clips = server_clips;
+  settings.max_update_norm = options.max_update_norm;
+  settings.seed = options.seed;
+  std::string weighting = "unweighted";
   r.String("inner", &inner.name, InnerNames());
   r.Object("inner_params", &inner.params);
   r.Require("noise_multiplier", "a number >= 0");
-  r.Number("noise_multiplier", &noise_multiplier, Range::NonNegative());
+  r.Number("noise_multiplier", &settings.noise_multiplier,
+           Range::NonNegative());
   r.Require("clipping_norm", "a number > 0");
-  r.Number("clipping_norm", &clipping_norm, Range::Positive());
+  r.Number("clipping_norm", &settings.clipping_norm, Range::Positive());
+  r.String("weighting", &weighting, {"unweighted", "examples"});
   TANDEM_RETURN_IF_ERROR(r.Finish());
+  settings.weight_by_examples = weighting == "examples";
   // Errors about inner params name strategy.params.inner_params.<key>.
   absl::StatusOr<std::unique_ptr<Strategy>> inner_strategy =
       CreateStrategy(inner);
@@ -170,10 +182,8 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateDp(
     }
     return absl::InvalidArgumentError(message);
   }
-  return std::make_unique<DpFixedClipping>(
-      options.name, server_clips, options.max_update_norm,
-      *std::move(inner_strategy), noise_multiplier, clipping_norm,
-      options.seed);
+  return std::make_unique<DpFixedClipping>(settings,
+                                           *std::move(inner_strategy));
 }
 
 }  // namespace

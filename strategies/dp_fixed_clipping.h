@@ -9,7 +9,8 @@
 //       rejecting larger updates as norm_too_large, and adds noise.
 //
 // params: {"inner": "fedavg", "inner_params": {...},
-//          "noise_multiplier": z, "clipping_norm": C}
+//          "noise_multiplier": z, "clipping_norm": C,
+//          "weighting": "unweighted" | "examples"}
 // inner is one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad.
 //
 // The wrapper computes the noisy mean itself and passes it to the inner
@@ -19,11 +20,17 @@
 //       n = accepted updates. Unweighted: sample weights would raise the
 //       sensitivity above C / n. Flower divides by the number sampled; using
 //       the number received gives at least as much noise.
+//       With "weighting": "examples" (Flower's inner FedAvg), the mean is
+//       sum_k s_k clip(d_k) / sum_k s_k, s_k = num_samples, with the same
+//       noise: then one device's reported count can scale its influence up
+//       to C, and z no longer measures the privacy the noise buys.
 //   buffers: sample-weighted mean, neither clipped nor noised (batch-norm
 //       statistics are not privatised; use a model without them when that
 //       matters).
 // max_update_norm still applies, to the update before clipping. The noise
-// is seeded from (StrategyOptions::seed, round, rounds finished so far).
+// is seeded from (StrategyOptions::seed, round, rounds finished so far) and
+// the deltas are summed in ascending device-id order, so a round replays bit
+// for bit whatever order its updates arrived in.
 #ifndef TANDEM_STRATEGIES_DP_FIXED_CLIPPING_H_
 #define TANDEM_STRATEGIES_DP_FIXED_CLIPPING_H_
 

@@ -1,5 +1,6 @@
 #include "strategies/fedavg.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,25 +15,23 @@ FedAvg::FedAvg(FedAvgSettings settings)
     : Strategy(settings.max_update_norm), settings_(std::move(settings)) {}
 
 absl::Status FedAvg::DoBeginRound() {
-  sum_.Reset(global().layout());
+  sum_.Clear();
   total_samples_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update, Weights* owned,
                                  RejectReason* reason) {
+  TANDEM_RETURN_IF_ERROR(validator().ValidateValues(global(), update, reason));
   const float w = static_cast<float>(update.num_samples);
-  const ValueScan scan = owned != nullptr
-                             ? sum_.StageInto(global(), *owned, w, w)
-                             : sum_.Stage(global(), update.weights, w, w);
-  TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-  sum_.Commit();
+  sum_.Hold(update, owned, w, w);
+  // Whole numbers below 2^53: exact in any order.
   total_samples_ += static_cast<double>(update.num_samples);
   return absl::OkStatus();
 }
 
 absl::StatusOr<Weights> FedAvg::DoFinishRound() {
-  absl::Span<float> mean = sum_.sum();
+  absl::Span<float> mean = sum_.Sum(global());
   const float inv = static_cast<float>(1.0 / total_samples_);
   for (float& x : mean) x *= inv;
   if (!AllFinite(mean.data(), static_cast<int64_t>(mean.size()))) {
@@ -49,7 +48,7 @@ absl::StatusOr<Weights> FedAvg::DoFinishRound() {
               next.data() + t.offset, t.numel);
   }
   if (settings_.optimizer != nullptr) {
-    settings_.optimizer->Step(layout, mean, next.values());
+    settings_.optimizer->Step(layout, round(), mean, next.values());
   }
   return next;
 }
@@ -79,6 +78,14 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateFedOptStrategy(
     r.Number("beta_2", &hyper.beta_2, Range::HalfOpen(0, 1));
   }
   r.Number("tau", &hyper.tau, Range::Positive());
+  if (kind == FedOptKind::kAdam) {
+    // Yogi and Adagrad have no bias correction (nor do Flower's).
+    std::string step = "steps";
+    r.String("bias_correction_step", &step, {"steps", "round_plus_one"});
+    if (step == "round_plus_one") {
+      hyper.bias_step = BiasCorrectionStep::kRoundPlusOne;
+    }
+  }
   TANDEM_RETURN_IF_ERROR(r.Finish());
   FedAvgSettings settings;
   settings.client_learning_rate = eta_l;

@@ -1,12 +1,14 @@
-// The FedAvg family: streaming sample-weighted averaging of client deltas,
+// The FedAvg family: sample-weighted averaging of client deltas,
 // optionally followed by a server optimiser step. Covers fedavg, fedprox
 // (FedAvg aggregation + a proximal term on devices), fedavgm, fedadam,
 // fedyogi and fedadagrad.
 //
-// Each update is read once: validation (finite values, norm bound) is fused
-// into the accumulation pass, and memory stays O(model) for any number of
-// updates. Buffers (batch-norm statistics) are always the sample-weighted
-// mean; the server optimiser steps parameters only.
+// Accepted updates are held until FinishRound and summed in ascending
+// device-id order (DeltaAccumulator), so the result does not depend on
+// arrival order; memory is one model per accepted update. Each update is
+// read twice: validated when it arrives, summed at the end. Buffers
+// (batch-norm statistics) are always the sample-weighted mean; the server
+// optimiser steps parameters only.
 #ifndef TANDEM_STRATEGIES_FEDAVG_H_
 #define TANDEM_STRATEGIES_FEDAVG_H_
 

@@ -10,7 +10,8 @@ class FedOpt final : public ServerOptimizer {
  public:
   FedOpt(FedOptKind kind, FedOptHyper hyper) : kind_(kind), hyper_(hyper) {}
 
-  void Step(const WeightsLayout& layout, absl::Span<const float> mean_delta,
+  void Step(const WeightsLayout& layout, int64_t round,
+            absl::Span<const float> mean_delta,
             absl::Span<float> model) override {
     if (m_.size() != mean_delta.size()) {
       m_.assign(mean_delta.size(), 0.0f);
@@ -18,7 +19,7 @@ class FedOpt final : public ServerOptimizer {
       steps_ = 0;
     }
     ++steps_;
-    const float eta = static_cast<float>(StepSize());
+    const float eta = static_cast<float>(StepSize(round));
     for (const TensorSpec& t : layout.tensors()) {
       if (t.kind != TensorKind::kParameter) continue;
       StepTensor(t.offset, t.numel, eta, mean_delta.data(), model.data());
@@ -26,9 +27,11 @@ class FedOpt final : public ServerOptimizer {
   }
 
  private:
-  double StepSize() const {
+  double StepSize(int64_t round) const {
     if (kind_ != FedOptKind::kAdam) return hyper_.eta;
-    const double t = static_cast<double>(steps_);
+    const double t = static_cast<double>(
+        hyper_.bias_step == BiasCorrectionStep::kServerSteps ? steps_
+                                                             : round + 1);
     return hyper_.eta * std::sqrt(1 - std::pow(hyper_.beta_2, t)) /
            (1 - std::pow(hyper_.beta_1, t));
   }

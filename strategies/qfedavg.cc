@@ -8,10 +8,13 @@
 //   h_k     = q * F_k^(q-1) * L^2 * ||d_k||^2 + L * F_k^q
 //   new     = global - sum_k Delta_k / sum_k h_k
 // Each device uses its own loss (as in the paper; Flower substitutes one
-// server-side loss). Streaming: sum_k F_k^q d_k and sum_k h_k are accumulated
-// in the validation pass. Buffers are the sample-weighted mean.
+// server-side loss). Both sums run over the devices in ascending id order
+// (see DeltaAccumulator), so the result does not depend on arrival order.
+// Buffers are the sample-weighted mean.
 #include <cmath>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
@@ -36,8 +39,8 @@ class QFedAvg final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.Reset(global().layout());
-    h_total_ = 0;
+    sum_.Clear();
+    h_.clear();
     samples_ = 0;
     return absl::OkStatus();
   }
@@ -52,27 +55,26 @@ class QFedAvg final : public Strategy {
                           update.device_id, update.loss_before),
           reason);
     }
+    const ValueScan scan = ScanUpdate(global(), update.weights);
+    TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
     const double loss = update.loss_before + kLossEpsilon;
     const double fq = std::pow(loss, q_);
-    const float w_param = static_cast<float>(fq);
-    const float w_buffer = static_cast<float>(update.num_samples);
-    const ValueScan scan =
-        owned != nullptr
-            ? sum_.StageInto(global(), *owned, w_param, w_buffer)
-            : sum_.Stage(global(), update.weights, w_param, w_buffer);
-    TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
-    sum_.Commit();
-    h_total_ +=
+    h_[update.device_id] =
         q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ * scan.param_sq +
         lipschitz_ * fq;
+    sum_.Hold(update, owned, static_cast<float>(fq),
+              static_cast<float>(update.num_samples));
+    // Whole numbers below 2^53: exact in any order.
     samples_ += static_cast<double>(update.num_samples);
     return absl::OkStatus();
   }
 
   absl::StatusOr<Weights> DoFinishRound() override {
-    absl::Span<float> sum = sum_.sum();
+    absl::Span<float> sum = sum_.Sum(global());
+    double h_total = 0;
+    for (const auto& [device, h] : h_) h_total += h;  // ascending id
     Weights next = global();
-    const float param_scale = static_cast<float>(lipschitz_ / h_total_);
+    const float param_scale = static_cast<float>(lipschitz_ / h_total);
     const float buffer_scale = static_cast<float>(1.0 / samples_);
     for (const TensorSpec& t : next.layout().tensors()) {
       AddScaled(next.data() + t.offset, sum.data() + t.offset,
@@ -85,7 +87,7 @@ class QFedAvg final : public Strategy {
   double q_;
   double lipschitz_;
   DeltaAccumulator sum_;
-  double h_total_ = 0;
+  std::map<std::string, double> h_;  // h_k by device id
   double samples_ = 0;
 };
 

@@ -11,7 +11,8 @@ class ServerMomentum final : public ServerOptimizer {
   ServerMomentum(double lr, double momentum)
       : lr_(static_cast<float>(lr)), momentum_(static_cast<float>(momentum)) {}
 
-  void Step(const WeightsLayout& layout, absl::Span<const float> mean_delta,
+  void Step(const WeightsLayout& layout, int64_t /*round*/,
+            absl::Span<const float> mean_delta,
             absl::Span<float> model) override {
     const bool first = velocity_.size() != mean_delta.size();
     if (first) velocity_.assign(mean_delta.size(), 0.0f);

@@ -5,6 +5,7 @@
 #ifndef TANDEM_STRATEGIES_SERVER_OPTIMIZER_H_
 #define TANDEM_STRATEGIES_SERVER_OPTIMIZER_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/types/span.h"
@@ -19,8 +20,9 @@ class ServerOptimizer {
   // Steps the parameter tensors of `model` (which holds the global model)
   // given `mean_delta`, the mean of (update - global) in the same layout.
   // Buffer tensors of `model` are not touched. Called once per successful
-  // round, with finite inputs.
-  virtual void Step(const WeightsLayout& layout,
+  // round (`round`, the number given to Strategy::BeginRound), with finite
+  // inputs.
+  virtual void Step(const WeightsLayout& layout, int64_t round,
                     absl::Span<const float> mean_delta,
                     absl::Span<float> model) = 0;
 };
@@ -32,11 +34,21 @@ std::unique_ptr<ServerOptimizer> NewServerMomentum(double server_learning_rate,
 
 enum class FedOptKind { kAdam, kYogi, kAdagrad };
 
+// The step number t in Adam's bias correction.
+enum class BiasCorrectionStep {
+  // t = 1, 2, ...: the server steps taken, so a resumed or retried run
+  // steps as an uninterrupted one.
+  kServerSteps,
+  // t = round + 1, as Flower's FedAdam (server_round + 1): t = 2 on round 1.
+  kRoundPlusOne,
+};
+
 struct FedOptHyper {
   double eta = 0.1;      // server learning rate
   double beta_1 = 0.9;   // first-moment decay
   double beta_2 = 0.99;  // second-moment decay (Adam, Yogi)
   double tau = 1e-9;     // adaptivity: added to sqrt(v)
+  BiasCorrectionStep bias_step = BiasCorrectionStep::kServerSteps;  // Adam
 };
 
 // With delta d (the mean client delta), per coordinate:
@@ -46,7 +58,7 @@ struct FedOptHyper {
 //   Adagrad: v = v + d^2
 //   new = global + eta_t * m / (sqrt(v) + tau)
 // m and v start at 0. eta_t = eta, except Adam's bias-corrected
-// eta * sqrt(1 - beta_2^t) / (1 - beta_1^t) at server step t = 1, 2, ...
+// eta * sqrt(1 - beta_2^t) / (1 - beta_1^t), t as hyper.bias_step says.
 std::unique_ptr<ServerOptimizer> NewFedOpt(FedOptKind kind, FedOptHyper hyper);
 
 }  // namespace tandem

@@ -76,15 +76,16 @@ class Strategy {
   // update arriving when no round is open is kWrongRound.
   absl::Status AddUpdate(const ClientUpdate& update, RejectReason* reason);
   // Same, but the strategy may take over update.weights' buffer instead of
-  // copying or re-reading it (streaming strategies write their running sum
-  // into it; robust ones keep it). Faster; prefer it when the caller is done
-  // with the update.
+  // copying it (every strategy keeps the accepted updates until FinishRound,
+  // to aggregate them in device-id order). Faster and one model less per
+  // update; prefer it when the caller is done with the update.
   absl::Status AddUpdate(ClientUpdate&& update, RejectReason* reason);
 
-  // Aggregates the accepted updates into the next global model and closes the
-  // round. On error (no updates, a precondition such as Krum's n > 2f + 2, a
-  // non-finite result) the round is closed, the strategy's cross-round state
-  // is unchanged and the caller keeps its global model.
+  // Aggregates the accepted updates, in ascending device-id order whatever
+  // order they arrived in, into the next global model and closes the round. On
+  // error (no updates, a precondition such as Krum's n > 2f + 2, a non-finite
+  // result) the round is closed, the strategy's cross-round state is unchanged
+  // and the caller keeps its global model.
   absl::StatusOr<Weights> FinishRound();
 
   bool round_open() const { return validator_.round_open(); }

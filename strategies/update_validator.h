@@ -1,9 +1,9 @@
 // Checks that decide whether a client update may enter an aggregate.
 //
-// The checks are split so streaming strategies can fuse the value checks into
-// their accumulation pass: CheckHeader looks at metadata only (O(tensors));
-// the values are summarised by a ValueScan (one pass, see ScanUpdate or
-// DeltaAccumulator::Stage) and judged by CheckValues.
+// The checks are split so a strategy can reuse the pass over the values for
+// its own decisions (the DP wrappers clip by its norm, qfedavg weighs by it):
+// CheckHeader looks at metadata only (O(tensors)); the values are summarised
+// by a ValueScan (one pass, see ScanUpdate) and judged by CheckValues.
 //
 //   TANDEM_RETURN_IF_ERROR(v.CheckHeader(update, &reason));
 //   ValueScan scan = ScanUpdate(global, update.weights);

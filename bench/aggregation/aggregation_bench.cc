@@ -1,7 +1,9 @@
 // Aggregation throughput and memory, measured in one run:
 //
-//  1. Peak RSS growth of streaming FedAvg over 1,000 updates generated one at
-//     a time, against the size of one update.
+//  1. Peak RSS growth of FedAvg over 1,000 updates generated one at a time
+//     and moved in, against the size of one update: FedAvg holds each
+//     accepted update until FinishRound to sum them in device-id order, so
+//     expect n + 3 updates' worth for n updates.
 //  2. A STREAM triad a[i] = b[i] + s * c[i] over arrays much larger than the
 //     last-level cache (bytes counted as 3 arrays).
 //  3. Every strategy aggregating 100 VGG-5 updates (3x32x32 input, ~583k
@@ -111,7 +113,7 @@ StrategyOptions Options(const std::string& name) {
   return o;
 }
 
-// Streaming FedAvg over updates created and dropped one at a time.
+// FedAvg over updates created one at a time and moved in.
 void MeasureMemory(const Settings& s) {
   const double before = PeakRssBytes();
   Weights global(Vgg5Layout());
@@ -126,10 +128,11 @@ void MeasureMemory(const Settings& s) {
   const double growth = PeakRssBytes() - before;
   const double one = static_cast<double>(global.layout().total_bytes());
   std::printf(
-      "memory: streaming fedavg over %d updates: peak RSS +%.1f MB = %.1f x "
-      "one update (%.2f MB)\n"
-      "        (caller's global, strategy's copy of it, running sum, update "
-      "being built, result;\n         storing the updates would be %.0f x)\n\n",
+      "memory: fedavg over %d updates: peak RSS +%.1f MB = %.1f x one "
+      "update (%.2f MB)\n"
+      "        (the %.0f updates held for the device-id-ordered sum, plus the "
+      "caller's global,\n         the strategy's copy of it and the "
+      "result)\n\n",
       s.memory_updates, growth / 1e6, growth / one, one / 1e6,
       static_cast<double>(s.memory_updates));
 }
@@ -169,7 +172,7 @@ class CacheFlusher {
   std::vector<float> buffer_;
 };
 
-// Plain weighted sum with no validation: the floor for streaming FedAvg.
+// Plain weighted sum with no validation: the floor for FedAvg.
 double BaselineSeconds(const Weights& global,
                        const std::vector<ClientUpdate>& updates, int reps,
                        CacheFlusher& flusher) {

@@ -81,6 +81,42 @@ TEST(DpFixedServerTest, ClipsEachUpdateAndAveragesUnweighted) {
                           FloatNear(7, 1e-6)));
 }
 
+TEST(DpFixedServerTest, ExamplesWeightingWeighsClippedDeltasBySamples) {
+  // As above with "weighting": "examples" (Flower's inner FedAvg): clipped
+  // deltas (1, 0, 0) with 1 sample and (0, 0.5, 0) with 3:
+  // (1 * 1 + 3 * 0, 1 * 0 + 3 * 0.5, 0) / 4 = (0.25, 0.375, 0). Buffers 7.
+  auto dp = MustCreate(Options("dp_fixed_server", {{"noise_multiplier", 0.0},
+                                                   {"clipping_norm", 1.0},
+                                                   {"weighting", "examples"}}));
+  const Weights global = MakeWeights(SmallLayout(), {0, 0, 0, 0});
+  absl::StatusOr<Weights> next = RunRound(
+      *dp, 1, global,
+      {MakeUpdate("a", 1, 1, MakeWeights(SmallLayout(), {10, 0, 0, 4})),
+       MakeUpdate("b", 1, 3, MakeWeights(SmallLayout(), {0, 0.5f, 0, 8}))});
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_THAT(Values(*next),
+              ElementsAre(FloatNear(0.25f, 1e-6), FloatNear(0.375f, 1e-6), 0,
+                          FloatNear(7, 1e-6)));
+}
+
+TEST(DpFixedClientTest, ExamplesWeightingWeighsDeltasBySamples) {
+  // Clipped on the devices to C = 1: (0.6, 0.8, 0) with 1 sample and
+  // (0, 0.5, 0) with 3: (0.6, 0.8 + 1.5, 0) / 4 = (0.15, 0.575, 0).
+  // Unweighted (the default) it would be (0.3, 0.65, 0).
+  auto dp = MustCreate(Options("dp_fixed_client", {{"noise_multiplier", 0.0},
+                                                   {"clipping_norm", 1.0},
+                                                   {"weighting", "examples"}}));
+  const Weights global = MakeWeights(SmallLayout(), {0, 0, 0, 0});
+  absl::StatusOr<Weights> next = RunRound(
+      *dp, 1, global,
+      {MakeUpdate("a", 1, 1, MakeWeights(SmallLayout(), {0.6f, 0.8f, 0, 4})),
+       MakeUpdate("b", 1, 3, MakeWeights(SmallLayout(), {0, 0.5f, 0, 8}))});
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_THAT(Values(*next),
+              ElementsAre(FloatNear(0.15f, 1e-6), FloatNear(0.575f, 1e-6), 0,
+                          FloatNear(7, 1e-6)));
+}
+
 // Mean and standard deviation of the parameters of `w`.
 std::pair<double, double> MeanStd(const Weights& w, int count) {
   double sum = 0;

@@ -69,6 +69,32 @@ TEST(FedAdamTest, TwoRoundsWithBiasCorrection) {
                   FloatNear(3.074245964f, kTol), FloatNear(0, kTol)));
 }
 
+TEST(FedAdamTest, FlowerBiasCorrectionStepIsRoundPlusOne) {
+  // bias_correction_step "round_plus_one": rounds 1 and 2 are corrected as
+  // t = 2 and 3 (Flower's server_round + 1), with the same m and v as above.
+  // eta_2 = 0.1 * sqrt(1 - 0.99^2) / (1 - 0.9^2) = 0.0742460,
+  // eta_3 = 0.1 * sqrt(1 - 0.99^3) / (1 - 0.9^3) = 0.0635940.
+  // Round 1: step = eta_2 * sign(D1) on the first two coordinates.
+  // Round 2, first coordinate: 0.0635940 * 0.008 / 0.0222711 = 0.0228436;
+  //   second: m = -0.036 + 0.03 = -0.006, v = 0.001584 + 0.0009 = 0.002484,
+  //   step = 0.0635940 * -0.006 / 0.0498397 = -0.0076558; third: eta_3.
+  auto adam = MustCreate(
+      Options("fedadam", {{"bias_correction_step", "round_plus_one"}}));
+  const auto x = TwoRounds(*adam);
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_THAT(x[0], ElementsAre(FloatNear(1.074245975f, kTol),
+                                FloatNear(1.925754023f, kTol),
+                                FloatNear(3.0f, kTol), FloatNear(1, kTol)));
+  EXPECT_THAT(
+      x[1],
+      ElementsAre(FloatNear(1.097089619f, kTol), FloatNear(1.918098203f, kTol),
+                  FloatNear(3.063594002f, kTol), FloatNear(0, kTol)));
+  // The default counts server steps: t = 1 on round 1 (see above).
+  auto steps =
+      MustCreate(Options("fedadam", {{"bias_correction_step", "steps"}}));
+  EXPECT_THAT(TwoRounds(*steps)[0][0], FloatNear(1.1f, kTol));
+}
+
 TEST(FedYogiTest, TwoRounds) {
   // eta = 0.01, beta_1 = 0.9, beta_2 = 0.99, tau = 1e-3 (Flower's defaults).
   // Round 1: m = 0.02, v = 0 - 0.01 * 0.04 * sign(0 - 0.04) = 4e-4,

@@ -47,6 +47,10 @@ TEST(StrategyParamsTest, UnknownKeyIsNamed) {
   // FedAdagrad has no second moment decay.
   EXPECT_THAT(Error(Options("fedadagrad", {{"beta_2", 0.5}})),
               StartsWith("strategy.params.beta_2: unknown parameter"));
+  // Only Adam is bias-corrected.
+  EXPECT_THAT(
+      Error(Options("fedyogi", {{"bias_correction_step", "round_plus_one"}})),
+      StartsWith("strategy.params.bias_correction_step: unknown parameter"));
 }
 
 TEST(StrategyParamsTest, RangeAndTypeErrorsNameKeyAndExpectation) {
@@ -62,6 +66,14 @@ TEST(StrategyParamsTest, RangeAndTypeErrorsNameKeyAndExpectation) {
                          "in [0, 1)"));
   EXPECT_THAT(Error(Options("qfedavg", {{"qffl_learning_rate", 0}})),
               StartsWith("strategy.params.qffl_learning_rate:"));
+  EXPECT_EQ(Error(Options("dp_fixed_server", {{"noise_multiplier", 1.0},
+                                              {"clipping_norm", 1.0},
+                                              {"weighting", "samples"}})),
+            "strategy.params.weighting: expected one of \"unweighted\", "
+            "\"examples\", got \"samples\"");
+  EXPECT_EQ(Error(Options("fedadam", {{"bias_correction_step", "round"}})),
+            "strategy.params.bias_correction_step: expected one of \"steps\", "
+            "\"round_plus_one\", got \"round\"");
 }
 
 TEST(StrategyParamsTest, RequiredParams) {
