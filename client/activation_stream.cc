@@ -9,9 +9,7 @@ GrpcActivationStream::GrpcActivationStream(v1::SplitTraining::Stub* stub,
                                            grpc::ClientContext* ctx,
                                            const v1::SplitOpen& open,
                                            ActivationStreamOptions options)
-    : stream_(stub->Train(ctx)),
-      options_(std::move(options)),
-      schedule_(options_.window, options_.link.latency_ms * 1e-3) {
+    : stream_(stub->Train(ctx)), options_(std::move(options)) {
   v1::SplitRequest req;
   *req.mutable_open() = open;
   if (!stream_->Write(req)) {
@@ -33,20 +31,20 @@ absl::Status GrpcActivationStream::Send(int64_t step, ml::CutTensor activations,
                                         std::vector<int64_t> labels,
                                         double cpu_s) {
   Item item;
-  if (options_.virtual_time) {
-    item.compute_s =
-        options_.compute_seconds(static_cast<int64_t>(labels.size()), cpu_s);
+  if (options_.timing != nullptr) {
+    item.compute_s = options_.timing->ComputeSeconds(
+        static_cast<int64_t>(labels.size()), cpu_s);
   }
   item.step = step;
   item.activations = std::move(activations);
   item.labels = std::move(labels);
-  const double t0 = MonotonicSeconds();
+  const double t0 = options_.clock->NowSeconds();
   absl::MutexLock lock(&mu_);
   auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return broken_ || static_cast<int>(queue_.size()) < options_.window;
   };
   mu_.Await(absl::Condition(&room));
-  blocked_s_ += MonotonicSeconds() - t0;
+  blocked_s_ += options_.clock->NowSeconds() - t0;
   if (broken_) return absl::UnavailableError("split stream is broken");
   queue_.push_back(std::move(item));
   return absl::OkStatus();
@@ -65,12 +63,12 @@ v1::SplitRequest GrpcActivationStream::Encode(const Item& item) const {
 }
 
 void GrpcActivationStream::Stamp(v1::SplitRequest* req, double compute_s) {
-  if (!options_.virtual_time) return;
+  if (options_.timing == nullptr) return;
   // A non-zero double always takes 9 bytes on the wire: size it stamped.
   req->mutable_batch()->set_arrival_s(1);
-  const double bytes = static_cast<double>(req->ByteSizeLong());
-  const double upload_s = bytes * 8 / (options_.link.bandwidth_mbps * 1e6);
-  req->mutable_batch()->set_arrival_s(schedule_.AddBatch(compute_s, upload_s));
+  const int64_t bytes = static_cast<int64_t>(req->ByteSizeLong());
+  req->mutable_batch()->set_arrival_s(
+      options_.timing->Arrival(compute_s, bytes));
 }
 
 void GrpcActivationStream::WriterLoop() {

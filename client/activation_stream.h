@@ -5,8 +5,8 @@
 // upload of batch i overlaps the head's compute of batch i + 1. Nothing
 // comes back per batch; Finish() half-closes and reads the one reply.
 //
-// In simulation it also keeps the device's side of the modelled schedule
-// (core/pipeline_schedule.h) and stamps each batch with its arrival time.
+// Given a BatchTiming (simulation), it stamps each batch with its modelled
+// arrival time at the coordinator.
 #ifndef TANDEM_CLIENT_ACTIVATION_STREAM_H_
 #define TANDEM_CLIENT_ACTIVATION_STREAM_H_
 
@@ -17,8 +17,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "core/device_model.h"
-#include "core/pipeline_schedule.h"
+#include "client/device_environment.h"
+#include "core/clock.h"
 #include "core/tensor_codec.h"
 #include "grpcpp/grpcpp.h"
 #include "ml/split.h"
@@ -29,11 +29,10 @@ namespace tandem::client {
 struct ActivationStreamOptions {
   ActivationCodec codec = ActivationCodec::kFp32;
   int window = 4;  // batches queued before Send() blocks
-  // Simulation: the device's link, and a batch's modelled compute seconds
-  // from its examples and measured CPU seconds. Unset: real time only.
-  bool virtual_time = false;
-  DeviceModel link;
-  std::function<double(int64_t examples, double cpu_s)> compute_seconds;
+  // Simulation: the batches' modelled timing (not owned; must outlive the
+  // stream). Null: batches carry no arrival stamp.
+  BatchTiming* timing = nullptr;
+  const Clock* clock = &RealClock();  // times blocked_s()
 };
 
 class GrpcActivationStream : public ml::ActivationSink {
@@ -52,9 +51,8 @@ class GrpcActivationStream : public ml::ActivationSink {
 
   int64_t bytes_up() const { return bytes_up_; }
   int64_t bytes_down() const { return bytes_down_; }
-  // Simulation: the device's schedule, and when the tail's drain ended
-  // (from the reply), both from the start of split training.
-  const PipelineSchedule& schedule() const { return schedule_; }
+  // Simulation: when the tail's drain ended (from the reply), from the
+  // start of split training.
   double drain_end_s() const { return drain_end_s_; }
   // Wall seconds Send() spent blocked on a full window.
   double blocked_s() const { return blocked_s_; }
@@ -73,7 +71,6 @@ class GrpcActivationStream : public ml::ActivationSink {
   std::unique_ptr<grpc::ClientReaderWriter<v1::SplitRequest, v1::SplitReply>>
       stream_;
   const ActivationStreamOptions options_;
-  PipelineSchedule schedule_;  // writer thread only until Finish()
   int64_t bytes_up_ = 0, bytes_down_ = 0;
   int64_t sent_ = 0;  // batches written
   double drain_end_s_ = 0, blocked_s_ = 0;

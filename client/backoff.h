@@ -1,13 +1,14 @@
 // Exponential backoff with jitter for reconnecting to the coordinator.
 //
 //   Backoff b(absl::Milliseconds(200), absl::Seconds(5), seed);
-//   absl::SleepFor(b.Next());   // 200 ms +-50%, then 400 ms, ... capped
+//   absl::SleepFor(b.Next());   // 200 ms +-50%, then 400 ms, ... <= 5 s
 //   b.Reset();                  // after a success
 //
 // Not thread-safe.
 #ifndef TANDEM_CLIENT_BACKOFF_H_
 #define TANDEM_CLIENT_BACKOFF_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 
@@ -21,10 +22,10 @@ class Backoff {
       : initial_(initial), max_(max), current_(initial), rng_(seed) {}
 
   // The next delay: the current step times a uniform factor in [0.5, 1.5),
-  // then the step doubles up to `max`.
+  // at most `max`; then the step doubles up to `max`.
   absl::Duration Next() {
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
-    const absl::Duration d = current_ * jitter(rng_);
+    const absl::Duration d = std::min(max_, current_ * jitter(rng_));
     current_ = std::min(max_, current_ * 2);
     return d;
   }

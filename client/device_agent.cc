@@ -6,18 +6,34 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/backoff.h"
+#include "client/measured_environment.h"
 #include "client/rpc_util.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "ml/profile.h"
 #include "ml/runtime.h"
 #include "ml/split_weights.h"
 #include "ml/trainer.h"
 
 namespace tandem::client {
+namespace {
+
+DeviceAgentOptions WithDefaults(DeviceAgentOptions o) {
+  if (o.environment == nullptr) {
+    o.environment = std::make_unique<MeasuredEnvironment>();
+  }
+  if (o.clock == nullptr) o.clock = &RealClock();
+  return o;
+}
+
+}  // namespace
+
 DeviceAgent::DeviceAgent(DeviceAgentOptions options,
                          std::shared_ptr<grpc::Channel> channel)
-    : options_(std::move(options)),
+    : options_(WithDefaults(std::move(options))),
+      clock_(*options_.clock),
+      env_(*options_.environment),
       stub_(v1::Coordinator::NewStub(channel)),
       split_stub_(v1::SplitTraining::NewStub(channel)) {}
 
@@ -42,24 +58,34 @@ void DeviceAgent::RequestStop() {
 }
 
 bool DeviceAgent::ShouldGiveUp() const {
-  return Now() - last_contact_s_ >
+  return clock_.NowSeconds() - last_contact_s_ >
          absl::ToDoubleSeconds(options_.give_up_after);
 }
 
+void DeviceAgent::SleepUnlessStopped(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_.load();
+  };
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&stopping),
+                           clock_.NowSeconds() + absl::ToDoubleSeconds(d));
+}
+
 absl::Status DeviceAgent::Run() {
-  last_contact_s_ = Now();
-  std::atomic<bool> done{false};
-  std::thread heartbeats([this, &done] {
-    while (!done.load()) {
-      int ms;
+  last_contact_s_ = clock_.NowSeconds();
+  std::thread heartbeats([this] {
+    for (;;) {
       {
         absl::MutexLock lock(&mu_);
-        ms = heartbeat_ms_;
+        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return heartbeats_done_;
+        };
+        const double deadline = clock_.NowSeconds() + heartbeat_ms_ * 1e-3;
+        if (clock_.AwaitWithDeadline(&mu_, absl::Condition(&done), deadline)) {
+          return;
+        }
       }
-      for (int waited = 0; waited < ms && !done.load(); waited += 20) {
-        absl::SleepFor(absl::Milliseconds(20));
-      }
-      if (!done.load()) SendPeriodicHeartbeat();
+      SendPeriodicHeartbeat();
     }
   });
   Backoff backoff(options_.initial_backoff, options_.max_backoff,
@@ -91,10 +117,13 @@ absl::Status DeviceAgent::Run() {
     }
     LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
                             "; retrying"));
-    absl::SleepFor(backoff.Next());
+    SleepUnlessStopped(backoff.Next());
   }
   if (stop_.load() || result.ok()) Leave(stop_.load() ? "stopped" : "done");
-  done.store(true);
+  {
+    absl::MutexLock lock(&mu_);
+    heartbeats_done_ = true;
+  }
   heartbeats.join();
   return result;
 }
@@ -108,12 +137,7 @@ absl::Status DeviceAgent::JoinWithRetry() {
   v1::HardwareProfile* p = req.mutable_profile();
   p->set_device_class(options_.device_class);
   p->set_cores(ml::NumCores());
-  p->set_compute_slowdown(options_.model.slowdown);
-  p->set_bandwidth_mbps(options_.model.bandwidth_mbps);
-  p->set_latency_ms(options_.model.latency_ms);
-  p->set_power_compute_w(options_.model.power_compute_w);
-  p->set_power_transmit_w(options_.model.power_transmit_w);
-  p->set_power_receive_w(options_.model.power_receive_w);
+  env_.DescribeHardware(p);
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, options_.rpc_timeout);
@@ -127,7 +151,7 @@ absl::Status DeviceAgent::JoinWithRetry() {
       session_id_ = reply.session_id();
       heartbeat_ms_ = std::max(10, reply.heartbeat_interval_ms());
       joined_ = true;
-      last_contact_s_ = Now();
+      last_contact_s_ = clock_.NowSeconds();
       return absl::OkStatus();
     }
     if (!IsTransient(s) || stop_.load()) return s;
@@ -136,7 +160,7 @@ absl::Status DeviceAgent::JoinWithRetry() {
           absl::StrCat("cannot reach the coordinator after ", attempt,
                        " attempts: ", s.message()));
     }
-    absl::SleepFor(backoff.Next());
+    SleepUnlessStopped(backoff.Next());
   }
 }
 
@@ -149,7 +173,7 @@ absl::StatusOr<bool> DeviceAgent::Step() {
   if (!joined) TANDEM_RETURN_IF_ERROR(JoinWithRetry());
   TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, PullTask());
-  last_contact_s_ = Now();
+  last_contact_s_ = clock_.NowSeconds();
   switch (task->header.kind()) {
     case v1::TaskHeader::STOP:
       return false;
@@ -185,7 +209,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
     s = absl::UnavailableError("no task header");
   }
   if (s.ok() && task->header.kind() == v1::TaskHeader::TRAIN) {
-    const double t0 = Now();
+    const double t0 = clock_.NowSeconds();
     auto layout = LayoutFromProto(task->header.layout());
     s = layout.status();
     if (s.ok()) {
@@ -200,7 +224,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
         task->weights = std::make_shared<const Weights>(*std::move(weights));
         task->bytes_down = assembler.bytes_received() +
                            static_cast<int64_t>(task->header.ByteSizeLong());
-        task->download_s = Now() - t0;
+        task->download_s = clock_.NowSeconds() - t0;
       }
     }
   }
@@ -245,29 +269,13 @@ absl::Status DeviceAgent::PrepareModel() {
 }
 
 absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
-  ml::ModelProfile profile;
-  if (options_.compute_profile != nullptr) {
-    profile = *options_.compute_profile;  // simulation: the pinned figures
-  } else {
+  auto measure = [this, &input]() -> absl::StatusOr<ml::ModelProfile> {
     ComputeSlot slot(options_.gate);
     ml::SetComputeThreads(options_.compute_threads);
-    TANDEM_ASSIGN_OR_RETURN(
-        profile, ml::ProfileModel(join_.model(), input, ml::kStageTimingBatch,
-                                  ml::kStageTimingReps));
-  }
-  const double scale = options_.virtual_time ? options_.model.slowdown : 1.0;
-  timing_.Clear();
-  double per_example = 0;
-  for (const ml::StageProfile& st : profile.stages) {
-    timing_.add_seconds_per_example(st.train_seconds_per_example * scale);
-    per_example += st.train_seconds_per_example * scale;
-  }
-  timing_.set_examples(data_->size());
-  // In simulation the timing costs virtual time like any compute; it is
-  // charged to the first round.
-  if (options_.virtual_time) {
-    timing_cost_s_ = per_example * ml::kStageTimingExamples;
-  }
+    return ml::ProfileModel(join_.model(), input, ml::kStageTimingBatch,
+                            ml::kStageTimingReps);
+  };
+  TANDEM_ASSIGN_OR_RETURN(timing_, env_.TimeStages(data_->size(), measure));
   return absl::OkStatus();
 }
 

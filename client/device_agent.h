@@ -19,12 +19,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/compute_gate.h"
-#include "core/device_model.h"
+#include "client/device_environment.h"
+#include "core/clock.h"
 #include "core/weights.h"
 #include "grpcpp/grpcpp.h"
 #include "ml/data/dataset.h"
 #include "ml/model.h"
-#include "ml/profile.h"
 #include "ml/trainer.h"
 #include "proto/tandem.grpc.pb.h"
 
@@ -33,35 +33,27 @@ namespace tandem::client {
 using DataProvider =
     std::function<absl::StatusOr<std::shared_ptr<const data::Dataset>>(
         const v1::DataSpec&)>;
-// Changes an update before it is pushed (client-side clipping, simulated
-// attacks). Gets the round's global weights and the trained ones.
-using UpdateHook =
-    std::function<void(int64_t round, const Weights& global, Weights& local)>;
 
 struct DeviceAgentOptions {
   std::string device_id;
   std::string token;  // must match the coordinator's
   std::string device_class = "device";
-  // Simulation: report virtual time (measured CPU x slowdown, bytes over the
-  // modelled link) and energy instead of wall time.
-  bool virtual_time = false;
-  DeviceModel model;
-  // Simulation with fleet.compute_time "profiled": compute time is examples
-  // x this profile's stage seconds x slowdown instead of measured CPU time.
-  std::shared_ptr<const ml::ModelProfile> compute_profile;
-  // Optional: the device model in a given round (bandwidth traces); `model`
-  // when unset.
-  std::function<DeviceModel(int64_t round)> model_for_round;
-  double dropout = 0;  // probability of abandoning a round (simulation)
   uint64_t seed = 1;
   int compute_threads = 0;      // LibTorch threads for training; 0 = all cores
   ComputeGate* gate = nullptr;  // optional bound on concurrent training
   DataProvider data_provider;   // required
-  UpdateHook update_hook;       // optional
+  // What the device's hardware and time are; null: a MeasuredEnvironment
+  // (deployed device, wall time). The simulator passes a virtual one.
+  std::unique_ptr<DeviceEnvironment> environment;
+  // The agent's own timing (backoff, give-up, heartbeats, measured
+  // durations); not owned, must outlive the agent.
+  const Clock* clock = &RealClock();
 
   absl::Duration rpc_timeout = absl::Seconds(20);        // unary calls
   absl::Duration poll_timeout = absl::Seconds(15);       // one PullTask
   absl::Duration transfer_timeout = absl::Seconds(600);  // weights up/down
+  // Reconnection delays: the first, doubling up to the last, each with
+  // +-50% jitter but never above max_backoff.
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(5);
   // Give up (Run returns UNAVAILABLE) after this long without reaching the
@@ -108,29 +100,24 @@ class DeviceAgent {
     ml::TrainStats stats;
     Weights update;  // full model, or the head when offloading
     int64_t split_bytes_up = 0, split_bytes_down = 0;
-    double split_up_s = 0;    // activations up (link time)
-    double split_down_s = 0;  // gradients down (link time)
-    int stages_run = 0;       // stages the device trained (its cut, or all)
-    bool local_loss = false;
+    RoundRecord record;      // what the environment needs to report times
     std::vector<float> aux;  // local loss: the auxiliary classifier
-    double pipeline_s = 0;   // local loss: the pipelined part's duration
-    double compute_s = 0;    // local loss: the head's compute (virtual)
   };
   absl::Status TrainAndPush(Task& task);
   absl::StatusOr<RoundWork> TrainFull(const Task& task);
   absl::StatusOr<RoundWork> TrainSplit(const Task& task, int split);
-  absl::StatusOr<RoundWork> TrainLocalLoss(const Task& task, int split);
+  absl::StatusOr<RoundWork> TrainLocalLoss(const Task& task, int split,
+                                           RoundAccounting& accounting);
   // The first message of this round's split stream.
   v1::SplitOpen SplitOpenFor(const Task& task, int split, v1::SplitMode mode);
   // Sets the model to the task's head over its current weights.
   absl::Status LoadHead(const Task& task);
   // The task's download measured the link slower than its split's
   // break-even throughput: train locally.
-  bool LinkBelowBreakEven(const Task& task) const;
-  void Measure(const Task& task, const RoundWork& work,
+  bool LinkBelowBreakEven(const Task& task,
+                          const RoundAccounting& accounting) const;
+  void Measure(const Task& task, RoundWork& work, RoundAccounting& accounting,
                v1::UpdateHeader* header);
-  void MeasureLocalLoss(const Task& task, const RoundWork& work,
-                        int64_t weights_up, v1::Measurements* m) const;
   absl::Status Push(const Task& task, const Weights& weights,
                     v1::UpdateHeader header);
   void SendHeartbeat(int64_t round, v1::HeartbeatRequest::State state,
@@ -141,10 +128,12 @@ class DeviceAgent {
   bool Track(grpc::ClientContext* ctx);
   void Untrack();
   bool ShouldGiveUp() const;
-  DeviceModel ModelFor(int64_t round) const;
-  static double DownloadSeconds(const DeviceModel& dm, const Task& task);
+  // Waits `d` on the agent's clock, or until RequestStop().
+  void SleepUnlessStopped(absl::Duration d);
 
   const DeviceAgentOptions options_;
+  const Clock& clock_;
+  DeviceEnvironment& env_;  // options_.environment
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   std::unique_ptr<v1::SplitTraining::Stub> split_stub_;
   std::atomic<bool> stop_{false};
@@ -156,6 +145,7 @@ class DeviceAgent {
   bool joined_ ABSL_GUARDED_BY(mu_) = false;
   int64_t current_round_ ABSL_GUARDED_BY(mu_) = -1;
   int heartbeat_ms_ ABSL_GUARDED_BY(mu_) = 2000;
+  bool heartbeats_done_ ABSL_GUARDED_BY(mu_) = false;
 
   // Used by Run()'s thread only.
   v1::JoinReply join_;
@@ -164,8 +154,7 @@ class DeviceAgent {
   double last_contact_s_ = 0;
   double last_upload_s_ = 0;
   int64_t last_round_ = -1;
-  v1::StageTiming timing_;    // sent with pulls until the first task
-  double timing_cost_s_ = 0;  // its virtual compute, charged to round 1
+  v1::StageTiming timing_;  // sent with pulls until the first task
 };
 
 }  // namespace tandem::client

@@ -1,7 +1,4 @@
 // DeviceAgent: one round's work (train, push) and liveness messages.
-#include <chrono>
-#include <random>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/activation_stream.h"
@@ -41,12 +38,6 @@ int64_t WeightsBytes(const Weights& w) { return w.layout().total_bytes(); }
 
 }  // namespace
 
-// The task's bytes at the modelled link, one latency per download.
-double DeviceAgent::DownloadSeconds(const DeviceModel& dm, const Task& task) {
-  return dm.TransferSeconds(task.bytes_down) +
-         (task.downloads - 1) * dm.latency_ms * 1e-3;
-}
-
 absl::Status DeviceAgent::TrainAndPush(Task& task) {
   const int64_t round = task.header.round();
   {
@@ -54,15 +45,15 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     current_round_ = round;
   }
   last_round_ = round;
-  std::mt19937_64 rng(options_.seed * 7919 + static_cast<uint64_t>(round));
-  if (std::bernoulli_distribution(options_.dropout)(rng)) {
+  if (env_.AbandonsRound(round)) {
     SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED, "simulated dropout");
     return absl::OkStatus();
   }
   TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
+  std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);
   const int split = task.header.split_point();
   bool offload = split > 0 && split < task.header.num_stages();
-  if (offload && LinkBelowBreakEven(task)) {
+  if (offload && LinkBelowBreakEven(task, *accounting)) {
     offload = false;
     if (task.weights->layout() != model_->layout()) {
       absl::Status pulled = PullFullWeights(task);
@@ -74,9 +65,10 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     }
   }
   const bool local_loss = offload && task.header.split_mode() == v1::LOCAL_LOSS;
-  absl::StatusOr<RoundWork> work = !offload     ? TrainFull(task)
-                                   : local_loss ? TrainLocalLoss(task, split)
-                                                : TrainSplit(task, split);
+  absl::StatusOr<RoundWork> work =
+      !offload     ? TrainFull(task)
+      : local_loss ? TrainLocalLoss(task, split, *accounting)
+                   : TrainSplit(task, split);
   if (offload && !work.ok() && !stop_.load() && task.header.fallback_local() &&
       task.weights->layout() == model_->layout()) {
     LogWarning(absl::StrCat(options_.device_id, ": round ", round,
@@ -92,9 +84,7 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
                   std::string(work.status().message()));
     return absl::OkStatus();
   }
-  if (options_.update_hook && !offload) {
-    options_.update_hook(round, *task.weights, work->update);
-  }
+  if (!offload) env_.AlterUpdate(round, *task.weights, &work->update);
   // Client-side DP clipping (of the head's change when offloading: the tail
   // is trained on the coordinator).
   if (task.header.training().clipping_norm() > 0) {
@@ -105,11 +95,11 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   header.set_device_id(options_.device_id);
   header.set_round(round);
   header.set_num_samples(work->stats.samples);
-  if (work->local_loss) {
+  if (work->record.local_loss) {
     header.mutable_aux_weights()->Add(work->aux.begin(), work->aux.end());
   }
   LayoutToProto(work->update.layout(), header.mutable_layout());
-  Measure(task, *work, &header);
+  Measure(task, *work, *accounting, &header);
   TANDEM_RETURN_IF_ERROR(Push(task, work->update, std::move(header)));
   rounds_trained_.fetch_add(1);
   {
@@ -119,22 +109,12 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   return absl::OkStatus();
 }
 
-bool DeviceAgent::LinkBelowBreakEven(const Task& task) const {
-  // A real download this small is timed mostly by round trips and TCP's
-  // slow start, not by the link's throughput: too small to judge by.
-  constexpr int64_t kMinMeasuredBytes = 256 << 10;
+bool DeviceAgent::LinkBelowBreakEven(const Task& task,
+                                     const RoundAccounting& accounting) const {
   const double min_mbps = task.header.min_link_mbps();
   if (!(min_mbps > 0)) return false;
-  if (!options_.virtual_time && task.bytes_down < kMinMeasuredBytes) {
-    return false;
-  }
-  // Virtual time: the modelled transfer without its latency (a real download
-  // is timed from its first chunk, so latency is mostly outside it too).
-  const DeviceModel dm = ModelFor(task.header.round());
   const double seconds =
-      options_.virtual_time
-          ? dm.TransferSeconds(task.bytes_down) - dm.latency_ms / 1e3
-          : task.download_s;
+      accounting.GuardSeconds(task.bytes_down, task.download_s);
   if (seconds <= 0) return false;
   const double mbps = static_cast<double>(task.bytes_down) * 8 / seconds / 1e6;
   if (mbps >= min_mbps) return false;
@@ -144,11 +124,6 @@ bool DeviceAgent::LinkBelowBreakEven(const Task& task) const {
       options_.device_id, task.header.round(), mbps, min_mbps,
       task.header.split_point()));
   return true;
-}
-
-DeviceModel DeviceAgent::ModelFor(int64_t round) const {
-  return options_.model_for_round ? options_.model_for_round(round)
-                                  : options_.model;
 }
 
 absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
@@ -164,7 +139,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainFull(
                        ToTrainOptions(task.header.training(), &stop_)));
   }
   work.update = model_->GetWeights();
-  work.stages_run = model_->num_stages();
+  work.record.stages_run = model_->num_stages();
   return work;
 }
 
@@ -187,23 +162,14 @@ absl::Status DeviceAgent::LoadHead(const Task& task) {
 }
 
 absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainLocalLoss(
-    const Task& task, int split) {
+    const Task& task, int split, RoundAccounting& accounting) {
   TANDEM_RETURN_IF_ERROR(LoadHead(task));
   ActivationStreamOptions so;
   TANDEM_ASSIGN_OR_RETURN(so.codec,
                           ParseActivationCodec(task.header.activation_codec()));
   so.window = std::max(1, task.header.window());
-  so.virtual_time = options_.virtual_time;
-  so.link = ModelFor(task.header.round());
-  const double profiled =
-      options_.compute_profile == nullptr
-          ? 0
-          : ml::LocalLossHeadSeconds(*options_.compute_profile, split);
-  so.compute_seconds = [profiled, slowdown = so.link.slowdown](int64_t examples,
-                                                               double cpu_s) {
-    return slowdown *
-           (profiled > 0 ? profiled * static_cast<double>(examples) : cpu_s);
-  };
+  so.timing = accounting.LocalLossTiming(split, so.window);
+  so.clock = &clock_;
   const v1::SplitOpen open = SplitOpenFor(task, split, v1::LOCAL_LOSS);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
@@ -211,7 +177,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainLocalLoss(
   RoundWork work;
   work.aux.assign(task.header.aux_weights().begin(),
                   task.header.aux_weights().end());
-  const double t0 = Now();
+  const double t0 = clock_.NowSeconds();
   GrpcActivationStream stream(split_stub_.get(), &ctx, open, so);
   absl::StatusOr<ml::TrainStats> stats;
   {
@@ -226,21 +192,16 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainLocalLoss(
   Untrack();
   if (!stats.ok()) return stats.status();
   if (!finished.ok()) return finished;
+  RoundRecord& r = work.record;
+  r.pipeline_wall_s = clock_.NowSeconds() - t0;  // head, uploads, drain
   work.stats = *stats;
-  work.stages_run = split;
-  work.local_loss = true;
   work.update = ml::SliceStages(model_->GetWeights(), 0, split);
   work.split_bytes_up = stream.bytes_up();
   work.split_bytes_down = stream.bytes_down();
-  if (options_.virtual_time) {
-    work.pipeline_s = stream.drain_end_s();
-    work.compute_s = stream.schedule().compute_s();
-    work.split_up_s = stream.schedule().upload_s();
-  } else {
-    work.pipeline_s = Now() - t0;  // head, uploads and the tail's drain
-    work.compute_s = stats->wall_seconds - stream.blocked_s();
-    work.split_up_s = work.pipeline_s - work.compute_s;
-  }
+  r.stages_run = split;
+  r.local_loss = true;
+  r.blocked_s = stream.blocked_s();
+  r.drain_end_s = stream.drain_end_s();
   return work;
 }
 
@@ -253,7 +214,7 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!Track(&ctx)) return absl::CancelledError("stopping");
-  GrpcSplitTransport transport(split_stub_.get(), &ctx, open, codec);
+  GrpcSplitTransport transport(split_stub_.get(), &ctx, open, codec, &clock_);
   RoundWork work;
   absl::StatusOr<ml::TrainStats> stats;
   {
@@ -268,25 +229,19 @@ absl::StatusOr<DeviceAgent::RoundWork> DeviceAgent::TrainSplit(const Task& task,
   if (!stats.ok()) return stats.status();
   if (!finished.ok()) return finished;
   work.stats = *stats;
-  work.stages_run = split;
   work.update = ml::SliceStages(model_->GetWeights(), 0, split);
   work.split_bytes_up = transport.bytes_up();
   work.split_bytes_down = transport.bytes_down();
-  if (options_.virtual_time) {
-    const DeviceModel dm = ModelFor(task.header.round());
-    for (int64_t b : transport.up_messages()) {
-      work.split_up_s += dm.TransferSeconds(b);
-    }
-    for (int64_t b : transport.down_messages()) {
-      work.split_down_s += dm.TransferSeconds(b);
-    }
-  } else {
-    work.split_up_s = transport.wait_seconds();  // tail + network, measured
-  }
+  RoundRecord& r = work.record;
+  r.stages_run = split;
+  r.split_up_messages = transport.up_messages();
+  r.split_down_messages = transport.down_messages();
+  r.split_wait_s = transport.wait_seconds();  // tail + network, measured
   return work;
 }
 
-void DeviceAgent::Measure(const Task& task, const RoundWork& work,
+void DeviceAgent::Measure(const Task& task, RoundWork& work,
+                          RoundAccounting& accounting,
                           v1::UpdateHeader* header) {
   const ml::TrainStats& stats = work.stats;
   v1::Measurements* m = header->mutable_measurements();
@@ -298,58 +253,18 @@ void DeviceAgent::Measure(const Task& task, const RoundWork& work,
                              static_cast<int64_t>(header->ByteSizeLong()) + 16;
   m->set_bytes_down(task.bytes_down + work.split_bytes_down);
   m->set_bytes_up(weights_up + work.split_bytes_up);
-  if (work.local_loss) {
-    MeasureLocalLoss(task, work, weights_up, m);
-  } else if (options_.virtual_time) {
-    const DeviceModel dm = ModelFor(task.header.round());
-    const double down_s = DownloadSeconds(dm, task);
-    const double up_s = dm.TransferSeconds(weights_up);
-    const double cpu = options_.compute_profile != nullptr
-                           ? static_cast<double>(stats.examples_seen) *
-                                 ml::StageSeconds(*options_.compute_profile, 0,
-                                                  work.stages_run)
-                           : stats.cpu_seconds;
-    m->set_compute_s(dm.ComputeSeconds(cpu));
-    m->set_link_s(down_s + up_s + work.split_up_s + work.split_down_s);
-    m->set_energy_j(dm.EnergyJoules(m->compute_s(), up_s + work.split_up_s,
-                                    down_s + work.split_down_s));
-  } else {
-    // Upload time of this update is not known before it is sent: report the
-    // previous round's. An offloading device's wait, tail included, is in
-    // split_up_s.
-    m->set_tail_included(work.stages_run < model_->num_stages());
-    m->set_compute_s(stats.wall_seconds - work.split_up_s);
-    m->set_link_s(task.download_s + last_upload_s_ + work.split_up_s);
-  }
-  if (!work.local_loss) m->set_round_time_s(m->compute_s() + m->link_s());
-  if (options_.virtual_time && timing_cost_s_ > 0) {
-    // The stage timing before the first task ran on this device too. Not in
-    // compute_s, from which policies measure the device's speed.
-    m->set_timing_s(timing_cost_s_);
-    m->set_round_time_s(m->round_time_s() + timing_cost_s_);
-    m->set_energy_j(m->energy_j() +
-                    timing_cost_s_ *
-                        ModelFor(task.header.round()).power_compute_w);
-    timing_cost_s_ = 0;
-  }
-}
-
-void DeviceAgent::MeasureLocalLoss(const Task& task, const RoundWork& work,
-                                   int64_t weights_up,
-                                   v1::Measurements* m) const {
-  // Download, then the pipeline (head compute overlapping the uploads, and
-  // the tail's drain), then the head's upload.
-  double down_s = task.download_s, up_s = last_upload_s_;
-  if (options_.virtual_time) {
-    const DeviceModel dm = ModelFor(task.header.round());
-    down_s = DownloadSeconds(dm, task);
-    up_s = dm.TransferSeconds(weights_up);
-    m->set_energy_j(
-        dm.EnergyJoules(work.compute_s, up_s + work.split_up_s, down_s));
-  }
-  m->set_compute_s(work.compute_s);
-  m->set_link_s(down_s + work.split_up_s + up_s);
-  m->set_round_time_s(down_s + work.pipeline_s + up_s);
+  RoundRecord& r = work.record;
+  r.round = task.header.round();
+  r.bytes_down = task.bytes_down;
+  r.download_s = task.download_s;
+  r.downloads = task.downloads;
+  r.weights_up = weights_up;
+  r.last_upload_s = last_upload_s_;
+  r.examples_seen = stats.examples_seen;
+  r.cpu_s = stats.cpu_seconds;
+  r.wall_s = stats.wall_seconds;
+  r.num_stages = model_->num_stages();
+  accounting.Account(r, m);
 }
 
 absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
@@ -361,7 +276,7 @@ absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!Track(&ctx)) return absl::CancelledError("stopping");
-  const double t0 = Now();
+  const double t0 = clock_.NowSeconds();
   v1::PushUpdateReply reply;
   auto writer = stub_->PushUpdate(&ctx, &reply);
   v1::UpdateChunk chunk;
@@ -375,7 +290,7 @@ absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
   if (ok) writer->WritesDone();
   grpc::Status s = writer->Finish();
   Untrack();
-  last_upload_s_ = Now() - t0;
+  last_upload_s_ = clock_.NowSeconds() - t0;
   if (s.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(s.error_code());
   if (code == absl::StatusCode::kUnavailable ||

@@ -8,13 +8,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/clock.h"
 #include "grpcpp/grpcpp.h"
 
 namespace tandem::client {
-
-// Monotonic seconds.
-inline double Now() { return MonotonicSeconds(); }
 
 // Every client call has a deadline.
 inline void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {

@@ -8,8 +8,9 @@ namespace tandem::client {
 GrpcSplitTransport::GrpcSplitTransport(v1::SplitTraining::Stub* stub,
                                        grpc::ClientContext* ctx,
                                        const v1::SplitOpen& open,
-                                       ActivationCodec codec)
-    : stream_(stub->Train(ctx)), codec_(codec) {
+                                       ActivationCodec codec,
+                                       const Clock* clock)
+    : stream_(stub->Train(ctx)), codec_(codec), clock_(clock) {
   v1::SplitRequest req;
   *req.mutable_open() = open;
   broken_ = !stream_->Write(req);
@@ -27,14 +28,14 @@ absl::StatusOr<ml::CutTensor> GrpcSplitTransport::Exchange(
   EncodeLabels(labels, batch->mutable_labels());
   const int64_t up = static_cast<int64_t>(req.ByteSizeLong());
   v1::SplitReply reply;
-  const double t0 = MonotonicSeconds();
+  const double t0 = clock_->NowSeconds();
   if (!stream_->Write(req) || !stream_->Read(&reply)) {
     broken_ = true;
     absl::Status s = FinishOnce();
     return absl::UnavailableError(
         absl::StrCat("split stream broke at step ", step, ": ", s.message()));
   }
-  wait_seconds_ += MonotonicSeconds() - t0;
+  wait_seconds_ += clock_->NowSeconds() - t0;
   const int64_t down = static_cast<int64_t>(reply.ByteSizeLong());
   bytes_up_ += up;
   bytes_down_ += down;

@@ -1,7 +1,8 @@
 // The device's side of a SplitTraining stream: implements ml::SplitTransport
 // by sending each batch's activations (fp32, fp16 or int8) and labels, and
 // waiting for the gradient at the cut. Counts bytes and messages so the
-// device can report (or, in simulation, model) its link time.
+// device can report (or, in simulation, model) its link time. Not
+// thread-safe.
 #ifndef TANDEM_CLIENT_SPLIT_TRANSPORT_H_
 #define TANDEM_CLIENT_SPLIT_TRANSPORT_H_
 
@@ -9,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/tensor_codec.h"
 #include "grpcpp/grpcpp.h"
 #include "ml/split.h"
@@ -20,7 +22,8 @@ class GrpcSplitTransport : public ml::SplitTransport {
  public:
   // Opens the stream on `ctx` (owned by the caller, who may cancel it).
   GrpcSplitTransport(v1::SplitTraining::Stub* stub, grpc::ClientContext* ctx,
-                     const v1::SplitOpen& open, ActivationCodec codec);
+                     const v1::SplitOpen& open, ActivationCodec codec,
+                     const Clock* clock = &RealClock());
 
   absl::StatusOr<ml::CutTensor> Exchange(int64_t step,
                                          const ml::CutTensor& activations,
@@ -43,6 +46,7 @@ class GrpcSplitTransport : public ml::SplitTransport {
   absl::Status FinishOnce();
 
   const ActivationCodec codec_;
+  const Clock* const clock_;  // times wait_seconds()
   bool broken_ = false;
   bool finished_ = false;
   absl::Status finish_status_;

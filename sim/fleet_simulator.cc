@@ -17,6 +17,7 @@
 #include "offload/split_policy.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
+#include "sim/virtual_environment.h"
 #include "strategies/attacks.h"
 
 namespace tandem::sim {
@@ -52,6 +53,30 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(
   return devices;
 }
 
+// Device `d`'s class as the agent's environment: virtual time (or measured
+// wall time), its link in every round, dropout and attack.
+std::unique_ptr<VirtualEnvironment> EnvironmentFor(
+    const Config& c, const SimDevice& d, uint64_t seed, bool wall_time,
+    std::shared_ptr<const ml::ModelProfile> compute_profile) {
+  VirtualEnvironmentOptions v;
+  v.model = DeviceModelOf(*d.cls);
+  v.compute_profile = std::move(compute_profile);
+  v.dropout = d.cls->dropout;
+  v.seed = seed;
+  v.wall_time = wall_time;
+  if (!c.fleet.bandwidth_events.empty()) {
+    v.model_for_round = [base = v.model, fleet = c.fleet,
+                         id = d.id](int64_t round) {
+      DeviceModel m = base;
+      m.bandwidth_mbps = BandwidthAt(fleet, id, round, base.bandwidth_mbps);
+      return m;
+    };
+  }
+  v.attack = ParseAttack(d.cls->attack).value();
+  v.attack_scale = d.cls->attack_scale;
+  return std::make_unique<VirtualEnvironment>(std::move(v));
+}
+
 client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
     client::ComputeGate* gate, bool wall_time,
@@ -60,33 +85,14 @@ client::DeviceAgentOptions AgentOptions(
   o.device_id = d.id;
   o.token = c.server.token;
   o.device_class = d.cls->name;
-  o.virtual_time = !wall_time;
-  o.model = DeviceModelOf(*d.cls);
-  o.compute_profile = std::move(compute_profile);
-  o.dropout = d.cls->dropout;
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
   o.gate = gate;
   std::shared_ptr<const data::Dataset> data = d.data;
   o.data_provider = [data](const v1::DataSpec&) { return data; };
   o.give_up_after = absl::Seconds(30);
-  if (!c.fleet.bandwidth_events.empty()) {
-    o.model_for_round = [base = o.model, fleet = c.fleet,
-                         id = d.id](int64_t round) {
-      DeviceModel m = base;
-      m.bandwidth_mbps = BandwidthAt(fleet, id, round, base.bandwidth_mbps);
-      return m;
-    };
-  }
-  const Attack attack = ParseAttack(d.cls->attack).value();
-  if (attack != Attack::kNone) {
-    const double scale = d.cls->attack_scale;
-    const uint64_t seed = o.seed;
-    o.update_hook = [attack, scale, seed](int64_t round, const Weights& global,
-                                          Weights& local) {
-      ApplyAttack(attack, scale, seed * 1000003 + round, global, local);
-    };
-  }
+  o.environment =
+      EnvironmentFor(c, d, o.seed, wall_time, std::move(compute_profile));
   return o;
 }
 
