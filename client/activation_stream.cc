@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/clock.h"
+#include "proto/grpc_status.h"
 
 namespace tandem::client {
 
@@ -118,10 +119,7 @@ absl::Status GrpcActivationStream::Finish() {
     got_reply = stream_->Read(&reply);
   }
   grpc::Status s = stream_->Finish();
-  if (!s.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("split stream: ", s.error_message()));
-  }
+  if (!s.ok()) return FromGrpcStatus(s, "split stream");
   if (broken || !got_reply) {
     return absl::UnavailableError("split stream broke before its reply");
   }

@@ -143,7 +143,7 @@ absl::Status DeviceAgent::JoinWithRetry() {
     SetDeadline(&ctx, options_.rpc_timeout);
     if (!Track(&ctx)) return absl::CancelledError("stopping");
     v1::JoinReply reply;
-    absl::Status s = FromGrpc(stub_->Join(&ctx, req, &reply), "join");
+    absl::Status s = FromGrpcStatus(stub_->Join(&ctx, req, &reply), "join");
     Untrack();
     if (s.ok()) {
       absl::MutexLock lock(&mu_);
@@ -231,7 +231,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
   if (!s.ok()) ctx.TryCancel();
   grpc::Status finish = reader->Finish();
   Untrack();
-  if (!finish.ok()) return FromGrpc(finish, "pull task");
+  if (!finish.ok()) return FromGrpcStatus(finish, "pull task");
   if (!s.ok())
     return absl::UnavailableError(absl::StrCat("task: ", s.message()));
   return task;

@@ -291,12 +291,11 @@ absl::Status DeviceAgent::Push(const Task& task, const Weights& weights,
   grpc::Status s = writer->Finish();
   Untrack();
   last_upload_s_ = clock_.NowSeconds() - t0;
-  if (s.ok()) return absl::OkStatus();
-  const auto code = static_cast<absl::StatusCode>(s.error_code());
-  if (code == absl::StatusCode::kUnavailable ||
-      code == absl::StatusCode::kCancelled ||
-      code == absl::StatusCode::kDeadlineExceeded) {
-    return absl::Status(code, absl::StrCat("push: ", s.error_message()));
+  const absl::Status pushed = FromGrpcStatus(s, "push");
+  if (pushed.ok()) return pushed;
+  if (absl::IsUnavailable(pushed) || absl::IsCancelled(pushed) ||
+      absl::IsDeadlineExceeded(pushed)) {
+    return pushed;
   }
   // The coordinator refused this update; the next round starts afresh.
   LogWarning(absl::StrCat(options_.device_id, ": update for round ",

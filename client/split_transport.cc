@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/clock.h"
+#include "proto/grpc_status.h"
 
 namespace tandem::client {
 
@@ -58,10 +59,7 @@ absl::Status GrpcSplitTransport::FinishOnce() {
   finished_ = true;
   if (!broken_) stream_->WritesDone();
   grpc::Status s = stream_->Finish();
-  if (!s.ok()) {
-    finish_status_ = absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                                  s.error_message());
-  }
+  finish_status_ = FromGrpcStatus(s);
   return finish_status_;
 }
 

@@ -8,13 +8,6 @@
 
 namespace tandem::server {
 
-grpc::Status ToGrpcStatus(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  // absl and gRPC share the canonical code numbering.
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
-
 grpc::Status CoordinatorService::Join(grpc::ServerContext*,
                                       const v1::JoinRequest* req,
                                       v1::JoinReply* reply) {

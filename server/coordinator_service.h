@@ -15,13 +15,12 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/grpc_status.h"
 #include "proto/tandem.grpc.pb.h"
 #include "server/coordinator.h"
 #include "server/split_service.h"
 
 namespace tandem::server {
-
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 class CoordinatorService final : public v1::Coordinator::Service {
  public:
