@@ -15,9 +15,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/name_table.h"
+#include "core/tensor_codec.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem {
+
+// offload.mode: how an offloading device trains its head.
+enum class OffloadMode { kExact, kLocalLoss, kAuto };
+const NameTable<OffloadMode>& OffloadModeNames();
+// offload.on_failure: what becomes of a device whose split training failed.
+enum class OnSplitFailure { kDrop, kLocal };
+const NameTable<OnSplitFailure>& OnSplitFailureNames();
+// fleet.compute_time: where a simulated device's compute time comes from.
+enum class ComputeTime { kMeasured, kProfiled };
+const NameTable<ComputeTime>& ComputeTimeNames();
 
 struct ServerConfig {
   int rounds = 5;                      // training rounds to run
@@ -85,17 +97,17 @@ struct OffloadConfig {
   // trains against an auxiliary classifier at the cut and streams its
   // activations without waiting; see README, "Split modes"), or "auto": the
   // policy (greedy or ppo) picks the mode with the cut, per device per round.
-  std::string mode = "exact";
+  OffloadMode mode = OffloadMode::kExact;
   // local_loss: batches a device may have computed but not yet uploaded.
   int window = 4;
-  std::string activation_codec = "fp32";  // fp32, fp16, int8 on the wire
+  ActivationCodec activation_codec = ActivationCodec::kFp32;  // on the wire
   // Coordinator cores serving offloaded tails: tails of k devices offloading
   // in the same round share them (time model: tail time x max(1, k/cores)).
   double server_cores = 1;
   // When an offloading device's split training fails: "drop" its update for
   // the round, or "local": it retrains the whole model on the device (it is
   // then sent the full weights, not only the head).
-  std::string on_failure = "drop";
+  OnSplitFailure on_failure = OnSplitFailure::kDrop;
   // An offloading device measures its link on the task download (real
   // traffic, no probe) and trains locally when the link is slower than its
   // cut's break-even throughput by the cost model. It is then sent the full
@@ -149,7 +161,7 @@ struct FleetConfig {
   // round to round with what else runs on the host's cores); "profiled":
   // examples x the model's per-stage profile on one idle core x slowdown
   // (deterministic; the offload cost model's figure). Tails alike.
-  std::string compute_time = "measured";
+  ComputeTime compute_time = ComputeTime::kMeasured;
   // A pinned model profile (tandem-sim --measure_profile writes one;
   // configs/profiles/ ships them): "profiled" compute time, the offload
   // bound, PPO training and the coordinator's policies use it instead of

@@ -15,9 +15,11 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/name_table.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem {
@@ -41,6 +43,17 @@ class JsonObjectReader {
   // A string that must be one of `allowed`.
   void Enum(const std::string& key, std::string* out,
             const std::vector<std::string>& allowed);
+  // A string naming one of `names`' values, read as the value.
+  template <typename E>
+  void Named(const std::string& key, E* out, const NameTable<E>& names) {
+    std::vector<std::string> allowed;
+    for (const auto& n : names) allowed.push_back(n.first);
+    std::string name = NameOf(names, *out);
+    Enum(key, &name, allowed);
+    for (const auto& [n, v] : names) {
+      if (n == name) *out = v;
+    }
+  }
   // Any JSON object, kept as is (validated by whoever consumes it).
   void Object(const std::string& key, nlohmann::json* out);
   // Returns the value at `key` if present (marks it as read), else nullptr.

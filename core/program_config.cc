@@ -10,6 +10,10 @@ std::optional<Config> ResolveProgramConfig(const std::string& program,
                                            const ProgramConfigRequest& request,
                                            int* exit_code) {
   absl::StatusOr<Config> config = LoadConfig(request.path, request.overrides);
+  if (config.ok() && request.check) {
+    absl::Status checked = request.check(*config);
+    if (!checked.ok()) config = checked;
+  }
   if (!config.ok()) {
     std::cerr << program << ": " << config.status().message() << "\n";
     *exit_code = 2;

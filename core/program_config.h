@@ -4,6 +4,7 @@
 #ifndef TANDEM_CORE_PROGRAM_CONFIG_H_
 #define TANDEM_CORE_PROGRAM_CONFIG_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct ProgramConfigRequest {
   std::vector<std::string> overrides;  // --set
   std::string out_dir;                 // --out ("" = output.dir)
   bool print = false;                  // --print_config
+  // Checks what parsing cannot (names owned by registries outside core,
+  // e.g. server::CheckRegisteredNames); optional.
+  std::function<absl::Status(const Config&)> check;
 };
 
 // The config to run with, or nullopt with *exit_code set: 2 after printing

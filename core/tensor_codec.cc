@@ -37,24 +37,20 @@ absl::Status CheckBytes(const v1::Tensor& t, int64_t n, int64_t elem_bytes) {
 
 }  // namespace
 
+const NameTable<ActivationCodec>& ActivationCodecNames() {
+  static const auto* names =
+      new NameTable<ActivationCodec>{{"fp32", ActivationCodec::kFp32},
+                                     {"fp16", ActivationCodec::kFp16},
+                                     {"int8", ActivationCodec::kInt8}};
+  return *names;
+}
+
 absl::StatusOr<ActivationCodec> ParseActivationCodec(const std::string& name) {
-  if (name == "fp32") return ActivationCodec::kFp32;
-  if (name == "fp16") return ActivationCodec::kFp16;
-  if (name == "int8") return ActivationCodec::kInt8;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown activation codec '", name, "' (fp32, fp16, int8)"));
+  return ValueOf(ActivationCodecNames(), name, "activation codec");
 }
 
 const char* ActivationCodecName(ActivationCodec codec) {
-  switch (codec) {
-    case ActivationCodec::kFp32:
-      return "fp32";
-    case ActivationCodec::kFp16:
-      return "fp16";
-    case ActivationCodec::kInt8:
-      return "int8";
-  }
-  return "?";
+  return NameOf(ActivationCodecNames(), codec).c_str();
 }
 
 int ActivationCodecBytes(ActivationCodec codec) {

@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/name_table.h"
 #include "proto/tandem.pb.h"
 
 namespace tandem {
 
 enum class ActivationCodec { kFp32, kFp16, kInt8 };
 
+const NameTable<ActivationCodec>& ActivationCodecNames();
 absl::StatusOr<ActivationCodec> ParseActivationCodec(const std::string& name);
 const char* ActivationCodecName(ActivationCodec codec);
 // Bytes per element on the wire: fp32 4, fp16 2, int8 1.

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/tensor_codec.h"
 #include "ml/profile_file.h"
 #include "ml/runtime.h"
@@ -46,18 +47,23 @@ class FixedPolicy final : public SplitPolicy {
 
 absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
                                                       int num_stages) {
-  absl::StatusOr<ActivationCodec> codec =
-      ParseActivationCodec(config.offload.activation_codec);
-  if (!codec.ok()) return codec.status();
   PolicyContext c;
   c.num_stages = num_stages;
   c.batch_size = config.training.batch_size;
   c.epochs = config.training.local_epochs;
   c.max_batches = config.training.max_batches;
-  c.activation_bytes = ActivationCodecBytes(*codec);
-  const std::string& mode = config.offload.mode;
-  if (mode == "local_loss") c.modes = {SplitMode::kLocalLoss};
-  if (mode == "auto") c.modes = {SplitMode::kExact, SplitMode::kLocalLoss};
+  c.activation_bytes = ActivationCodecBytes(config.offload.activation_codec);
+  switch (config.offload.mode) {
+    case OffloadMode::kExact:
+      c.modes = {SplitMode::kExact};
+      break;
+    case OffloadMode::kLocalLoss:
+      c.modes = {SplitMode::kLocalLoss};
+      break;
+    case OffloadMode::kAuto:
+      c.modes = {SplitMode::kExact, SplitMode::kLocalLoss};
+      break;
+  }
   c.window = config.offload.window;
   c.server_cores = config.offload.server_cores;
   return c;
@@ -113,6 +119,21 @@ absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
   return profile;
 }
 
+std::vector<std::string> PolicyNames() {
+  return {"none", "fixed", "greedy", "ppo"};
+}
+
+bool PolicyNeedsProfile(const OffloadConfig& config) {
+  return config.policy == "greedy" || LinkGuardApplies(config);
+}
+
+bool LinkGuardApplies(const OffloadConfig& config) {
+  // The break-even is on time: not for greedy weighing energy (alpha < 1).
+  return config.link_guard &&
+         ((config.policy == "greedy" && config.alpha >= 1) ||
+          config.policy == "ppo");
+}
+
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     const OffloadConfig& config, const PolicyContext& context) {
   const int num_stages = context.num_stages;
@@ -123,7 +144,8 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
   if (config.policy == "ppo") return CreatePpoPolicy(config, context, 1);
   if (config.policy != "fixed") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "config: $.offload.policy: unknown policy '", config.policy, "'"));
+        "config: $.offload.policy: unknown policy \"", config.policy,
+        "\" (one of \"", absl::StrJoin(PolicyNames(), "\", \""), "\")"));
   }
   if (context.modes.size() > 1) {
     return absl::InvalidArgumentError(

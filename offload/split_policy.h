@@ -120,6 +120,14 @@ absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input);
 
+// The names CreateSplitPolicy knows (offload.policy).
+std::vector<std::string> PolicyNames();
+// Whether offload.link_guard applies: it weighs time alone, so ppo, and
+// greedy with alpha >= 1.
+bool LinkGuardApplies(const OffloadConfig& config);
+// Whether the coordinator needs the model's stage costs for this policy.
+bool PolicyNeedsProfile(const OffloadConfig& config);
+
 // Errors name the config path.
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     const OffloadConfig& config, const PolicyContext& context);

@@ -135,7 +135,7 @@ AdmissionContext Coordinator::AdmissionLocked() {
   c.round = round_.get();
   c.global = &global_->layout();
   c.aux = aux_.get();
-  c.fallback_local = config_.offload.on_failure == "local";
+  c.fallback_local = config_.offload.on_failure == OnSplitFailure::kLocal;
   c.now_s = Now();
   return c;
 }

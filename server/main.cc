@@ -12,6 +12,7 @@
 #include "core/run_writer.h"
 #include "core/signals.h"
 #include "ml/runtime.h"
+#include "server/config_check.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
 
@@ -33,7 +34,8 @@ int Main() {
   std::optional<Config> config = ResolveProgramConfig(
       "tandem-server",
       {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set),
-       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config)},
+       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config),
+       server::CheckRegisteredNames},
       &exit_code);
   if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_listen).empty()) {

@@ -7,17 +7,6 @@
 
 namespace tandem::server {
 
-namespace {
-
-// offload.link_guard applies to policies that weigh time alone: greedy
-// with alpha >= 1, and ppo.
-bool LinkGuardConfigured(const OffloadConfig& o) {
-  return o.link_guard &&
-         ((o.policy == "greedy" && o.alpha >= 1) || o.policy == "ppo");
-}
-
-}  // namespace
-
 offload::DeviceView ViewOf(const DeviceRecord& d) {
   offload::DeviceView view;
   view.id = d.id;
@@ -41,8 +30,7 @@ absl::StatusOr<std::unique_ptr<OffloadPlanner>> OffloadPlanner::Create(
                           offload::PolicyContextFromConfig(config, num_stages));
   if (profile != nullptr) {
     c.profile = *profile;
-  } else if (config.offload.policy == "greedy" ||
-             LinkGuardConfigured(config.offload)) {
+  } else if (offload::PolicyNeedsProfile(config.offload)) {
     TANDEM_ASSIGN_OR_RETURN(c.profile,
                             offload::ProfileOnOneCore(config, input));
   }
@@ -60,7 +48,7 @@ OffloadPlanner::OffloadPlanner(const Config& config,
       policy_(std::move(policy)) {}
 
 bool OffloadPlanner::LinkGuardOn() const {
-  return LinkGuardConfigured(config_.offload) &&
+  return offload::LinkGuardApplies(config_.offload) &&
          static_cast<int>(context_.profile.stages.size()) ==
              context_.num_stages;
 }

@@ -19,8 +19,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
   tail->split = split;
   tail->local_loss = local_loss;
   tail->tail_share = tail_share;
-  TANDEM_ASSIGN_OR_RETURN(
-      tail->codec, ParseActivationCodec(config.offload.activation_codec));
+  tail->codec = config.offload.activation_codec;
   ml::TrainOptions o;
   o.learning_rate = config.training.learning_rate;
   o.momentum = config.training.momentum;

@@ -27,7 +27,7 @@ v1::TaskHeader TrainTask(const Config& config, const Strategy& strategy,
   }
   h.set_split_point(num_stages);
   h.set_num_stages(num_stages);
-  h.set_activation_codec(config.offload.activation_codec);
+  h.set_activation_codec(ActivationCodecName(config.offload.activation_codec));
   h.set_deadline_s(config.server.round_deadline_s);
   LayoutToProto(layout, h.mutable_layout());
   return h;
@@ -50,7 +50,7 @@ TaskAssignment TaskFor(const Config& config, const RoundState& r,
     return task;
   }
   h.set_split_point(split);
-  const bool fallback = config.offload.on_failure == "local";
+  const bool fallback = config.offload.on_failure == OnSplitFailure::kLocal;
   if (split < r.stages && !fallback) {
     task.weights = r.heads.at(split);
     LayoutToProto(task.weights->layout(), h.mutable_layout());

@@ -169,7 +169,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   co.test_set = test;
   co.on_round = options.on_round;
   std::shared_ptr<const ml::ModelProfile> profile;
-  if (c.fleet.compute_time == "profiled") {
+  if (c.fleet.compute_time == ComputeTime::kProfiled) {
     TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
   }
   co.compute_profile = profile;

@@ -13,6 +13,7 @@
 #include "core/program_config.h"
 #include "ml/profile_file.h"
 #include "ml/runtime.h"
+#include "server/config_check.h"
 #include "sim/cost_fleet.h"
 #include "sim/fleet_simulator.h"
 #include "sim/offload_bound.h"
@@ -80,7 +81,8 @@ int Main() {
   std::optional<Config> config = ResolveProgramConfig(
       "tandem-sim",
       {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_set),
-       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config)},
+       absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_print_config),
+       server::CheckRegisteredNames},
       &exit_code);
   if (!config) return exit_code;
   if (!absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kWarning);

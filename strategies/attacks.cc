@@ -79,6 +79,12 @@ void InjectNans(uint64_t seed, const Weights& global, Weights& local) {
 
 }  // namespace
 
+std::vector<std::string> AttackNames() {
+  std::vector<std::string> names;
+  for (const auto& a : kAttacks) names.emplace_back(a.name);
+  return names;
+}
+
 absl::StatusOr<Attack> ParseAttack(absl::string_view name) {
   for (const auto& a : kAttacks) {
     if (a.name == name) return a.attack;

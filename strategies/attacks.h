@@ -17,6 +17,8 @@
 #define TANDEM_STRATEGIES_ATTACKS_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,6 +30,8 @@ enum class Attack { kNone, kRandom, kSignFlip, kScale, kNan };
 
 // "none", "random", "sign_flip", "scale", "nan"; InvalidArgument otherwise.
 absl::StatusOr<Attack> ParseAttack(absl::string_view name);
+// The names ParseAttack knows.
+std::vector<std::string> AttackNames();
 absl::string_view AttackName(Attack attack);
 
 // Requires local and global to have the same layout (otherwise local is left

@@ -24,6 +24,7 @@
 #include "core/svg_chart.h"
 #include "ml/runtime.h"
 #include "offload/split_policy.h"
+#include "server/config_check.h"
 #include "sim/cost_fleet.h"
 #include "sim/fleet_simulator.h"
 #include "sim/offload_bound.h"
@@ -246,6 +247,10 @@ int main(int argc, char** argv) {
     }
   }
   auto config = tandem::LoadConfig(path, overrides);
+  if (config.ok()) {
+    absl::Status names = tandem::server::CheckRegisteredNames(*config);
+    if (!names.ok()) config = names;
+  }
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n",
                  std::string(config.status().message()).c_str());
@@ -254,7 +259,7 @@ int main(int argc, char** argv) {
   if (!out.empty()) config->output.dir = out;
   // Profiled compute: every run and the bound share one profile.
   std::shared_ptr<const tandem::ml::ModelProfile> profile;
-  if (config->fleet.compute_time == "profiled") {
+  if (config->fleet.compute_time == tandem::ComputeTime::kProfiled) {
     auto data = tandem::sim::LoadFleetData(*config);
     auto measured =
         data.ok() ? tandem::offload::ProfileOnOneCore(*config, data->input)

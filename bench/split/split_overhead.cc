@@ -35,7 +35,7 @@ Figures RunCut(const std::string& model, int split, int batches,
   c.strategy.min_updates = 1;
   c.offload.policy = "fixed";
   c.offload.fixed = {{"dev", split}};
-  c.offload.activation_codec = codec;
+  c.offload.activation_codec = tandem::ParseActivationCodec(codec).value();
   c.fleet.classes.push_back({});
   c.fleet.classes[0].name = "dev";
   c.output.dir = "/tmp/tandem-bench-runs";

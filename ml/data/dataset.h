@@ -87,6 +87,9 @@ inline constexpr char kDefaultFashionMnistPath[] =
 // names the missing folder or file (for fashion-mnist with the Debian package
 // to install); DataLoss names the file and what is wrong with it;
 // InvalidArgument for a bad kind or synthetic parameters.
+// The kinds LoadDataset knows (DataSource::kind, config data.dataset).
+std::vector<std::string> DatasetKinds();
+
 absl::StatusOr<TrainTest> LoadDataset(const DataSource& source);
 
 }  // namespace tandem::data

@@ -60,6 +60,10 @@ absl::StatusOr<TrainTest> LoadSynthetic(const DataSource& source) {
 
 }  // namespace
 
+std::vector<std::string> DatasetKinds() {
+  return {"fashion-mnist", "mnist", "idx", "cifar10", "synthetic"};
+}
+
 absl::StatusOr<TrainTest> LoadDataset(const DataSource& source) {
   if (source.kind == "fashion-mnist") return LoadFashionMnist(source);
   if (source.kind == "mnist" || source.kind == "idx") return LoadIdx(source);

@@ -18,6 +18,14 @@ absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("partition: ", message));
 }
 
+}  // namespace
+
+std::vector<std::string> PartitionKinds() {
+  return {"iid", "dirichlet", "shards"};
+}
+
+namespace {
+
 absl::Status Validate(const std::vector<uint8_t>& labels, int num_classes,
                       const PartitionOptions& o) {
   if (o.kind != "iid" && o.kind != "dirichlet" && o.kind != "shards") {

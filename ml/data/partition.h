@@ -51,6 +51,9 @@ struct PartitionOptions {
 
 inline constexpr int kDirichletRedraws = 10;
 
+// The kinds Partition knows (PartitionOptions::kind, config data.partition).
+std::vector<std::string> PartitionKinds();
+
 // Returns num_partitions lists of example indices into `labels`. Errors
 // (InvalidArgument): unknown kind (names it and the accepted ones),
 // num_partitions < 1 or more than labels.size(), alpha <= 0 or not finite

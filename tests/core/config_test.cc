@@ -118,13 +118,22 @@ TEST(ConfigTest, FullRangeOfUint64SeedIsAccepted) {
 }
 
 TEST(ConfigTest, EnumValueNotAllowedListsAllowedValues) {
-  EXPECT_THAT(ParseError({{"model", {{"name", "resnet"}}}}),
-              AllOf(HasSubstr("$.model.name"),
-                    HasSubstr("one of \"mlp\", \"cnn\", \"vgg5\""),
-                    HasSubstr("\"resnet\"")));
-  absl::StatusOr<Config> c = ParseConfig({{"model", {{"name", "vgg5"}}}});
+  EXPECT_THAT(ParseError({{"offload", {{"mode", "sometimes"}}}}),
+              AllOf(HasSubstr("$.offload.mode"),
+                    HasSubstr("one of \"exact\", \"local_loss\", \"auto\""),
+                    HasSubstr("\"sometimes\"")));
+  absl::StatusOr<Config> c = ParseConfig(
+      {{"offload", {{"mode", "local_loss"}, {"on_failure", "local"}}},
+       {"fleet", {{"compute_time", "profiled"}}}});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->model.name, "vgg5");
+  EXPECT_EQ(c->offload.mode, OffloadMode::kLocalLoss);
+  EXPECT_EQ(c->offload.on_failure, OnSplitFailure::kLocal);
+  EXPECT_EQ(c->fleet.compute_time, ComputeTime::kProfiled);
+  // Printed back by name.
+  const nlohmann::json j = ConfigToJson(*c);
+  EXPECT_EQ(j["offload"]["mode"], "local_loss");
+  EXPECT_EQ(j["offload"]["activation_codec"], "fp32");
+  EXPECT_EQ(j["fleet"]["compute_time"], "profiled");
 }
 
 TEST(ConfigTest, InvalidJsonFileNamesFileAndPosition) {

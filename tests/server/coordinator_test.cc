@@ -30,8 +30,8 @@ class CoordinatorTest : public ::testing::Test {
     if (!offload.is_null()) {
       c.offload.policy = "fixed";
       c.offload.fixed = offload;
-      c.offload.on_failure = "local";
-      c.offload.mode = mode;
+      c.offload.on_failure = OnSplitFailure::kLocal;
+      c.offload.mode = ValueOf(OffloadModeNames(), mode, "mode").value();
     }
     c.seed = 5;
     c.server.rounds = 1;

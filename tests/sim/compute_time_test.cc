@@ -28,7 +28,7 @@ Config TwoClasses() {
   Config c = SmallRun("cnn", 2, 3, 400, "compute_time_runs");
   c.offload.policy = "fixed";
   c.offload.fixed = {{"head", 2}};
-  c.fleet.compute_time = "profiled";
+  c.fleet.compute_time = ComputeTime::kProfiled;
   c.fleet.classes.assign(2, c.fleet.classes[0]);
   c.fleet.classes[0].name = "whole";
   c.fleet.classes[1].name = "head";

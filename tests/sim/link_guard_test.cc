@@ -57,7 +57,7 @@ TEST(LinkGuardTest, SlowLinkTrainsLocallyWhileTheOtherOffloads) {
 
 TEST(LinkGuardTest, CoversLocalLossToo) {
   Config c = SlowFleet(true);
-  c.offload.mode = "local_loss";
+  c.offload.mode = OffloadMode::kLocalLoss;
   auto s = Splits(c);
   EXPECT_LT((s.at({"slow-01", 2})), kLocal);
   EXPECT_EQ((s.at({"slow-01", 3})), kLocal);

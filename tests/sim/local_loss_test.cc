@@ -21,7 +21,7 @@ Config OneLocalLossDevice(int64_t examples, int rounds,
                           const std::string& dir) {
   Config c = SmallRun("cnn", 1, rounds, examples, dir);
   c.offload.policy = "fixed";
-  c.offload.mode = "local_loss";
+  c.offload.mode = OffloadMode::kLocalLoss;
   c.offload.fixed = {{"dev", 2}};
   return c;
 }
@@ -47,7 +47,7 @@ TEST(LocalLossTest, ProfiledTimesFollowThePipeline) {
   // last batch's tail step.
   SimOptions o;
   o.config = OneLocalLossDevice(192, 2, "local_loss_time_runs");
-  o.config.fleet.compute_time = "profiled";
+  o.config.fleet.compute_time = ComputeTime::kProfiled;
   o.config.fleet.classes[0].slowdown = 2;
   o.config.fleet.classes[0].bandwidth_mbps = 1e6;
   o.config.fleet.classes[0].latency_ms = 0;

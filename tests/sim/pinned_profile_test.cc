@@ -17,7 +17,7 @@ Config FiveDevices() {
   c.model.name = "vgg5";
   c.server.rounds = 3;
   c.training.batch_size = 100;
-  c.offload.activation_codec = "int8";
+  c.offload.activation_codec = ActivationCodec::kInt8;
   c.fleet.profile = std::string(TANDEM_SOURCE_DIR) + "/" + kVgg5Profile;
   c.fleet.classes.resize(2);
   c.fleet.classes[0].name = "pi3";
