@@ -30,7 +30,7 @@ commands() {
     sed -E \
       -e 's#&& (/[^ ]*ccache )?/[^ ]*(c\+\+|g\+\+)[^ ]* #\&\& CLANG #' \
       -e 's# -W[^ ]*##g; s# -w( |$)#\1#g' \
-      -e 's# -o [^ ]*##; s# -M[DT]( |$)#\1#g; s# -M[FT] [^ ]*##g' \
+      -e 's# -o [^ ]*##; s# -MM?D( |$)#\1#g; s# -M[FTQ] [^ ]*##g' \
       -e "s#&& CLANG #\&\& $CLANG -fsyntax-only -Wno-everything -Wthread-safety -Werror=thread-safety #"
 }
 
