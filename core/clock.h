@@ -10,6 +10,7 @@
 
 #include <atomic>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
 namespace tandem {
@@ -22,7 +23,8 @@ class Clock {
   // With `mu` held: waits until `cond` holds or this clock reaches
   // `deadline_s`, releasing `mu` meanwhile. Returns whether `cond` holds.
   virtual bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
-                                 double deadline_s) const = 0;
+                                 double deadline_s) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
 };
 
 // Monotonic wall clock (steady_clock).
@@ -30,7 +32,8 @@ class WallClock : public Clock {
  public:
   double NowSeconds() const override;
   bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
-                         double deadline_s) const override;
+                         double deadline_s) const override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
 
 // The process's wall clock, for options that default to real time.
@@ -42,7 +45,8 @@ class ManualClock : public Clock {
  public:
   double NowSeconds() const override;
   bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
-                         double deadline_s) const override;
+                         double deadline_s) const override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Advance(double seconds);
 
  private:

@@ -171,7 +171,10 @@ absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
                                                    layout.total_bytes()));
   }
   Weights w(std::move(layout));
-  std::memcpy(w.data(), bytes.data() + 16 + header_len, values_bytes);
+  // An empty layout's data() may be null, which memcpy must not get.
+  if (values_bytes > 0) {
+    std::memcpy(w.data(), bytes.data() + 16 + header_len, values_bytes);
+  }
   if (round != nullptr) *round = header.value("round", int64_t{0});
   return w;
 }

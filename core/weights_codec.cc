@@ -67,6 +67,7 @@ absl::Status WeightsAssembler::Add(const v1::WeightsChunk& chunk) {
     return absl::InvalidArgumentError(
         absl::StrCat("weights chunks run past the layout's ", total, " bytes"));
   }
+  if (size == 0) return absl::OkStatus();  // data() may be null: no memcpy.
   std::memcpy(reinterpret_cast<char*>(weights_.data()) + received_,
               chunk.data().data(), static_cast<size_t>(size));
   received_ += size;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Tandem's build and run dependencies from Debian's packages.
-# Idempotent: quiet and fast when everything is already there.
+# Installs Tandem's build and run dependencies from Debian's packages; with
+# --ci also the tools of CI's checks (clang for the thread-safety analysis,
+# clang-format, jq). Idempotent: quiet and fast when everything is there.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +11,11 @@ PACKAGES=(
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev dataset-fashion-mnist
 )
+# deploy/check-thread-safety.sh and deploy/format-check.sh.
+CI_PACKAGES=(clang-14 clang-format-14 jq)
+if [ "${1:-}" = "--ci" ]; then
+  PACKAGES+=("${CI_PACKAGES[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,8 +1,47 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything, and runs all tests with ctest.
+# CI's one command (.ci/run). Installs what is missing, then, cheapest and
+# quickest to fail first:
+#   1. deploy/format-check.sh: clang-format over every tracked *.h/*.cc;
+#   2. configures build/ with -Werror (TANDEM_WERROR) and runs
+#      deploy/check-thread-safety.sh: Clang's thread-safety analysis over
+#      every unit that does not need LibTorch;
+#   3. builds the torch-free test suites (tests/core, tests/ml_data,
+#      tests/strategies) with ASan+UBSan into build-asan/ and runs them; any
+#      report fails;
+#   4. builds everything into build/ (-Werror) and runs all tests with ctest.
+# Extra arguments go to the last ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./deploy/install-deps.sh
-./deploy/build.sh
-cd "${TANDEM_BUILD_DIR:-build}"
+BUILD_DIR="${TANDEM_BUILD_DIR:-build}"
+ASAN_DIR="${TANDEM_ASAN_BUILD_DIR:-build-asan}"
+# Sanitized test binaries also run at build time (test discovery).
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+step() { echo "== test.sh: $* (at ${SECONDS} s)"; }
+
+./deploy/install-deps.sh --ci
+
+step "format check"
+./deploy/format-check.sh
+
+step "thread-safety analysis"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DTANDEM_WERROR=ON >/dev/null
+cmake --build "$BUILD_DIR" --target tandem_proto_generated >/dev/null
+./deploy/check-thread-safety.sh "$BUILD_DIR"
+
+step "ASan+UBSan: torch-free test suites"
+cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DTANDEM_SANITIZE=address,undefined >/dev/null
+# Ninja's per-folder targets: every test binary of these folders (none of
+# them links LibTorch).
+cmake --build "$ASAN_DIR" -j "$(nproc)" --target \
+  tests/core/all tests/ml_data/all tests/strategies/all
+# Tests of the folders not built above are registered as *_NOT_BUILT.
+(cd "$ASAN_DIR" && ctest --output-on-failure -j "$(nproc)" -E '_NOT_BUILT$')
+
+step "build (-Werror) and all tests"
+TANDEM_BUILD_DIR="$BUILD_DIR" ./deploy/build.sh
+cd "$BUILD_DIR"
 exec ctest --output-on-failure -j "$(nproc)" "$@"

@@ -1,6 +1,7 @@
 #include "offload/cost_model.h"
 
 #include <cmath>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "offload/split_policy.h"
@@ -168,6 +169,17 @@ TEST(CostModelTest, MemoryBudgetExcludesSplitsThatDoNotFit) {
             1);
 }
 
+// A device the policy knows nothing about but its link's latency.
+DeviceView UnknownDevice(const std::string& id, const std::string& device_class,
+                         double latency_ms = 0) {
+  DeviceView view;
+  view.id = id;
+  view.device_class = device_class;
+  view.compute_slowdown = 0;
+  view.latency_ms = latency_ms;
+  return view;
+}
+
 // A greedy policy over the hand profile, batches of 10.
 absl::StatusOr<std::unique_ptr<SplitPolicy>> HandGreedy() {
   OffloadConfig config;
@@ -182,8 +194,8 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> HandGreedy() {
 TEST(GreedyPolicyTest, MeasuresFirstThenOffloadsOnlyTheSlowDevice) {
   auto policy = HandGreedy();
   ASSERT_TRUE(policy.ok()) << policy.status();
-  DeviceView slow{"slow", "pi", 0, 0, 0, 0, 0, 0, 0};
-  DeviceView fast{"fast", "jetson", 0, 0, 0, 0, 0, 0, 0};
+  const DeviceView slow = UnknownDevice("slow", "pi");
+  const DeviceView fast = UnknownDevice("fast", "jetson");
   EXPECT_EQ((*policy)->Choose(slow).split, 3);  // nothing measured yet
   // Round 1 without offload: slow took 6 s of compute (10x one core), 9,600 B
   // in 9.6 ms (8 Mbit/s); fast 0.06 s (0.1x) on the same link.
@@ -223,7 +235,7 @@ class GreedyNearATie : public ::testing::Test {
 
   std::unique_ptr<SplitPolicy> policy_;
   DeviceEstimate truth_ = SlowDevice();
-  DeviceView pi_{"pi", "pi3", 0, 0, 5, 0, 0, 0, 0};
+  DeviceView pi_ = UnknownDevice("pi", "pi3", /*latency_ms=*/5);
 };
 
 TEST_F(GreedyNearATie, StaysAtTheBestSplit) {

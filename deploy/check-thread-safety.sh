@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Clang's thread-safety analysis (ABSL_GUARDED_BY, ABSL_LOCKS_EXCLUDED,
+# ...: GCC ignores them) over every translation unit of a configured build
+# that does not need LibTorch, with the analysis' warnings as errors.
+# Commands come from the build's compile_commands.json (argument: the build
+# directory, default build/); LibTorch units (torch include dirs, precompiled
+# header) and generated code are left out. Fails naming the findings.
+# Needs clang++-14 and jq (deploy/install-deps.sh --ci).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR="${1:-${TANDEM_BUILD_DIR:-build}}"
+CLANG="${CLANG:-clang++-14}"
+DB="$BUILD_DIR/compile_commands.json"
+if [ ! -f "$DB" ]; then
+  echo "check-thread-safety: no $DB; configure the build first" >&2
+  exit 1
+fi
+BUILD_ABS="$(cd "$BUILD_DIR" && pwd)"
+
+# One shell command per checked unit: `cd DIR && CLANG ARGS`, where ARGS are
+# the GCC command's minus the compiler (and ccache), -W*/-w (Clang's -Wall
+# differs from GCC's; warnings are the GCC build's job), and output and
+# dependency-file flags.
+commands() {
+  jq -r --arg build "$BUILD_ABS/" '
+    .[]
+    | select(.file | startswith($build) | not)
+    | select(.command | test("/torch/|cmake_pch") | not)
+    | "cd " + .directory + " && " + .command' "$DB" |
+    sed -E \
+      -e 's#&& (/[^ ]*ccache )?/[^ ]*(c\+\+|g\+\+)[^ ]* #\&\& CLANG #' \
+      -e 's# -W[^ ]*##g; s# -w( |$)#\1#g' \
+      -e 's# -o [^ ]*##; s# -MM?D( |$)#\1#g; s# -M[FTQ] [^ ]*##g' \
+      -e "s#&& CLANG #\&\& $CLANG -fsyntax-only -Wno-everything -Wthread-safety -Werror=thread-safety #"
+}
+
+start=$SECONDS
+list="$(commands)"
+count="$(printf '%s\n' "$list" | grep -c .)"
+if ! printf '%s\n' "$list" | xargs -d '\n' -n 1 -P "$(nproc)" bash -c; then
+  echo "check-thread-safety: FAILED (findings above)" >&2
+  exit 1
+fi
+echo "check-thread-safety: $count translation units clean" \
+  "in $((SECONDS - start)) s"
