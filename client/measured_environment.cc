@@ -30,7 +30,7 @@ void MeasuredRoundAccounting::Account(const RoundRecord& r,
 }
 
 void MeasuredEnvironment::DescribeHardware(v1::HardwareProfile* profile) const {
-  DescribeDeviceModel(DeviceModel(), profile);
+  ToHardwareProfile(DeviceModel(), profile);
 }
 
 absl::StatusOr<v1::StageTiming> MeasuredEnvironment::TimeStages(
@@ -51,16 +51,6 @@ v1::StageTiming StageTimingOf(const ml::ModelProfile& profile, double scale,
   }
   timing.set_examples(examples);
   return timing;
-}
-
-void DescribeDeviceModel(const DeviceModel& model,
-                         v1::HardwareProfile* profile) {
-  profile->set_compute_slowdown(model.slowdown);
-  profile->set_bandwidth_mbps(model.bandwidth_mbps);
-  profile->set_latency_ms(model.latency_ms);
-  profile->set_power_compute_w(model.power_compute_w);
-  profile->set_power_transmit_w(model.power_transmit_w);
-  profile->set_power_receive_w(model.power_receive_w);
 }
 
 }  // namespace tandem::client

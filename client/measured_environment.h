@@ -43,10 +43,6 @@ class MeasuredEnvironment : public DeviceEnvironment {
 v1::StageTiming StageTimingOf(const ml::ModelProfile& profile, double scale,
                               int64_t examples, double* per_example);
 
-// The hardware profile fields of `model` (speed, link, power).
-void DescribeDeviceModel(const DeviceModel& model,
-                         v1::HardwareProfile* profile);
-
 }  // namespace tandem::client
 
 #endif  // TANDEM_CLIENT_MEASURED_ENVIRONMENT_H_

@@ -51,6 +51,17 @@ constexpr double kHuge = 1e12;
 
 }  // namespace
 
+double BandwidthAt(const std::vector<BandwidthEvent>& events,
+                   const std::string& device, int64_t round, double base_mbps) {
+  double mbps = base_mbps;
+  for (const BandwidthEvent& e : events) {
+    if (e.device == device && round >= e.from_round && round <= e.to_round) {
+      mbps = e.mbps;
+    }
+  }
+  return mbps;
+}
+
 const NameTable<OffloadMode>& OffloadModeNames() {
   static const auto* names =
       new NameTable<OffloadMode>{{"exact", OffloadMode::kExact},
@@ -153,13 +164,13 @@ template <typename V>
 void VisitDeviceClass(V& v, DeviceClassConfig& c) {
   v.String("name", &c.name);
   v.Int("count", &c.count, 0, 100000);
-  v.Double("slowdown", &c.slowdown, 1e-3, 1e6);
-  v.Double("bandwidth_mbps", &c.bandwidth_mbps, 1e-6, 1e9);
-  v.Double("latency_ms", &c.latency_ms, 0, 1e7);
+  v.Double("slowdown", &c.device.slowdown, 1e-3, 1e6);
+  v.Double("bandwidth_mbps", &c.device.bandwidth_mbps, 1e-6, 1e9);
+  v.Double("latency_ms", &c.device.latency_ms, 0, 1e7);
   v.Double("dropout", &c.dropout, 0, 1);
-  v.Double("power_compute_w", &c.power_compute_w, 0, 1e6);
-  v.Double("power_transmit_w", &c.power_transmit_w, 0, 1e6);
-  v.Double("power_receive_w", &c.power_receive_w, 0, 1e6);
+  v.Double("power_compute_w", &c.device.power_compute_w, 0, 1e6);
+  v.Double("power_transmit_w", &c.device.power_transmit_w, 0, 1e6);
+  v.Double("power_receive_w", &c.device.power_receive_w, 0, 1e6);
   v.String("attack", &c.attack);
   v.Double("attack_scale", &c.attack_scale, 0, 1e6);
 }

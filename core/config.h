@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/device_model.h"
 #include "core/name_table.h"
 #include "core/tensor_codec.h"
 #include "nlohmann/json.hpp"
@@ -131,13 +132,10 @@ struct OffloadConfig {
 struct DeviceClassConfig {
   std::string name = "device";
   int count = 1;
-  double slowdown = 1.0;        // compute time x this (1 = coordinator core)
-  double bandwidth_mbps = 100;  // link, both directions
-  double latency_ms = 5;        // per transfer
-  double dropout = 0.0;         // probability of abandoning a round
-  double power_compute_w = 0;
-  double power_transmit_w = 0;
-  double power_receive_w = 0;
+  // Its hardware; the JSON keys are the fields' names, flat in the class
+  // (slowdown, bandwidth_mbps, latency_ms, power_*_w).
+  DeviceModel device;
+  double dropout = 0.0;  // probability of abandoning a round
   // Simulation of malicious devices: none, random, sign_flip, scale, nan.
   std::string attack = "none";
   double attack_scale = 10;  // sign_flip / scale: factor on the update
@@ -151,6 +149,11 @@ struct BandwidthEvent {
   int to_round = 1;
   double mbps = 1;
 };
+
+// Device `device`'s bandwidth in `round`: `base_mbps` unless a bandwidth
+// event covers it.
+double BandwidthAt(const std::vector<BandwidthEvent>& events,
+                   const std::string& device, int64_t round, double base_mbps);
 
 struct FleetConfig {
   std::vector<DeviceClassConfig> classes;

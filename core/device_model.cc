@@ -2,26 +2,24 @@
 
 namespace tandem {
 
-DeviceModel DeviceModelOf(const DeviceClassConfig& c) {
-  DeviceModel m;
-  m.slowdown = c.slowdown;
-  m.bandwidth_mbps = c.bandwidth_mbps;
-  m.latency_ms = c.latency_ms;
-  m.power_compute_w = c.power_compute_w;
-  m.power_transmit_w = c.power_transmit_w;
-  m.power_receive_w = c.power_receive_w;
-  return m;
+void ToHardwareProfile(const DeviceModel& m, v1::HardwareProfile* p) {
+  p->set_compute_slowdown(m.slowdown);
+  p->set_bandwidth_mbps(m.bandwidth_mbps);
+  p->set_latency_ms(m.latency_ms);
+  p->set_power_compute_w(m.power_compute_w);
+  p->set_power_transmit_w(m.power_transmit_w);
+  p->set_power_receive_w(m.power_receive_w);
 }
 
-double BandwidthAt(const FleetConfig& fleet, const std::string& device,
-                   int64_t round, double base_mbps) {
-  double mbps = base_mbps;
-  for (const BandwidthEvent& e : fleet.bandwidth_events) {
-    if (e.device == device && round >= e.from_round && round <= e.to_round) {
-      mbps = e.mbps;
-    }
-  }
-  return mbps;
+DeviceModel FromHardwareProfile(const v1::HardwareProfile& p) {
+  DeviceModel m;
+  m.slowdown = p.compute_slowdown();
+  m.bandwidth_mbps = p.bandwidth_mbps();
+  m.latency_ms = p.latency_ms();
+  m.power_compute_w = p.power_compute_w();
+  m.power_transmit_w = p.power_transmit_w();
+  m.power_receive_w = p.power_receive_w();
+  return m;
 }
 
 }  // namespace tandem

@@ -1,23 +1,21 @@
-// A device's virtual time and energy: how measured compute and bytes moved
-// turn into the seconds and joules a simulated device would have spent.
-//
-// compute_s  = measured CPU seconds x slowdown
-// transfer_s = bytes x 8 / (bandwidth_mbps x 1e6) + latency
-// energy_j   = compute_s x P_compute + up_s x P_transmit + down_s x P_receive
+// The one description of a device's hardware: compute speed against one
+// coordinator core, link, and power draw. A config's device class holds one
+// (fleet.classes[]), a device sends one when it joins (v1::HardwareProfile,
+// converted only here), the policies see one (offload::DeviceView) and the
+// cost model estimates from one (offload::DeviceEstimate).
 #ifndef TANDEM_CORE_DEVICE_MODEL_H_
 #define TANDEM_CORE_DEVICE_MODEL_H_
 
 #include <cstdint>
-#include <string>
 
-#include "core/config.h"
+#include "proto/tandem.pb.h"
 
 namespace tandem {
 
 struct DeviceModel {
-  double slowdown = 1.0;
-  double bandwidth_mbps = 100;
-  double latency_ms = 5;
+  double slowdown = 1.0;        // compute time x this (1 = coordinator core)
+  double bandwidth_mbps = 100;  // link, both directions
+  double latency_ms = 5;        // per transfer
   double power_compute_w = 0;
   double power_transmit_w = 0;
   double power_receive_w = 0;
@@ -36,13 +34,9 @@ struct DeviceModel {
   }
 };
 
-// The model of a device of class `c` (its configured speed, link, power).
-DeviceModel DeviceModelOf(const DeviceClassConfig& c);
-
-// `base_mbps`, or the bandwidth a fleet.bandwidth_events entry gives device
-// `device` in `round` (the last matching entry wins).
-double BandwidthAt(const FleetConfig& fleet, const std::string& device,
-                   int64_t round, double base_mbps);
+// The wire form (fields the device did not send read as 0).
+void ToHardwareProfile(const DeviceModel& model, v1::HardwareProfile* profile);
+DeviceModel FromHardwareProfile(const v1::HardwareProfile& profile);
 
 }  // namespace tandem
 

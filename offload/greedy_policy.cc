@@ -47,19 +47,17 @@ class GreedyPolicy final : public SplitPolicy {
   absl::string_view name() const override { return "greedy"; }
 
   Placement Choose(const DeviceView& d) override {
-    latency_ms_[d.id] = d.latency_ms > 0 ? d.latency_ms : 5;
+    latency_ms_[d.id] = d.device.latency_ms > 0 ? d.device.latency_ms : 5;
     const Measured m = Known(d);
     if (m.slowdown <= 0) return {context_.num_stages};  // measure first
     DeviceEstimate e;
+    static_cast<DeviceModel&>(e) = d.device;  // powers as declared
     e.slowdown = m.slowdown;
     e.bandwidth_mbps = m.bandwidth_mbps;
     for (double mbps : m.recent_mbps) {
       if (guarded_ && mbps > e.bandwidth_mbps) e.bandwidth_mbps = mbps;
     }
     e.latency_ms = latency_ms_[d.id];
-    e.power_compute_w = d.power_compute_w;
-    e.power_transmit_w = d.power_transmit_w;
-    e.power_receive_w = d.power_receive_w;
     auto budget = budgets_.find(d.device_class);
     if (budget != budgets_.end()) e.memory_budget_bytes = budget->second;
     // Tails sharing the coordinator if this device offloads: last round's
@@ -88,9 +86,9 @@ class GreedyPolicy final : public SplitPolicy {
     auto it = measured_.find(d.id);
     if (it != measured_.end()) return it->second;
     Measured m;
-    if (d.examples <= 0 || d.bandwidth_mbps <= 0) return m;
+    if (d.examples <= 0 || d.device.bandwidth_mbps <= 0) return m;
     m.slowdown = TimedSlowdown(context_, d);
-    m.bandwidth_mbps = d.bandwidth_mbps;
+    m.bandwidth_mbps = d.device.bandwidth_mbps;
     m.examples = d.examples;
     return m;
   }

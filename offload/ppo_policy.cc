@@ -34,11 +34,13 @@ class PpoPolicy final : public SplitPolicy {
     std::vector<DeviceOutcome> predicted;
     for (const DeviceView& d : devices) {
       const double slowdown = TimedSlowdown(context_, d);
-      if (slowdown <= 0 || d.examples <= 0 || d.bandwidth_mbps <= 0) return;
+      if (slowdown <= 0 || d.examples <= 0 || d.device.bandwidth_mbps <= 0) {
+        return;
+      }
       DeviceEstimate e;
       e.slowdown = slowdown;
-      e.bandwidth_mbps = d.bandwidth_mbps;
-      e.latency_ms = d.latency_ms;
+      e.bandwidth_mbps = d.device.bandwidth_mbps;
+      e.latency_ms = d.device.latency_ms;
       const SplitCost local =
           EvaluateSplits(context_.profile, e,
                          RoundShapeOf(context_, d.examples, 1))
@@ -50,8 +52,8 @@ class PpoPolicy final : public SplitPolicy {
       o.link_s = local.up_s + local.down_s;
       o.round_time_s = local.time_s;
       o.bytes = static_cast<int64_t>(
-          (local.up_s + local.down_s - 2 * d.latency_ms / 1e3) *
-          d.bandwidth_mbps * 1e6 / 8);
+          (local.up_s + local.down_s - 2 * d.device.latency_ms / 1e3) *
+          d.device.bandwidth_mbps * 1e6 / 8);
       predicted.push_back(o);
     }
     for (const DeviceOutcome& o : predicted) {

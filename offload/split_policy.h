@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/config.h"
+#include "core/device_model.h"
 #include "ml/profile.h"
 #include "offload/cost_model.h"
 
@@ -28,10 +29,8 @@ namespace tandem::offload {
 struct DeviceView {
   std::string id;
   std::string device_class;
-  double compute_slowdown = 1;  // from its hardware profile (0 = unknown)
-  double bandwidth_mbps = 0;    // 0 = unknown
-  double latency_ms = 0;        // 0 = unknown
-  double power_compute_w = 0, power_transmit_w = 0, power_receive_w = 0;
+  // Its hardware as it declared it; a bandwidth or latency of 0 is unknown.
+  DeviceModel device{/*slowdown=*/1, /*bandwidth_mbps=*/0, /*latency_ms=*/0};
   int last_split = 0;  // 0 = none yet
   // What the device measured before its first task: seconds per example of
   // every stage on it (empty = not reported), and its training examples.

@@ -11,12 +11,7 @@ offload::DeviceView ViewOf(const DeviceRecord& d) {
   offload::DeviceView view;
   view.id = d.id;
   view.device_class = d.profile.device_class();
-  view.compute_slowdown = d.profile.compute_slowdown();
-  view.bandwidth_mbps = d.profile.bandwidth_mbps();
-  view.latency_ms = d.profile.latency_ms();
-  view.power_compute_w = d.profile.power_compute_w();
-  view.power_transmit_w = d.profile.power_transmit_w();
-  view.power_receive_w = d.profile.power_receive_w();
+  view.device = FromHardwareProfile(d.profile);
   view.last_split = d.last_split;
   view.stage_seconds = d.stage_seconds;
   view.examples = d.timed_examples;

@@ -34,18 +34,14 @@ std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
   for (const DeviceClassConfig& cls : config.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
       CostDevice d;
-      static_cast<DeviceModel&>(d.estimate) = DeviceModelOf(cls);
+      static_cast<DeviceModel&>(d.estimate) = cls.device;
       offload::DeviceView& v = d.view;
       v.id = absl::StrFormat("%s-%02d", cls.name, k);
       v.device_class = cls.name;
-      v.compute_slowdown = cls.slowdown;
-      v.bandwidth_mbps = cls.bandwidth_mbps;
-      v.latency_ms = cls.latency_ms;
-      v.power_compute_w = cls.power_compute_w;
-      v.power_transmit_w = cls.power_transmit_w;
-      v.power_receive_w = cls.power_receive_w;
+      v.device = cls.device;
       for (const ml::StageProfile& st : profile.stages) {
-        v.stage_seconds.push_back(st.train_seconds_per_example * cls.slowdown);
+        v.stage_seconds.push_back(st.train_seconds_per_example *
+                                  cls.device.slowdown);
       }
       const size_t i = out.size();
       v.examples = i < data.examples.size() ? data.examples[i] : 0;

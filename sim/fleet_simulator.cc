@@ -59,7 +59,7 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
     const Config& c, const SimDevice& d, uint64_t seed, bool wall_time,
     std::shared_ptr<const ml::ModelProfile> compute_profile) {
   VirtualEnvironmentOptions v;
-  v.model = DeviceModelOf(*d.cls);
+  v.model = d.cls->device;
   v.compute_profile = std::move(compute_profile);
   v.dropout = d.cls->dropout;
   v.seed = seed;
@@ -68,7 +68,8 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
     v.model_for_round = [base = v.model, fleet = c.fleet,
                          id = d.id](int64_t round) {
       DeviceModel m = base;
-      m.bandwidth_mbps = BandwidthAt(fleet, id, round, base.bandwidth_mbps);
+      m.bandwidth_mbps =
+          BandwidthAt(fleet.bandwidth_events, id, round, base.bandwidth_mbps);
       return m;
     };
   }

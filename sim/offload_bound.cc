@@ -54,8 +54,8 @@ BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
     Totals slowest;
     for (size_t i = 0; i < fleet.size(); ++i) {
       offload::DeviceEstimate e = fleet[i].estimate;
-      e.bandwidth_mbps =
-          BandwidthAt(config.fleet, fleet[i].view.id, r, e.bandwidth_mbps);
+      e.bandwidth_mbps = BandwidthAt(config.fleet.bandwidth_events,
+                                     fleet[i].view.id, r, e.bandwidth_mbps);
       offload::RoundShape shape =
           offload::RoundShapeOf(ctx, fleet[i].view.examples, 0);
       // Each tail with a coordinator core to itself: no run's tail is

@@ -32,8 +32,8 @@ double PlayRound(const Config& c, const offload::PolicyContext& ctx,
   double slowest = 0;
   for (size_t i = 0; i < fleet.size(); ++i) {
     offload::DeviceEstimate e = fleet[i].estimate;
-    e.bandwidth_mbps =
-        BandwidthAt(c.fleet, fleet[i].view.id, round, e.bandwidth_mbps);
+    e.bandwidth_mbps = BandwidthAt(c.fleet.bandwidth_events, fleet[i].view.id,
+                                   round, e.bandwidth_mbps);
     shape = offload::RoundShapeOf(ctx, fleet[i].view.examples, offloading);
     shape.mode = placed[i].mode;
     const std::vector<offload::SplitCost> costs =
@@ -69,7 +69,8 @@ double SlowestWithoutOffload(const Config& c, const offload::PolicyContext& ctx,
   double slowest = 0;
   for (const CostDevice& d : fleet) {
     offload::DeviceEstimate e = d.estimate;
-    e.bandwidth_mbps = BandwidthAt(c.fleet, d.view.id, 1, e.bandwidth_mbps);
+    e.bandwidth_mbps =
+        BandwidthAt(c.fleet.bandwidth_events, d.view.id, 1, e.bandwidth_mbps);
     const auto costs = offload::EvaluateSplits(
         ctx.profile, e, offload::RoundShapeOf(ctx, d.view.examples, 0));
     slowest = std::max(slowest, costs.back().time_s);

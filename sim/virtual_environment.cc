@@ -121,7 +121,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
 }  // namespace
 
 void VirtualEnvironment::DescribeHardware(v1::HardwareProfile* profile) const {
-  client::DescribeDeviceModel(options_.model, profile);
+  ToHardwareProfile(options_.model, profile);
 }
 
 absl::StatusOr<v1::StageTiming> VirtualEnvironment::TimeStages(

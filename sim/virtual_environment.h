@@ -3,7 +3,7 @@
 // energy; it may drop rounds (fleet dropout) and attack its updates.
 //
 //   VirtualEnvironmentOptions o;
-//   o.model = DeviceModelOf(device_class);
+//   o.model = device_class.device;
 //   agent_options.environment = std::make_unique<VirtualEnvironment>(o);
 //
 // Virtual time: compute is measured per-thread CPU seconds (or, with a

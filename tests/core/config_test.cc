@@ -236,7 +236,7 @@ TEST(ConfigTest, OverridesIndexArrays) {
   absl::StatusOr<Config> c =
       LoadConfig(path, {"fleet.classes.1.bandwidth_mbps=100"});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_DOUBLE_EQ(c->fleet.classes[1].bandwidth_mbps, 100);
+  EXPECT_DOUBLE_EQ(c->fleet.classes[1].device.bandwidth_mbps, 100);
   EXPECT_EQ(c->fleet.classes[0].name, "a");  // untouched
 
   c = LoadConfig(path, {"fleet.classes.2.count=1"});
@@ -314,7 +314,7 @@ TEST(ConfigTest, RoundTripsThroughJson) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->fleet.classes.size(), 2u);
   EXPECT_EQ(c->fleet.classes[1].name, "pi");
-  EXPECT_DOUBLE_EQ(c->fleet.classes[0].power_transmit_w, 1.25);
+  EXPECT_DOUBLE_EQ(c->fleet.classes[0].device.power_transmit_w, 1.25);
   EXPECT_EQ(c->TotalDevices(), 4);
 
   const nlohmann::json out = ConfigToJson(*c);

@@ -175,8 +175,8 @@ DeviceView UnknownDevice(const std::string& id, const std::string& device_class,
   DeviceView view;
   view.id = id;
   view.device_class = device_class;
-  view.compute_slowdown = 0;
-  view.latency_ms = latency_ms;
+  view.device.slowdown = 0;
+  view.device.latency_ms = latency_ms;
   return view;
 }
 

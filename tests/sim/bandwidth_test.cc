@@ -13,8 +13,8 @@ namespace {
 
 Config TwoDevices() {
   Config c = SmallRun("mlp", 2, 3, 400, "bandwidth_runs");
-  c.fleet.classes[0].bandwidth_mbps = 100;
-  c.fleet.classes[0].latency_ms = 0;
+  c.fleet.classes[0].device.bandwidth_mbps = 100;
+  c.fleet.classes[0].device.latency_ms = 0;
   c.fleet.bandwidth_events.push_back({"dev-01", 2, 2, 1.0});
   return c;
 }

@@ -34,7 +34,7 @@ Config TwoClasses() {
   c.fleet.classes[1].name = "head";
   for (DeviceClassConfig& d : c.fleet.classes) {
     d.count = 1;
-    d.slowdown = 2;
+    d.device.slowdown = 2;
   }
   return c;
 }

@@ -20,9 +20,9 @@ Config SlowFleet(bool guard) {
   c.offload.policy = "greedy";
   c.offload.link_guard = guard;
   c.fleet.classes[0].name = "slow";
-  c.fleet.classes[0].slowdown = 100;
-  c.fleet.classes[0].bandwidth_mbps = 1000;
-  c.fleet.classes[0].latency_ms = 0;
+  c.fleet.classes[0].device.slowdown = 100;
+  c.fleet.classes[0].device.bandwidth_mbps = 1000;
+  c.fleet.classes[0].device.latency_ms = 0;
   c.fleet.bandwidth_events.push_back({"slow-01", 3, 3, 0.1});
   return c;
 }

@@ -48,9 +48,9 @@ TEST(LocalLossTest, ProfiledTimesFollowThePipeline) {
   SimOptions o;
   o.config = OneLocalLossDevice(192, 2, "local_loss_time_runs");
   o.config.fleet.compute_time = ComputeTime::kProfiled;
-  o.config.fleet.classes[0].slowdown = 2;
-  o.config.fleet.classes[0].bandwidth_mbps = 1e6;
-  o.config.fleet.classes[0].latency_ms = 0;
+  o.config.fleet.classes[0].device.slowdown = 2;
+  o.config.fleet.classes[0].device.bandwidth_mbps = 1e6;
+  o.config.fleet.classes[0].device.latency_ms = 0;
   o.compute_profile = HandProfile();
   auto r = RunSimulation(o);
   ASSERT_TRUE(r.ok()) << r.status();

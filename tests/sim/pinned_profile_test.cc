@@ -22,11 +22,11 @@ Config FiveDevices() {
   c.fleet.classes.resize(2);
   c.fleet.classes[0].name = "pi3";
   c.fleet.classes[0].count = 2;
-  c.fleet.classes[0].slowdown = 10;
-  c.fleet.classes[0].bandwidth_mbps = 40;
+  c.fleet.classes[0].device.slowdown = 10;
+  c.fleet.classes[0].device.bandwidth_mbps = 40;
   c.fleet.classes[1].name = "jetson";
-  c.fleet.classes[1].slowdown = 2;
-  c.fleet.classes[1].bandwidth_mbps = 80;
+  c.fleet.classes[1].device.slowdown = 2;
+  c.fleet.classes[1].device.bandwidth_mbps = 80;
   return c;
 }
 

@@ -22,12 +22,12 @@ Config SlowDevicesFastLinks() {
   c.fleet.classes.resize(2);
   c.fleet.classes[0].name = "slow";
   c.fleet.classes[0].count = 2;
-  c.fleet.classes[0].slowdown = 50;
-  c.fleet.classes[0].bandwidth_mbps = 1000;
+  c.fleet.classes[0].device.slowdown = 50;
+  c.fleet.classes[0].device.bandwidth_mbps = 1000;
   c.fleet.classes[1].name = "fast";
   c.fleet.classes[1].count = 1;
-  c.fleet.classes[1].slowdown = 1;
-  c.fleet.classes[1].bandwidth_mbps = 1000;
+  c.fleet.classes[1].device.slowdown = 1;
+  c.fleet.classes[1].device.bandwidth_mbps = 1000;
   return c;
 }
 
