@@ -6,6 +6,7 @@
 #include "core/run_report.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "core/weights_digest.h"
 #include "server/coordinator.h"
 #include "strategies/sampling.h"
 
@@ -265,6 +266,7 @@ nlohmann::json Coordinator::Summary(const std::string& status) const {
   in.first_round = first_round_;
   in.wall_time_s = Now() - start_s_;
   in.run_dir = run_->dir();
+  in.weights_sha256 = WeightsSha256(*global_);
   return server::Summary(config_, in);
 }
 
