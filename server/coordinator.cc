@@ -220,7 +220,7 @@ absl::StatusOr<DeviceRoundRecord> Coordinator::AcceptLocked(
     return admission_.Reject(d, &r, std::string(RejectReasonName(reason)), s);
   }
   if (rec.mode == offload::SplitMode::kLocalLoss) {
-    aux_->Add(rec.split, {h.aux_weights().begin(), h.aux_weights().end()},
+    aux_->Add(rec.split, id, {h.aux_weights().begin(), h.aux_weights().end()},
               h.num_samples());
   }
   return rec;
