@@ -86,13 +86,15 @@ absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
     return absl::UnavailableError("join: the run is over");
   }
   DeviceRecord& d = registry_.Join(req.device_id(), req.profile(), Now());
+  // A function of the id, not of the join order, which varies.
+  d.partition = data::PartitionIndexFor(config_, req.device_id());
   v1::JoinReply reply;
   reply.set_session_id(d.session_id);
   reply.set_model(config_.model.name);
   reply.set_heartbeat_interval_ms(config_.server.heartbeat_interval_ms);
   v1::DataSpec* spec = reply.mutable_data();
   *spec = data::SpecForConfig(config_);
-  spec->set_partition_index(d.partition % spec->num_partitions());
+  spec->set_partition_index(d.partition);
   LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
                        req.profile().device_class(), "', partition ",
                        spec->partition_index(), ")"));
