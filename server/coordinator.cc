@@ -31,7 +31,9 @@ absl::Status Coordinator::Init() {
   const ml::Model& model = evaluator_->model();
   stages_ = model.num_stages();
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);
-  tail_settings_ = {&config_, model.input(), stages_, options_.compute_profile};
+  tail_settings_ = {&config_, model.input(), stages_, options_.compute_profile,
+                    options_.tail_threads > 0 ? options_.tail_threads
+                                              : config_.server.threads};
   Weights global = model.GetWeights();
   if (!config_.server.resume_from.empty()) {
     TANDEM_ASSIGN_OR_RETURN(ResumePoint p,

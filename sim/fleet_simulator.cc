@@ -197,6 +197,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
     TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
   }
   co.compute_profile = profile;
+  co.tail_threads = 1;  // like the devices': results depend on the count
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
   TANDEM_ASSIGN_OR_RETURN(
