@@ -179,6 +179,12 @@ bool Coordinator::CloseAndAggregate(std::string* why_failed) {
   r.dropped += static_cast<int>(r.pending.size());
   tails_.Clear();  // tails of devices that never reported are freed here
   r.heads.clear();
+  // They reported in arrival order, which varies from run to run: the
+  // policy and the metrics see them in device-id order.
+  std::stable_sort(r.devices.begin(), r.devices.end(),
+                   [](const DeviceRoundRecord& a, const DeviceRoundRecord& b) {
+                     return a.device < b.device;
+                   });
   planner_->Observe(r.number, r.devices, registry_);
   if (r.accepted < config_.strategy.min_updates) {
     aux_->Discard();
