@@ -60,6 +60,10 @@ struct CoordinatorOptions {
   // LibTorch threads each offloading device's tail trains with; 0:
   // server.threads.
   int tail_threads = 0;
+  // Devices that must join before round 1, if more than server.min_devices
+  // (the simulator: its whole fleet, so round 1 does not depend on how fast
+  // they joined).
+  int await_devices = 0;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
   // Every time the coordinator reads or waits for (deadlines, timeouts,

@@ -39,7 +39,7 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
 }
 
 absl::Status Coordinator::WaitForDevices() {
-  const int need = config_.server.min_devices;
+  const int need = std::max(config_.server.min_devices, options_.await_devices);
   absl::MutexLock lock(&mu_);
   auto enough = [this, need]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || registry_.NumJoined() >= need;
