@@ -130,6 +130,25 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
   ExpectSameRun(a, b);
 }
 
+TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
+  // The slow devices offload vgg5 at cut 2 in exact mode: each tail trains
+  // on a coordinator thread, whose LibTorch thread count changes vgg5's
+  // results if it is not set.
+  Config c = Fleet("vgg5", 500, "determinism_exact_a", 2);
+  c.server.rounds = 2;
+  c.offload.policy = "fixed";
+  c.offload.mode = "exact";
+  c.offload.fixed = {{"slow", 2}};
+  const RunOutput a = Simulate(c);
+  c.output.dir = ::testing::TempDir() + "/determinism_exact_b";
+  c.fleet.concurrency = 1;
+  const RunOutput b = Simulate(c);
+  int tails = 0;
+  for (const nlohmann::json& j : a.metrics) tails += j.contains("tail_s");
+  EXPECT_EQ(tails, 4);
+  ExpectSameRun(a, b);
+}
+
 TEST(DeterminismTest, OffloadBoundOnAPinnedProfileIsTheSameEveryTime) {
   Config c = Fleet("mlp", 800, "determinism_bound", 2);
   c.fleet.bandwidth_events.push_back({"slow-01", 2, 2, 5});
