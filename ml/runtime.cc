@@ -43,6 +43,10 @@ int NumCores() {
 }
 
 void SetComputeThreads(int threads) {
+  // A thread's first parallel call (at::internal::lazy_init_num_threads)
+  // sets its count to the last one any thread set, which would replace this
+  // setting by whatever another thread chose meanwhile: make that call now.
+  (void)at::get_num_threads();
   at::set_num_threads(threads > 0 ? threads : NumCores());
 }
 

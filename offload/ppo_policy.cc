@@ -154,7 +154,7 @@ int PpoActions(const PolicyContext& context) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreatePpoPolicy(
-    const OffloadConfig& config, const PolicyContext& context, uint64_t seed) {
+    const OffloadConfig& config, const PolicyContext& context) {
   std::unique_ptr<PpoAgent> agent;
   if (!config.ppo_load.empty()) {
     auto loaded = PpoAgent::Load(config.ppo_load);
@@ -177,13 +177,13 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreatePpoPolicy(
     o.groups = config.groups;
     o.actions = PpoActions(context);
     o.gamma = 0.5;
-    o.seed = seed;
+    o.seed = context.seed;
     auto created = PpoAgent::Create(o);
     if (!created.ok()) return created.status();
     agent = *std::move(created);
   }
   return std::unique_ptr<SplitPolicy>(
-      new PpoPolicy(config, context, std::move(agent), seed));
+      new PpoPolicy(config, context, std::move(agent), context.seed));
 }
 
 }  // namespace tandem::offload

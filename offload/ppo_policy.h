@@ -15,8 +15,10 @@
 
 namespace tandem::offload {
 
+// The device grouping and a new agent are seeded with context.seed (an agent
+// from offload.ppo_load keeps the seed it was saved with).
 absl::StatusOr<std::unique_ptr<SplitPolicy>> CreatePpoPolicy(
-    const OffloadConfig& config, const PolicyContext& context, uint64_t seed);
+    const OffloadConfig& config, const PolicyContext& context);
 
 }  // namespace tandem::offload
 

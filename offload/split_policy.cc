@@ -49,6 +49,7 @@ absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
                                                       int num_stages) {
   PolicyContext c;
   c.num_stages = num_stages;
+  c.seed = config.seed;
   c.batch_size = config.training.batch_size;
   c.epochs = config.training.local_epochs;
   c.max_batches = config.training.max_batches;
@@ -141,7 +142,7 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateSplitPolicy(
     return std::make_unique<NoOffloadPolicy>(num_stages);
   }
   if (config.policy == "greedy") return CreateGreedyPolicy(config, context);
-  if (config.policy == "ppo") return CreatePpoPolicy(config, context, 1);
+  if (config.policy == "ppo") return CreatePpoPolicy(config, context);
   if (config.policy != "fixed") {
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.offload.policy: unknown policy \"", config.policy,

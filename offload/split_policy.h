@@ -72,6 +72,8 @@ struct PolicyContext {
   std::vector<SplitMode> modes = {SplitMode::kExact};
   int window = 4;           // local_loss: batches in flight
   double server_cores = 1;  // offload.server_cores: cores the tails share
+  // The run's seed: seeds the ppo policy's agent and device grouping.
+  uint64_t seed = 1;
 };
 
 // How much slower each of `tails` tails trains when they share the

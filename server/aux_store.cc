@@ -40,24 +40,38 @@ absl::Status AuxStore::Check(int cut, const std::vector<float>& w) const {
   return absl::OkStatus();
 }
 
-void AuxStore::Add(int cut, const std::vector<float>& w, int64_t samples) {
-  Sum& s = sums_[cut];
-  if (s.weighted.empty()) s.weighted.assign(w.size(), 0.0);
-  const double n = static_cast<double>(samples);
-  for (size_t i = 0; i < w.size(); ++i) s.weighted[i] += n * w[i];
-  s.samples += n;
+void AuxStore::Add(int cut, const std::string& device,
+                   const std::vector<float>& w, int64_t samples) {
+  added_[cut][device] = {w, samples};
+}
+
+std::vector<float> AuxStore::WeightedMean(
+    const std::map<std::string, Contribution>& by_device) {
+  std::vector<double> weighted;
+  double samples = 0;
+  for (const auto& [device, c] : by_device) {  // ascending device id
+    if (weighted.empty()) weighted.assign(c.weights.size(), 0.0);
+    const double n = static_cast<double>(c.samples);
+    for (size_t i = 0; i < c.weights.size(); ++i) {
+      weighted[i] += n * c.weights[i];
+    }
+    samples += n;
+  }
+  if (!(samples > 0)) return {};
+  std::vector<float> mean(weighted.size());
+  for (size_t i = 0; i < mean.size(); ++i) {
+    mean[i] = static_cast<float>(weighted[i] / samples);
+  }
+  return mean;
 }
 
 void AuxStore::Commit() {
-  for (const auto& [cut, s] : sums_) {
-    if (!(s.samples > 0)) continue;
-    auto mean = std::make_shared<std::vector<float>>(s.weighted.size());
-    for (size_t i = 0; i < mean->size(); ++i) {
-      (*mean)[i] = static_cast<float>(s.weighted[i] / s.samples);
-    }
-    global_[cut] = std::move(mean);
+  for (const auto& [cut, by_device] : added_) {
+    std::vector<float> mean = WeightedMean(by_device);
+    if (mean.empty()) continue;
+    global_[cut] = std::make_shared<const std::vector<float>>(std::move(mean));
   }
-  sums_.clear();
+  added_.clear();
 }
 
 }  // namespace tandem::server

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,22 +32,32 @@ class AuxStore {
   std::shared_ptr<const std::vector<float>> Get(int cut);
   // Checks a device's classifier: the size for `cut`, finite values.
   absl::Status Check(int cut, const std::vector<float>& weights) const;
-  // Counts a checked classifier from an accepted update into this round.
-  void Add(int cut, const std::vector<float>& weights, int64_t samples);
-  // The round was aggregated: each cut's mean replaces its classifier.
+  // Counts a checked classifier from `device`'s accepted update into this
+  // round (a second one from the same device replaces the first).
+  void Add(int cut, const std::string& device,
+           const std::vector<float>& weights, int64_t samples);
+  // The round was aggregated: each cut's mean replaces its classifier. The
+  // sums run in device-id order, so the mean does not depend on the order
+  // the updates arrived in.
   void Commit();
   // The round failed: forget what it added.
-  void Discard() { sums_.clear(); }
+  void Discard() { added_.clear(); }
 
  private:
-  struct Sum {
-    std::vector<double> weighted;
-    double samples = 0;
+  struct Contribution {
+    std::vector<float> weights;
+    int64_t samples = 0;
   };
+  // cut -> device id -> its classifier this round.
+  using Round = std::map<int, std::map<std::string, Contribution>>;
+
+  static std::vector<float> WeightedMean(
+      const std::map<std::string, Contribution>& by_device);
+
   const ml::Model* const model_;
   const uint64_t seed_;
   std::map<int, std::shared_ptr<const std::vector<float>>> global_;
-  std::map<int, Sum> sums_;
+  Round added_;
 };
 
 }  // namespace tandem::server

@@ -31,7 +31,9 @@ absl::Status Coordinator::Init() {
   const ml::Model& model = evaluator_->model();
   stages_ = model.num_stages();
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);
-  tail_settings_ = {&config_, model.input(), stages_, options_.compute_profile};
+  tail_settings_ = {&config_, model.input(), stages_, options_.compute_profile,
+                    options_.tail_threads > 0 ? options_.tail_threads
+                                              : config_.server.threads};
   Weights global = model.GetWeights();
   if (!config_.server.resume_from.empty()) {
     TANDEM_ASSIGN_OR_RETURN(ResumePoint p,
@@ -86,13 +88,15 @@ absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
     return absl::UnavailableError("join: the run is over");
   }
   DeviceRecord& d = registry_.Join(req.device_id(), req.profile(), Now());
+  // A function of the id, not of the join order, which varies.
+  d.partition = data::PartitionIndexFor(config_, req.device_id());
   v1::JoinReply reply;
   reply.set_session_id(d.session_id);
   reply.set_model(config_.model.name);
   reply.set_heartbeat_interval_ms(config_.server.heartbeat_interval_ms);
   v1::DataSpec* spec = reply.mutable_data();
   *spec = data::SpecForConfig(config_);
-  spec->set_partition_index(d.partition % spec->num_partitions());
+  spec->set_partition_index(d.partition);
   LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
                        req.profile().device_class(), "', partition ",
                        spec->partition_index(), ")"));
@@ -220,7 +224,7 @@ absl::StatusOr<DeviceRoundRecord> Coordinator::AcceptLocked(
     return admission_.Reject(d, &r, std::string(RejectReasonName(reason)), s);
   }
   if (rec.mode == offload::SplitMode::kLocalLoss) {
-    aux_->Add(rec.split, {h.aux_weights().begin(), h.aux_weights().end()},
+    aux_->Add(rec.split, id, {h.aux_weights().begin(), h.aux_weights().end()},
               h.num_samples());
   }
   return rec;

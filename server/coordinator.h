@@ -57,6 +57,13 @@ struct CoordinatorOptions {
   // Simulation with fleet.compute_time "profiled": tail compute time is
   // examples x this profile's stage seconds; also the policies' profile.
   std::shared_ptr<const ml::ModelProfile> compute_profile;
+  // LibTorch threads each offloading device's tail trains with; 0:
+  // server.threads.
+  int tail_threads = 0;
+  // Devices that must join before round 1, if more than server.min_devices
+  // (the simulator: its whole fleet, so round 1 does not depend on how fast
+  // they joined).
+  int await_devices = 0;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
   // Every time the coordinator reads or waits for (deadlines, timeouts,

@@ -6,6 +6,7 @@
 #include "core/run_report.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "core/weights_digest.h"
 #include "server/coordinator.h"
 #include "strategies/sampling.h"
 
@@ -38,7 +39,7 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
 }
 
 absl::Status Coordinator::WaitForDevices() {
-  const int need = config_.server.min_devices;
+  const int need = std::max(config_.server.min_devices, options_.await_devices);
   absl::MutexLock lock(&mu_);
   auto enough = [this, need]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || registry_.NumJoined() >= need;
@@ -178,6 +179,12 @@ bool Coordinator::CloseAndAggregate(std::string* why_failed) {
   r.dropped += static_cast<int>(r.pending.size());
   tails_.Clear();  // tails of devices that never reported are freed here
   r.heads.clear();
+  // They reported in arrival order, which varies from run to run: the
+  // policy and the metrics see them in device-id order.
+  std::stable_sort(r.devices.begin(), r.devices.end(),
+                   [](const DeviceRoundRecord& a, const DeviceRoundRecord& b) {
+                     return a.device < b.device;
+                   });
   planner_->Observe(r.number, r.devices, registry_);
   if (r.accepted < config_.strategy.min_updates) {
     aux_->Discard();
@@ -265,6 +272,7 @@ nlohmann::json Coordinator::Summary(const std::string& status) const {
   in.first_round = first_round_;
   in.wall_time_s = Now() - start_s_;
   in.run_dir = run_->dir();
+  in.weights_sha256 = WeightsSha256(*global_);
   return server::Summary(config_, in);
 }
 

@@ -22,10 +22,7 @@ DeviceRecord& FleetRegistry::Join(const std::string& id,
                                   double now_s) {
   auto [it, inserted] = devices_.try_emplace(id);
   DeviceRecord& d = it->second;
-  if (inserted) {
-    d.id = id;
-    d.partition = next_partition_++;
-  }
+  if (inserted) d.id = id;
   d.profile = profile;
   d.session_id = absl::StrCat("s", next_session_++);
   d.last_seen_s = now_s;

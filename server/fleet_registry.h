@@ -19,7 +19,7 @@ struct DeviceRecord {
   std::string id;
   std::string session_id;
   v1::HardwareProfile profile;
-  int partition = 0;
+  int partition = 0;  // data::PartitionIndexFor its id
   double last_seen_s = 0;
   bool left = false;
   bool polled = false;  // asked for a task at least once (ready to train)
@@ -53,7 +53,7 @@ void RecordTiming(DeviceRecord* device, const v1::StageTiming& timing,
 
 class FleetRegistry {
  public:
-  // Adds a device or refreshes a known one (same id keeps its partition).
+  // Adds a device or refreshes a known one (same id keeps its tallies).
   // Returns the record.
   DeviceRecord& Join(const std::string& id, const v1::HardwareProfile& profile,
                      double now_s);
@@ -69,7 +69,6 @@ class FleetRegistry {
 
  private:
   std::map<std::string, DeviceRecord> devices_;
-  int next_partition_ = 0;
   int64_t next_session_ = 1;
 };
 

@@ -162,6 +162,7 @@ nlohmann::json Summary(const Config& config, const SummaryInputs& in) {
           {"first_round", in.first_round},
           {"wall_time_s", in.wall_time_s},
           {"virtual_time_s", t.virtual_time_s},
+          {"weights_sha256", in.weights_sha256},
           {"rejected_updates", rejected},
           {"target", TargetJson(config, t)},
           {"rejections", *in.rejections},

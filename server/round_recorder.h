@@ -49,6 +49,7 @@ struct SummaryInputs {
   int64_t first_round = 1;
   double wall_time_s = 0;
   std::string run_dir;
+  std::string weights_sha256;  // of the final global weights
 };
 
 nlohmann::json Summary(const Config& config, const SummaryInputs& in);

@@ -33,7 +33,9 @@ struct RoundState {
   int accepted = 0, dropped = 0, rejected = 0;
   double max_time_s = 0;  // slowest accepted device's round time
   int64_t bytes_up = 0, bytes_down = 0;
-  std::vector<DeviceRoundRecord> devices;  // accepted and dropped, in order
+  // Accepted and dropped, in arrival order; sorted by device id when the
+  // round closes.
+  std::vector<DeviceRoundRecord> devices;
   // Offload (OffloadPlanner::Plan): each offloading device's split point and
   // mode, the head weights sent for each split point in use, and each
   // guarded device's break-even link throughput (offload.link_guard).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "ml/runtime.h"
 #include "ml/split.h"
 #include "ml/split_weights.h"
 
@@ -13,6 +14,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
     const TailSettings& settings, const std::string& device, int64_t round,
     int split, bool local_loss, double tail_share, const Weights& global) {
   const Config& config = *settings.config;
+  ml::SetComputeThreads(settings.compute_threads);
   auto tail = std::make_shared<TailSession>();
   tail->device_id = device;
   tail->round = round;

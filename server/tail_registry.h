@@ -38,9 +38,14 @@ struct TailSettings {
   int num_stages = 1;
   // Simulated stage costs (null: the tails' CPU time counts).
   std::shared_ptr<const ml::ModelProfile> profile;
+  // LibTorch threads a tail trains with (<= 0: all cores). Results depend
+  // on it, so it is set, never inherited from whichever thread set last.
+  int compute_threads = 0;
 };
 
 // A new tail for `device` at `split` over `global`, not yet registered.
+// Call on the thread that trains it (the stream's handler): sets that
+// thread's LibTorch threads to settings.compute_threads.
 absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
     const TailSettings& settings, const std::string& device, int64_t round,
     int split, bool local_loss, double tail_share, const Weights& global);

@@ -26,11 +26,14 @@ namespace {
 struct SimDevice {
   std::string id;
   const DeviceClassConfig* cls;
-  std::shared_ptr<const data::Dataset> data;
 };
 
-// Loads the data once and cuts it into one partition per device.
-absl::StatusOr<std::vector<SimDevice>> MakeDevices(
+// Every partition of the training set, loaded once; a device trains on the
+// one the coordinator assigned it (its index in the fleet).
+using Partitions = std::vector<std::shared_ptr<const data::Dataset>>;
+
+// Loads the data once and cuts it into the spec's partitions.
+absl::StatusOr<Partitions> MakePartitions(
     const Config& c, std::shared_ptr<const data::Dataset>* test) {
   TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
                           data::LoadDataset(data::SourceForConfig(c)));
@@ -41,16 +44,36 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(
                             : std::move(tt.train);
   TANDEM_ASSIGN_OR_RETURN(
       auto parts, client::PartitionForSpec(train, data::SpecForConfig(c)));
+  Partitions out;
+  for (data::Dataset& p : parts) {
+    out.push_back(std::make_shared<const data::Dataset>(std::move(p)));
+  }
+  return out;
+}
+
+std::vector<SimDevice> MakeDevices(const Config& c) {
+  const std::vector<std::string> ids = data::FleetDeviceIds(c);
   std::vector<SimDevice> devices;
   for (const DeviceClassConfig& cls : c.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
-      const size_t i = devices.size();
-      devices.push_back(
-          {absl::StrFormat("%s-%02d", cls.name, k), &cls,
-           std::make_shared<const data::Dataset>(std::move(parts[i]))});
+      devices.push_back({ids[devices.size()], &cls});
     }
   }
   return devices;
+}
+
+// The partition the coordinator's DataSpec names.
+client::DataProvider PartitionProvider(
+    std::shared_ptr<const Partitions> parts) {
+  return [parts](const v1::DataSpec& spec)
+             -> absl::StatusOr<std::shared_ptr<const data::Dataset>> {
+    const int i = spec.partition_index();
+    if (i < 0 || i >= static_cast<int>(parts->size())) {
+      return absl::OutOfRangeError(
+          absl::StrCat("partition ", i, " of ", parts->size()));
+    }
+    return (*parts)[static_cast<size_t>(i)];
+  };
 }
 
 // Device `d`'s class as the agent's environment: virtual time (or measured
@@ -81,7 +104,8 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
 client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
     client::ComputeGate* gate, bool wall_time,
-    std::shared_ptr<const ml::ModelProfile> compute_profile) {
+    std::shared_ptr<const ml::ModelProfile> compute_profile,
+    client::DataProvider data) {
   client::DeviceAgentOptions o;
   o.device_id = d.id;
   o.token = c.server.token;
@@ -89,8 +113,7 @@ client::DeviceAgentOptions AgentOptions(
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
   o.gate = gate;
-  std::shared_ptr<const data::Dataset> data = d.data;
-  o.data_provider = [data](const v1::DataSpec&) { return data; };
+  o.data_provider = std::move(data);
   o.give_up_after = absl::Seconds(30);
   o.environment =
       EnvironmentFor(c, d, o.seed, wall_time, std::move(compute_profile));
@@ -161,8 +184,9 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   const Config& c = options.config;
   TANDEM_RETURN_IF_ERROR(CheckFleet(c));
   std::shared_ptr<const data::Dataset> test;
-  TANDEM_ASSIGN_OR_RETURN(std::vector<SimDevice> devices,
-                          MakeDevices(c, &test));
+  TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &test));
+  auto shared_parts = std::make_shared<const Partitions>(std::move(parts));
+  const std::vector<SimDevice> devices = MakeDevices(c);
   TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
   server::CoordinatorOptions co;
   co.config = c;
@@ -174,6 +198,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
     TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
   }
   co.compute_profile = profile;
+  co.tail_threads = 1;  // like the devices': results depend on the count
+  co.await_devices = c.TotalDevices();
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
   TANDEM_ASSIGN_OR_RETURN(
@@ -195,7 +221,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
                                grpc::InsecureChannelCredentials(), args)
                          : grpc_server->InProcessChannel();
     agents.push_back(std::make_unique<client::DeviceAgent>(
-        AgentOptions(c, devices[i], i, &gate, options.wall_time, profile),
+        AgentOptions(c, devices[i], i, &gate, options.wall_time, profile,
+                     PartitionProvider(shared_parts)),
         channel));
   }
   for (auto& agent : agents) {

@@ -2,7 +2,26 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
+
 namespace tandem::data {
+namespace {
+
+// FNV-1a (64 bit) of `bytes`, then SplitMix64's finaliser with `seed` mixed
+// in: the same on every platform and library version, unlike std::hash.
+uint64_t HashId(const std::string& bytes, uint64_t seed) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  uint64_t z = h ^ (seed + 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
 
 DataSource SourceForConfig(const Config& c) {
   DataSource s;
@@ -25,6 +44,24 @@ v1::DataSpec SpecForConfig(const Config& c) {
   spec.set_num_partitions(std::max(c.TotalDevices(), c.server.min_devices));
   spec.set_train_limit(c.data.train_limit);
   return spec;
+}
+
+std::vector<std::string> FleetDeviceIds(const Config& c) {
+  std::vector<std::string> ids;
+  for (const DeviceClassConfig& cls : c.fleet.classes) {
+    for (int k = 0; k < cls.count; ++k) {
+      ids.push_back(absl::StrFormat("%s-%02d", cls.name, k));
+    }
+  }
+  return ids;
+}
+
+int PartitionIndexFor(const Config& c, const std::string& device_id) {
+  const std::vector<std::string> fleet = FleetDeviceIds(c);
+  auto it = std::find(fleet.begin(), fleet.end(), device_id);
+  if (it != fleet.end()) return static_cast<int>(it - fleet.begin());
+  const uint64_t n = static_cast<uint64_t>(SpecForConfig(c).num_partitions());
+  return static_cast<int>(HashId(device_id, c.seed) % std::max<uint64_t>(1, n));
 }
 
 }  // namespace tandem::data

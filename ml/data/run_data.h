@@ -4,6 +4,9 @@
 #ifndef TANDEM_ML_DATA_RUN_DATA_H_
 #define TANDEM_ML_DATA_RUN_DATA_H_
 
+#include <string>
+#include <vector>
+
 #include "core/config.h"
 #include "ml/data/dataset.h"
 #include "proto/tandem.pb.h"
@@ -16,6 +19,16 @@ DataSource SourceForConfig(const Config& config);
 // The partitioning devices use: one partition per fleet device, or per
 // server.min_devices devices when that is more. partition_index is left 0.
 v1::DataSpec SpecForConfig(const Config& config);
+
+// The ids of the config's fleet devices in fleet order: "<class>-NN" for
+// NN = 00 .. count - 1 of each class (the simulator's devices).
+std::vector<std::string> FleetDeviceIds(const Config& config);
+
+// The partition of SpecForConfig(config) that `device_id` trains on, the
+// same whatever order devices join in: a fleet device's index in
+// FleetDeviceIds; any other id a partition drawn from a hash of the id and
+// config.seed (two such devices may share one).
+int PartitionIndexFor(const Config& config, const std::string& device_id);
 
 }  // namespace tandem::data
 
