@@ -213,7 +213,11 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
   auto task = std::make_unique<Task>();
   v1::TaskChunk chunk;
   absl::Status s;
-  if (reader->Read(&chunk) && chunk.has_header()) {
+  // No first message: the call is over, and Finish() tells why (NOT_FOUND
+  // for a session the coordinator no longer knows: rejoin). Cancelling it
+  // would hide that behind CANCELLED.
+  const bool first = reader->Read(&chunk);
+  if (first && chunk.has_header()) {
     task->header = chunk.header();
   } else {
     s = absl::UnavailableError("no task header");
@@ -238,7 +242,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
       }
     }
   }
-  if (!s.ok()) ctx.TryCancel();
+  if (!s.ok() && first) ctx.TryCancel();
   grpc::Status finish = reader->Finish();
   Untrack();
   if (!finish.ok()) return FromGrpcStatus(finish, "pull task");
