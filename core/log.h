@@ -28,7 +28,8 @@ inline void LogError(absl::string_view m) { Log(LogLevel::kError, m); }
 inline void LogDebug(absl::string_view m) { Log(LogLevel::kDebug, m); }
 
 // Receives each whole line (newline included) instead of stderr; called
-// from any thread, one line at a time. For tests that read the log.
+// from any thread, one line at a time, and must not log itself. For tests
+// that read the log.
 using LogSink = std::function<void(absl::string_view line)>;
 // Replaces the sink; an empty one restores stderr.
 void SetLogSink(LogSink sink);
