@@ -138,6 +138,12 @@ absl::Status DeviceAgent::JoinWithRetry() {
   p->set_device_class(options_.device_class);
   p->set_cores(ml::NumCores());
   env_.DescribeHardware(p);
+  {
+    // After a lost session: proves this is the device that held it, so
+    // the coordinator lets it back in before the old session expires.
+    absl::MutexLock lock(&mu_);
+    req.set_resume_session(session_id_);
+  }
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, options_.rpc_timeout);
@@ -154,7 +160,11 @@ absl::Status DeviceAgent::JoinWithRetry() {
       last_contact_s_ = clock_.NowSeconds();
       return absl::OkStatus();
     }
-    if (!IsTransient(s) || stop_.load()) return s;
+    // ALREADY_EXISTS: our id's old session is still live on the coordinator
+    // (this process restarted); it expires after server.device_timeout_s.
+    if (!(IsTransient(s) || absl::IsAlreadyExists(s)) || stop_.load()) {
+      return s;
+    }
     if (ShouldGiveUp()) {
       return absl::UnavailableError(
           absl::StrCat("cannot reach the coordinator after ", attempt,
@@ -203,7 +213,11 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
   auto task = std::make_unique<Task>();
   v1::TaskChunk chunk;
   absl::Status s;
-  if (reader->Read(&chunk) && chunk.has_header()) {
+  // No first message: the call is over, and Finish() tells why (NOT_FOUND
+  // for a session the coordinator no longer knows: rejoin). Cancelling it
+  // would hide that behind CANCELLED.
+  const bool first = reader->Read(&chunk);
+  if (first && chunk.has_header()) {
     task->header = chunk.header();
   } else {
     s = absl::UnavailableError("no task header");
@@ -228,7 +242,7 @@ absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
       }
     }
   }
-  if (!s.ok()) ctx.TryCancel();
+  if (!s.ok() && first) ctx.TryCancel();
   grpc::Status finish = reader->Finish();
   Untrack();
   if (!finish.ok()) return FromGrpcStatus(finish, "pull task");

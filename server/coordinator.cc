@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
+#include "server/session_id.h"
 
 namespace tandem::server {
 
@@ -26,8 +27,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
 
 absl::Status Coordinator::Init() {
   start_s_ = Now();
-  TANDEM_ASSIGN_OR_RETURN(evaluator_,
-                          Evaluator::Create(config_, options_.test_set));
+  TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> test,
+                          LoadData());
+  TANDEM_ASSIGN_OR_RETURN(evaluator_, Evaluator::Create(config_, test));
   const ml::Model& model = evaluator_->model();
   stages_ = model.num_stages();
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);
@@ -69,23 +71,39 @@ absl::Status Coordinator::Init() {
   return absl::OkStatus();
 }
 
-DeviceRecord* Coordinator::FindSessionLocked(const std::string& device,
-                                             const std::string& session) {
-  DeviceRecord* d = registry_.Find(device);
-  if (d == nullptr || d->session_id != session || d->left) return nullptr;
-  return d;
+absl::StatusOr<std::shared_ptr<const data::Dataset>> Coordinator::LoadData() {
+  if (options_.test_set != nullptr) {
+    if (options_.train_set != nullptr) {
+      sample_cap_ = SampleCap::ForTrainSet(config_, *options_.train_set);
+    }
+    return options_.test_set;
+  }
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
+                          data::LoadDataset(data::SourceForConfig(config_)));
+  sample_cap_ = SampleCap::ForTrainSet(
+      config_, options_.train_set != nullptr ? *options_.train_set : tt.train);
+  return std::make_shared<const data::Dataset>(
+      config_.data.test_limit > 0 ? tt.test.Head(config_.data.test_limit)
+                                  : std::move(tt.test));
 }
 
 absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
   if (req.device_id().empty() || req.device_id().size() > 128) {
     return absl::InvalidArgumentError("join: device_id must be 1-128 chars");
   }
-  if (!config_.server.token.empty() && req.token() != config_.server.token) {
+  if (!config_.server.token.empty() &&
+      !SessionMatches(config_.server.token, req.token())) {
     return absl::PermissionDeniedError("join: wrong token");
   }
   absl::MutexLock lock(&mu_);
   if (finished_ || stopping_) {
     return absl::UnavailableError("join: the run is over");
+  }
+  absl::Status may = registry_.MayJoin(req.device_id(), req.resume_session(),
+                                       Now(), config_.server.device_timeout_s);
+  if (!may.ok()) {
+    LogWarning(may.message());
+    return may;
   }
   DeviceRecord& d = registry_.Join(req.device_id(), req.profile(), Now());
   // A function of the id, not of the join order, which varies.
@@ -97,19 +115,21 @@ absl::StatusOr<v1::JoinReply> Coordinator::Join(const v1::JoinRequest& req) {
   v1::DataSpec* spec = reply.mutable_data();
   *spec = data::SpecForConfig(config_);
   spec->set_partition_index(d.partition);
-  LogInfo(absl::StrCat("device ", req.device_id(), " joined (class '",
-                       req.profile().device_class(), "', partition ",
-                       spec->partition_index(), ")"));
+  LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
+                       " joined (class '",
+                       EscapeForLog(req.profile().device_class()),
+                       "', partition ", spec->partition_index(), ")"));
   return reply;
 }
 
 absl::StatusOr<TaskAssignment> Coordinator::WaitForTask(
     const v1::PullTaskRequest& req, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  DeviceRecord* d = FindSessionLocked(req.device_id(), req.session_id());
+  DeviceRecord* d = registry_.FindSession(req.device_id(), req.session_id());
   if (d == nullptr) {
     return absl::NotFoundError(absl::StrCat("pull: unknown device or session '",
-                                            req.device_id(), "'; join first"));
+                                            EscapeForLog(req.device_id()),
+                                            "'; join first"));
   }
   d->last_seen_s = Now();
   if (req.has_timing()) RecordTiming(d, req.timing(), stages_);
@@ -139,6 +159,7 @@ AdmissionContext Coordinator::AdmissionLocked() {
   c.round = round_.get();
   c.global = &global_->layout();
   c.aux = aux_.get();
+  c.sample_cap = &sample_cap_;
   c.fallback_local = config_.offload.on_failure == OnSplitFailure::kLocal;
   c.now_s = Now();
   return c;
@@ -239,8 +260,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
   const std::string& id = open.device_id();
   {
     absl::MutexLock lock(&mu_);
-    if (registry_.Find(id) == nullptr ||
-        registry_.Find(id)->session_id != open.session_id()) {
+    if (registry_.FindSession(id, open.session_id()) == nullptr) {
       return absl::NotFoundError("split: unknown device or session");
     }
     TANDEM_RETURN_IF_ERROR(tails_.CheckOpen(round_.get(), open));
@@ -258,8 +278,8 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
     return absl::FailedPreconditionError("split: the round closed");
   }
   TANDEM_RETURN_IF_ERROR(tails_.Add(tail));
-  LogInfo(absl::StrCat("split training of ", id, " in round ", tail->round,
-                       " at cut ", split, " (",
+  LogInfo(absl::StrCat("split training of ", EscapeForLog(id), " in round ",
+                       tail->round, " at cut ", split, " (",
                        ActivationCodecName(tail->codec), ")"));
   return tail;
 }
@@ -271,8 +291,9 @@ void Coordinator::EndTail(const std::shared_ptr<TailSession>& tail,
     tail->complete.store(true);
     return;
   }
-  LogWarning(absl::StrCat("split training of ", tail->device_id, " in round ",
-                          tail->round, " failed: ", why, "; tail freed"));
+  LogWarning(absl::StrCat("split training of ", EscapeForLog(tail->device_id),
+                          " in round ", tail->round, " failed: ", why,
+                          "; tail freed"));
   admission_.Count(registry_.Find(tail->device_id), "split_failed");
   if (round_ != nullptr && round_->number == tail->round) {
     tails_.Remove(tail);
@@ -283,7 +304,7 @@ absl::StatusOr<v1::HeartbeatReply> Coordinator::Heartbeat(
     const v1::HeartbeatRequest& req) {
   absl::MutexLock lock(&mu_);
   v1::HeartbeatReply reply;
-  DeviceRecord* d = FindSessionLocked(req.device_id(), req.session_id());
+  DeviceRecord* d = registry_.FindSession(req.device_id(), req.session_id());
   reply.set_known(d != nullptr);
   if (d == nullptr) return reply;
   d->last_seen_s = Now();
@@ -298,8 +319,8 @@ absl::StatusOr<v1::HeartbeatReply> Coordinator::Heartbeat(
 
 absl::Status Coordinator::Leave(const v1::LeaveRequest& req) {
   absl::MutexLock lock(&mu_);
-  DeviceRecord* d = registry_.Find(req.device_id());
-  if (d == nullptr || d->session_id != req.session_id()) {
+  DeviceRecord* d = registry_.FindSession(req.device_id(), req.session_id());
+  if (d == nullptr) {
     return absl::NotFoundError("leave: unknown device or session");
   }
   d->left = true;
@@ -308,7 +329,8 @@ absl::Status Coordinator::Leave(const v1::LeaveRequest& req) {
     ++round_->dropped;
     ++d->dropouts;
   }
-  LogInfo(absl::StrCat("device ", req.device_id(), " left: ", req.reason()));
+  LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
+                       " left: ", EscapeForLog(req.reason())));
   return absl::OkStatus();
 }
 

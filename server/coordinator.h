@@ -41,6 +41,7 @@
 #include "server/offload_planner.h"
 #include "server/round_recorder.h"
 #include "server/round_state.h"
+#include "server/sample_cap.h"
 #include "server/tail_registry.h"
 #include "server/tail_session.h"
 #include "server/task_builder.h"
@@ -54,6 +55,11 @@ struct CoordinatorOptions {
   std::string run_name = "run";  // suffix of the run directory
   // Test set; loaded from config.data when null.
   std::shared_ptr<const data::Dataset> test_set;
+  // The whole training set devices cut their partitions from: caps each
+  // update's sample count at its device's partition size (SampleCap).
+  // Loaded with the test set when that is null; when only test_set is
+  // given, counts are capped at SampleCap::kMaxSamples.
+  std::shared_ptr<const data::Dataset> train_set;
   // Simulation with fleet.compute_time "profiled": tail compute time is
   // examples x this profile's stage seconds; also the policies' profile.
   std::shared_ptr<const ml::ModelProfile> compute_profile;
@@ -78,6 +84,11 @@ class Coordinator {
   ~Coordinator();
 
   // ---- called by gRPC handlers, concurrently
+  // Every call after Join must carry the device's current session; one
+  // without it is refused and changes nothing.
+  //
+  // Issues a new session. A device id with a live session is refused
+  // (ALREADY_EXISTS) unless the request resumes that session.
   absl::StatusOr<v1::JoinReply> Join(const v1::JoinRequest& request);
   // Blocks until this device has a task, the run ends, or `timeout`.
   absl::StatusOr<TaskAssignment> WaitForTask(const v1::PullTaskRequest& request,
@@ -115,6 +126,8 @@ class Coordinator {
  private:
   explicit Coordinator(CoordinatorOptions options);
   absl::Status Init();
+  // The test set the evaluator uses, and sample_cap_ from the training set.
+  absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadData();
 
   // ---- Run()'s steps (coordinator_run.cc)
   absl::Status WaitForDevices();
@@ -135,9 +148,6 @@ class Coordinator {
   nlohmann::json Summary(const std::string& status) const;
 
   // ---- handlers' helpers (coordinator.cc)
-  DeviceRecord* FindSessionLocked(const std::string& device,
-                                  const std::string& session)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
                                                  Weights weights)
@@ -151,6 +161,7 @@ class Coordinator {
   std::unique_ptr<Evaluator> evaluator_;     // Run()'s thread only
   std::unique_ptr<RoundRecorder> recorder_;  // Run()'s thread only
   TailSettings tail_settings_;               // set by Init(), then read-only
+  SampleCap sample_cap_;                     // set by Init(), then read-only
   int stages_ = 1;
   int64_t max_message_bytes_ = 0;
   double start_s_ = 0;

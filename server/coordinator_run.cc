@@ -160,8 +160,8 @@ void Coordinator::DropSilentDevicesLocked() {
     DeviceRecord* d = registry_.Find(*it);
     if (d != nullptr &&
         Now() - d->last_seen_s > config_.server.device_timeout_s) {
-      LogWarning(
-          absl::StrCat("device ", *it, " timed out in round ", round_->number));
+      LogWarning(absl::StrCat("device ", EscapeForLog(*it),
+                              " timed out in round ", round_->number));
       ++round_->dropped;
       ++d->dropouts;
       it = round_->pending.erase(it);

@@ -1,6 +1,8 @@
 #include "server/fleet_registry.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "server/session_id.h"
 
 namespace tandem::server {
 
@@ -24,15 +26,41 @@ DeviceRecord& FleetRegistry::Join(const std::string& id,
   DeviceRecord& d = it->second;
   if (inserted) d.id = id;
   d.profile = profile;
-  d.session_id = absl::StrCat("s", next_session_++);
+  d.session_id = NewSessionId();
   d.last_seen_s = now_s;
   d.left = false;
   return d;
 }
 
+absl::Status FleetRegistry::MayJoin(const std::string& id,
+                                    absl::string_view resume_session,
+                                    double now_s, double timeout_s) const {
+  auto it = devices_.find(id);
+  if (it == devices_.end()) return absl::OkStatus();
+  const DeviceRecord& d = it->second;
+  const bool live = !d.left && now_s - d.last_seen_s <= timeout_s;
+  if (!live || SessionMatches(d.session_id, resume_session)) {
+    return absl::OkStatus();
+  }
+  return absl::AlreadyExistsError(absl::StrCat(
+      "join: device '", EscapeForLog(id),
+      "' has a live session; rejoin with it in resume_session, or wait until "
+      "it has been silent for server.device_timeout_s (",
+      timeout_s, " s)"));
+}
+
 DeviceRecord* FleetRegistry::Find(const std::string& id) {
   auto it = devices_.find(id);
   return it == devices_.end() ? nullptr : &it->second;
+}
+
+DeviceRecord* FleetRegistry::FindSession(const std::string& id,
+                                         absl::string_view session) {
+  DeviceRecord* d = Find(id);
+  if (d == nullptr || d->left || !SessionMatches(d->session_id, session)) {
+    return nullptr;
+  }
+  return d;
 }
 
 std::vector<std::string> FleetRegistry::Available(double now_s,

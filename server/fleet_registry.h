@@ -1,5 +1,6 @@
-// The devices a coordinator knows: who joined, when each was last heard
-// from, which data partition it trains on, and its per-run tallies.
+// The devices a coordinator knows: who joined, their sessions, when each
+// was last heard from, which data partition it trains on, and its per-run
+// tallies.
 //
 // Not thread-safe: the Coordinator guards it with its own mutex.
 #ifndef TANDEM_SERVER_FLEET_REGISTRY_H_
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "proto/tandem.pb.h"
 #include "server/round_records.h"
 
@@ -17,7 +20,7 @@ namespace tandem::server {
 
 struct DeviceRecord {
   std::string id;
-  std::string session_id;
+  std::string session_id;  // random (NewSessionId); new at every join
   v1::HardwareProfile profile;
   int partition = 0;  // data::PartitionIndexFor its id
   double last_seen_s = 0;
@@ -53,11 +56,19 @@ void RecordTiming(DeviceRecord* device, const v1::StageTiming& timing,
 
 class FleetRegistry {
  public:
-  // Adds a device or refreshes a known one (same id keeps its tallies).
-  // Returns the record.
+  // Adds a device or refreshes a known one (same id keeps its tallies)
+  // with a new session. Returns the record. Call MayJoin first.
   DeviceRecord& Join(const std::string& id, const v1::HardwareProfile& profile,
                      double now_s);
+  // OK if `id` may join: it is new, it left, it was silent for longer than
+  // `timeout_s`, or `resume_session` is its live session (a device that
+  // lost its connection). Otherwise ALREADY_EXISTS: another party would
+  // take over a live device.
+  absl::Status MayJoin(const std::string& id, absl::string_view resume_session,
+                       double now_s, double timeout_s) const;
   DeviceRecord* Find(const std::string& id);
+  // `id`'s record if `session` is its current one and it has not left.
+  DeviceRecord* FindSession(const std::string& id, absl::string_view session);
   // Joined, not left, heard from within `timeout_s`; sorted by id.
   std::vector<std::string> Available(double now_s, double timeout_s) const;
   int NumJoined() const;
@@ -69,7 +80,6 @@ class FleetRegistry {
 
  private:
   std::map<std::string, DeviceRecord> devices_;
-  int64_t next_session_ = 1;
 };
 
 }  // namespace tandem::server

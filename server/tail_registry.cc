@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/runtime.h"
 #include "ml/split.h"
@@ -44,8 +45,9 @@ absl::Status TailRegistry::CheckOpen(const RoundState* round,
   const std::string& id = open.device_id();
   if (round == nullptr || !round->open || round->number != open.round() ||
       round->pending.count(id) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "split: round ", open.round(), " is not open for '", id, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("split: round ", open.round(), " is not open for '",
+                     EscapeForLog(id), "'"));
   }
   const int split = round->SplitOf(id);
   if (split != open.split_point() || split >= round->stages) {

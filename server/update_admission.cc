@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
+#include "server/session_id.h"
 
 namespace tandem::server {
 
@@ -28,15 +29,20 @@ absl::Status UpdateAdmission::CheckHeader(const v1::UpdateHeader& h,
   DeviceRecord* d = c.registry->Find(h.device_id());
   *device = d;
   if (d == nullptr) {
-    return Reject(nullptr, c.round, "unknown_device",
-                  absl::NotFoundError(absl::StrCat(
-                      "update from unknown device '", h.device_id(), "'")));
+    return Reject(
+        nullptr, c.round, "unknown_device",
+        absl::NotFoundError(absl::StrCat("update from unknown device '",
+                                         EscapeForLog(h.device_id()), "'")));
+  }
+  // Whoever else claims to be the device neither refreshes it nor ends
+  // its round.
+  if (d->left || !SessionMatches(d->session_id, h.session_id())) {
+    return Reject(d, c.round, "wrong_session",
+                  absl::FailedPreconditionError(
+                      absl::StrCat("update from '", EscapeForLog(h.device_id()),
+                                   "' without its current session")));
   }
   d->last_seen_s = c.now_s;
-  if (d->session_id != h.session_id()) {
-    return Reject(d, c.round, "wrong_session",
-                  absl::FailedPreconditionError("update from a stale session"));
-  }
   TANDEM_RETURN_IF_ERROR(CheckRound(h, c, d));
   absl::Status content = CheckContent(h, c, d);
   if (!content.ok()) c.round->End(h.device_id());
@@ -74,6 +80,14 @@ absl::Status UpdateAdmission::CheckContent(const v1::UpdateHeader& h,
   if (h.num_samples() <= 0) {
     return Reject(d, c.round, "no_samples",
                   absl::InvalidArgumentError("update with no samples"));
+  }
+  const int64_t cap = c.sample_cap != nullptr ? c.sample_cap->For(d->partition)
+                                              : SampleCap::kMaxSamples;
+  if (h.num_samples() > cap) {
+    return Reject(d, c.round, "too_many_samples",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "update claims ", h.num_samples(),
+                      " samples; its data partition holds ", cap)));
   }
   // An offloading device sends its head, or a whole locally trained model
   // after a failed split stream (offload.on_failure = "local") or when its

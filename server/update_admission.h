@@ -1,8 +1,9 @@
 // Which updates may enter the aggregate. Before the weights are read, an
-// update's header is checked: known device, its session, the open round,
-// sampled, not yet reported, samples, the layout its placement calls for,
-// and its auxiliary classifier. Every rejection is counted by reason, per
-// device and for the run, and logged.
+// update's header is checked: known device, its current session (compared
+// in constant time), the open round, sampled, not yet reported, samples
+// (at least one, at most its data partition's size: SampleCap), the layout
+// its placement calls for, and its auxiliary classifier. Every rejection is
+// counted by reason, per device and for the run, and logged.
 //
 // Not thread-safe: the Coordinator guards it with its mutex.
 #ifndef TANDEM_SERVER_UPDATE_ADMISSION_H_
@@ -17,6 +18,7 @@
 #include "server/aux_store.h"
 #include "server/fleet_registry.h"
 #include "server/round_state.h"
+#include "server/sample_cap.h"
 
 namespace tandem::server {
 
@@ -26,6 +28,8 @@ struct AdmissionContext {
   RoundState* round = nullptr;  // null before the first round
   const WeightsLayout* global = nullptr;
   const AuxStore* aux = nullptr;
+  // Most samples each device may claim; null: SampleCap::kMaxSamples.
+  const SampleCap* sample_cap = nullptr;
   // offload.on_failure "local": an offloading device may send the whole
   // model after its split stream failed.
   bool fallback_local = false;
@@ -35,8 +39,9 @@ struct AdmissionContext {
 class UpdateAdmission {
  public:
   // OK, or the rejection (already counted). Sets *device to the sender's
-  // record (null when unknown) and marks it heard from. A rejection for the
-  // update's content also ends the device's round.
+  // record (null when unknown) and, if the session is its own, marks it
+  // heard from. A rejection for the update's content also ends the
+  // device's round.
   absl::Status CheckHeader(const v1::UpdateHeader& header,
                            const AdmissionContext& context,
                            DeviceRecord** device);

@@ -93,5 +93,31 @@ TEST(ConnectionTest, RequestStopLeavesWithTheSessionAndReturnsOk) {
   EXPECT_EQ(leaves[0].reason(), "stopped");
 }
 
+TEST(ConnectionTest, RejoinPresentsThePreviousSession) {
+  auto fake = FakeCoordinator::Start();
+  ASSERT_NE(fake, nullptr);
+  fake->ForgetFirstPulls(1);  // as if the session was lost
+  DeviceAgent agent(TestAgentOptions("dev-rejoin"), fake->Channel());
+  const absl::Status s = agent.Run();  // rejoins, then the fake says STOP
+  EXPECT_TRUE(s.ok()) << s;
+  const std::vector<v1::JoinRequest> joins = fake->joins();
+  ASSERT_EQ(joins.size(), 2u);
+  EXPECT_EQ(joins[0].resume_session(), "");
+  EXPECT_EQ(joins[1].resume_session(), "fake-session");
+}
+
+TEST(ConnectionTest, JoinRefusedForALiveSessionIsRetried) {
+  // A restarted client: the coordinator still holds its id's old session
+  // until it expires.
+  auto fake = FakeCoordinator::Start();
+  ASSERT_NE(fake, nullptr);
+  fake->RefuseFirstJoins(2);
+  DeviceAgent agent(TestAgentOptions("dev-restarted"), fake->Channel());
+  const absl::Status s = agent.Run();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(fake->joins().size(), 3u);
+  EXPECT_EQ(fake->pulls().size(), 1u);
+}
+
 }  // namespace
 }  // namespace tandem::client

@@ -63,11 +63,26 @@ void FakeCoordinator::HoldWhenIdle(bool hold) {
   hold_when_idle_ = hold;
 }
 
+void FakeCoordinator::RefuseFirstJoins(int n) {
+  absl::MutexLock lock(&mu_);
+  refuse_joins_ = n;
+}
+
+void FakeCoordinator::ForgetFirstPulls(int n) {
+  absl::MutexLock lock(&mu_);
+  forget_pulls_ = n;
+}
+
 std::vector<double> FakeCoordinator::CallTimes(
     const std::string& method) const {
   absl::MutexLock lock(&mu_);
   auto it = call_times_.find(method);
   return it == call_times_.end() ? std::vector<double>() : it->second;
+}
+
+std::vector<v1::JoinRequest> FakeCoordinator::joins() const {
+  absl::MutexLock lock(&mu_);
+  return joins_;
 }
 
 std::vector<v1::PullTaskRequest> FakeCoordinator::pulls() const {
@@ -122,10 +137,17 @@ void FakeCoordinator::Hold(grpc::ServerContext* ctx) {
   }
 }
 
-grpc::Status FakeCoordinator::Join(grpc::ServerContext*, const v1::JoinRequest*,
+grpc::Status FakeCoordinator::Join(grpc::ServerContext*,
+                                   const v1::JoinRequest* req,
                                    v1::JoinReply* reply) {
   if (!Admit("Join")) return Unavailable();
   absl::MutexLock lock(&mu_);
+  joins_.push_back(*req);
+  if (refuse_joins_ > 0) {
+    --refuse_joins_;
+    return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                        "fake: device has a live session");
+  }
   *reply = join_reply_;
   return grpc::Status::OK;
 }
@@ -139,6 +161,10 @@ grpc::Status FakeCoordinator::PullTask(
   {
     absl::MutexLock lock(&mu_);
     pulls_.push_back(*req);
+    if (forget_pulls_ > 0) {
+      --forget_pulls_;
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "fake: unknown session");
+    }
     if (tasks_.empty()) {
       hold = hold_when_idle_;
       task.header.set_kind(v1::TaskHeader::STOP);

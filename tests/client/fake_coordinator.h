@@ -62,11 +62,17 @@ class FakeCoordinator final : public v1::Coordinator::Service,
   // HoldWhenIdle(true) holds the poll until the caller cancels it.
   void AddTask(Task task);
   void HoldWhenIdle(bool hold);
+  // The first `n` joins are refused with ALREADY_EXISTS (the id's old
+  // session is still live).
+  void RefuseFirstJoins(int n);
+  // The first `n` pulls answer NOT_FOUND (the session is no longer known).
+  void ForgetFirstPulls(int n);
 
   // --- records
   // When each call of `method` ("Join", "PullTask", ...) arrived, failed ones
   // included, in seconds of the monotonic clock.
   std::vector<double> CallTimes(const std::string& method) const;
+  std::vector<v1::JoinRequest> joins() const;  // the admitted ones
   std::vector<v1::PullTaskRequest> pulls() const;
   std::vector<Push> pushes() const;
   std::vector<v1::HeartbeatRequest> heartbeats() const;
@@ -112,10 +118,13 @@ class FakeCoordinator final : public v1::Coordinator::Service,
   bool fail_all_ ABSL_GUARDED_BY(mu_) = false;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   bool hold_when_idle_ ABSL_GUARDED_BY(mu_) = false;
+  int refuse_joins_ ABSL_GUARDED_BY(mu_) = 0;
+  int forget_pulls_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   v1::JoinReply join_reply_ ABSL_GUARDED_BY(mu_);
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<double>> call_times_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::JoinRequest> joins_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::PullTaskRequest> pulls_ ABSL_GUARDED_BY(mu_);
   std::vector<Push> pushes_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::HeartbeatRequest> heartbeats_ ABSL_GUARDED_BY(mu_);

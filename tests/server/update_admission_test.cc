@@ -5,6 +5,8 @@
 
 #include "core/weights_codec.h"
 #include "gtest/gtest.h"
+#include "ml/data/partition.h"
+#include "ml/data/synthetic.h"
 
 namespace tandem::server {
 namespace {
@@ -40,6 +42,7 @@ class UpdateAdmissionTest : public ::testing::Test {
     c.global = &full_;
     c.aux = nullptr;  // no local-loss device here
     c.fallback_local = fallback_;
+    c.sample_cap = cap_;
     c.now_s = 7;
     DeviceRecord* d;
     return admission_.CheckHeader(h, c, &d);
@@ -57,6 +60,7 @@ class UpdateAdmissionTest : public ::testing::Test {
   WeightsLayout full_, head_;
   std::string session_;
   bool fallback_ = false;
+  const SampleCap* cap_ = nullptr;
 };
 
 TEST_F(UpdateAdmissionTest, AcceptsTheSampledDevicesWholeModel) {
@@ -80,6 +84,61 @@ TEST_F(UpdateAdmissionTest, StaleSession) {
   EXPECT_EQ(Check(h).code(), absl::StatusCode::kFailedPrecondition);
   ExpectOnly("wrong_session");
   EXPECT_EQ(registry_.Find("dev")->rejections.at("wrong_session"), 1);
+  // Not heard from: only its own session keeps a device alive.
+  EXPECT_EQ(registry_.Find("dev")->last_seen_s, 0);
+  EXPECT_EQ(round_.pending.count("dev"), 1u);
+}
+
+TEST_F(UpdateAdmissionTest, SampleCountOverThePartitionIsRefused) {
+  const SampleCap cap({10, 25}, 35);  // "dev" joined first: partition 0
+  cap_ = &cap;
+  v1::UpdateHeader h = Header(full_);
+  h.set_num_samples(11);
+  EXPECT_EQ(Check(h).code(), absl::StatusCode::kInvalidArgument);
+  ExpectOnly("too_many_samples");
+  EXPECT_EQ(round_.pending.count("dev"), 0u);
+  round_.pending = {"dev"};
+  h.set_num_samples(10);
+  EXPECT_TRUE(Check(h).ok());
+}
+
+TEST_F(UpdateAdmissionTest, SampleCountOver2To31IsRefusedWithoutSizes) {
+  v1::UpdateHeader h = Header(full_);
+  h.set_num_samples((int64_t{1} << 31) + 1);
+  EXPECT_EQ(Check(h).code(), absl::StatusCode::kInvalidArgument);
+  ExpectOnly("too_many_samples");
+  round_.pending = {"dev"};
+  h.set_num_samples(int64_t{1} << 31);
+  EXPECT_TRUE(Check(h).ok());
+}
+
+TEST(SampleCapTest, PartitionSizeElseTrainingSetElse2To31) {
+  EXPECT_EQ(SampleCap({10, 25}, 35).For(0), 10);
+  EXPECT_EQ(SampleCap({10, 25}, 35).For(3), 25);  // joins wrap around
+  EXPECT_EQ(SampleCap({}, 35).For(4), 35);
+  EXPECT_EQ(SampleCap().For(0), int64_t{1} << 31);
+}
+
+TEST(SampleCapTest, ForTrainSetCutsPartitionsAsDevicesDo) {
+  Config c;  // IID partitions, one per device
+  c.server.min_devices = 4;
+  c.data.train_limit = 90;
+  data::SyntheticOptions so;
+  so.train_size = 200;
+  const data::Dataset train = data::MakeSyntheticDataset(so).value().train;
+  const SampleCap cap = SampleCap::ForTrainSet(c, train);
+  data::PartitionOptions o;
+  o.kind = "iid";
+  o.num_partitions = 4;
+  o.seed = c.seed;
+  const auto parts =
+      data::Partition(train.Head(90).labels, train.num_classes, o).value();
+  int64_t total = 0;
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(cap.For(i), static_cast<int64_t>(parts[i].size())) << i;
+    total += cap.For(i);
+  }
+  EXPECT_EQ(total, 90);
 }
 
 TEST_F(UpdateAdmissionTest, WrongOrClosedRound) {

@@ -34,7 +34,7 @@ nlohmann::json WithoutWallClock(nlohmann::json j) {
 Config Fleet(const std::string& model, int64_t examples, const std::string& dir,
              int concurrency) {
   Config c = SmallRun(model, 4, 3, examples, dir);
-  c.fleet.compute_time = "profiled";
+  c.fleet.compute_time = ComputeTime::kProfiled;
   c.fleet.profile = std::string(TANDEM_SOURCE_DIR) + "/configs/profiles/" +
                     model + "-fashion-mnist.json";
   c.fleet.concurrency = concurrency;
@@ -44,11 +44,11 @@ Config Fleet(const std::string& model, int64_t examples, const std::string& dir,
   c.fleet.classes.assign(2, c.fleet.classes[0]);
   c.fleet.classes[0].name = "slow";
   c.fleet.classes[0].count = 2;
-  c.fleet.classes[0].slowdown = 40;
-  c.fleet.classes[0].bandwidth_mbps = 1000;
+  c.fleet.classes[0].device.slowdown = 40;
+  c.fleet.classes[0].device.bandwidth_mbps = 1000;
   c.fleet.classes[1].name = "fast";
   c.fleet.classes[1].count = 2;
-  c.fleet.classes[1].slowdown = 1;
+  c.fleet.classes[1].device.slowdown = 1;
   return c;
 }
 
@@ -114,7 +114,7 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
   // count).
   Config c = Fleet("cnn", 400, "determinism_greedy_a", 2);
   c.offload.policy = "greedy";
-  c.offload.mode = "local_loss";
+  c.offload.mode = OffloadMode::kLocalLoss;
   const RunOutput a = Simulate(c);
   c.output.dir = ::testing::TempDir() + "/determinism_greedy_b";
   c.fleet.concurrency = 1;
@@ -137,7 +137,7 @@ TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
   Config c = Fleet("vgg5", 500, "determinism_exact_a", 2);
   c.server.rounds = 2;
   c.offload.policy = "fixed";
-  c.offload.mode = "exact";
+  c.offload.mode = OffloadMode::kExact;
   c.offload.fixed = {{"slow", 2}};
   const RunOutput a = Simulate(c);
   c.output.dir = ::testing::TempDir() + "/determinism_exact_b";

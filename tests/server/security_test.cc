@@ -1,0 +1,460 @@
+// Attacks on the coordinator over loopback TCP (issue #12, "Trust no
+// device"): calls without the device's session, guessing sessions, taking
+// over a live device id, inflating the sample count, leaving or abandoning
+// for another device, and injecting lines into the log. Each test fails if
+// its defence is removed.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/run_writer.h"
+#include "core/weights_codec.h"
+#include "gtest/gtest.h"
+#include "ml/data/synthetic.h"
+#include "server/coordinator.h"
+#include "server/coordinator_service.h"
+#include "server/session_id.h"
+
+namespace tandem::server {
+namespace {
+
+constexpr int kExamplesPerDevice = 10;  // each device's partition (IID)
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  // A coordinator for `devices` devices (one round, at least `min_updates`
+  // updates) on 127.0.0.1, port 0, with a training set of
+  // kExamplesPerDevice examples per device. `run`: also drive the round.
+  void Start(int devices, int min_updates, bool run = true) {
+    Config c;
+    c.seed = 5;
+    c.model.name = "mlp";
+    c.server.rounds = 1;
+    c.server.min_devices = devices;
+    c.server.round_deadline_s = 30;
+    c.server.max_round_retries = 0;
+    c.server.poll_timeout_s = 1;
+    c.server.device_timeout_s = device_timeout_s_;
+    c.strategy.min_updates = min_updates;
+    c.output.dir = ::testing::TempDir() + "/security_test_runs";
+    data::SyntheticOptions so;
+    so.train_size = kExamplesPerDevice * devices;
+    so.test_size = 50;
+    data::TrainTest tt = data::MakeSyntheticDataset(so).value();
+    CoordinatorOptions o;
+    o.config = c;
+    o.clock = clock_;
+    o.test_set = std::make_shared<const data::Dataset>(std::move(tt.test));
+    o.train_set = std::make_shared<const data::Dataset>(std::move(tt.train));
+    coordinator_ = Coordinator::Create(o).value();
+    server_ = CoordinatorServer::Start(coordinator_.get(), "127.0.0.1:0",
+                                       absl::Seconds(1))
+                  .value();
+    stub_ = v1::Coordinator::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+    if (run) runner_ = std::thread([this] { result_ = coordinator_->Run(); });
+  }
+
+  void TearDown() override {
+    if (runner_.joinable()) {
+      coordinator_->Stop();
+      runner_.join();
+    }
+    SetLogSink(nullptr);
+  }
+
+  grpc::Status Join(const std::string& id, const std::string& resume,
+                    std::string* session, const std::string& cls = "") {
+    grpc::ClientContext ctx;
+    v1::JoinRequest req;
+    req.set_device_id(id);
+    req.set_resume_session(resume);
+    req.mutable_profile()->set_device_class(cls);
+    v1::JoinReply reply;
+    grpc::Status s = stub_->Join(&ctx, req, &reply);
+    *session = reply.session_id();
+    return s;
+  }
+  std::string Join(const std::string& id) {
+    std::string session;
+    EXPECT_TRUE(Join(id, "", &session).ok()) << id;
+    return session;
+  }
+
+  // One PullTask call; its status (the header and weights are dropped).
+  grpc::Status PullOnce(const std::string& id, const std::string& session) {
+    grpc::ClientContext ctx;
+    v1::PullTaskRequest req;
+    req.set_device_id(id);
+    req.set_session_id(session);
+    auto reader = stub_->PullTask(&ctx, req);
+    v1::TaskChunk chunk;
+    while (reader->Read(&chunk)) {
+    }
+    return reader->Finish();
+  }
+
+  // Pulls until a TRAIN task arrives; returns its round and weights.
+  int64_t Pull(const std::string& id, const std::string& session,
+               Weights* weights) {
+    for (int i = 0; i < 20; ++i) {
+      grpc::ClientContext ctx;
+      v1::PullTaskRequest req;
+      req.set_device_id(id);
+      req.set_session_id(session);
+      auto reader = stub_->PullTask(&ctx, req);
+      v1::TaskChunk chunk;
+      EXPECT_TRUE(reader->Read(&chunk));
+      const v1::TaskHeader header = chunk.header();
+      if (header.kind() == v1::TaskHeader::TRAIN) {
+        WeightsAssembler a(LayoutFromProto(header.layout()).value());
+        while (reader->Read(&chunk)) EXPECT_TRUE(a.Add(chunk.weights()).ok());
+        EXPECT_TRUE(reader->Finish().ok());
+        *weights = a.Finish().value();
+        return header.round();
+      }
+      EXPECT_TRUE(reader->Finish().ok());
+    }
+    ADD_FAILURE() << "no task for " << id;
+    return -1;
+  }
+
+  grpc::Status Push(const std::string& id, const std::string& session,
+                    int64_t round, const Weights& w, int64_t samples,
+                    std::string* reason = nullptr) {
+    grpc::ClientContext ctx;
+    v1::PushUpdateReply reply;
+    auto writer = stub_->PushUpdate(&ctx, &reply);
+    v1::UpdateChunk chunk;
+    v1::UpdateHeader* h = chunk.mutable_header();
+    h->set_device_id(id);
+    h->set_session_id(session);
+    h->set_round(round);
+    h->set_num_samples(samples);
+    LayoutToProto(w.layout(), h->mutable_layout());
+    writer->Write(chunk);
+    for (int i = 0; i < NumChunks(w); ++i) {
+      chunk.Clear();
+      FillChunk(w, i, chunk.mutable_weights());
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (reason != nullptr) *reason = s.error_message();
+    return s;
+  }
+
+  // Whether the coordinator knew the heartbeat's sender.
+  bool Heartbeat(const std::string& id, const std::string& session,
+                 int64_t round = -1, bool abandoned = false) {
+    grpc::ClientContext ctx;
+    v1::HeartbeatRequest req;
+    req.set_device_id(id);
+    req.set_session_id(session);
+    req.set_round(round);
+    if (abandoned) {
+      req.set_state(v1::HeartbeatRequest::ABANDONED);
+      req.set_reason("forged");
+    }
+    v1::HeartbeatReply reply;
+    EXPECT_TRUE(stub_->Heartbeat(&ctx, req, &reply).ok());
+    return reply.known();
+  }
+
+  grpc::Status Leave(const std::string& id, const std::string& session,
+                     const std::string& reason = "bye") {
+    grpc::ClientContext ctx;
+    v1::LeaveRequest req;
+    req.set_device_id(id);
+    req.set_session_id(session);
+    req.set_reason(reason);
+    v1::LeaveReply reply;
+    return stub_->Leave(&ctx, req, &reply);
+  }
+
+  grpc::Status SplitOpen(const std::string& id, const std::string& session) {
+    auto split_stub = v1::SplitTraining::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    auto stream = split_stub->Train(&ctx);
+    v1::SplitRequest req;
+    req.mutable_open()->set_device_id(id);
+    req.mutable_open()->set_session_id(session);
+    req.mutable_open()->set_round(1);
+    req.mutable_open()->set_split_point(1);
+    stream->Write(req);
+    stream->WritesDone();
+    v1::SplitReply reply;
+    while (stream->Read(&reply)) {
+    }
+    return stream->Finish();
+  }
+
+  // Waits for the run; its summary.
+  nlohmann::json Finish() {
+    runner_.join();
+    EXPECT_TRUE(result_.ok()) << result_.status();
+    return result_.ok() ? *result_ : nlohmann::json::object();
+  }
+
+  Weights Checkpoint() const {
+    int64_t round = 0;
+    return DecodeCheckpoint(
+               ReadFile(coordinator_->run_dir() + "/checkpoints/latest.ckpt")
+                   .value(),
+               &round)
+        .value();
+  }
+
+  static Weights Shifted(const Weights& w, float by) {
+    Weights out = w;
+    for (float& x : out.values()) x += by;
+    return out;
+  }
+
+  // Every value of `got` is `want`'s plus `by`.
+  static void ExpectShifted(const Weights& got, const Weights& want, float by) {
+    ASSERT_EQ(got.size(), want.size());
+    for (int64_t i = 0; i < got.size(); ++i) {
+      ASSERT_NEAR(got.values()[i], want.values()[i] + by, 1e-5) << i;
+    }
+  }
+
+  static int Dropouts(const nlohmann::json& summary, const std::string& id) {
+    for (const auto& d : summary.at("devices")) {
+      if (d.at("id") == id) return d.at("dropouts");
+    }
+    ADD_FAILURE() << "no device " << id;
+    return -1;
+  }
+
+  const Clock* clock_ = &RealClock();
+  double device_timeout_s_ = 30;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::thread runner_;
+  absl::StatusOr<nlohmann::json> result_;
+};
+
+TEST(SessionIdTest, HexOf128RandomBitsComparedExactly) {
+  std::set<std::string> seen;
+  const std::regex hex32("[0-9a-f]{32}");
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = NewSessionId();
+    ASSERT_TRUE(std::regex_match(id, hex32)) << id;
+    ASSERT_TRUE(seen.insert(id).second) << "repeated " << id;
+  }
+  const std::string id = NewSessionId();
+  EXPECT_TRUE(SessionMatches(id, id));
+  EXPECT_FALSE(SessionMatches(id, id.substr(0, 31)));
+  EXPECT_FALSE(SessionMatches(id, id + "0"));
+  std::string flipped = id;
+  flipped[31] = flipped[31] == '0' ? '1' : '0';
+  EXPECT_FALSE(SessionMatches(id, flipped));
+  EXPECT_FALSE(SessionMatches("", ""));  // no session: nothing matches
+}
+
+TEST_F(SecurityTest, SessionsAreRandomAndNewAtEveryJoin) {
+  Start(/*devices=*/3, /*min_updates=*/1, /*run=*/false);
+  std::vector<std::string> ids = {Join("d1"), Join("d2"), Join("d3")};
+  std::string again;
+  ASSERT_TRUE(Join("d1", ids[0], &again).ok());
+  ids.push_back(again);
+  const std::regex hex32("[0-9a-f]{32}");
+  for (const std::string& id : ids) {
+    EXPECT_TRUE(std::regex_match(id, hex32)) << id;
+  }
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+}
+
+TEST_F(SecurityTest, CallsWithoutTheDevicesSessionAreRefused) {
+  Start(/*devices=*/2, /*min_updates=*/2);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  // What an outsider can try: the old sequential ids, a well-formed guess,
+  // none, and (for a token holder) another device's session.
+  const std::vector<std::string> guesses = {
+      "s1", "s2", "s3", "", std::string(32, '0'), s1.substr(0, 31), s2};
+  for (const std::string& g : guesses) {
+    EXPECT_EQ(PullOnce("d1", g).error_code(), grpc::NOT_FOUND) << g;
+    EXPECT_FALSE(Heartbeat("d1", g)) << g;
+    EXPECT_EQ(Leave("d1", g).error_code(), grpc::NOT_FOUND) << g;
+  }
+  Weights global, unused;
+  const int64_t round = Pull("d1", s1, &global);
+  ASSERT_EQ(round, 1);
+  Pull("d2", s2, &unused);
+  Weights zeros = global;
+  std::fill(zeros.values().begin(), zeros.values().end(), 0.0f);
+  for (const std::string& g : guesses) {
+    EXPECT_EQ(Push("d1", g, round, zeros, 10).error_code(),
+              grpc::FAILED_PRECONDITION)
+        << g;
+    EXPECT_FALSE(Heartbeat("d1", g, round, /*abandoned=*/true)) << g;
+    EXPECT_EQ(SplitOpen("d1", g).error_code(), grpc::NOT_FOUND) << g;
+  }
+  // None of it touched d1's round: its own update is still awaited.
+  ASSERT_TRUE(Push("d1", s1, round, Shifted(global, 1), 10).ok());
+  ASSERT_TRUE(Push("d2", s2, round, Shifted(global, 3), 10).ok());
+  const nlohmann::json summary = Finish();
+  EXPECT_EQ(summary["rounds"], 1);
+  EXPECT_EQ(summary["rejections"]["wrong_session"], guesses.size());
+  EXPECT_EQ(Dropouts(summary, "d1"), 0);
+  ExpectShifted(Checkpoint(), global, 2.0f);  // (1 x 10 + 3 x 10) / 20
+}
+
+TEST_F(SecurityTest, JoiningUnderALiveDeviceIdIsRefused) {
+  Start(/*devices=*/2, /*min_updates=*/1, /*run=*/false);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  std::string taken;
+  for (const std::string& resume : {std::string(), std::string("s1"), s2}) {
+    grpc::Status s = Join("d1", resume, &taken);
+    EXPECT_EQ(s.error_code(), grpc::ALREADY_EXISTS) << resume;
+    EXPECT_NE(s.error_message().find("live session"), std::string::npos)
+        << s.error_message();
+  }
+  EXPECT_TRUE(Heartbeat("d1", s1));  // the device keeps its session
+  // The device itself, reconnecting with its session, gets a new one.
+  std::string resumed;
+  ASSERT_TRUE(Join("d1", s1, &resumed).ok());
+  EXPECT_NE(resumed, s1);
+  EXPECT_FALSE(Heartbeat("d1", s1));
+  EXPECT_TRUE(Heartbeat("d1", resumed));
+}
+
+TEST_F(SecurityTest, ExpiredOrLeftDeviceMayRejoin) {
+  ManualClock clock;
+  clock_ = &clock;
+  device_timeout_s_ = 100;
+  Start(/*devices=*/2, /*min_updates=*/1, /*run=*/false);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights w(WeightsLayout::Create({{"w", {3}}}).value());
+  clock.Advance(60);
+  // Calls without the session do not keep d1 alive.
+  EXPECT_FALSE(Heartbeat("d1", "s1"));
+  EXPECT_FALSE(Push("d1", "s1", 1, w, 10).ok());
+  EXPECT_EQ(PullOnce("d1", "s1").error_code(), grpc::NOT_FOUND);
+  std::string session;
+  EXPECT_EQ(Join("d1", "", &session).error_code(), grpc::ALREADY_EXISTS);
+  clock.Advance(50);  // 110 s since d1 was last heard from
+  ASSERT_TRUE(Join("d1", "", &session).ok());
+  EXPECT_NE(session, s1);
+  // A device that left may come back at once.
+  ASSERT_TRUE(Leave("d2", s2).ok());
+  ASSERT_TRUE(Join("d2", "", &session).ok());
+}
+
+TEST_F(SecurityTest, InflatedSampleCountIsRejected) {
+  // d1 and d2 are honest; d3 pushes all zeros claiming 10^9 samples, d4
+  // one sample more than its partition holds.
+  Start(/*devices=*/4, /*min_updates=*/2);
+  std::map<std::string, std::string> session;
+  for (const char* id : {"d1", "d2", "d3", "d4"}) session[id] = Join(id);
+  Weights global, unused;
+  const int64_t round = Pull("d1", session["d1"], &global);
+  for (const char* id : {"d2", "d3", "d4"}) Pull(id, session[id], &unused);
+  Weights zeros = global;
+  std::fill(zeros.values().begin(), zeros.values().end(), 0.0f);
+  std::string reason;
+  EXPECT_EQ(
+      Push("d3", session["d3"], round, zeros, 1000000000, &reason).error_code(),
+      grpc::INVALID_ARGUMENT);
+  EXPECT_NE(reason.find("claims 1000000000 samples"), std::string::npos)
+      << reason;
+  EXPECT_EQ(Push("d4", session["d4"], round, zeros, kExamplesPerDevice + 1)
+                .error_code(),
+            grpc::INVALID_ARGUMENT);
+  ASSERT_TRUE(Push("d1", session["d1"], round, Shifted(global, 1), 4).ok());
+  ASSERT_TRUE(
+      Push("d2", session["d2"], round, Shifted(global, 3), kExamplesPerDevice)
+          .ok());
+  const nlohmann::json summary = Finish();
+  EXPECT_EQ(summary["rounds"], 1);
+  EXPECT_EQ(summary["rejections"]["too_many_samples"], 2);
+  // The honest devices' FedAvg: (1 x 4 + 3 x 10) / 14.
+  ExpectShifted(Checkpoint(), global, 34.0f / 14.0f);
+}
+
+TEST_F(SecurityTest, LeaveOrAbandonForAnotherDeviceFails) {
+  Start(/*devices=*/2, /*min_updates=*/2);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights global, unused;
+  const int64_t round = Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  // d1 holds a valid session, but not d2's.
+  EXPECT_EQ(Leave("d2", s1).error_code(), grpc::NOT_FOUND);
+  EXPECT_FALSE(Heartbeat("d2", s1, round, /*abandoned=*/true));
+  ASSERT_TRUE(Push("d2", s2, round, Shifted(global, 3), 10).ok());
+  ASSERT_TRUE(Push("d1", s1, round, Shifted(global, 1), 10).ok());
+  const nlohmann::json summary = Finish();
+  EXPECT_EQ(summary["rounds"], 1);
+  EXPECT_EQ(Dropouts(summary, "d2"), 0);
+  ExpectShifted(Checkpoint(), global, 2.0f);
+}
+
+TEST_F(SecurityTest, DeviceStringsAreLoggedEscaped) {
+  absl::Mutex mu;
+  std::vector<std::string> lines;
+  SetLogSink([&](absl::string_view line) {
+    absl::MutexLock lock(&mu);
+    lines.emplace_back(line);
+  });
+  Start(/*devices=*/2, /*min_updates=*/1, /*run=*/false);
+  // A forged log line, a control byte and U+2028 (a line separator to some
+  // log viewers): valid UTF-8, so protobuf lets it through.
+  const std::string evil = "evil\nE00:00:00.000 forged\x01\xe2\x80\xa8";
+  std::string session;
+  ASSERT_TRUE(Join(evil, "", &session, "cls\nx").ok());
+  ASSERT_TRUE(Leave(evil, session, "bye\nE00:00:00.000 forged").ok());
+  Weights w(WeightsLayout::Create({{"w", {3}}}).value());
+  EXPECT_FALSE(Push(evil + "?", "s", 1, w, 10).ok());  // unknown device
+  ASSERT_TRUE(Join(std::string(128, 'a'), "", &session).ok());
+  // Invalid UTF-8 (0xff) is refused by protobuf on the wire; a caller in
+  // the process can still pass it.
+  EXPECT_FALSE(Join("raw\xff", "", &session).ok());
+  v1::JoinRequest raw;
+  raw.set_device_id("raw\xff\n");
+  ASSERT_TRUE(coordinator_->Join(raw).ok());
+  SetLogSink(nullptr);
+
+  absl::MutexLock lock(&mu);
+  std::string log;
+  for (const std::string& line : lines) {
+    // One line each: the only newline ends it, no control or raw bytes.
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+    for (size_t i = 0; i + 1 < line.size(); ++i) {
+      const unsigned char c = line[i];
+      EXPECT_TRUE(c >= 0x20 && c != 0x7f && c != 0xff) << line;
+    }
+    EXPECT_EQ(line.find("\xe2\x80\xa8"), std::string::npos) << line;
+    log += line;
+  }
+  const std::string escaped = "evil\\nE00:00:00.000 forged\\x01\\xe2\\x80\\xa8";
+  EXPECT_NE(log.find("device " + escaped + " joined (class 'cls\\nx'"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(escaped + " left: bye\\nE00:00:00.000 forged"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("unknown device '" + escaped + "?'"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("device " + std::string(64, 'a') + "… joined"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("device raw\\xff\\n joined"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace tandem::server
