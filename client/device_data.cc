@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "ml/data/partition.h"
+#include "ml/data/run_data.h"
 
 namespace tandem::client {
 
@@ -19,14 +20,9 @@ absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
 
 absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
     const data::Dataset& train, const v1::DataSpec& spec) {
-  data::PartitionOptions options;
-  options.kind = spec.partitioner();
-  options.num_partitions = spec.num_partitions();
-  options.alpha = spec.alpha();
-  options.shards_per_partition = spec.shards_per_device();
-  options.seed = spec.seed();
-  TANDEM_ASSIGN_OR_RETURN(
-      auto parts, data::Partition(train.labels, train.num_classes, options));
+  TANDEM_ASSIGN_OR_RETURN(auto parts,
+                          data::Partition(train.labels, train.num_classes,
+                                          data::PartitionOptionsFor(spec)));
   std::vector<data::Dataset> out;
   out.reserve(parts.size());
   for (const auto& indices : parts) out.push_back(train.Subset(indices));

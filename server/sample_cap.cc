@@ -18,15 +18,10 @@ SampleCap SampleCap::ForTrainSet(const Config& config,
       limit > 0 ? std::min<int64_t>(limit, train.size()) : train.size();
   const std::vector<uint8_t> labels(train.labels.begin(),
                                     train.labels.begin() + n);
-  // The same options as the devices' partitioner (client/device_data.cc).
-  const v1::DataSpec spec = data::SpecForConfig(config);
-  data::PartitionOptions options;
-  options.kind = spec.partitioner();
-  options.num_partitions = spec.num_partitions();
-  options.alpha = spec.alpha();
-  options.shards_per_partition = spec.shards_per_device();
-  options.seed = spec.seed();
-  auto parts = data::Partition(labels, train.num_classes, options);
+  // The same partitioner as the devices' (client/device_data.cc).
+  auto parts =
+      data::Partition(labels, train.num_classes,
+                      data::PartitionOptionsFor(data::SpecForConfig(config)));
   if (!parts.ok()) return SampleCap({}, n);  // devices cannot load it either
   std::vector<int64_t> sizes;
   sizes.reserve(parts->size());

@@ -46,6 +46,16 @@ v1::DataSpec SpecForConfig(const Config& c) {
   return spec;
 }
 
+PartitionOptions PartitionOptionsFor(const v1::DataSpec& spec) {
+  PartitionOptions options;
+  options.kind = spec.partitioner();
+  options.num_partitions = spec.num_partitions();
+  options.alpha = spec.alpha();
+  options.shards_per_partition = spec.shards_per_device();
+  options.seed = spec.seed();
+  return options;
+}
+
 std::vector<std::string> FleetDeviceIds(const Config& c) {
   std::vector<std::string> ids;
   for (const DeviceClassConfig& cls : c.fleet.classes) {

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "ml/data/dataset.h"
+#include "ml/data/partition.h"
 #include "proto/tandem.pb.h"
 
 namespace tandem::data {
@@ -19,6 +20,10 @@ DataSource SourceForConfig(const Config& config);
 // The partitioning devices use: one partition per fleet device, or per
 // server.min_devices devices when that is more. partition_index is left 0.
 v1::DataSpec SpecForConfig(const Config& config);
+
+// The partitioner's options a DataSpec describes: what every device cuts
+// its partition with, and the coordinator sizes partitions with.
+PartitionOptions PartitionOptionsFor(const v1::DataSpec& spec);
 
 // The ids of the config's fleet devices in fleet order: "<class>-NN" for
 // NN = 00 .. count - 1 of each class (the simulator's devices).

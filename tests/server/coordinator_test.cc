@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "ml/data/synthetic.h"
 #include "server/coordinator_service.h"
+#include "tests/server/device_calls.h"
 
 namespace tandem::server {
 namespace {
@@ -79,54 +80,15 @@ class CoordinatorTest : public ::testing::Test {
     return reply.session_id();
   }
 
-  // Pulls until a TRAIN task arrives; returns its header and weights.
   v1::TaskHeader Pull(const std::string& id, const std::string& session,
                       Weights* weights) {
-    for (int i = 0; i < 20; ++i) {
-      grpc::ClientContext ctx;
-      v1::PullTaskRequest req;
-      req.set_device_id(id);
-      req.set_session_id(session);
-      auto reader = stub_->PullTask(&ctx, req);
-      v1::TaskChunk chunk;
-      EXPECT_TRUE(reader->Read(&chunk));
-      v1::TaskHeader header = chunk.header();
-      if (header.kind() == v1::TaskHeader::TRAIN) {
-        WeightsAssembler a(LayoutFromProto(header.layout()).value());
-        while (reader->Read(&chunk)) EXPECT_TRUE(a.Add(chunk.weights()).ok());
-        EXPECT_TRUE(reader->Finish().ok());
-        *weights = a.Finish().value();
-        return header;
-      }
-      EXPECT_TRUE(reader->Finish().ok());
-    }
-    ADD_FAILURE() << "no task";
-    return {};
+    return PullTrainTask(stub_.get(), id, session, weights);
   }
 
-  // Pushes `w` for `round`; `skip_chunk` sends the data at a wrong offset.
   grpc::Status Push(const std::string& id, const std::string& session,
                     int64_t round, const Weights& w, int64_t samples,
                     bool skip_chunk = false) {
-    grpc::ClientContext ctx;
-    v1::PushUpdateReply reply;
-    auto writer = stub_->PushUpdate(&ctx, &reply);
-    v1::UpdateChunk chunk;
-    v1::UpdateHeader* h = chunk.mutable_header();
-    h->set_device_id(id);
-    h->set_session_id(session);
-    h->set_round(round);
-    h->set_num_samples(samples);
-    LayoutToProto(w.layout(), h->mutable_layout());
-    writer->Write(chunk);
-    for (int i = 0; i < NumChunks(w); ++i) {
-      chunk.Clear();
-      FillChunk(w, i, chunk.mutable_weights());
-      if (skip_chunk) chunk.mutable_weights()->set_offset(4);
-      writer->Write(chunk);
-    }
-    writer->WritesDone();
-    return writer->Finish();
+    return PushUpdate(stub_.get(), id, session, round, w, samples, skip_chunk);
   }
 
   static Weights Shifted(const Weights& w, float by) {

@@ -24,6 +24,7 @@
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
 #include "server/session_id.h"
+#include "tests/server/device_calls.h"
 
 namespace tandem::server {
 namespace {
@@ -108,49 +109,14 @@ class SecurityTest : public ::testing::Test {
   // Pulls until a TRAIN task arrives; returns its round and weights.
   int64_t Pull(const std::string& id, const std::string& session,
                Weights* weights) {
-    for (int i = 0; i < 20; ++i) {
-      grpc::ClientContext ctx;
-      v1::PullTaskRequest req;
-      req.set_device_id(id);
-      req.set_session_id(session);
-      auto reader = stub_->PullTask(&ctx, req);
-      v1::TaskChunk chunk;
-      EXPECT_TRUE(reader->Read(&chunk));
-      const v1::TaskHeader header = chunk.header();
-      if (header.kind() == v1::TaskHeader::TRAIN) {
-        WeightsAssembler a(LayoutFromProto(header.layout()).value());
-        while (reader->Read(&chunk)) EXPECT_TRUE(a.Add(chunk.weights()).ok());
-        EXPECT_TRUE(reader->Finish().ok());
-        *weights = a.Finish().value();
-        return header.round();
-      }
-      EXPECT_TRUE(reader->Finish().ok());
-    }
-    ADD_FAILURE() << "no task for " << id;
-    return -1;
+    const v1::TaskHeader h = PullTrainTask(stub_.get(), id, session, weights);
+    return h.kind() == v1::TaskHeader::TRAIN ? h.round() : -1;
   }
 
   grpc::Status Push(const std::string& id, const std::string& session,
                     int64_t round, const Weights& w, int64_t samples,
                     std::string* reason = nullptr) {
-    grpc::ClientContext ctx;
-    v1::PushUpdateReply reply;
-    auto writer = stub_->PushUpdate(&ctx, &reply);
-    v1::UpdateChunk chunk;
-    v1::UpdateHeader* h = chunk.mutable_header();
-    h->set_device_id(id);
-    h->set_session_id(session);
-    h->set_round(round);
-    h->set_num_samples(samples);
-    LayoutToProto(w.layout(), h->mutable_layout());
-    writer->Write(chunk);
-    for (int i = 0; i < NumChunks(w); ++i) {
-      chunk.Clear();
-      FillChunk(w, i, chunk.mutable_weights());
-      writer->Write(chunk);
-    }
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
+    grpc::Status s = PushUpdate(stub_.get(), id, session, round, w, samples);
     if (reason != nullptr) *reason = s.error_message();
     return s;
   }
