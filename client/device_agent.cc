@@ -19,6 +19,10 @@
 namespace tandem::client {
 namespace {
 
+ml::InputShape InputOf(const data::Dataset& d) {
+  return {d.channels, d.height, d.width, d.num_classes};
+}
+
 DeviceAgentOptions WithDefaults(DeviceAgentOptions o) {
   if (o.environment == nullptr) {
     o.environment = std::make_unique<MeasuredEnvironment>();
@@ -181,7 +185,7 @@ absl::StatusOr<bool> DeviceAgent::Step() {
     joined = joined_;
   }
   if (!joined) TANDEM_RETURN_IF_ERROR(JoinWithRetry());
-  TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
+  TANDEM_RETURN_IF_ERROR(PrepareData());  // no data: nothing to do, fatal
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, PullTask());
   last_contact_s_ = clock_.NowSeconds();
   switch (task->header.kind()) {
@@ -268,18 +272,19 @@ absl::Status DeviceAgent::PullFullWeights(Task& task) {
   return absl::OkStatus();
 }
 
-absl::Status DeviceAgent::PrepareModel() {
+absl::Status DeviceAgent::PrepareData() {
+  if (data_ != nullptr) return absl::OkStatus();
+  TANDEM_ASSIGN_OR_RETURN(data_, options_.data_provider(join_.data()));
+  LogInfo(absl::StrCat(options_.device_id, ": ", data_->size(),
+                       " training examples"));
+  return TimeStages(InputOf(*data_));
+}
+
+absl::Status DeviceAgent::BuildModel() {
   if (model_ != nullptr) return absl::OkStatus();
-  if (data_ == nullptr) {
-    TANDEM_ASSIGN_OR_RETURN(data_, options_.data_provider(join_.data()));
-    LogInfo(absl::StrCat(options_.device_id, ": ", data_->size(),
-                         " training examples"));
-  }
-  ml::InputShape input{data_->channels, data_->height, data_->width,
-                       data_->num_classes};
   TANDEM_ASSIGN_OR_RETURN(
-      model_, ml::Model::Create(join_.model(), input, options_.seed));
-  return TimeStages(input);
+      model_, ml::Model::Create(join_.model(), InputOf(*data_), options_.seed));
+  return absl::OkStatus();
 }
 
 absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {

@@ -92,8 +92,10 @@ class DeviceAgent {
   // Completes `task`'s head to the whole model with the tail's weights (a
   // second download).
   absl::Status PullFullWeights(Task& task);
-  // Loads the data, builds the model and times its stages (once).
-  absl::Status PrepareModel();
+  // Loads the data and times the model's stages on it (once).
+  absl::Status PrepareData();
+  // Builds the model for a round; TrainAndPush frees it when it is done.
+  absl::Status BuildModel();
   absl::Status TimeStages(const ml::InputShape& input);
   // What one round's training produced, whichever way it ran.
   struct RoundWork {

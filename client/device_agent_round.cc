@@ -1,4 +1,5 @@
 // DeviceAgent: one round's work (train, push) and liveness messages.
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/activation_stream.h"
@@ -49,7 +50,12 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     SendHeartbeat(round, v1::HeartbeatRequest::ABANDONED, "simulated dropout");
     return absl::OkStatus();
   }
-  TANDEM_RETURN_IF_ERROR(PrepareModel());  // no data: nothing to do, fatal
+  TANDEM_RETURN_IF_ERROR(PrepareData());  // no data: nothing to do, fatal
+  // The model lives for the round only: an idle device holds no model, so
+  // a simulated fleet's memory grows with the devices training at once,
+  // not with its size.
+  TANDEM_RETURN_IF_ERROR(BuildModel());
+  absl::Cleanup release = [this] { model_.reset(); };
   std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);
   const int split = task.header.split_point();
   bool offload = split > 0 && split < task.header.num_stages();
