@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "client/device_agent.h"
 #include "client/device_data.h"
@@ -78,6 +79,11 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "tandem-client --server HOST:PORT --device_id ID [--data DIR]");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return tandem::ml::ProgramVersion("tandem-client");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   return tandem::Main();
 }

@@ -7,12 +7,14 @@
 #endif
 #include <stdlib.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/version.h"
 
 namespace tandem::ml {
 namespace {
@@ -67,15 +69,25 @@ void ReuseFreedTensorMemory() {
 #endif
 }
 
-std::string DescribeRuntime() {
+std::string DescribeBlas() {
   std::string blas = LoadedBlasPath();
   auto config = FindSymbol<char* (*)()>("openblas_get_config");
-  auto threads = FindSymbol<int (*)()>("openblas_get_num_threads");
   if (config != nullptr) absl::StrAppend(&blas, " (", config(), ")");
+  return blas;
+}
+
+std::string LibTorchVersion() { return TORCH_VERSION; }
+
+std::string ProgramVersion(const std::string& program) {
+  return VersionText(program, LibTorchVersion(), DescribeBlas());
+}
+
+std::string DescribeRuntime() {
+  auto threads = FindSymbol<int (*)()>("openblas_get_num_threads");
   return absl::StrCat(
-      "BLAS: ", blas, ", BLAS threads ", threads != nullptr ? threads() : 1,
-      ", LibTorch threads ", at::get_num_threads(), ", cores ", NumCores(),
-      ", allocator: ",
+      "BLAS: ", DescribeBlas(), ", BLAS threads ",
+      threads != nullptr ? threads() : 1, ", LibTorch threads ",
+      at::get_num_threads(), ", cores ", NumCores(), ", allocator: ",
       freed_memory_kept ? "glibc, freed blocks up to 32 MiB kept" : "default");
 }
 

@@ -32,6 +32,15 @@ void ReuseFreedTensorMemory();
 // allocator: ...".
 std::string DescribeRuntime();
 
+// The loaded BLAS library's path, with OpenBLAS's build configuration when
+// it is OpenBLAS: "<path> (<config>)".
+std::string DescribeBlas();
+// The LibTorch version built against, e.g. "1.13.1".
+std::string LibTorchVersion();
+// What `--version` prints for `program`: core/version.h's VersionText with
+// this build's LibTorch and the loaded BLAS.
+std::string ProgramVersion(const std::string& program);
+
 // True when the loaded BLAS is the slow reference implementation.
 bool UsingReferenceBlas();
 // Logs a warning naming `program` when UsingReferenceBlas().

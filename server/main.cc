@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -86,6 +87,11 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "tandem-server --config FILE [--listen HOST:PORT]: the coordinator");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return tandem::ml::ProgramVersion("tandem-server");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   return tandem::Main();
 }

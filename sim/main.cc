@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/config.h"
@@ -140,6 +141,11 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("tandem-sim --config FILE [--out DIR]");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return tandem::ml::ProgramVersion("tandem-sim");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   return tandem::Main();
 }
