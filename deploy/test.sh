@@ -28,7 +28,9 @@ step "format check"
 step "thread-safety analysis"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DTANDEM_WERROR=ON >/dev/null
-cmake --build "$BUILD_DIR" --target tandem_proto_generated >/dev/null
+# Generated headers the analysed units include.
+cmake --build "$BUILD_DIR" --target tandem_proto_generated \
+  tandem_build_version >/dev/null
 ./deploy/check-thread-safety.sh "$BUILD_DIR"
 
 step "ASan+UBSan: torch-free test suites"
