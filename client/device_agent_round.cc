@@ -126,7 +126,7 @@ bool DeviceAgent::LinkBelowBreakEven(const Task& task,
   if (mbps >= min_mbps) return false;
   LogInfo(absl::StrFormat(
       "%s: round %d: link measured at %.1f Mbit/s on the task download, below "
-      "the %.1f Mbit/s at which cut %d pays off: training locally",
+      "the %.1f Mbit/s at which split point %d pays off: training locally",
       options_.device_id, task.header.round(), mbps, min_mbps,
       task.header.split_point()));
   return true;

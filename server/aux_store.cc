@@ -22,14 +22,14 @@ std::shared_ptr<const std::vector<float>> AuxStore::Get(int cut) {
 absl::Status AuxStore::Check(int cut, const std::vector<float>& w) const {
   if (cut < 1 || cut >= model_->num_stages()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("auxiliary classifier for cut ", cut, " of a ",
+        absl::StrCat("auxiliary classifier for split point ", cut, " of a ",
                      model_->num_stages(), "-stage model"));
   }
   const int64_t want = ml::AuxSize(*model_, cut);
   if (static_cast<int64_t>(w.size()) != want) {
     return absl::InvalidArgumentError(
         absl::StrCat("auxiliary classifier: ", w.size(), " weights, expected ",
-                     want, " for cut ", cut));
+                     want, " for split point ", cut));
   }
   for (float v : w) {
     if (!std::isfinite(v)) {

@@ -279,7 +279,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> Coordinator::OpenTail(
   }
   TANDEM_RETURN_IF_ERROR(tails_.Add(tail));
   LogInfo(absl::StrCat("split training of ", EscapeForLog(id), " in round ",
-                       tail->round, " at cut ", split, " (",
+                       tail->round, " at split point ", split, " (",
                        ActivationCodecName(tail->codec), ")"));
   return tail;
 }

@@ -30,7 +30,7 @@ double StageTimingSeconds(const offload::DeviceView& device) {
   return per_example * ml::kStageTimingExamples;
 }
 
-// "none", or "<mode>:<cut>".
+// "none", or "<mode>:<split point>".
 std::string PlacementName(const offload::SplitCost& c, int stages) {
   if (c.split >= stages) return "none";
   return absl::StrCat(offload::SplitModeName(c.mode), ":", c.split);

@@ -201,7 +201,7 @@ TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
   ASSERT_TRUE(src.ok()) << src.status();
 }
 
-// A fast device training locally and a slow one offloading at cut 2 in
+// A fast device training locally and a slow one offloading at split point 2 in
 // `mode`, as separate processes over TCP, for two rounds.
 void ProcessesTest::OffloadingPairAggregates(const std::string& mode) {
   nlohmann::json config = SmallConfig(2, 2, 1);

@@ -239,7 +239,7 @@ TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
 }
 
 TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
-  // d1 is told to offload at cut 1 of the 3-stage mlp; with on_failure
+  // d1 is told to offload at split point 1 of the 3-stage mlp; with on_failure
   // "local" its task carries the whole model. Its split stream fails (it asks
   // for a cut its task did not give it), so it sends a whole model instead.
   Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/2, {{"slow", 1}});
@@ -275,7 +275,7 @@ TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
       << metrics;
 }
 
-// Opens d1's split stream in `mode` at cut 1 and sends one batch whose
+// Opens d1's split stream in `mode` at split point 1 and sends one batch whose
 // activations have the wrong shape; returns the stream's status.
 grpc::Status BadSplitStream(CoordinatorServer& server, const std::string& s1,
                             v1::SplitMode mode) {

@@ -23,7 +23,7 @@ std::shared_ptr<const ml::ModelProfile> HandProfile() {
 }
 
 // Two devices of slowdown 2 with 200 examples each: "whole" trains the
-// whole model, "head" offloads at cut 2.
+// whole model, "head" offloads at split point 2.
 Config TwoClasses() {
   Config c = SmallRun("cnn", 2, 3, 400, "compute_time_runs");
   c.offload.policy = "fixed";

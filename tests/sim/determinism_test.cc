@@ -102,7 +102,9 @@ TEST(DeterminismTest, ConcurrencyOneAndTwoGiveTheSameRun) {
   const RunOutput two = Simulate(c);
   ASSERT_EQ(one.summary.value("rounds", 0), 3) << one.summary;
   for (const nlohmann::json& j : one.metrics) {
-    if (j["type"] == "round") EXPECT_EQ(j["participants"], 4) << j;
+    if (j["type"] == "round") {
+      EXPECT_EQ(j["participants"], 4) << j;
+    }
   }
   ExpectSameRun(one, two);
 }
@@ -131,8 +133,8 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
 }
 
 TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
-  // The slow devices offload vgg5 at cut 2 in exact mode: each tail trains
-  // on a coordinator thread, whose LibTorch thread count changes vgg5's
+  // The slow devices offload vgg5 at split point 2 in exact mode: each tail
+  // trains on a coordinator thread, whose LibTorch thread count changes vgg5's
   // results if it is not set.
   Config c = Fleet("vgg5", 500, "determinism_exact_a", 2);
   c.server.rounds = 2;

@@ -16,7 +16,7 @@
 namespace tandem::sim {
 namespace {
 
-// One device offloading cnn at cut 2 in local-loss mode.
+// One device offloading cnn at split point 2 in local-loss mode.
 Config OneLocalLossDevice(int64_t examples, int rounds,
                           const std::string& dir) {
   Config c = SmallRun("cnn", 1, rounds, examples, dir);
@@ -26,7 +26,7 @@ Config OneLocalLossDevice(int64_t examples, int rounds,
   return c;
 }
 
-// cnn's stages at 1, 2, 3 and 4 ms per example; the classifier at cut 2
+// cnn's stages at 1, 2, 3 and 4 ms per example; the classifier at split point 2
 // (after stage 1) at 0.5 ms.
 std::shared_ptr<const ml::ModelProfile> HandProfile() {
   ml::ModelProfile p;
