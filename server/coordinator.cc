@@ -187,7 +187,7 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
   DeviceRecord* d;
   TANDEM_RETURN_IF_ERROR(admission_.CheckHeader(h, AdmissionLocked(), &d));
   absl::StatusOr<DeviceRoundRecord> record =
-      AcceptLocked(h, std::move(weights));
+      AcceptLocked(h, d, std::move(weights));
   if (!record.ok()) return record.status();
   d->Tally(*record);
   round_->Accept(*std::move(record));
@@ -195,10 +195,9 @@ absl::Status Coordinator::SubmitUpdate(const v1::UpdateHeader& h,
 }
 
 absl::StatusOr<DeviceRoundRecord> Coordinator::AcceptLocked(
-    const v1::UpdateHeader& h, Weights weights) {
+    const v1::UpdateHeader& h, DeviceRecord* d, Weights weights) {
   RoundState& r = *round_;
   const std::string& id = h.device_id();
-  DeviceRecord* d = registry_.Find(id);
   DeviceRoundRecord rec;
   rec.round = r.number;
   rec.device = id;

@@ -149,7 +149,9 @@ class Coordinator {
 
   // ---- handlers' helpers (coordinator.cc)
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `d`: the sender's record, as admission found it.
   absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
+                                                 DeviceRecord* d,
                                                  Weights weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double Now() const { return clock_.NowSeconds(); }

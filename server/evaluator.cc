@@ -3,20 +3,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/run_writer.h"
 #include "core/status_macros.h"
-#include "ml/data/run_data.h"
 
 namespace tandem::server {
 
 absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
     const Config& config, std::shared_ptr<const data::Dataset> test_set) {
-  if (test_set == nullptr) {
-    TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
-                            data::LoadDataset(data::SourceForConfig(config)));
-    data::Dataset test = config.data.test_limit > 0
-                             ? tt.test.Head(config.data.test_limit)
-                             : std::move(tt.test);
-    test_set = std::make_shared<const data::Dataset>(std::move(test));
-  }
   const ml::InputShape input{test_set->channels, test_set->height,
                              test_set->width, test_set->num_classes};
   TANDEM_ASSIGN_OR_RETURN(

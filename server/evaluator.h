@@ -17,7 +17,7 @@ namespace tandem::server {
 
 class Evaluator {
  public:
-  // `test_set`: loaded from config.data (and data.test_limit) when null.
+  // `test_set` must not be null (Coordinator::LoadData loads it).
   static absl::StatusOr<std::unique_ptr<Evaluator>> Create(
       const Config& config, std::shared_ptr<const data::Dataset> test_set);
 

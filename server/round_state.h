@@ -23,10 +23,9 @@ struct RoundState {
   int attempt = 0;
   int stages = 1;  // of the model: split point `stages` is no offload
   bool open = false;
-  std::set<std::string> sampled;   // devices asked to train
-  std::set<std::string> pending;   // sampled, not yet reported or dropped
-  std::set<std::string> reported;  // accepted updates
-  v1::TaskHeader header;           // the TRAIN task every device gets
+  std::set<std::string> sampled;  // devices asked to train
+  std::set<std::string> pending;  // sampled, not yet reported or dropped
+  v1::TaskHeader header;          // the TRAIN task every device gets
   double opened_s = 0;
   double deadline_s = 0;  // on the coordinator's clock
   bool deadline_hit = false;
@@ -64,7 +63,6 @@ struct RoundState {
   void Accept(DeviceRoundRecord record) {
     const v1::Measurements& m = record.measurements;
     pending.erase(record.device);
-    reported.insert(record.device);
     ++accepted;
     max_time_s = std::max(max_time_s, m.round_time_s());
     bytes_up += m.bytes_up();
