@@ -1,17 +1,19 @@
-// The coordinator's round state machine, independent of gRPC.
+// The coordinator's round loop, independent of gRPC.
 //
 // Run() drives rounds: wait for devices, sample, open a round with a task,
 // collect updates until every sampled device reported or abandoned, or the
 // deadline passed; aggregate if at least strategy.min_updates arrived, else
 // record the failed attempt and retry; evaluate, write metrics and a
-// checkpoint. gRPC handlers (coordinator_service.cc, split_service.cc) call
-// the device-facing methods concurrently.
+// checkpoint. Devices' calls go to its DeviceGateway (devices()), which
+// the gRPC services (coordinator_service.cc, split_service.cc) call
+// concurrently.
 //
-// The state machine calls parts with one job each, all guarded by its
-// mutex: the FleetRegistry (who joined), UpdateAdmission (which updates may
-// enter the aggregate), the OffloadPlanner (where each device trains), the
-// TailRegistry (the offloading devices' tails) and the RoundRecorder (typed
-// records, written once as metrics).
+// Both work on one CoordinatorState: parts with one job each under one
+// mutex, the FleetRegistry (who joined), UpdateAdmission (which updates may
+// enter the aggregate), the OffloadPlanner (where each device trains) and
+// the TailRegistry (the offloading devices' tails). The loop alone holds
+// the Evaluator and the RoundRecorder (typed records, written once as
+// metrics).
 //
 // Thread-safe.
 #ifndef TANDEM_SERVER_COORDINATOR_H_
@@ -25,28 +27,16 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/run_writer.h"
-#include "core/weights.h"
 #include "ml/data/dataset.h"
 #include "ml/profile.h"
 #include "nlohmann/json.hpp"
-#include "proto/tandem.pb.h"
-#include "server/aux_store.h"
+#include "server/coordinator_state.h"
+#include "server/device_gateway.h"
 #include "server/evaluator.h"
-#include "server/fleet_registry.h"
-#include "server/offload_planner.h"
 #include "server/round_recorder.h"
-#include "server/round_state.h"
-#include "server/sample_cap.h"
-#include "server/tail_registry.h"
-#include "server/tail_session.h"
-#include "server/task_builder.h"
-#include "server/update_admission.h"
-#include "strategies/strategy.h"
 
 namespace tandem::server {
 
@@ -83,42 +73,15 @@ class Coordinator {
       CoordinatorOptions options);
   ~Coordinator();
 
-  // ---- called by gRPC handlers, concurrently
-  // Every call after Join must carry the device's current session; one
-  // without it is refused and changes nothing.
-  //
-  // Issues a new session. A device id with a live session is refused
-  // (ALREADY_EXISTS) unless the request resumes that session.
-  absl::StatusOr<v1::JoinReply> Join(const v1::JoinRequest& request);
-  // Blocks until this device has a task, the run ends, or `timeout`.
-  absl::StatusOr<TaskAssignment> WaitForTask(const v1::PullTaskRequest& request,
-                                             absl::Duration timeout);
-  // Cheap checks before the weights are read: device, session, round, layout.
-  absl::Status CheckUpdateHeader(const v1::UpdateHeader& header);
-  // Validates and aggregates one device's update. A rejection is counted
-  // with its reason and never reaches the aggregate.
-  absl::Status SubmitUpdate(const v1::UpdateHeader& header, Weights weights);
-  // Counts a malformed update stream (bad chunks) against the device.
-  void CountMalformedUpdate(const std::string& device_id,
-                            const std::string& reason);
-  // Split training: starts the tail of an offloading device for the open
-  // round, after checking device, session, round and split point.
-  absl::StatusOr<std::shared_ptr<TailSession>> OpenTail(
-      const v1::SplitOpen& open);
-  // The tail's stream ended: complete (kept for the device's head update) or
-  // broken (freed; the device's update for the round will be refused).
-  void EndTail(const std::shared_ptr<TailSession>& tail, bool complete,
-               const std::string& why);
-  absl::StatusOr<v1::HeartbeatReply> Heartbeat(
-      const v1::HeartbeatRequest& request);
-  absl::Status Leave(const v1::LeaveRequest& request);
-
   // ---- driving the run
   // Runs every round; returns the summary (also written to summary.json).
   absl::StatusOr<nlohmann::json> Run();
   // Ends the run early: waiting calls return, devices are told to STOP.
   void Stop();
 
+  // The calls devices make (for the gRPC services); lives as long as the
+  // coordinator.
+  DeviceGateway* devices() { return &gateway_; }
   const std::string& run_dir() const { return run_->dir(); }
   // Largest message a peer may send (MaxMessageBytes for this run).
   int64_t max_message_bytes() const { return max_message_bytes_; }
@@ -139,21 +102,12 @@ class Coordinator {
   void OpenRound(int64_t round, int attempt,
                  const std::vector<std::string>& sampled);
   void AwaitRoundEnd();
-  void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   bool CloseAndAggregate(std::string* why_failed);
   absl::Status EvaluateAndRecord(int64_t round, int attempt, bool aggregated,
                                  const std::string& why_failed);
-  RoundRecord RoundRecordLocked(int64_t round, int attempt) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   nlohmann::json Summary(const std::string& status) const;
 
-  // ---- handlers' helpers (coordinator.cc)
-  AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `d`: the sender's record, as admission found it.
-  absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
-                                                 DeviceRecord* d,
-                                                 Weights weights)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double Now() const { return clock_.NowSeconds(); }
 
   const CoordinatorOptions options_;
@@ -162,25 +116,11 @@ class Coordinator {
   std::unique_ptr<RunWriter> run_;
   std::unique_ptr<Evaluator> evaluator_;     // Run()'s thread only
   std::unique_ptr<RoundRecorder> recorder_;  // Run()'s thread only
-  TailSettings tail_settings_;               // set by Init(), then read-only
-  SampleCap sample_cap_;                     // set by Init(), then read-only
-  int stages_ = 1;
   int64_t max_message_bytes_ = 0;
   double start_s_ = 0;
   int64_t first_round_ = 1;  // > 1 when resuming
-
-  mutable absl::Mutex mu_;
-  FleetRegistry registry_ ABSL_GUARDED_BY(mu_);
-  UpdateAdmission admission_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<OffloadPlanner> planner_ ABSL_GUARDED_BY(mu_);
-  TailRegistry tails_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<Strategy> strategy_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<AuxStore> aux_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<RoundState> round_ ABSL_GUARDED_BY(mu_);
-  // Replaced only by Run()'s thread, under mu_.
-  std::shared_ptr<const Weights> global_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  CoordinatorState state_;
+  DeviceGateway gateway_{&state_};
 };
 
 }  // namespace tandem::server

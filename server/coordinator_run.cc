@@ -20,15 +20,15 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
       break;
     }
     {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
+      absl::MutexLock lock(&state_.mu);
+      if (state_.stopping) break;
     }
     status = RunRound(r);
   }
   {
-    absl::MutexLock lock(&mu_);
-    finished_ = true;  // pending PullTask calls answer STOP
-    absl::Status saved = planner_->Finish();
+    absl::MutexLock lock(&state_.mu);
+    state_.finished = true;  // pending PullTask calls answer STOP
+    absl::Status saved = state_.planner->Finish();
     if (!saved.ok()) LogError(absl::StrCat("policy: ", saved.message()));
   }
   nlohmann::json summary = Summary(status.ok() ? "ok" : status.ToString());
@@ -40,25 +40,26 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
 
 absl::Status Coordinator::WaitForDevices() {
   const int need = std::max(config_.server.min_devices, options_.await_devices);
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, need]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || registry_.NumJoined() >= need;
+  absl::MutexLock lock(&state_.mu);
+  auto enough = [this, need]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.stopping || state_.registry.NumJoined() >= need;
   };
   LogInfo(absl::StrCat("waiting for ", need, " devices to join"));
-  if (!clock_.AwaitWithDeadline(&mu_, absl::Condition(&enough),
+  if (!clock_.AwaitWithDeadline(&state_.mu, absl::Condition(&enough),
                                 Now() + config_.server.join_timeout_s)) {
     return absl::DeadlineExceededError(absl::StrCat(
-        "only ", registry_.NumJoined(), " of the ", need,
+        "only ", state_.registry.NumJoined(), " of the ", need,
         " devices needed joined within ", config_.server.join_timeout_s,
         " s (server.join_timeout_s)"));
   }
   // A device asks for its first task once its data is loaded and its
   // stages are timed; the timing lets round 1 place it. Give the joined
   // devices one poll period to get there.
-  auto all_ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || registry_.NumReady() >= registry_.NumJoined();
+  auto all_ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.stopping ||
+           state_.registry.NumReady() >= state_.registry.NumJoined();
   };
-  clock_.AwaitWithDeadline(&mu_, absl::Condition(&all_ready),
+  clock_.AwaitWithDeadline(&state_.mu, absl::Condition(&all_ready),
                            Now() + config_.server.poll_timeout_s);
   return absl::OkStatus();
 }
@@ -71,8 +72,8 @@ absl::Status Coordinator::RunRound(int64_t round) {
     if (ok) return absl::OkStatus();
     LogWarning(absl::StrCat("round ", round, " attempt ", attempt + 1,
                             " failed: ", why));
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::OkStatus();
+    absl::MutexLock lock(&state_.mu);
+    if (state_.stopping) return absl::OkStatus();
   }
   return absl::UnavailableError(absl::StrCat(
       "round ", round, " failed ", config_.server.max_round_retries + 1,
@@ -100,19 +101,21 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
     int64_t round, int attempt) {
   const int need = config_.strategy.min_updates;
   const double timeout_s = config_.server.device_timeout_s;
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, need, timeout_s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ ||
-           static_cast<int>(registry_.Available(Now(), timeout_s).size()) >=
-               need;
+  absl::MutexLock lock(&state_.mu);
+  auto enough = [this, need,
+                 timeout_s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.stopping ||
+           static_cast<int>(
+               state_.registry.Available(Now(), timeout_s).size()) >= need;
   };
   // Availability changes with time, not only with the mutex: poll.
   const double give_up = Now() + config_.server.join_timeout_s;
   while (!enough() && Now() < give_up) {
-    clock_.AwaitWithDeadline(&mu_, absl::Condition(&enough),
+    clock_.AwaitWithDeadline(&state_.mu, absl::Condition(&enough),
                              std::min(give_up, Now() + 0.2));
   }
-  std::vector<std::string> available = registry_.Available(Now(), timeout_s);
+  std::vector<std::string> available =
+      state_.registry.Available(Now(), timeout_s);
   if (static_cast<int>(available.size()) < need) {
     return absl::UnavailableError(
         absl::StrCat(available.size(), " devices available, ", need,
@@ -125,46 +128,48 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
 
 void Coordinator::OpenRound(int64_t round, int attempt,
                             const std::vector<std::string>& sampled) {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&state_.mu);
   auto r = std::make_unique<RoundState>();
   r->number = round;
   r->attempt = attempt;
-  r->stages = stages_;
+  r->stages = state_.stages;
   r->sampled.insert(sampled.begin(), sampled.end());
   r->pending = r->sampled;
   r->opened_s = Now();
   r->deadline_s = r->opened_s + config_.server.round_deadline_s;
-  r->header = TrainTask(config_, *strategy_, stages_, global_->layout(), round);
-  planner_->Plan(registry_, *global_, r.get());
-  absl::Status s = strategy_->BeginRound(round, *global_, sampled);
+  r->header = TrainTask(config_, *state_.strategy, state_.stages,
+                        state_.global->layout(), round);
+  state_.planner->Plan(state_.registry, *state_.global, r.get());
+  absl::Status s = state_.strategy->BeginRound(round, *state_.global, sampled);
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
   r->open = true;
-  round_ = std::move(r);
+  state_.round = std::move(r);
 }
 
 void Coordinator::AwaitRoundEnd() {
-  absl::MutexLock lock(&mu_);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || round_->pending.empty();
+  absl::MutexLock lock(&state_.mu);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.stopping || state_.round->pending.empty();
   };
-  while (!done() && Now() < round_->deadline_s) {
-    clock_.AwaitWithDeadline(&mu_, absl::Condition(&done),
-                             std::min(round_->deadline_s, Now() + 0.5));
+  while (!done() && Now() < state_.round->deadline_s) {
+    clock_.AwaitWithDeadline(&state_.mu, absl::Condition(&done),
+                             std::min(state_.round->deadline_s, Now() + 0.5));
     DropSilentDevicesLocked();
   }
 }
 
 void Coordinator::DropSilentDevicesLocked() {
   // A pending device that stopped sending heartbeats is gone.
-  for (auto it = round_->pending.begin(); it != round_->pending.end();) {
-    DeviceRecord* d = registry_.Find(*it);
+  for (auto it = state_.round->pending.begin();
+       it != state_.round->pending.end();) {
+    DeviceRecord* d = state_.registry.Find(*it);
     if (d != nullptr &&
         Now() - d->last_seen_s > config_.server.device_timeout_s) {
       LogWarning(absl::StrCat("device ", EscapeForLog(*it),
-                              " timed out in round ", round_->number));
-      ++round_->dropped;
+                              " timed out in round ", state_.round->number));
+      ++state_.round->dropped;
       ++d->dropouts;
-      it = round_->pending.erase(it);
+      it = state_.round->pending.erase(it);
     } else {
       ++it;
     }
@@ -172,64 +177,33 @@ void Coordinator::DropSilentDevicesLocked() {
 }
 
 bool Coordinator::CloseAndAggregate(std::string* why_failed) {
-  absl::MutexLock lock(&mu_);
-  RoundState& r = *round_;
-  r.open = false;
-  r.deadline_hit = !r.pending.empty();
-  r.dropped += static_cast<int>(r.pending.size());
-  tails_.Clear();  // tails of devices that never reported are freed here
-  r.heads.clear();
-  // They reported in arrival order, which varies from run to run: the
-  // policy and the metrics see them in device-id order.
-  std::stable_sort(r.devices.begin(), r.devices.end(),
-                   [](const DeviceRoundRecord& a, const DeviceRoundRecord& b) {
-                     return a.device < b.device;
-                   });
-  planner_->Observe(r.number, r.devices, registry_);
+  absl::MutexLock lock(&state_.mu);
+  RoundState& r = *state_.round;
+  r.Close();
+  state_.tails.Clear();  // tails of devices that never reported are freed
+  state_.planner->Observe(r.number, r.devices, state_.registry);
   if (r.accepted < config_.strategy.min_updates) {
-    aux_->Discard();
+    state_.aux->Discard();
     *why_failed = absl::StrCat(
         r.accepted, " of ", r.sampled.size(), " updates arrived, ",
         config_.strategy.min_updates, " needed (strategy.min_updates)");
     return false;
   }
-  auto next = strategy_->FinishRound();
+  auto next = state_.strategy->FinishRound();
   if (!next.ok()) {
-    aux_->Discard();
+    state_.aux->Discard();
     *why_failed = absl::StrCat("aggregation: ", next.status().message());
     return false;
   }
   absl::Status finite = next->CheckFinite();
-  if (!finite.ok() || next->layout() != global_->layout()) {
-    aux_->Discard();
+  if (!finite.ok() || next->layout() != state_.global->layout()) {
+    state_.aux->Discard();
     *why_failed = absl::StrCat("aggregate rejected: ", finite.message());
     return false;
   }
-  global_ = std::make_shared<const Weights>(*std::move(next));
-  aux_->Commit();
+  state_.global = std::make_shared<const Weights>(*std::move(next));
+  state_.aux->Commit();
   return true;
-}
-
-RoundRecord Coordinator::RoundRecordLocked(int64_t round, int attempt) const {
-  RoundRecord rec;
-  rec.round = round;
-  rec.attempt = attempt + 1;
-  if (round_ == nullptr || round_->number != round ||
-      round_->attempt != attempt) {
-    return rec;  // sampling failed: no round was opened
-  }
-  const RoundState& r = *round_;
-  rec.opened = true;
-  rec.sampled = static_cast<int64_t>(r.sampled.size());
-  rec.participants = r.accepted;
-  rec.dropped = r.dropped;
-  rec.rejected = r.rejected;
-  rec.round_time_s =
-      r.deadline_hit ? config_.server.round_deadline_s : r.max_time_s;
-  rec.round_wall_s = Now() - r.opened_s;
-  rec.bytes_up = r.bytes_up;
-  rec.bytes_down = r.bytes_down;
-  return rec;
 }
 
 absl::Status Coordinator::EvaluateAndRecord(int64_t round, int attempt,
@@ -239,10 +213,16 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, int attempt,
   std::vector<DeviceRoundRecord> devices;
   std::shared_ptr<const Weights> global;
   {
-    absl::MutexLock lock(&mu_);
-    rec = RoundRecordLocked(round, attempt);
-    if (rec.opened) devices = round_->devices;
-    global = global_;
+    absl::MutexLock lock(&state_.mu);
+    const RoundState* r = state_.round.get();
+    if (r != nullptr && r->number == round && r->attempt == attempt) {
+      rec = r->Record(config_.server.round_deadline_s, Now());
+      devices = r->devices;
+    } else {  // sampling failed: no round was opened
+      rec.round = round;
+      rec.attempt = attempt + 1;
+    }
+    global = state_.global;
   }
   rec.aggregated = aggregated;
   rec.reason = why_failed;
@@ -263,16 +243,16 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, int attempt,
 }
 
 nlohmann::json Coordinator::Summary(const std::string& status) const {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&state_.mu);
   SummaryInputs in;
   in.status = status;
   in.tally = &recorder_->tally();
-  in.devices = &registry_.devices();
-  in.rejections = &admission_.counts();
+  in.devices = &state_.registry.devices();
+  in.rejections = &state_.admission.counts();
   in.first_round = first_round_;
   in.wall_time_s = Now() - start_s_;
   in.run_dir = run_->dir();
-  in.weights_sha256 = WeightsSha256(*global_);
+  in.weights_sha256 = WeightsSha256(*state_.global);
   return server::Summary(config_, in);
 }
 

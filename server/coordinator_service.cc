@@ -11,7 +11,7 @@ namespace tandem::server {
 grpc::Status CoordinatorService::Join(grpc::ServerContext*,
                                       const v1::JoinRequest* req,
                                       v1::JoinReply* reply) {
-  auto r = coordinator_->Join(*req);
+  auto r = devices_->Join(*req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = *std::move(r);
   return grpc::Status::OK;
@@ -30,7 +30,7 @@ grpc::Status CoordinatorService::PullTask(
     wait =
         std::max(absl::ZeroDuration(), std::min(wait, left - absl::Seconds(1)));
   }
-  auto task = coordinator_->WaitForTask(*req, wait);
+  auto task = devices_->WaitForTask(*req, wait);
   if (!task.ok()) return ToGrpcStatus(task.status());
   v1::TaskChunk chunk;
   *chunk.mutable_header() = task->header;
@@ -58,7 +58,7 @@ grpc::Status CoordinatorService::PushUpdate(
                         "update: the first message must be the header");
   }
   const v1::UpdateHeader header = chunk.header();
-  absl::Status ok = coordinator_->CheckUpdateHeader(header);
+  absl::Status ok = devices_->CheckUpdateHeader(header);
   if (!ok.ok()) return ToGrpcStatus(ok);
   auto layout = LayoutFromProto(header.layout());
   if (!layout.ok()) return ToGrpcStatus(layout.status());
@@ -68,18 +68,18 @@ grpc::Status CoordinatorService::PushUpdate(
                          ? assembler.Add(chunk.weights())
                          : absl::InvalidArgumentError("second header");
     if (!s.ok()) {
-      coordinator_->CountMalformedUpdate(header.device_id(),
-                                         std::string(s.message()));
+      devices_->CountMalformedUpdate(header.device_id(),
+                                     std::string(s.message()));
       return ToGrpcStatus(s);
     }
   }
   auto weights = assembler.Finish();
   if (!weights.ok()) {
-    coordinator_->CountMalformedUpdate(header.device_id(),
-                                       std::string(weights.status().message()));
+    devices_->CountMalformedUpdate(header.device_id(),
+                                   std::string(weights.status().message()));
     return ToGrpcStatus(weights.status());
   }
-  absl::Status s = coordinator_->SubmitUpdate(header, *std::move(weights));
+  absl::Status s = devices_->SubmitUpdate(header, *std::move(weights));
   reply->set_accepted(s.ok());
   reply->set_reason(std::string(s.message()));
   return ToGrpcStatus(s);
@@ -88,7 +88,7 @@ grpc::Status CoordinatorService::PushUpdate(
 grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
                                            const v1::HeartbeatRequest* req,
                                            v1::HeartbeatReply* reply) {
-  auto r = coordinator_->Heartbeat(*req);
+  auto r = devices_->Heartbeat(*req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = *r;
   return grpc::Status::OK;
@@ -97,18 +97,20 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
 grpc::Status CoordinatorService::Leave(grpc::ServerContext*,
                                        const v1::LeaveRequest* req,
                                        v1::LeaveReply*) {
-  return ToGrpcStatus(coordinator_->Leave(*req));
+  return ToGrpcStatus(devices_->Leave(*req));
 }
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const std::string& listen,
     absl::Duration poll_limit) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
-  s->service_ = std::make_unique<CoordinatorService>(coordinator, poll_limit);
+  s->service_ =
+      std::make_unique<CoordinatorService>(coordinator->devices(), poll_limit);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
                            &s->port_);
-  s->split_service_ = std::make_unique<SplitTrainingService>(coordinator);
+  s->split_service_ =
+      std::make_unique<SplitTrainingService>(coordinator->devices());
   builder.RegisterService(s->service_.get());
   builder.RegisterService(s->split_service_.get());
   // Updates arrive in chunks of at most 1 MiB; split batches can be larger.

@@ -25,8 +25,8 @@ namespace tandem::server {
 class CoordinatorService final : public v1::Coordinator::Service {
  public:
   // `poll_limit`: the longest a PullTask call waits before answering WAIT.
-  CoordinatorService(Coordinator* coordinator, absl::Duration poll_limit)
-      : coordinator_(coordinator), poll_limit_(poll_limit) {}
+  CoordinatorService(DeviceGateway* devices, absl::Duration poll_limit)
+      : devices_(devices), poll_limit_(poll_limit) {}
 
   grpc::Status Join(grpc::ServerContext* ctx, const v1::JoinRequest* req,
                     v1::JoinReply* reply) override;
@@ -43,7 +43,7 @@ class CoordinatorService final : public v1::Coordinator::Service {
                      v1::LeaveReply* reply) override;
 
  private:
-  Coordinator* const coordinator_;
+  DeviceGateway* const devices_;
   const absl::Duration poll_limit_;
 };
 

@@ -81,6 +81,37 @@ struct RoundState {
     r.reason = reason;
     devices.push_back(std::move(r));
   }
+  // No more updates: devices still pending count as dropped, heads are
+  // freed. Devices reported in arrival order, which varies from run to run:
+  // the policy and the metrics see them in device-id order.
+  void Close() {
+    open = false;
+    deadline_hit = !pending.empty();
+    dropped += static_cast<int>(pending.size());
+    heads.clear();
+    std::stable_sort(
+        devices.begin(), devices.end(),
+        [](const DeviceRoundRecord& a, const DeviceRoundRecord& b) {
+          return a.device < b.device;
+        });
+  }
+  // The round's record before evaluation; `deadline_s`: the configured
+  // round deadline, its time when the deadline was hit.
+  RoundRecord Record(double deadline_s, double now_s) const {
+    RoundRecord rec;
+    rec.round = number;
+    rec.attempt = attempt + 1;
+    rec.opened = true;
+    rec.sampled = static_cast<int64_t>(sampled.size());
+    rec.participants = accepted;
+    rec.dropped = dropped;
+    rec.rejected = rejected;
+    rec.round_time_s = deadline_hit ? deadline_s : max_time_s;
+    rec.round_wall_s = now_s - opened_s;
+    rec.bytes_up = bytes_up;
+    rec.bytes_down = bytes_down;
+    return rec;
+  }
   // The device is done with this round (reported, refused or gone).
   void End(const std::string& device) {
     if (open) pending.erase(device);

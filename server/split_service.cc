@@ -72,7 +72,7 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
 
 // Local loss: batches until the device half-closes, then one reply.
 grpc::Status TrainLocalLoss(
-    Coordinator* coordinator, grpc::ServerContext* ctx,
+    DeviceGateway* devices, grpc::ServerContext* ctx,
     const std::shared_ptr<TailSession>& tail,
     grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>* stream) {
   v1::SplitRequest req;
@@ -82,17 +82,17 @@ grpc::Status TrainLocalLoss(
         req.has_batch() ? TailFit(*tail, req.batch(), steps)
                         : absl::InvalidArgumentError("split: expected a batch");
     if (!s.ok()) {
-      coordinator->EndTail(tail, false, std::string(s.message()));
+      devices->EndTail(tail, false, std::string(s.message()));
       return ToGrpcStatus(s);
     }
     ++steps;
   }
   if (ctx->IsCancelled() || steps == 0) {
-    coordinator->EndTail(tail, false,
-                         steps == 0 ? "no batches" : "stream cancelled");
+    devices->EndTail(tail, false,
+                     steps == 0 ? "no batches" : "stream cancelled");
     return grpc::Status(grpc::CANCELLED, "split: cancelled or empty");
   }
-  coordinator->EndTail(tail, true, "");
+  devices->EndTail(tail, true, "");
   v1::SplitReply reply;
   reply.set_step(steps);
   reply.set_drain_end_s(tail->drain_end_s);
@@ -110,32 +110,31 @@ grpc::Status SplitTrainingService::Train(
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "split: the first message must be SplitOpen");
   }
-  auto tail = coordinator_->OpenTail(req.open());
+  auto tail = devices_->OpenTail(req.open());
   if (!tail.ok()) return ToGrpcStatus(tail.status());
   if ((*tail)->local_loss) {
-    return TrainLocalLoss(coordinator_, ctx, *tail, stream);
+    return TrainLocalLoss(devices_, ctx, *tail, stream);
   }
   while (stream->Read(&req)) {
     if (!req.has_batch()) {
-      coordinator_->EndTail(*tail, false, "second SplitOpen");
+      devices_->EndTail(*tail, false, "second SplitOpen");
       return grpc::Status(grpc::INVALID_ARGUMENT, "split: expected a batch");
     }
     auto reply = TailStep(**tail, req.batch());
     if (!reply.ok()) {
-      coordinator_->EndTail(*tail, false,
-                            std::string(reply.status().message()));
+      devices_->EndTail(*tail, false, std::string(reply.status().message()));
       return ToGrpcStatus(reply.status());
     }
     if (!stream->Write(*reply)) {
-      coordinator_->EndTail(*tail, false, "device went away");
+      devices_->EndTail(*tail, false, "device went away");
       return grpc::Status(grpc::CANCELLED, "split: device went away");
     }
   }
   if (ctx->IsCancelled()) {
-    coordinator_->EndTail(*tail, false, "stream cancelled");
+    devices_->EndTail(*tail, false, "stream cancelled");
     return grpc::Status(grpc::CANCELLED, "split: cancelled");
   }
-  coordinator_->EndTail(*tail, true, "");
+  devices_->EndTail(*tail, true, "");
   return grpc::Status::OK;
 }
 

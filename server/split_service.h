@@ -8,21 +8,20 @@
 
 #include "grpcpp/grpcpp.h"
 #include "proto/tandem.grpc.pb.h"
-#include "server/coordinator.h"
+#include "server/device_gateway.h"
 
 namespace tandem::server {
 
 class SplitTrainingService final : public v1::SplitTraining::Service {
  public:
-  explicit SplitTrainingService(Coordinator* coordinator)
-      : coordinator_(coordinator) {}
+  explicit SplitTrainingService(DeviceGateway* devices) : devices_(devices) {}
 
   grpc::Status Train(grpc::ServerContext* ctx,
                      grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>*
                          stream) override;
 
  private:
-  Coordinator* const coordinator_;
+  DeviceGateway* const devices_;
 };
 
 }  // namespace tandem::server

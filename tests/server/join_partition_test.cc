@@ -40,7 +40,7 @@ std::map<std::string, int> JoinInOrder(const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
     v1::JoinRequest req;
     req.set_device_id(id);
-    auto reply = coordinator->Join(req);
+    auto reply = coordinator->devices()->Join(req);
     EXPECT_TRUE(reply.ok()) << reply.status();
     if (!reply.ok()) continue;
     EXPECT_EQ(reply->data().num_partitions(), 5);

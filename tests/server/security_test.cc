@@ -392,7 +392,7 @@ TEST_F(SecurityTest, DeviceStringsAreLoggedEscaped) {
   EXPECT_FALSE(Join("raw\xff", "", &session).ok());
   v1::JoinRequest raw;
   raw.set_device_id("raw\xff\n");
-  ASSERT_TRUE(coordinator_->Join(raw).ok());
+  ASSERT_TRUE(coordinator_->devices()->Join(raw).ok());
   SetLogSink(nullptr);
 
   absl::MutexLock lock(&mu);

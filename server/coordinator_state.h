@@ -1,0 +1,59 @@
+// What the Coordinator's round loop and its device-facing calls
+// (DeviceGateway) share: the run's settings, fixed before any device can
+// call, and the parts of the round state machine, all under one mutex.
+//
+// The round loop alone opens, closes and aggregates rounds and replaces
+// `global`; the gateway admits what devices send into the open round.
+#ifndef TANDEM_SERVER_COORDINATOR_STATE_H_
+#define TANDEM_SERVER_COORDINATOR_STATE_H_
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/weights.h"
+#include "server/aux_store.h"
+#include "server/fleet_registry.h"
+#include "server/offload_planner.h"
+#include "server/round_state.h"
+#include "server/sample_cap.h"
+#include "server/tail_registry.h"
+#include "server/update_admission.h"
+#include "strategies/strategy.h"
+
+namespace tandem::server {
+
+struct CoordinatorState {
+  CoordinatorState(const Config& config, const Clock& clock)
+      : config(config), clock(clock) {}
+  double Now() const { return clock.NowSeconds(); }
+
+  // ---- fixed before the first device call
+  const Config& config;
+  const Clock& clock;
+  int stages = 1;  // of the model
+  TailSettings tail_settings;
+  SampleCap sample_cap;
+
+  mutable absl::Mutex mu;
+  FleetRegistry registry ABSL_GUARDED_BY(mu);
+  UpdateAdmission admission ABSL_GUARDED_BY(mu);
+  std::unique_ptr<OffloadPlanner> planner ABSL_GUARDED_BY(mu);
+  TailRegistry tails ABSL_GUARDED_BY(mu);
+  std::unique_ptr<Strategy> strategy ABSL_GUARDED_BY(mu);
+  std::unique_ptr<AuxStore> aux ABSL_GUARDED_BY(mu);
+  std::unique_ptr<RoundState> round ABSL_GUARDED_BY(mu);
+  std::shared_ptr<const Weights> global ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;  // Stop() was called
+  bool finished ABSL_GUARDED_BY(mu) = false;  // Run() returned
+
+  bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return stopping || finished;
+  }
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_COORDINATOR_STATE_H_

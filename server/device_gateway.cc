@@ -1,0 +1,272 @@
+// DeviceGateway: the calls devices make, admitted into the round the
+// Coordinator's loop opened.
+#include "server/device_gateway.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "core/status_macros.h"
+#include "ml/data/run_data.h"
+#include "server/session_id.h"
+
+namespace tandem::server {
+
+absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
+  if (req.device_id().empty() || req.device_id().size() > 128) {
+    return absl::InvalidArgumentError("join: device_id must be 1-128 chars");
+  }
+  if (!state_.config.server.token.empty() &&
+      !SessionMatches(state_.config.server.token, req.token())) {
+    return absl::PermissionDeniedError("join: wrong token");
+  }
+  absl::MutexLock lock(&state_.mu);
+  if (state_.Over()) {
+    return absl::UnavailableError("join: the run is over");
+  }
+  absl::Status may =
+      state_.registry.MayJoin(req.device_id(), req.resume_session(), Now(),
+                              state_.config.server.device_timeout_s);
+  if (!may.ok()) {
+    LogWarning(may.message());
+    return may;
+  }
+  DeviceRecord& d = state_.registry.Join(req.device_id(), req.profile(), Now());
+  // A function of the id, not of the join order, which varies.
+  d.partition = data::PartitionIndexFor(state_.config, req.device_id());
+  v1::JoinReply reply;
+  reply.set_session_id(d.session_id);
+  reply.set_model(state_.config.model.name);
+  reply.set_heartbeat_interval_ms(state_.config.server.heartbeat_interval_ms);
+  v1::DataSpec* spec = reply.mutable_data();
+  *spec = data::SpecForConfig(state_.config);
+  spec->set_partition_index(d.partition);
+  LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
+                       " joined (class '",
+                       EscapeForLog(req.profile().device_class()),
+                       "', partition ", spec->partition_index(), ")"));
+  return reply;
+}
+
+absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
+    const v1::PullTaskRequest& req, absl::Duration timeout) {
+  absl::MutexLock lock(&state_.mu);
+  DeviceRecord* d =
+      state_.registry.FindSession(req.device_id(), req.session_id());
+  if (d == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pull: unknown device or session '",
+                                            EscapeForLog(req.device_id()),
+                                            "'; join first"));
+  }
+  d->last_seen_s = Now();
+  if (req.has_timing()) RecordTiming(d, req.timing(), state_.stages);
+  d->polled = true;  // WaitForDevices' condition sees it on unlock
+  const std::string id = req.device_id();
+  auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.Over() || (state_.round != nullptr && state_.round->open &&
+                             state_.round->pending.count(id));
+  };
+  state_.clock.AwaitWithDeadline(&state_.mu, absl::Condition(&ready),
+                                 Now() + absl::ToDoubleSeconds(timeout));
+  state_.registry.Find(id)->last_seen_s = Now();
+  TaskAssignment task;
+  if (state_.Over()) {
+    task.header.set_kind(v1::TaskHeader::STOP);
+  } else if (ready()) {
+    task = TaskFor(state_.config, *state_.round, id, req.full_weights(),
+                   state_.global, *state_.aux);
+  } else {
+    task.header.set_kind(v1::TaskHeader::WAIT);
+  }
+  return task;
+}
+
+AdmissionContext DeviceGateway::AdmissionLocked() {
+  AdmissionContext c;
+  c.registry = &state_.registry;
+  c.round = state_.round.get();
+  c.global = &state_.global->layout();
+  c.aux = state_.aux.get();
+  c.sample_cap = &state_.sample_cap;
+  c.fallback_local = state_.config.offload.on_failure == OnSplitFailure::kLocal;
+  c.now_s = Now();
+  return c;
+}
+
+absl::Status DeviceGateway::CheckUpdateHeader(const v1::UpdateHeader& header) {
+  absl::MutexLock lock(&state_.mu);
+  DeviceRecord* d;
+  return state_.admission.CheckHeader(header, AdmissionLocked(), &d);
+}
+
+void DeviceGateway::CountMalformedUpdate(const std::string& device_id,
+                                         const std::string& reason) {
+  absl::MutexLock lock(&state_.mu);
+  if (state_.round != nullptr) state_.round->End(device_id);
+  state_.admission
+      .Reject(state_.registry.Find(device_id), state_.round.get(), "malformed",
+              absl::InvalidArgumentError(reason))
+      .IgnoreError();
+}
+
+absl::Status DeviceGateway::SubmitUpdate(const v1::UpdateHeader& h,
+                                         Weights weights) {
+  absl::MutexLock lock(&state_.mu);
+  DeviceRecord* d;
+  TANDEM_RETURN_IF_ERROR(
+      state_.admission.CheckHeader(h, AdmissionLocked(), &d));
+  absl::StatusOr<DeviceRoundRecord> record =
+      AcceptLocked(h, d, std::move(weights));
+  if (!record.ok()) return record.status();
+  d->Tally(*record);
+  state_.round->Accept(*std::move(record));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
+    const v1::UpdateHeader& h, DeviceRecord* d, Weights weights) {
+  RoundState& r = *state_.round;
+  const std::string& id = h.device_id();
+  DeviceRoundRecord rec;
+  rec.round = r.number;
+  rec.device = id;
+  rec.device_class = d->profile.device_class();
+  rec.measurements = h.measurements();
+  rec.samples = h.num_samples();
+  rec.split = r.SplitOf(id);
+  if (r.Offloads(id) && weights.layout() == state_.global->layout()) {
+    // It trained the whole model locally: its split stream failed, or its
+    // link was below the cut's break-even (offload.link_guard).
+    state_.tails.Drop(id);
+    rec.split = state_.stages;
+    rec.fallback_local = true;
+  } else if (r.Offloads(id)) {
+    auto joined = state_.tails.Join(id, weights, *state_.global,
+                                    state_.planner->TailShare(r.offloading));
+    if (!joined.ok()) {
+      r.End(id);
+      return state_.admission.Reject(d, &r, "split_incomplete",
+                                     joined.status());
+    }
+    rec.has_tail = true;
+    rec.tail_s = joined->tail_s;
+    rec.tail_batches = joined->tail_batches;
+    if (joined->local_loss) rec.mode = offload::SplitMode::kLocalLoss;
+    // Local loss: the device's round time already ends with the tail's
+    // drain (SplitReply.drain_end_s); exact: the device waited for each
+    // tail step, which a deployed device measured and a simulated one not.
+    v1::Measurements& m = rec.measurements;
+    if (!joined->local_loss && !m.tail_included()) {
+      m.set_round_time_s(m.round_time_s() + joined->tail_s);
+    }
+    weights = std::move(joined->full);
+  }
+  ClientUpdate u;
+  u.device_id = id;
+  u.round = h.round();
+  u.num_samples = h.num_samples();
+  u.loss_before = h.measurements().loss_before();
+  u.weights = std::move(weights);
+  RejectReason reason;
+  absl::Status s = state_.strategy->AddUpdate(std::move(u), &reason);
+  if (!s.ok()) {
+    r.End(id);
+    return state_.admission.Reject(d, &r, std::string(RejectReasonName(reason)),
+                                   s);
+  }
+  if (rec.mode == offload::SplitMode::kLocalLoss) {
+    state_.aux->Add(rec.split, id,
+                    {h.aux_weights().begin(), h.aux_weights().end()},
+                    h.num_samples());
+  }
+  return rec;
+}
+
+absl::StatusOr<std::shared_ptr<TailSession>> DeviceGateway::OpenTail(
+    const v1::SplitOpen& open) {
+  int split;
+  bool local_loss;
+  double share;
+  std::shared_ptr<const Weights> global;
+  const std::string& id = open.device_id();
+  {
+    absl::MutexLock lock(&state_.mu);
+    if (state_.registry.FindSession(id, open.session_id()) == nullptr) {
+      return absl::NotFoundError("split: unknown device or session");
+    }
+    TANDEM_RETURN_IF_ERROR(state_.tails.CheckOpen(state_.round.get(), open));
+    split = state_.round->SplitOf(id);
+    local_loss = state_.round->LocalLoss(id);
+    share = state_.planner->TailShare(state_.round->offloading);
+    global = state_.global;
+  }
+  // Built without the lock: a tail copy takes a while for a large model.
+  TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<TailSession> tail,
+                          MakeTail(state_.tail_settings, id, open.round(),
+                                   split, local_loss, share, *global));
+  absl::MutexLock lock(&state_.mu);
+  if (state_.round == nullptr || !state_.round->open ||
+      state_.round->number != tail->round) {
+    return absl::FailedPreconditionError("split: the round closed");
+  }
+  TANDEM_RETURN_IF_ERROR(state_.tails.Add(tail));
+  LogInfo(absl::StrCat("split training of ", EscapeForLog(id), " in round ",
+                       tail->round, " at split point ", split, " (",
+                       ActivationCodecName(tail->codec), ")"));
+  return tail;
+}
+
+void DeviceGateway::EndTail(const std::shared_ptr<TailSession>& tail,
+                            bool complete, const std::string& why) {
+  absl::MutexLock lock(&state_.mu);
+  if (complete) {
+    tail->complete.store(true);
+    return;
+  }
+  LogWarning(absl::StrCat("split training of ", EscapeForLog(tail->device_id),
+                          " in round ", tail->round, " failed: ", why,
+                          "; tail freed"));
+  state_.admission.Count(state_.registry.Find(tail->device_id), "split_failed");
+  if (state_.round != nullptr && state_.round->number == tail->round) {
+    state_.tails.Remove(tail);
+  }
+}
+
+absl::StatusOr<v1::HeartbeatReply> DeviceGateway::Heartbeat(
+    const v1::HeartbeatRequest& req) {
+  absl::MutexLock lock(&state_.mu);
+  v1::HeartbeatReply reply;
+  DeviceRecord* d =
+      state_.registry.FindSession(req.device_id(), req.session_id());
+  reply.set_known(d != nullptr);
+  if (d == nullptr) return reply;
+  d->last_seen_s = Now();
+  if (req.state() == v1::HeartbeatRequest::ABANDONED &&
+      state_.round != nullptr && state_.round->open &&
+      req.round() == state_.round->number &&
+      state_.round->pending.count(req.device_id()) > 0) {
+    ++d->dropouts;
+    state_.round->Drop(*d, req.reason());
+  }
+  return reply;
+}
+
+absl::Status DeviceGateway::Leave(const v1::LeaveRequest& req) {
+  absl::MutexLock lock(&state_.mu);
+  DeviceRecord* d =
+      state_.registry.FindSession(req.device_id(), req.session_id());
+  if (d == nullptr) {
+    return absl::NotFoundError("leave: unknown device or session");
+  }
+  d->left = true;
+  if (state_.round != nullptr && state_.round->open &&
+      state_.round->pending.erase(req.device_id()) > 0) {
+    ++state_.round->dropped;
+    ++d->dropouts;
+  }
+  LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
+                       " left: ", EscapeForLog(req.reason())));
+  return absl::OkStatus();
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,75 @@
+// The coordinator's device-facing calls, independent of gRPC: join, task
+// long-poll, update admission, split-training tails, heartbeats, leave.
+// gRPC handlers (coordinator_service.cc, split_service.cc) call them
+// concurrently while the Coordinator's loop runs rounds over the same
+// CoordinatorState.
+//
+// Every call after Join must carry the device's current session; one
+// without it is refused and changes nothing.
+//
+// Thread-safe.
+#ifndef TANDEM_SERVER_DEVICE_GATEWAY_H_
+#define TANDEM_SERVER_DEVICE_GATEWAY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/weights.h"
+#include "proto/tandem.pb.h"
+#include "server/coordinator_state.h"
+#include "server/round_records.h"
+#include "server/tail_session.h"
+#include "server/task_builder.h"
+#include "server/update_admission.h"
+
+namespace tandem::server {
+
+class DeviceGateway {
+ public:
+  // `state` outlives the gateway.
+  explicit DeviceGateway(CoordinatorState* state) : state_(*state) {}
+
+  // Issues a new session. A device id with a live session is refused
+  // (ALREADY_EXISTS) unless the request resumes that session.
+  absl::StatusOr<v1::JoinReply> Join(const v1::JoinRequest& request);
+  // Blocks until this device has a task, the run ends, or `timeout`.
+  absl::StatusOr<TaskAssignment> WaitForTask(const v1::PullTaskRequest& request,
+                                             absl::Duration timeout);
+  // Cheap checks before the weights are read: device, session, round, layout.
+  absl::Status CheckUpdateHeader(const v1::UpdateHeader& header);
+  // Validates and aggregates one device's update. A rejection is counted
+  // with its reason and never reaches the aggregate.
+  absl::Status SubmitUpdate(const v1::UpdateHeader& header, Weights weights);
+  // Counts a malformed update stream (bad chunks) against the device.
+  void CountMalformedUpdate(const std::string& device_id,
+                            const std::string& reason);
+  // Split training: starts the tail of an offloading device for the open
+  // round, after checking device, session, round and split point.
+  absl::StatusOr<std::shared_ptr<TailSession>> OpenTail(
+      const v1::SplitOpen& open);
+  // The tail's stream ended: complete (kept for the device's head update) or
+  // broken (freed; the device's update for the round will be refused).
+  void EndTail(const std::shared_ptr<TailSession>& tail, bool complete,
+               const std::string& why);
+  absl::StatusOr<v1::HeartbeatReply> Heartbeat(
+      const v1::HeartbeatRequest& request);
+  absl::Status Leave(const v1::LeaveRequest& request);
+
+ private:
+  AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // `d`: the sender's record, as admission found it.
+  absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
+                                                 DeviceRecord* d,
+                                                 Weights weights)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  double Now() const { return state_.Now(); }
+
+  CoordinatorState& state_;
+};
+
+}  // namespace tandem::server
+
+#endif  // TANDEM_SERVER_DEVICE_GATEWAY_H_
