@@ -1,27 +1,22 @@
 #include "client/device_agent.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
+#include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/backoff.h"
 #include "client/measured_environment.h"
 #include "client/rpc_util.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
-#include "ml/profile.h"
 #include "ml/runtime.h"
 #include "ml/split_weights.h"
-#include "ml/trainer.h"
+#include "strategies/dp_fixed_clipping.h"
 
 namespace tandem::client {
 namespace {
-
-ml::InputShape InputOf(const data::Dataset& d) {
-  return {d.channels, d.height, d.width, d.num_classes};
-}
 
 DeviceAgentOptions WithDefaults(DeviceAgentOptions o) {
   if (o.environment == nullptr) {
@@ -31,6 +26,8 @@ DeviceAgentOptions WithDefaults(DeviceAgentOptions o) {
   return o;
 }
 
+int64_t WeightsBytes(const Weights& w) { return w.layout().total_bytes(); }
+
 }  // namespace
 
 DeviceAgent::DeviceAgent(DeviceAgentOptions options,
@@ -38,81 +35,36 @@ DeviceAgent::DeviceAgent(DeviceAgentOptions options,
     : options_(WithDefaults(std::move(options))),
       clock_(*options_.clock),
       env_(*options_.environment),
-      stub_(v1::Coordinator::NewStub(channel)),
-      split_stub_(v1::SplitTraining::NewStub(channel)) {}
+      link_(options_, std::move(channel), &stop_),
+      trainer_(options_, &env_, &link_, &stop_) {}
 
 DeviceAgent::~DeviceAgent() = default;
 
-bool DeviceAgent::Track(grpc::ClientContext* ctx) {
-  absl::MutexLock lock(&mu_);
-  if (stop_.load()) return false;
-  active_ = ctx;
-  return true;
-}
-
-void DeviceAgent::Untrack() {
-  absl::MutexLock lock(&mu_);
-  active_ = nullptr;
-}
-
-void DeviceAgent::RequestStop() {
-  absl::MutexLock lock(&mu_);
-  stop_.store(true);
-  if (active_ != nullptr) active_->TryCancel();
-}
-
-bool DeviceAgent::ShouldGiveUp() const {
-  return clock_.NowSeconds() - last_contact_s_ >
-         absl::ToDoubleSeconds(options_.give_up_after);
-}
-
-void DeviceAgent::SleepUnlessStopped(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_.load();
-  };
-  clock_.AwaitWithDeadline(&mu_, absl::Condition(&stopping),
-                           clock_.NowSeconds() + absl::ToDoubleSeconds(d));
-}
-
 absl::Status DeviceAgent::Run() {
-  last_contact_s_ = clock_.NowSeconds();
-  std::thread heartbeats([this] {
-    for (;;) {
-      {
-        absl::MutexLock lock(&mu_);
-        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return heartbeats_done_;
-        };
-        const double deadline = clock_.NowSeconds() + heartbeat_ms_ * 1e-3;
-        if (clock_.AwaitWithDeadline(&mu_, absl::Condition(&done), deadline)) {
-          return;
-        }
-      }
-      SendPeriodicHeartbeat();
-    }
-  });
+  profile_.set_device_class(options_.device_class);
+  profile_.set_cores(ml::NumCores());
+  env_.DescribeHardware(&profile_);
+  link_.Start();
   Backoff backoff(options_.initial_backoff, options_.max_backoff,
                   options_.seed);
   absl::Status result;
-  while (!stop_.load()) {
+  while (!stop_.requested()) {
     auto more = Step();
     if (more.ok()) {
       backoff.Reset();
       if (!*more) break;  // STOP
       continue;
     }
-    if (stop_.load()) break;
+    if (stop_.requested()) break;
     if (absl::IsNotFound(more.status())) {  // coordinator forgot us: rejoin
-      absl::MutexLock lock(&mu_);
-      joined_ = false;
+      link_.Forget();
       continue;
     }
     if (!IsTransient(more.status())) {
       result = more.status();
       break;
     }
-    if (ShouldGiveUp()) {
+    if (link_.ShouldGiveUp()) {
       result = absl::UnavailableError(
           absl::StrCat("coordinator unreachable for ",
                        absl::FormatDuration(options_.give_up_after),
@@ -121,73 +73,23 @@ absl::Status DeviceAgent::Run() {
     }
     LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
                             "; retrying"));
-    SleepUnlessStopped(backoff.Next());
+    stop_.Sleep(clock_, backoff.Next());
   }
-  if (stop_.load() || result.ok()) Leave(stop_.load() ? "stopped" : "done");
-  {
-    absl::MutexLock lock(&mu_);
-    heartbeats_done_ = true;
+  if (stop_.requested() || result.ok()) {
+    link_.Leave(stop_.requested() ? "stopped" : "done");
   }
-  heartbeats.join();
+  link_.Stop();
   return result;
 }
 
-absl::Status DeviceAgent::JoinWithRetry() {
-  Backoff backoff(options_.initial_backoff, options_.max_backoff,
-                  options_.seed + 1);
-  v1::JoinRequest req;
-  req.set_device_id(options_.device_id);
-  req.set_token(options_.token);
-  v1::HardwareProfile* p = req.mutable_profile();
-  p->set_device_class(options_.device_class);
-  p->set_cores(ml::NumCores());
-  env_.DescribeHardware(p);
-  {
-    // After a lost session: proves this is the device that held it, so
-    // the coordinator lets it back in before the old session expires.
-    absl::MutexLock lock(&mu_);
-    req.set_resume_session(session_id_);
-  }
-  for (int attempt = 1;; ++attempt) {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, options_.rpc_timeout);
-    if (!Track(&ctx)) return absl::CancelledError("stopping");
-    v1::JoinReply reply;
-    absl::Status s = FromGrpcStatus(stub_->Join(&ctx, req, &reply), "join");
-    Untrack();
-    if (s.ok()) {
-      absl::MutexLock lock(&mu_);
-      join_ = reply;
-      session_id_ = reply.session_id();
-      heartbeat_ms_ = std::max(10, reply.heartbeat_interval_ms());
-      joined_ = true;
-      last_contact_s_ = clock_.NowSeconds();
-      return absl::OkStatus();
-    }
-    // ALREADY_EXISTS: our id's old session is still live on the coordinator
-    // (this process restarted); it expires after server.device_timeout_s.
-    if (!(IsTransient(s) || absl::IsAlreadyExists(s)) || stop_.load()) {
-      return s;
-    }
-    if (ShouldGiveUp()) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot reach the coordinator after ", attempt,
-                       " attempts: ", s.message()));
-    }
-    SleepUnlessStopped(backoff.Next());
-  }
-}
-
 absl::StatusOr<bool> DeviceAgent::Step() {
-  bool joined;
-  {
-    absl::MutexLock lock(&mu_);
-    joined = joined_;
-  }
-  if (!joined) TANDEM_RETURN_IF_ERROR(JoinWithRetry());
-  TANDEM_RETURN_IF_ERROR(PrepareData());  // no data: nothing to do, fatal
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, PullTask());
-  last_contact_s_ = clock_.NowSeconds();
+  TANDEM_RETURN_IF_ERROR(link_.EnsureJoined(profile_));
+  // No data: nothing to do, fatal.
+  TANDEM_RETURN_IF_ERROR(trainer_.PrepareData(link_.join_reply()));
+  v1::PullTaskRequest pull;
+  pull.set_last_round(last_round_);
+  if (last_round_ < 0) *pull.mutable_timing() = trainer_.timing();
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, link_.PullTask(pull));
   switch (task->header.kind()) {
     case v1::TaskHeader::STOP:
       return false;
@@ -199,70 +101,80 @@ absl::StatusOr<bool> DeviceAgent::Step() {
   }
 }
 
-absl::StatusOr<std::unique_ptr<DeviceAgent::Task>> DeviceAgent::PullTask(
-    bool full_weights) {
-  v1::PullTaskRequest req;
-  req.set_device_id(options_.device_id);
-  req.set_full_weights(full_weights);
-  req.set_last_round(last_round_);
-  if (last_round_ < 0) *req.mutable_timing() = timing_;
-  {
-    absl::MutexLock lock(&mu_);
-    req.set_session_id(session_id_);
+void DeviceAgent::Abandon(int64_t round, absl::string_view why) {
+  link_.Heartbeat(round, v1::HeartbeatRequest::ABANDONED, std::string(why));
+}
+
+absl::Status DeviceAgent::TrainAndPush(Task& task) {
+  const int64_t round = task.header.round();
+  link_.SetCurrentRound(round);
+  absl::Cleanup idle = [this] { link_.SetCurrentRound(-1); };
+  last_round_ = round;
+  if (env_.AbandonsRound(round)) {
+    Abandon(round, "simulated dropout");
+    return absl::OkStatus();
   }
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, options_.poll_timeout + absl::Seconds(60));
-  if (!Track(&ctx)) return absl::CancelledError("stopping");
-  auto reader = stub_->PullTask(&ctx, req);
-  auto task = std::make_unique<Task>();
-  v1::TaskChunk chunk;
-  absl::Status s;
-  // No first message: the call is over, and Finish() tells why (NOT_FOUND
-  // for a session the coordinator no longer knows: rejoin). Cancelling it
-  // would hide that behind CANCELLED.
-  const bool first = reader->Read(&chunk);
-  if (first && chunk.has_header()) {
-    task->header = chunk.header();
-  } else {
-    s = absl::UnavailableError("no task header");
+  TANDEM_RETURN_IF_ERROR(trainer_.BuildModel());
+  absl::Cleanup release = [this] { trainer_.ReleaseModel(); };
+  std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);
+  absl::StatusOr<RoundWork> work = Train(task, *accounting);
+  if (stop_.requested()) return absl::CancelledError("stopping");
+  if (!work.ok()) {
+    LogWarning(absl::StrCat(options_.device_id, ": round ", round, ": ",
+                            work.status().message()));
+    Abandon(round, work.status().message());
+    return absl::OkStatus();
   }
-  if (s.ok() && task->header.kind() == v1::TaskHeader::TRAIN) {
-    const double t0 = clock_.NowSeconds();
-    auto layout = LayoutFromProto(task->header.layout());
-    s = layout.status();
-    if (s.ok()) {
-      WeightsAssembler assembler(*layout);
-      while (s.ok() && reader->Read(&chunk)) {
-        s = chunk.has_weights() ? assembler.Add(chunk.weights())
-                                : absl::InvalidArgumentError("extra header");
-      }
-      auto weights = assembler.Finish();
-      if (s.ok()) s = weights.status();
-      if (s.ok()) {
-        task->weights = std::make_shared<const Weights>(*std::move(weights));
-        task->bytes_down = assembler.bytes_received() +
-                           static_cast<int64_t>(task->header.ByteSizeLong());
-        task->download_s = clock_.NowSeconds() - t0;
-      }
-    }
+  if (work->record.stages_run == trainer_.model().num_stages()) {
+    env_.AlterUpdate(round, *task.weights, &work->update);
   }
-  if (!s.ok() && first) ctx.TryCancel();
-  grpc::Status finish = reader->Finish();
-  Untrack();
-  if (!finish.ok()) return FromGrpcStatus(finish, "pull task");
-  if (!s.ok())
-    return absl::UnavailableError(absl::StrCat("task: ", s.message()));
-  return task;
+  // Client-side DP clipping (of the head's change when offloading: the tail
+  // is trained on the coordinator).
+  if (task.header.training().clipping_norm() > 0) {
+    TANDEM_RETURN_IF_ERROR(ClipUpdate(*task.weights, work->update,
+                                      task.header.training().clipping_norm()));
+  }
+  v1::UpdateHeader header = HeaderFor(task, *work, *accounting);
+  TANDEM_RETURN_IF_ERROR(link_.Push(work->update, std::move(header)));
+  rounds_trained_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RoundWork> DeviceAgent::Train(Task& task,
+                                             RoundAccounting& accounting) {
+  const int split = task.header.split_point();
+  bool offload = split > 0 && split < task.header.num_stages();
+  const bool whole = task.weights->layout() == trainer_.model().layout();
+  if (offload && LinkBelowBreakEven(task, accounting)) {
+    offload = false;
+    if (!whole) TANDEM_RETURN_IF_ERROR(PullFullWeights(task));
+  }
+  if (!offload) return trainer_.TrainFull(task);
+  absl::StatusOr<RoundWork> work =
+      task.header.split_mode() == v1::LOCAL_LOSS
+          ? trainer_.TrainLocalLoss(task, split, accounting)
+          : trainer_.TrainSplit(task, split);
+  if (!work.ok() && !stop_.requested() && task.header.fallback_local() &&
+      whole) {
+    LogWarning(absl::StrCat(options_.device_id, ": round ", task.header.round(),
+                            ": split training failed (",
+                            work.status().message(), "); training locally"));
+    return trainer_.TrainFull(task);
+  }
+  return work;
 }
 
 absl::Status DeviceAgent::PullFullWeights(Task& task) {
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> tail, PullTask(true));
+  v1::PullTaskRequest pull;
+  pull.set_last_round(last_round_);
+  pull.set_full_weights(true);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> tail, link_.PullTask(pull));
   if (tail->header.kind() != v1::TaskHeader::TRAIN ||
       tail->header.round() != task.header.round()) {
     return absl::UnavailableError("the rest of the model was not sent");
   }
   // Head (first download) and tail (this one) make the whole model.
-  Weights full = model_->GetWeights();
+  Weights full = trainer_.model().GetWeights();
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(*task.weights, &full));
   TANDEM_RETURN_IF_ERROR(ml::MergeStages(*tail->weights, &full));
   task.weights = std::make_shared<const Weights>(std::move(full));
@@ -272,30 +184,56 @@ absl::Status DeviceAgent::PullFullWeights(Task& task) {
   return absl::OkStatus();
 }
 
-absl::Status DeviceAgent::PrepareData() {
-  if (data_ != nullptr) return absl::OkStatus();
-  TANDEM_ASSIGN_OR_RETURN(data_, options_.data_provider(join_.data()));
-  LogInfo(absl::StrCat(options_.device_id, ": ", data_->size(),
-                       " training examples"));
-  return TimeStages(InputOf(*data_));
+bool DeviceAgent::LinkBelowBreakEven(const Task& task,
+                                     const RoundAccounting& accounting) const {
+  const double min_mbps = task.header.min_link_mbps();
+  if (!(min_mbps > 0)) return false;
+  const double seconds =
+      accounting.GuardSeconds(task.bytes_down, task.download_s);
+  if (seconds <= 0) return false;
+  const double mbps = static_cast<double>(task.bytes_down) * 8 / seconds / 1e6;
+  if (mbps >= min_mbps) return false;
+  LogInfo(absl::StrFormat(
+      "%s: round %d: link measured at %.1f Mbit/s on the task download, below "
+      "the %.1f Mbit/s at which split point %d pays off: training locally",
+      options_.device_id, task.header.round(), mbps, min_mbps,
+      task.header.split_point()));
+  return true;
 }
 
-absl::Status DeviceAgent::BuildModel() {
-  if (model_ != nullptr) return absl::OkStatus();
-  TANDEM_ASSIGN_OR_RETURN(
-      model_, ml::Model::Create(join_.model(), InputOf(*data_), options_.seed));
-  return absl::OkStatus();
-}
-
-absl::Status DeviceAgent::TimeStages(const ml::InputShape& input) {
-  auto measure = [this, &input]() -> absl::StatusOr<ml::ModelProfile> {
-    ComputeSlot slot(options_.gate);
-    ml::SetComputeThreads(options_.compute_threads);
-    return ml::ProfileModel(join_.model(), input, ml::kStageTimingBatch,
-                            ml::kStageTimingReps);
-  };
-  TANDEM_ASSIGN_OR_RETURN(timing_, env_.TimeStages(data_->size(), measure));
-  return absl::OkStatus();
+v1::UpdateHeader DeviceAgent::HeaderFor(const Task& task, RoundWork& work,
+                                        RoundAccounting& accounting) {
+  v1::UpdateHeader header;
+  header.set_device_id(options_.device_id);
+  header.set_round(task.header.round());
+  header.set_num_samples(work.stats.samples);
+  if (work.record.local_loss) {
+    header.mutable_aux_weights()->Add(work.aux.begin(), work.aux.end());
+  }
+  LayoutToProto(work.update.layout(), header.mutable_layout());
+  const ml::TrainStats& stats = work.stats;
+  v1::Measurements* m = header.mutable_measurements();
+  m->set_cpu_s(stats.cpu_seconds);
+  m->set_train_loss(stats.mean_loss);
+  m->set_loss_before(stats.loss_before);
+  m->set_batches(stats.batches);
+  const int64_t weights_up = WeightsBytes(work.update) +
+                             static_cast<int64_t>(header.ByteSizeLong()) + 16;
+  m->set_bytes_down(task.bytes_down + work.split_bytes_down);
+  m->set_bytes_up(weights_up + work.split_bytes_up);
+  RoundRecord& r = work.record;
+  r.round = task.header.round();
+  r.bytes_down = task.bytes_down;
+  r.download_s = task.download_s;
+  r.downloads = task.downloads;
+  r.weights_up = weights_up;
+  r.last_upload_s = link_.last_upload_s();
+  r.examples_seen = stats.examples_seen;
+  r.cpu_s = stats.cpu_seconds;
+  r.wall_s = stats.wall_seconds;
+  r.num_stages = trainer_.model().num_stages();
+  accounting.Account(r, m);
+  return header;
 }
 
 }  // namespace tandem::client

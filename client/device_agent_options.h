@@ -1,0 +1,53 @@
+// What a device agent is told: who it is, where its data and time come
+// from, and the deadlines and backoff of its calls.
+#ifndef TANDEM_CLIENT_DEVICE_AGENT_OPTIONS_H_
+#define TANDEM_CLIENT_DEVICE_AGENT_OPTIONS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/compute_gate.h"
+#include "client/device_environment.h"
+#include "core/clock.h"
+#include "ml/data/dataset.h"
+#include "proto/tandem.pb.h"
+
+namespace tandem::client {
+
+using DataProvider =
+    std::function<absl::StatusOr<std::shared_ptr<const data::Dataset>>(
+        const v1::DataSpec&)>;
+
+struct DeviceAgentOptions {
+  std::string device_id;
+  std::string token;  // must match the coordinator's
+  std::string device_class = "device";
+  uint64_t seed = 1;
+  int compute_threads = 0;      // LibTorch threads for training; 0 = all cores
+  ComputeGate* gate = nullptr;  // optional bound on concurrent training
+  DataProvider data_provider;   // required
+  // What the device's hardware and time are; null: a MeasuredEnvironment
+  // (deployed device, wall time). The simulator passes a virtual one.
+  std::unique_ptr<DeviceEnvironment> environment;
+  // The agent's own timing (backoff, give-up, heartbeats, measured
+  // durations); not owned, must outlive the agent.
+  const Clock* clock = &RealClock();
+
+  absl::Duration rpc_timeout = absl::Seconds(20);        // unary calls
+  absl::Duration poll_timeout = absl::Seconds(15);       // one PullTask
+  absl::Duration transfer_timeout = absl::Seconds(600);  // weights up/down
+  // Reconnection delays: the first, doubling up to the last, each with
+  // +-50% jitter but never above max_backoff.
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // Give up (Run returns UNAVAILABLE) after this long without reaching the
+  // coordinator.
+  absl::Duration give_up_after = absl::Seconds(60);
+};
+
+}  // namespace tandem::client
+
+#endif  // TANDEM_CLIENT_DEVICE_AGENT_OPTIONS_H_
