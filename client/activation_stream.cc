@@ -28,7 +28,8 @@ GrpcActivationStream::~GrpcActivationStream() {
   if (writer_.joinable()) writer_.join();
 }
 
-absl::Status GrpcActivationStream::Send(int64_t step, ml::CutTensor activations,
+absl::Status GrpcActivationStream::Send(int64_t step,
+                                        ml::SplitTensor activations,
                                         std::vector<int64_t> labels,
                                         double cpu_s) {
   Item item;

@@ -43,7 +43,7 @@ class GrpcActivationStream : public ml::ActivationSink {
                        ActivationStreamOptions options);
   ~GrpcActivationStream() override;
 
-  absl::Status Send(int64_t step, ml::CutTensor activations,
+  absl::Status Send(int64_t step, ml::SplitTensor activations,
                     std::vector<int64_t> labels, double cpu_s) override;
   // Sends what is queued, half-closes, and waits for the coordinator's
   // reply and verdict. Call once, after the last Send().
@@ -60,7 +60,7 @@ class GrpcActivationStream : public ml::ActivationSink {
  private:
   struct Item {
     int64_t step = 0;
-    ml::CutTensor activations;
+    ml::SplitTensor activations;
     std::vector<int64_t> labels;
     double compute_s = 0;
   };

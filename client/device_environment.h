@@ -38,7 +38,7 @@ struct RoundRecord {
   int64_t examples_seen = 0;
   double cpu_s = 0;    // per-thread CPU seconds
   double wall_s = 0;   // wall seconds
-  int stages_run = 0;  // stages trained on the device (its cut, or all)
+  int stages_run = 0;  // stages trained on the device (its split point, or all)
   int num_stages = 0;
   // EXACT split: bytes of every activation message up and gradient message
   // down, and the wall seconds spent waiting for the gradients.

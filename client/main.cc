@@ -8,6 +8,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "client/channel_security.h"
 #include "client/device_agent.h"
 #include "client/device_data.h"
 #include "core/log.h"
@@ -17,7 +18,18 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "coordinator host:port");
 ABSL_FLAG(std::string, device_id, "", "this device's id (required)");
 ABSL_FLAG(std::string, device_class, "device", "device class name");
-ABSL_FLAG(std::string, token, "", "join token, if the coordinator wants one");
+ABSL_FLAG(std::string, token_file, "",
+          "file whose first line is this device's join token, if the "
+          "coordinator wants one; empty = $TANDEM_TOKEN");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA of the coordinator's certificate; empty = no TLS");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate of this device (CN = its device id), for mutual "
+          "TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "name to check the coordinator's certificate against, if not the "
+          "host in --server");
 ABSL_FLAG(std::string, data, "",
           "MNIST-format folder with this device's own data; empty = the "
           "partition the coordinator assigns");
@@ -43,7 +55,13 @@ int Main() {
   client::DeviceAgentOptions o;
   o.device_id = id;
   o.device_class = absl::GetFlag(FLAGS_device_class);
-  o.token = absl::GetFlag(FLAGS_token);
+  absl::StatusOr<std::string> token =
+      client::ReadJoinToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) {
+    std::cerr << "tandem-client: " << token.status().message() << "\n";
+    return 2;
+  }
+  o.token = *std::move(token);
   o.seed = absl::GetFlag(FLAGS_seed);
   o.compute_threads = absl::GetFlag(FLAGS_threads);
   o.give_up_after = absl::Seconds(absl::GetFlag(FLAGS_give_up_after_s));
@@ -55,10 +73,18 @@ int Main() {
   // Weight chunks are 1 MiB; gradients of a split batch can be larger.
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
-  client::DeviceAgent agent(
-      std::move(o),
-      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                grpc::InsecureChannelCredentials(), args));
+  client::ClientTls tls;
+  tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  tls.key = absl::GetFlag(FLAGS_tls_key);
+  tls.server_name = absl::GetFlag(FLAGS_tls_server_name);
+  auto channel =
+      client::MakeCoordinatorChannel(absl::GetFlag(FLAGS_server), tls, args);
+  if (!channel.ok()) {
+    std::cerr << "tandem-client: " << channel.status().message() << "\n";
+    return 2;
+  }
+  client::DeviceAgent agent(std::move(o), *std::move(channel));
   StopOnSignals stop([&] { agent.RequestStop(); });
   absl::Status s = agent.Run();
   if (!s.ok()) {

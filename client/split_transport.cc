@@ -17,8 +17,8 @@ GrpcSplitTransport::GrpcSplitTransport(v1::SplitTraining::Stub* stub,
   broken_ = !stream_->Write(req);
 }
 
-absl::StatusOr<ml::CutTensor> GrpcSplitTransport::Exchange(
-    int64_t step, const ml::CutTensor& activations,
+absl::StatusOr<ml::SplitTensor> GrpcSplitTransport::Exchange(
+    int64_t step, const ml::SplitTensor& activations,
     const std::vector<int64_t>& labels, double* loss) {
   if (broken_) return absl::UnavailableError("split stream is broken");
   v1::SplitRequest req;
@@ -49,7 +49,7 @@ absl::StatusOr<ml::CutTensor> GrpcSplitTransport::Exchange(
                            static_cast<int64_t>(activations.values.size()));
   if (!grad.ok()) return grad.status();
   *loss = reply.loss();
-  return ml::CutTensor{std::move(grad->shape), std::move(grad->values)};
+  return ml::SplitTensor{std::move(grad->shape), std::move(grad->values)};
 }
 
 absl::Status GrpcSplitTransport::Finish() { return FinishOnce(); }

@@ -1,7 +1,7 @@
 // The device's side of a SplitTraining stream: implements ml::SplitTransport
 // by sending each batch's activations (fp32, fp16 or int8) and labels, and
-// waiting for the gradient at the cut. Counts bytes and messages so the
-// device can report (or, in simulation, model) its link time. Not
+// waiting for the gradient at the split point. Counts bytes and messages so
+// the device can report (or, in simulation, model) its link time. Not
 // thread-safe.
 #ifndef TANDEM_CLIENT_SPLIT_TRANSPORT_H_
 #define TANDEM_CLIENT_SPLIT_TRANSPORT_H_
@@ -25,10 +25,10 @@ class GrpcSplitTransport : public ml::SplitTransport {
                      const v1::SplitOpen& open, ActivationCodec codec,
                      const Clock* clock = &RealClock());
 
-  absl::StatusOr<ml::CutTensor> Exchange(int64_t step,
-                                         const ml::CutTensor& activations,
-                                         const std::vector<int64_t>& labels,
-                                         double* loss) override;
+  absl::StatusOr<ml::SplitTensor> Exchange(int64_t step,
+                                           const ml::SplitTensor& activations,
+                                           const std::vector<int64_t>& labels,
+                                           double* loss) override;
   // Half-closes and waits for the coordinator's verdict on the stream.
   absl::Status Finish();
 

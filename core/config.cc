@@ -96,7 +96,10 @@ void VisitServer(V& v, ServerConfig& s) {
   v.Double("poll_timeout_s", &s.poll_timeout_s, 0.05, 3600);
   v.Int("heartbeat_interval_ms", &s.heartbeat_interval_ms, 10, 3600000);
   v.Double("device_timeout_s", &s.device_timeout_s, 0.1, kHuge);
-  v.String("token", &s.token);
+  v.String("tls_cert", &s.tls_cert);
+  v.String("tls_key", &s.tls_key);
+  v.String("tls_client_ca", &s.tls_client_ca);
+  v.String("tokens_file", &s.tokens_file);
   v.Int("eval_every", &s.eval_every, 1, 1000000);
   v.Int("eval_batch_size", &s.eval_batch_size, 1, 100000);
   v.Int("threads", &s.threads, 0, 1024);
@@ -251,7 +254,21 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTls(const ServerConfig& s) {
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "config: $.server.tls_cert and $.server.tls_key: set both or neither");
+  }
+  if (!s.tls_client_ca.empty() && s.tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "config: $.server.tls_client_ca: mutual TLS needs the coordinator's "
+        "own certificate ($.server.tls_cert and $.server.tls_key)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAcrossSections(const Config& c) {
+  TANDEM_RETURN_IF_ERROR(CheckTls(c.server));
   if (c.TotalDevices() > 0 && c.strategy.min_updates > c.TotalDevices()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.strategy.min_updates: ", c.strategy.min_updates,

@@ -42,8 +42,16 @@ struct ServerConfig {
   double poll_timeout_s = 10;          // longest wait of one PullTask call
   int heartbeat_interval_ms = 2000;    // devices send heartbeats this often
   double device_timeout_s = 30;        // no heartbeat this long: unavailable
-  std::string token;                   // devices must present it if not ""
-  int eval_every = 1;                  // evaluate every N rounds (and last)
+  // TLS, from PEM files. The coordinator's certificate (chain) and key;
+  // "" = no TLS, with a warning when listening on a non-loopback address.
+  std::string tls_cert, tls_key;
+  // Mutual TLS: devices must present a certificate issued by this CA, and
+  // its common name is their device id. "" = devices need no certificate.
+  std::string tls_client_ca;
+  // Per-device join tokens, stored hashed: lines "<device id> <SHA-256 of
+  // the token, hex>" (deploy/make-token.sh). "" = no tokens.
+  std::string tokens_file;
+  int eval_every = 1;  // evaluate every N rounds (and last)
   int eval_batch_size = 500;
   int threads = 0;  // compute threads of the coordinator; 0 = all cores
   double target_accuracy = 0;   // record when test accuracy first reaches it
@@ -94,10 +102,11 @@ struct OffloadConfig {
   // Classes not listed train the whole model.
   nlohmann::json fixed = nlohmann::json::object();
   // How an offloading device trains its head: "exact" (SplitFed-v1: per
-  // batch the gradient at the cut comes back), "local_loss" (the head
-  // trains against an auxiliary classifier at the cut and streams its
+  // batch the gradient at the split point comes back), "local_loss" (the head
+  // trains against an auxiliary classifier at the split point and streams its
   // activations without waiting; see README, "Split modes"), or "auto": the
-  // policy (greedy or ppo) picks the mode with the cut, per device per round.
+  // policy (greedy or ppo) picks the mode with the split point, per device per
+  // round.
   OffloadMode mode = OffloadMode::kExact;
   // local_loss: batches a device may have computed but not yet uploaded.
   int window = 4;
@@ -111,17 +120,17 @@ struct OffloadConfig {
   OnSplitFailure on_failure = OnSplitFailure::kDrop;
   // An offloading device measures its link on the task download (real
   // traffic, no probe) and trains locally when the link is slower than its
-  // cut's break-even throughput by the cost model. It is then sent the full
-  // weights, not only the head. The break-even is on time, so it applies
-  // to ppo and to greedy with alpha 1; "fixed" keeps its cut.
+  // split point's break-even throughput by the cost model. It is then sent the
+  // full weights, not only the head. The break-even is on time, so it applies
+  // to ppo and to greedy with alpha 1; "fixed" keeps its split point.
   bool link_guard = true;
   // greedy: weight of time against energy in alpha x T + (1 - alpha) x E.
   double alpha = 1.0;
   // greedy: device class -> memory budget in MiB; splits needing more are
   // excluded.
   nlohmann::json memory_budget_mb = nlohmann::json::object();
-  // ppo: device groups (k-means on measured time and throughput), one cut
-  // point chosen per group per round.
+  // ppo: device groups (k-means on measured time and throughput), one split
+  // point point chosen per group per round.
   int groups = 3;
   bool ppo_learn = true;     // keep learning online (else act greedily)
   int ppo_update_every = 4;  // rounds between PPO updates when learning

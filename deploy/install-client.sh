@@ -7,9 +7,14 @@
 # OpenBLAS, gRPC, Protobuf, Abseil: deploy/install-deps.sh installs them);
 # missing ones are reported.
 #
-#   deploy/install-client.sh [--dry-run] [--root DIR] [BINARY]
+#   deploy/install-client.sh [--dry-run] [--root DIR]
+#                            [--tls CA_CRT DEVICE_CRT DEVICE_KEY] [BINARY]
 #
 # BINARY     the tandem-client to install (default: build/client/tandem-client)
+# --tls      the coordinator's CA and this device's certificate and key
+#            (deploy/make-certs.sh: ca.crt, devices/ID.crt, devices/ID.key),
+#            installed as /etc/tandem/tls/{ca,device}.crt and device.key,
+#            mode 0600; the unit needs them (mutual TLS)
 # --root DIR install under DIR instead of / (packaging, tests); systemctl is
 #            not run
 # --dry-run  print the commands, change nothing
@@ -17,12 +22,16 @@ set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT=""
 DRY_RUN=0
+TLS=()
 BINARY="$SRC/build/client/tandem-client"
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY_RUN=1 ;;
     --root) ROOT="${2:?--root needs a directory}"; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tls)
+      [ $# -ge 4 ] || { echo "install-client: --tls needs CA_CRT DEVICE_CRT DEVICE_KEY" >&2; exit 2; }
+      TLS=("$2" "$3" "$4"); shift 3 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install-client: unknown option $1" >&2; exit 2 ;;
     *) BINARY="$1" ;;
   esac
@@ -56,6 +65,20 @@ else
   run install -D -m 0600 "$SRC/deploy/systemd/client.env.example" "$ENV_FILE"
 fi
 
+TLS_DIR="$ROOT/etc/tandem/tls"
+if [ ${#TLS[@]} -eq 3 ]; then
+  for f in "${TLS[@]}"; do
+    [ -f "$f" ] || { echo "install-client: --tls: $f is not a file" >&2; exit 2; }
+  done
+  run install -D -m 0600 "${TLS[0]}" "$TLS_DIR/ca.crt"
+  run install -D -m 0600 "${TLS[1]}" "$TLS_DIR/device.crt"
+  run install -D -m 0600 "${TLS[2]}" "$TLS_DIR/device.key"
+elif [ ! -f "$TLS_DIR/device.crt" ]; then
+  NEW_ENV=1  # do not start: the unit needs the TLS files
+  echo "install-client: no $TLS_DIR/device.crt yet: install the TLS files" \
+    "with --tls (deploy/make-certs.sh makes them)"
+fi
+
 if [ -n "$ROOT" ]; then
   echo "install-client: installed under $ROOT (systemctl not run)"
   exit 0
@@ -63,8 +86,8 @@ fi
 run systemctl daemon-reload
 run systemctl enable tandem-client.service
 if [ "$NEW_ENV" -eq 1 ]; then
-  echo "install-client: edit $ENV_FILE (TANDEM_SERVER, TANDEM_DEVICE_ID)," \
-    "then: systemctl start tandem-client"
+  echo "install-client: check $ENV_FILE (TANDEM_SERVER, TANDEM_DEVICE_ID)" \
+    "and $TLS_DIR, then: systemctl start tandem-client"
 else
   run systemctl restart tandem-client.service
 fi

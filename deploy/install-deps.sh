@@ -9,7 +9,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libssl-dev dataset-fashion-mnist
+  zlib1g-dev libssl-dev openssl dataset-fashion-mnist
 )
 # deploy/check-thread-safety.sh and deploy/format-check.sh.
 CI_PACKAGES=(clang-14 clang-format-14 jq)

@@ -41,20 +41,20 @@ const char* AuxFormName(AuxForm form) {
   return "?";
 }
 
-torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& cut_shape,
+torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& split_shape,
                                  int num_classes, AuxForm form) {
   namespace nn = torch::nn;
   const int64_t side = PooledSide(form);
-  if (cut_shape.size() == 3 && side > 0) {
-    const int64_t h = std::min(cut_shape[1], side);
-    const int64_t w = std::min(cut_shape[2], side);
+  if (split_shape.size() == 3 && side > 0) {
+    const int64_t h = std::min(split_shape[1], side);
+    const int64_t w = std::min(split_shape[2], side);
     return nn::Sequential(
         {{"pool", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({h, w}))},
          {"flatten", nn::Flatten()},
-         {"fc", nn::Linear(cut_shape[0] * h * w, num_classes)}});
+         {"fc", nn::Linear(split_shape[0] * h * w, num_classes)}});
   }
   int64_t flat = 1;
-  for (int64_t d : cut_shape) flat *= d;
+  for (int64_t d : split_shape) flat *= d;
   return nn::Sequential(
       {{"flatten", nn::Flatten()}, {"fc", nn::Linear(flat, num_classes)}});
 }
@@ -86,18 +86,18 @@ void SetAuxParams(torch::nn::Sequential& net, const std::vector<float>& flat) {
   }
 }
 
-int64_t AuxSize(const Model& model, int cut, AuxForm form) {
-  torch::nn::Sequential net = MakeAuxNet(model.impl().cut_shapes.at(cut),
+int64_t AuxSize(const Model& model, int split, AuxForm form) {
+  torch::nn::Sequential net = MakeAuxNet(model.impl().split_shapes.at(split),
                                          model.input().num_classes, form);
   return AuxParamCount(net);
 }
 
-std::vector<float> InitAux(const Model& model, int cut, uint64_t seed,
+std::vector<float> InitAux(const Model& model, int split, uint64_t seed,
                            AuxForm form) {
   // LibTorch's generator is global: seed and build under one lock.
   absl::MutexLock lock(&TorchSeedMutex());
-  torch::manual_seed(seed + 7919 * static_cast<uint64_t>(cut));
-  torch::nn::Sequential net = MakeAuxNet(model.impl().cut_shapes.at(cut),
+  torch::manual_seed(seed + 7919 * static_cast<uint64_t>(split));
+  torch::nn::Sequential net = MakeAuxNet(model.impl().split_shapes.at(split),
                                          model.input().num_classes, form);
   return GetAuxParams(net);
 }

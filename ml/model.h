@@ -1,9 +1,10 @@
 // The model zoo, seen from outside ml/ without LibTorch: a model is an ordered
 // list of stages, and its state is Weights.
 //
-// Stages are the units a model can be cut between: a device with split point
-// s runs stages [0, s) and the coordinator runs [s, num_stages()). Split point
-// num_stages() means no offload. Tensor names start with "s<i>." for stage i.
+// Stages are the units a model can be split between: a device with split
+// point s runs stages [0, s) and the coordinator runs [s, num_stages()).
+// Split point num_stages() means no offload. Tensor names start with "s<i>."
+// for stage i.
 //
 //   TANDEM_ASSIGN_OR_RETURN(auto model, Model::Create("cnn", {1, 28, 28}, 7));
 //   Weights w = model->GetWeights();

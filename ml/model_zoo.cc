@@ -93,9 +93,10 @@ absl::StatusOr<std::vector<StageSpec>> BuildStages(const std::string& name,
       absl::StrCat("unknown model '", name, "' (known: mlp, cnn, vgg5)"));
 }
 
-// Runs one zero example through the stages to learn each cut's shape.
-std::vector<std::vector<int64_t>> ProbeCutShapes(StagedNetImpl& net,
-                                                 const InputShape& in) {
+// Runs one zero example through the stages to learn each split point's
+// shape.
+std::vector<std::vector<int64_t>> ProbeSplitShapes(StagedNetImpl& net,
+                                                   const InputShape& in) {
   torch::NoGradGuard no_grad;
   net.eval();
   torch::Tensor x = torch::zeros({1, in.channels, in.height, in.width});
@@ -137,7 +138,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
       impl->net->AddStage(s.module);
     }
     impl->tensors = CollectTensors(*impl->net);
-    impl->cut_shapes = ProbeCutShapes(*impl->net, input);
+    impl->split_shapes = ProbeSplitShapes(*impl->net, input);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("building model '", name, "': ", e.what()));

@@ -32,10 +32,10 @@ double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
 }
 
 // Median over `reps` of the auxiliary classifier's forward + backward at the
-// cut whose activations are `x`.
-double TimeAux(const std::vector<int64_t>& cut_shape, int classes,
+// split point whose activations are `x`.
+double TimeAux(const std::vector<int64_t>& split_shape, int classes,
                const torch::Tensor& x, int reps) {
-  torch::nn::Sequential aux = MakeAuxNet(cut_shape, classes);
+  torch::nn::Sequential aux = MakeAuxNet(split_shape, classes);
   torch::Tensor y = torch::zeros({x.size(0)}, torch::kInt64);
   std::vector<double> times;
   for (int r = 0; r < reps + 1; ++r) {
@@ -90,7 +90,7 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
       StageProfile st;
       st.name = (*model)->stage_names()[s];
       st.train_seconds_per_example = TimeStage(net, s, x, reps) / batch;
-      for (int64_t d : CutShape(**model, s + 1)) {
+      for (int64_t d : SplitShape(**model, s + 1)) {
         st.out_elements = (st.out_elements == 0 ? 1 : st.out_elements) * d;
       }
       st.param_bytes = SliceLayout(layout, s, s + 1).total_bytes();
@@ -100,7 +100,7 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
       }
       if (s + 1 < (*model)->num_stages()) {
         st.aux_seconds_per_example =
-            TimeAux(CutShape(**model, s + 1), input.num_classes, x, reps) /
+            TimeAux(SplitShape(**model, s + 1), input.num_classes, x, reps) /
             batch;
         st.aux_param_bytes = 4 * AuxSize(**model, s + 1);
       }

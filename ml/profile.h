@@ -22,7 +22,8 @@ struct StageProfile {
   int64_t out_elements = 0;  // per-example activation size after the stage
   int64_t param_bytes = 0;   // parameters and buffers of the stage
   // Forward + backward seconds per example of the auxiliary classifier at
-  // the cut after this stage (offload.mode "local_loss"; 0 after the last).
+  // the split point after this stage (offload.mode "local_loss"; 0 after the
+  // last).
   double aux_seconds_per_example = 0;
   int64_t aux_param_bytes = 0;  // that classifier's weights
 };
@@ -48,7 +49,8 @@ double StageSeconds(const ModelProfile& profile, int begin, int end);
 // `batch` examples, on the calling thread (set its threads to 1 first for a
 // one-core figure). Takes the median of the repetitions.
 // Seconds per example of a local-loss head at `split`: stages [0, split)
-// and the auxiliary classifier at the cut (just the stages at split L).
+// and the auxiliary classifier at the split point (just the stages at split
+// L).
 double LocalLossHeadSeconds(const ModelProfile& profile, int split);
 
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,

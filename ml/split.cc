@@ -32,23 +32,23 @@ torch::optim::SGD MakeSgd(std::vector<torch::Tensor> params,
                                .weight_decay(o.weight_decay));
 }
 
-CutTensor ToCut(const torch::Tensor& t) {
+SplitTensor ToSplitTensor(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-  CutTensor out;
+  SplitTensor out;
   out.shape = c.sizes().vec();
   out.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   return out;
 }
 
-torch::Tensor FromCut(const CutTensor& c) {
+torch::Tensor FromSplitTensor(const SplitTensor& c) {
   return torch::from_blob(const_cast<float*>(c.values.data()), c.shape,
                           torch::kFloat32)
       .clone();
 }
 
-absl::Status CheckCut(const CutTensor& c,
-                      const std::vector<int64_t>& per_example, size_t n_labels,
-                      const char* what) {
+absl::Status CheckSplitTensor(const SplitTensor& c,
+                              const std::vector<int64_t>& per_example,
+                              size_t n_labels, const char* what) {
   std::vector<int64_t> want = {static_cast<int64_t>(n_labels)};
   want.insert(want.end(), per_example.begin(), per_example.end());
   int64_t numel = 1;
@@ -68,7 +68,7 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
   StagedNet& net = model.impl().net;
   net->train();
   torch::optim::SGD sgd = MakeSgd(StageParams(net, 0, split), opt);
-  const std::vector<int64_t>& cut = model.impl().cut_shapes[split];
+  const std::vector<int64_t>& split_shape = model.impl().split_shapes[split];
   int64_t step_no = 0;
   double transport_cpu = 0;
   auto step = [&](const Batch& b) -> absl::StatusOr<double> {
@@ -78,13 +78,14 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
                                 b.y.data_ptr<int64_t>() + b.y.numel());
     double loss = 0;
     const double cpu0 = ThreadCpuSeconds();
-    absl::StatusOr<CutTensor> grad =
-        transport.Exchange(step_no++, ToCut(act), labels, &loss);
+    absl::StatusOr<SplitTensor> grad =
+        transport.Exchange(step_no++, ToSplitTensor(act), labels, &loss);
     transport_cpu += ThreadCpuSeconds() - cpu0;
     if (!grad.ok()) return grad.status();
-    absl::Status shape_ok = CheckCut(*grad, cut, labels.size(), "gradient");
+    absl::Status shape_ok =
+        CheckSplitTensor(*grad, split_shape, labels.size(), "gradient");
     if (!shape_ok.ok()) return shape_ok;
-    act.backward(FromCut(*grad));
+    act.backward(FromSplitTensor(*grad));
     sgd.step();
     return loss;
   };
@@ -99,12 +100,12 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
     const TrainOptions& opt, ActivationSink& sink, AuxForm form) {
   StagedNet& net = model.impl().net;
   net->train();
-  torch::nn::Sequential aux_net = MakeAuxNet(model.impl().cut_shapes[split],
+  torch::nn::Sequential aux_net = MakeAuxNet(model.impl().split_shapes[split],
                                              model.input().num_classes, form);
   if (AuxParamCount(aux_net) != static_cast<int64_t>(aux->size())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("auxiliary classifier: expected ", AuxParamCount(aux_net),
-                     " weights for cut ", split, ", got ", aux->size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "auxiliary classifier: expected ", AuxParamCount(aux_net),
+        " weights for split point ", split, ", got ", aux->size()));
   }
   SetAuxParams(aux_net, *aux);
   std::vector<torch::Tensor> params = StageParams(net, 0, split);
@@ -120,7 +121,7 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
         torch::nn::functional::cross_entropy(aux_net->forward(act), b.y);
     loss.backward();
     sgd.step();
-    CutTensor sent = ToCut(act);
+    SplitTensor sent = ToSplitTensor(act);
     std::vector<int64_t> labels(b.y.data_ptr<int64_t>(),
                                 b.y.data_ptr<int64_t>() + b.y.numel());
     const double cpu1 = ThreadCpuSeconds();
@@ -137,22 +138,22 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
   return stats;
 }
 
-// A cut of `model` and sane training arguments.
+// A split point of `model` and sane training arguments.
 absl::Status CheckHeadArgs(const Model& model, int split,
                            const data::Dataset& data,
                            const TrainOptions& options) {
   if (split < 1 || split >= model.num_stages()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("split point ", split, " is not a cut of '", model.name(),
-                     "' (1..", model.num_stages() - 1, ")"));
+        absl::StrCat("split point ", split, " is out of range for '",
+                     model.name(), "' (1..", model.num_stages() - 1, ")"));
   }
   return CheckTrainArgs(data, options);
 }
 
 }  // namespace
 
-std::vector<int64_t> CutShape(const Model& model, int split) {
-  return model.impl().cut_shapes.at(split);
+std::vector<int64_t> SplitShape(const Model& model, int split) {
+  return model.impl().split_shapes.at(split);
 }
 
 absl::StatusOr<TrainStats> TrainHead(Model& model, int split,
@@ -201,7 +202,7 @@ absl::StatusOr<std::unique_ptr<TailTrainer>> TailTrainer::Create(
   impl->model = *std::move(model);
   if (split < 1 || split >= impl->model->num_stages()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "split point ", split, " is not a cut of '", model_name, "'"));
+        "split point ", split, " is out of range for '", model_name, "'"));
   }
   absl::Status s = impl->model->SetWeights(global);
   if (!s.ok()) return s;
@@ -217,14 +218,14 @@ absl::StatusOr<std::unique_ptr<TailTrainer>> TailTrainer::Create(
   return std::unique_ptr<TailTrainer>(new TailTrainer(std::move(impl)));
 }
 
-const std::vector<int64_t>& TailTrainer::cut_shape() const {
-  return impl_->model->impl().cut_shapes[impl_->split];
+const std::vector<int64_t>& TailTrainer::split_shape() const {
+  return impl_->model->impl().split_shapes[impl_->split];
 }
 
-absl::Status TailTrainer::CheckBatch(const CutTensor& activations,
+absl::Status TailTrainer::CheckBatch(const SplitTensor& activations,
                                      const std::vector<int64_t>& labels) const {
-  absl::Status shape_ok =
-      CheckCut(activations, cut_shape(), labels.size(), "activations");
+  absl::Status shape_ok = CheckSplitTensor(activations, split_shape(),
+                                           labels.size(), "activations");
   if (!shape_ok.ok()) return shape_ok;
   const int classes = impl_->model->input().num_classes;
   for (int64_t y : labels) {
@@ -243,17 +244,18 @@ namespace {
 
 // Forward, loss, backward and step of a tail; the input's gradient into
 // `grad` when not null. Returns the loss.
-double TailStep(TailTrainer::Impl& impl, const CutTensor& activations,
-                const std::vector<int64_t>& labels, CutTensor* grad) {
+double TailStep(TailTrainer::Impl& impl, const SplitTensor& activations,
+                const std::vector<int64_t>& labels, SplitTensor* grad) {
   StagedNet& net = impl.model->impl().net;
-  torch::Tensor x = FromCut(activations).requires_grad_(grad != nullptr);
+  torch::Tensor x =
+      FromSplitTensor(activations).requires_grad_(grad != nullptr);
   torch::Tensor y = torch::tensor(labels, torch::kInt64);
   impl.sgd->zero_grad();
   torch::Tensor out = net->Forward(x, impl.split, net->num_stages());
   torch::Tensor l = torch::nn::functional::cross_entropy(out, y);
   l.backward();
   impl.sgd->step();
-  if (grad != nullptr) *grad = ToCut(x.grad());
+  if (grad != nullptr) *grad = ToSplitTensor(x.grad());
   ++impl.steps;
   impl.examples += static_cast<int64_t>(labels.size());
   return l.item<double>();
@@ -261,13 +263,13 @@ double TailStep(TailTrainer::Impl& impl, const CutTensor& activations,
 
 }  // namespace
 
-absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
-                                            const std::vector<int64_t>& labels,
-                                            double* loss) {
+absl::StatusOr<SplitTensor> TailTrainer::Step(
+    const SplitTensor& activations, const std::vector<int64_t>& labels,
+    double* loss) {
   TANDEM_RETURN_IF_ERROR(CheckBatch(activations, labels));
   const double cpu0 = ThreadCpuSeconds();
   try {
-    CutTensor grad;
+    SplitTensor grad;
     *loss = TailStep(*impl_, activations, labels, &grad);
     impl_->cpu_seconds += ThreadCpuSeconds() - cpu0;
     return grad;
@@ -276,7 +278,7 @@ absl::StatusOr<CutTensor> TailTrainer::Step(const CutTensor& activations,
   }
 }
 
-absl::StatusOr<double> TailTrainer::Fit(const CutTensor& activations,
+absl::StatusOr<double> TailTrainer::Fit(const SplitTensor& activations,
                                         const std::vector<int64_t>& labels) {
   TANDEM_RETURN_IF_ERROR(CheckBatch(activations, labels));
   const double cpu0 = ThreadCpuSeconds();

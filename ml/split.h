@@ -1,7 +1,7 @@
 // Split learning without LibTorch in the interface: a device trains the head
 // (stages [0, s)) and a TailTrainer, on the coordinator, trains that device's
 // own copy of the tail (stages [s, L)). Per batch the head's activations at
-// the cut go to the tail, the gradient at the cut comes back.
+// the split point go to the tail, the gradient at the split point comes back.
 //
 // Device:      TrainHead(model, s, data, options, transport)
 // Coordinator: TailTrainer::Create(...) then Step() per batch
@@ -23,8 +23,9 @@
 
 namespace tandem::ml {
 
-// A batch of activations (or gradients) at a cut: [n, per-example shape...].
-struct CutTensor {
+// A batch of activations (or gradients) at a split point:
+// [n, per-example shape...].
+struct SplitTensor {
   std::vector<int64_t> shape;
   std::vector<float> values;
 };
@@ -34,10 +35,9 @@ class SplitTransport {
  public:
   virtual ~SplitTransport() = default;
   // Returns d loss / d activations (same shape) and sets `loss`.
-  virtual absl::StatusOr<CutTensor> Exchange(int64_t step,
-                                             const CutTensor& activations,
-                                             const std::vector<int64_t>& labels,
-                                             double* loss) = 0;
+  virtual absl::StatusOr<SplitTensor> Exchange(
+      int64_t step, const SplitTensor& activations,
+      const std::vector<int64_t>& labels, double* loss) = 0;
 };
 
 // Trains stages [0, split) of `model` with SGD, batches and shuffling exactly
@@ -57,14 +57,15 @@ class ActivationSink {
   // `activations`: the head's output for the batch, as computed before the
   // head's optimiser step. `cpu_s`: the head's (and auxiliary classifier's)
   // CPU seconds for this batch on the training thread.
-  virtual absl::Status Send(int64_t step, CutTensor activations,
+  virtual absl::Status Send(int64_t step, SplitTensor activations,
                             std::vector<int64_t> labels, double cpu_s) = 0;
 };
 
 // Trains stages [0, split) together with the auxiliary classifier at the
-// cut (`aux`, its flat weights, updated in place; see ml/aux_classifier.h)
-// on the auxiliary loss, with batches and shuffling exactly as TrainLocal,
-// and hands each batch's activations and labels to `sink`.
+// split point (`aux`, its flat weights, updated in place; see
+// ml/aux_classifier.h) on the auxiliary loss, with batches and shuffling
+// exactly as TrainLocal, and hands each batch's activations and labels to
+// `sink`.
 // TrainStats::cpu_seconds counts the head's and the classifier's compute.
 // `form`: the classifier's form (the coordinator always uses the default).
 absl::StatusOr<TrainStats> TrainHeadLocalLoss(Model& model, int split,
@@ -85,15 +86,15 @@ class TailTrainer {
   ~TailTrainer();
 
   // Per-example shape of the activations this tail accepts.
-  const std::vector<int64_t>& cut_shape() const;
+  const std::vector<int64_t>& split_shape() const;
   // Forward, loss against `labels`, backward, optimiser step. Rejects
   // activations of the wrong shape or labels out of range.
-  absl::StatusOr<CutTensor> Step(const CutTensor& activations,
-                                 const std::vector<int64_t>& labels,
-                                 double* loss);
-  // Local-loss mode: the same step without the gradient at the cut (the
-  // device does not wait for one); returns the batch's loss.
-  absl::StatusOr<double> Fit(const CutTensor& activations,
+  absl::StatusOr<SplitTensor> Step(const SplitTensor& activations,
+                                   const std::vector<int64_t>& labels,
+                                   double* loss);
+  // Local-loss mode: the same step without the gradient at the split point
+  // (the device does not wait for one); returns the batch's loss.
+  absl::StatusOr<double> Fit(const SplitTensor& activations,
                              const std::vector<int64_t>& labels);
   // Tail stages' weights (parameters and batch-norm buffers) as trained.
   Weights TailWeights() const;
@@ -102,14 +103,14 @@ class TailTrainer {
   double cpu_seconds() const;  // tail compute, summed over Step() calls
 
  private:
-  absl::Status CheckBatch(const CutTensor& activations,
+  absl::Status CheckBatch(const SplitTensor& activations,
                           const std::vector<int64_t>& labels) const;
   explicit TailTrainer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
 // Per-example activation shape after stages [0, split) (split 0: the input).
-std::vector<int64_t> CutShape(const Model& model, int split);
+std::vector<int64_t> SplitShape(const Model& model, int split);
 
 }  // namespace tandem::ml
 

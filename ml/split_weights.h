@@ -1,4 +1,4 @@
-// Cutting a model's Weights between stages and joining them back, by the
+// Splitting a model's Weights between stages and joining them back, by the
 // "s<i>." tensor-name prefix every zoo model uses. Torch-free.
 //
 //   Weights head = SliceStages(global, 0, split);   // what a device gets

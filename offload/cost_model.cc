@@ -29,16 +29,16 @@ std::vector<int64_t> BatchSizes(const RoundShape& r) {
 }
 
 // Sums over stages [0, split) and [split, L) of a profile.
-struct Cut {
+struct SplitPoint {
   int split = 0;
   double head_t = 0, tail_t = 0, aux_t = 0;
   double head_params = 0, head_acts = 0;
-  double aux_bytes = 0;      // auxiliary classifier at the cut
-  int64_t out_elements = 0;  // per example at the cut
+  double aux_bytes = 0;      // auxiliary classifier at the split point
+  int64_t out_elements = 0;  // per example at the split point
 };
 
-Cut CutOf(const ml::ModelProfile& profile, int split) {
-  Cut c;
+SplitPoint SplitPointOf(const ml::ModelProfile& profile, int split) {
+  SplitPoint c;
   c.split = split;
   for (int i = 0; i < static_cast<int>(profile.stages.size()); ++i) {
     const ml::StageProfile& s = profile.stages[i];
@@ -58,21 +58,21 @@ Cut CutOf(const ml::ModelProfile& profile, int split) {
 
 // SplitFed-v1 (and no offload, split = L): the device waits for every
 // gradient, so the parts add up.
-SplitCost ExactCost(const Cut& cut, int stages, const DeviceEstimate& device,
-                    const RoundShape& round,
+SplitCost ExactCost(const SplitPoint& point, int stages,
+                    const DeviceEstimate& device, const RoundShape& round,
                     const std::vector<int64_t>& batches) {
   double samples = 0;
   for (int64_t n : batches) samples += static_cast<double>(n);
   SplitCost c;
-  c.split = cut.split;
-  c.device_compute_s = device.slowdown * samples * cut.head_t;
-  c.up_s = device.TransferSeconds(static_cast<int64_t>(cut.head_params));
-  c.down_s = device.TransferSeconds(static_cast<int64_t>(cut.head_params));
-  if (cut.split < stages) {
-    c.tail_s = round.tail_share * samples * cut.tail_t;
+  c.split = point.split;
+  c.device_compute_s = device.slowdown * samples * point.head_t;
+  c.up_s = device.TransferSeconds(static_cast<int64_t>(point.head_params));
+  c.down_s = device.TransferSeconds(static_cast<int64_t>(point.head_params));
+  if (point.split < stages) {
+    c.tail_s = round.tail_share * samples * point.tail_t;
     const double batch = static_cast<double>(round.batch_size);
-    const double act =
-        batch * static_cast<double>(cut.out_elements) * round.activation_bytes;
+    const double act = batch * static_cast<double>(point.out_elements) *
+                       round.activation_bytes;
     const double n = static_cast<double>(batches.size());
     c.up_s += n * device.TransferSeconds(static_cast<int64_t>(act + 8 * batch));
     c.down_s += n * device.TransferSeconds(static_cast<int64_t>(act));
@@ -82,26 +82,28 @@ SplitCost ExactCost(const Cut& cut, int stages, const DeviceEstimate& device,
 }
 
 // Local loss: the pipelined schedule of core/pipeline_schedule.h.
-SplitCost LocalLossCost(const Cut& cut, const DeviceEstimate& device,
+SplitCost LocalLossCost(const SplitPoint& point, const DeviceEstimate& device,
                         const RoundShape& round,
                         const std::vector<int64_t>& batches) {
   SplitCost c;
-  c.split = cut.split;
+  c.split = point.split;
   c.mode = SplitMode::kLocalLoss;
   const double bits_per_s = device.bandwidth_mbps * 1e6;
   PipelineSchedule p(round.window, device.latency_ms * 1e-3);
   for (int64_t n : batches) {
     const double m = static_cast<double>(n);
     const double bytes =
-        m * static_cast<double>(cut.out_elements) * round.activation_bytes +
+        m * static_cast<double>(point.out_elements) * round.activation_bytes +
         8 * m;
-    const double arrival = p.AddBatch(
-        device.slowdown * m * (cut.head_t + cut.aux_t), bytes * 8 / bits_per_s);
-    const double tail = round.tail_share * m * cut.tail_t;
+    const double arrival =
+        p.AddBatch(device.slowdown * m * (point.head_t + point.aux_t),
+                   bytes * 8 / bits_per_s);
+    const double tail = round.tail_share * m * point.tail_t;
     p.AddTail(arrival, tail);
     c.tail_s += tail;
   }
-  const int64_t weights = static_cast<int64_t>(cut.head_params + cut.aux_bytes);
+  const int64_t weights =
+      static_cast<int64_t>(point.head_params + point.aux_bytes);
   const double down = device.TransferSeconds(weights);
   const double up = device.TransferSeconds(weights);
   c.device_compute_s = p.compute_s();
@@ -124,19 +126,20 @@ std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
   const std::vector<int64_t> batches = BatchSizes(round);
   std::vector<SplitCost> costs;
   for (int split = 1; split <= stages; ++split) {
-    const Cut cut = CutOf(profile, split);
+    const SplitPoint point = SplitPointOf(profile, split);
     SplitCost c = round.mode == SplitMode::kLocalLoss && split < stages
-                      ? LocalLossCost(cut, device, round, batches)
-                      : ExactCost(cut, stages, device, round, batches);
+                      ? LocalLossCost(point, device, round, batches)
+                      : ExactCost(point, stages, device, round, batches);
     c.energy_j = device.EnergyJoules(c.device_compute_s, c.up_s, c.down_s);
     const double queued = c.mode == SplitMode::kLocalLoss
                               ? round.window * round.batch_size * 4.0 *
-                                    static_cast<double>(cut.out_elements)
+                                    static_cast<double>(point.out_elements)
                               : 0;
-    c.memory_bytes = static_cast<int64_t>(
-        3 * cut.head_params + queued +
-        round.batch_size * 4.0 *
-            (static_cast<double>(profile.input_elements) + 2 * cut.head_acts));
+    c.memory_bytes =
+        static_cast<int64_t>(3 * point.head_params + queued +
+                             round.batch_size * 4.0 *
+                                 (static_cast<double>(profile.input_elements) +
+                                  2 * point.head_acts));
     c.fits = device.memory_budget_bytes <= 0 ||
              c.memory_bytes <= device.memory_budget_bytes;
     costs.push_back(c);

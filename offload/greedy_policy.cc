@@ -22,8 +22,8 @@ double Blend(double smoothed, double measured) {
 
 // Rounds over which, under the link guard, greedy plans with a device's best
 // measured link: the guard measures the real link on the task download and
-// trains locally when it is below the cut's break-even, so planning on a
-// link that has just recovered costs at most the tail's weights in one
+// trains locally when it is below the split point's break-even, so planning
+// on a link that has just recovered costs at most the tail's weights in one
 // download, while planning on one that has just dropped costs a whole round
 // at local speed. A link low for longer than this is taken as it is.
 constexpr size_t kGuardedLinkMemory = 3;

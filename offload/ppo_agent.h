@@ -1,5 +1,5 @@
 // A PPO agent (actor and critic MLPs in LibTorch) with a multi-discrete
-// action: one categorical choice per group (e.g. a cut point per device
+// action: one categorical choice per group (e.g. a split point per device
 // group), as FedAdapt's offload agent. Torch-free interface.
 //
 //   TANDEM_ASSIGN_OR_RETURN(auto agent, PpoAgent::Create(options));

@@ -13,7 +13,7 @@
 namespace tandem::offload {
 namespace {
 
-constexpr int kFeatures = 3;  // per group: compute, log throughput, cut
+constexpr int kFeatures = 3;  // per group: compute, log throughput, split
 
 class PpoPolicy final : public SplitPolicy {
  public:
@@ -96,7 +96,8 @@ class PpoPolicy final : public SplitPolicy {
 
  private:
   // Action a of one mode: split a + 1 (a = L - 1: no offload). Under
-  // offload.mode "auto", actions L .. 2L - 2 are local-loss cuts 1 .. L - 1.
+  // offload.mode "auto", actions L .. 2L - 2 are local-loss split points
+  // 1 .. L - 1.
   Placement PlacementOf(int a) const {
     const SplitMode first = context_.modes.front();
     if (a < stages_)
@@ -145,7 +146,8 @@ class PpoPolicy final : public SplitPolicy {
   std::optional<PpoAgent::Step> pending_;
 };
 
-// One action per split point, and one more per cut in the second mode.
+// One action per split point, and one more per split point in the second
+// mode.
 int PpoActions(const PolicyContext& context) {
   return context.num_stages +
          (context.modes.size() > 1 ? context.num_stages - 1 : 0);

@@ -1,8 +1,8 @@
 // The PPO offload policy (FedAdapt's form, improved): devices are grouped by
 // k-means on their measured compute time and link throughput; the state
 // holds, per group, the normalised compute time, the log link throughput
-// and the current cut; the action is one cut point per group; the reward is
-// the time saved against the first (no-offload) round:
+// and the current split point; the action is one split point per group; the
+// reward is the time saved against the first (no-offload) round:
 //   r = (T_baseline - T_round) / T_baseline, T = slowest device's round time.
 // Bandwidth is in the state, so the agent can react when a link drops.
 #ifndef TANDEM_OFFLOAD_PPO_POLICY_H_

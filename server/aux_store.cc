@@ -10,26 +10,26 @@ namespace tandem::server {
 AuxStore::AuxStore(const ml::Model* model, uint64_t seed)
     : model_(model), seed_(seed) {}
 
-std::shared_ptr<const std::vector<float>> AuxStore::Get(int cut) {
-  auto it = global_.find(cut);
+std::shared_ptr<const std::vector<float>> AuxStore::Get(int split) {
+  auto it = global_.find(split);
   if (it != global_.end()) return it->second;
   auto init = std::make_shared<const std::vector<float>>(
-      ml::InitAux(*model_, cut, seed_));
-  global_[cut] = init;
+      ml::InitAux(*model_, split, seed_));
+  global_[split] = init;
   return init;
 }
 
-absl::Status AuxStore::Check(int cut, const std::vector<float>& w) const {
-  if (cut < 1 || cut >= model_->num_stages()) {
+absl::Status AuxStore::Check(int split, const std::vector<float>& w) const {
+  if (split < 1 || split >= model_->num_stages()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("auxiliary classifier for split point ", cut, " of a ",
+        absl::StrCat("auxiliary classifier for split point ", split, " of a ",
                      model_->num_stages(), "-stage model"));
   }
-  const int64_t want = ml::AuxSize(*model_, cut);
+  const int64_t want = ml::AuxSize(*model_, split);
   if (static_cast<int64_t>(w.size()) != want) {
     return absl::InvalidArgumentError(
         absl::StrCat("auxiliary classifier: ", w.size(), " weights, expected ",
-                     want, " for split point ", cut));
+                     want, " for split point ", split));
   }
   for (float v : w) {
     if (!std::isfinite(v)) {
@@ -40,9 +40,9 @@ absl::Status AuxStore::Check(int cut, const std::vector<float>& w) const {
   return absl::OkStatus();
 }
 
-void AuxStore::Add(int cut, const std::string& device,
+void AuxStore::Add(int split, const std::string& device,
                    const std::vector<float>& w, int64_t samples) {
-  added_[cut][device] = {w, samples};
+  added_[split][device] = {w, samples};
 }
 
 std::vector<float> AuxStore::WeightedMean(
@@ -66,10 +66,11 @@ std::vector<float> AuxStore::WeightedMean(
 }
 
 void AuxStore::Commit() {
-  for (const auto& [cut, by_device] : added_) {
+  for (const auto& [split, by_device] : added_) {
     std::vector<float> mean = WeightedMean(by_device);
     if (mean.empty()) continue;
-    global_[cut] = std::make_shared<const std::vector<float>>(std::move(mean));
+    global_[split] =
+        std::make_shared<const std::vector<float>>(std::move(mean));
   }
   added_.clear();
 }

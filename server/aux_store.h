@@ -1,12 +1,13 @@
 // The coordinator's auxiliary classifiers (offload.mode "local_loss"): one
-// global classifier per cut, sent with the head to every device that trains
-// on a local loss at that cut, and replaced after each aggregated round by
-// the sample-weighted mean of the classifiers those devices sent back.
+// global classifier per split point, sent with the head to every device that
+// trains on a local loss at that split point, and replaced after each
+// aggregated round by the sample-weighted mean of the classifiers those
+// devices sent back.
 //
-// Why one per cut, averaged: a classifier re-initialised every round gives
-// the head a random loss for its first batches; one kept per device is lost
-// when the device changes cut or leaves; averaging it like the head it
-// trains with is FedAvg on the device-side model (Han et al. 2021).
+// Why one per split point, averaged: a classifier re-initialised every round
+// gives the head a random loss for its first batches; one kept per device is
+// lost when the device changes split point or leaves; averaging it like the
+// head it trains with is FedAvg on the device-side model (Han et al. 2021).
 //
 // Not thread-safe: the Coordinator guards it with its mutex.
 #ifndef TANDEM_SERVER_AUX_STORE_H_
@@ -28,17 +29,17 @@ class AuxStore {
   // `model` outlives the store; classifiers start from InitAux(seed).
   AuxStore(const ml::Model* model, uint64_t seed);
 
-  // The global classifier at `cut` (1 .. stages - 1).
-  std::shared_ptr<const std::vector<float>> Get(int cut);
-  // Checks a device's classifier: the size for `cut`, finite values.
-  absl::Status Check(int cut, const std::vector<float>& weights) const;
+  // The global classifier at `split` (1 .. stages - 1).
+  std::shared_ptr<const std::vector<float>> Get(int split);
+  // Checks a device's classifier: the size for `split`, finite values.
+  absl::Status Check(int split, const std::vector<float>& weights) const;
   // Counts a checked classifier from `device`'s accepted update into this
   // round (a second one from the same device replaces the first).
-  void Add(int cut, const std::string& device,
+  void Add(int split, const std::string& device,
            const std::vector<float>& weights, int64_t samples);
-  // The round was aggregated: each cut's mean replaces its classifier. The
-  // sums run in device-id order, so the mean does not depend on the order
-  // the updates arrived in.
+  // The round was aggregated: each split point's mean replaces its
+  // classifier. The sums run in device-id order, so the mean does not depend
+  // on the order the updates arrived in.
   void Commit();
   // The round failed: forget what it added.
   void Discard() { added_.clear(); }
@@ -48,7 +49,7 @@ class AuxStore {
     std::vector<float> weights;
     int64_t samples = 0;
   };
-  // cut -> device id -> its classifier this round.
+  // split point -> device id -> its classifier this round.
   using Round = std::map<int, std::map<std::string, Contribution>>;
 
   static std::vector<float> WeightedMean(

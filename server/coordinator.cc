@@ -28,6 +28,13 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
 
 absl::Status Coordinator::Init() {
   start_s_ = Now();
+  if (!config_.server.tokens_file.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(DeviceTokens tokens,
+                            DeviceTokens::Load(config_.server.tokens_file));
+    state_.tokens = std::make_unique<const DeviceTokens>(std::move(tokens));
+    LogInfo(absl::StrCat("join tokens for ", state_.tokens->size(),
+                         " devices from ", config_.server.tokens_file));
+  }
   TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> test,
                           LoadData());
   TANDEM_ASSIGN_OR_RETURN(evaluator_, Evaluator::Create(config_, test));

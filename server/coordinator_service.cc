@@ -5,12 +5,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/weights_codec.h"
+#include "server/transport_security.h"
 
 namespace tandem::server {
 
-grpc::Status CoordinatorService::Join(grpc::ServerContext*,
+grpc::Status CoordinatorService::Join(grpc::ServerContext* ctx,
                                       const v1::JoinRequest* req,
                                       v1::JoinReply* reply) {
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req->device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   auto r = devices_->Join(*req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = *std::move(r);
@@ -20,6 +24,9 @@ grpc::Status CoordinatorService::Join(grpc::ServerContext*,
 grpc::Status CoordinatorService::PullTask(
     grpc::ServerContext* ctx, const v1::PullTaskRequest* req,
     grpc::ServerWriter<v1::TaskChunk>* writer) {
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req->device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   // Answer before the caller's deadline so a WAIT arrives rather than an
   // error: a second short of it, and never longer than the poll limit.
   absl::Duration wait = poll_limit_;
@@ -50,7 +57,7 @@ grpc::Status CoordinatorService::PullTask(
 }
 
 grpc::Status CoordinatorService::PushUpdate(
-    grpc::ServerContext*, grpc::ServerReader<v1::UpdateChunk>* reader,
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::UpdateChunk>* reader,
     v1::PushUpdateReply* reply) {
   v1::UpdateChunk chunk;
   if (!reader->Read(&chunk) || !chunk.has_header()) {
@@ -58,6 +65,9 @@ grpc::Status CoordinatorService::PushUpdate(
                         "update: the first message must be the header");
   }
   const v1::UpdateHeader header = chunk.header();
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, header.device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   absl::Status ok = devices_->CheckUpdateHeader(header);
   if (!ok.ok()) return ToGrpcStatus(ok);
   auto layout = LayoutFromProto(header.layout());
@@ -85,32 +95,41 @@ grpc::Status CoordinatorService::PushUpdate(
   return ToGrpcStatus(s);
 }
 
-grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
+grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext* ctx,
                                            const v1::HeartbeatRequest* req,
                                            v1::HeartbeatReply* reply) {
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req->device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   auto r = devices_->Heartbeat(*req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = *r;
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::Leave(grpc::ServerContext*,
+grpc::Status CoordinatorService::Leave(grpc::ServerContext* ctx,
                                        const v1::LeaveRequest* req,
                                        v1::LeaveReply*) {
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req->device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   return ToGrpcStatus(devices_->Leave(*req));
 }
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const std::string& listen,
-    absl::Duration poll_limit) {
+    absl::Duration poll_limit, const ServerSecurity& security) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
-  s->service_ =
-      std::make_unique<CoordinatorService>(coordinator->devices(), poll_limit);
+  s->service_ = std::make_unique<CoordinatorService>(
+      coordinator->devices(), poll_limit, security.require_certificates);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(listen,
+                           security.credentials != nullptr
+                               ? security.credentials
+                               : grpc::InsecureServerCredentials(),
                            &s->port_);
-  s->split_service_ =
-      std::make_unique<SplitTrainingService>(coordinator->devices());
+  s->split_service_ = std::make_unique<SplitTrainingService>(
+      coordinator->devices(), security.require_certificates);
   builder.RegisterService(s->service_.get());
   builder.RegisterService(s->split_service_.get());
   // Updates arrive in chunks of at most 1 MiB; split batches can be larger.

@@ -19,14 +19,20 @@
 #include "proto/tandem.grpc.pb.h"
 #include "server/coordinator.h"
 #include "server/split_service.h"
+#include "server/transport_security.h"
 
 namespace tandem::server {
 
 class CoordinatorService final : public v1::Coordinator::Service {
  public:
   // `poll_limit`: the longest a PullTask call waits before answering WAIT.
-  CoordinatorService(DeviceGateway* devices, absl::Duration poll_limit)
-      : devices_(devices), poll_limit_(poll_limit) {}
+  // `require_certificates`: every call must come from the device's own
+  // certificate (AuthorizeDevice).
+  CoordinatorService(DeviceGateway* devices, absl::Duration poll_limit,
+                     bool require_certificates)
+      : devices_(devices),
+        poll_limit_(poll_limit),
+        require_certificates_(require_certificates) {}
 
   grpc::Status Join(grpc::ServerContext* ctx, const v1::JoinRequest* req,
                     v1::JoinReply* reply) override;
@@ -45,15 +51,17 @@ class CoordinatorService final : public v1::Coordinator::Service {
  private:
   DeviceGateway* const devices_;
   const absl::Duration poll_limit_;
+  const bool require_certificates_;
 };
 
-// Hosts the Coordinator and SplitTraining services. Owns the
-// grpc::Server; Shutdown() (or the destructor) stops it.
+// Hosts the Coordinator and SplitTraining services, with TLS when
+// `security` has credentials. Owns the grpc::Server; Shutdown() (or the
+// destructor) stops it.
 class CoordinatorServer {
  public:
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(
       Coordinator* coordinator, const std::string& listen,
-      absl::Duration poll_limit);
+      absl::Duration poll_limit, const ServerSecurity& security = {});
   ~CoordinatorServer();
 
   int port() const { return port_; }

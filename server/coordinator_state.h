@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/weights.h"
 #include "server/aux_store.h"
+#include "server/device_tokens.h"
 #include "server/fleet_registry.h"
 #include "server/offload_planner.h"
 #include "server/round_state.h"
@@ -36,6 +37,8 @@ struct CoordinatorState {
   int stages = 1;  // of the model
   TailSettings tail_settings;
   SampleCap sample_cap;
+  // server.tokens_file, loaded; null when devices need no token.
+  std::unique_ptr<const DeviceTokens> tokens;
 
   mutable absl::Mutex mu;
   FleetRegistry registry ABSL_GUARDED_BY(mu);

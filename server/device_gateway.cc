@@ -13,12 +13,14 @@
 namespace tandem::server {
 
 absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
-  if (req.device_id().empty() || req.device_id().size() > 128) {
+  if (!IsValidDeviceId(req.device_id())) {
     return absl::InvalidArgumentError("join: device_id must be 1-128 chars");
   }
-  if (!state_.config.server.token.empty() &&
-      !SessionMatches(state_.config.server.token, req.token())) {
-    return absl::PermissionDeniedError("join: wrong token");
+  if (state_.tokens != nullptr &&
+      !state_.tokens->Matches(req.device_id(), req.token())) {
+    LogWarning(absl::StrCat("join of ", EscapeForLog(req.device_id()),
+                            " refused: wrong or missing token"));
+    return absl::PermissionDeniedError("join: wrong or missing token");
   }
   absl::MutexLock lock(&state_.mu);
   if (state_.Over()) {
@@ -136,7 +138,7 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
   rec.split = r.SplitOf(id);
   if (r.Offloads(id) && weights.layout() == state_.global->layout()) {
     // It trained the whole model locally: its split stream failed, or its
-    // link was below the cut's break-even (offload.link_guard).
+    // link was below the split point's break-even (offload.link_guard).
     state_.tails.Drop(id);
     rec.split = state_.stages;
     rec.fallback_local = true;

@@ -18,6 +18,11 @@
 
 namespace tandem::server {
 
+// Device ids are 1-128 bytes of anything; logs escape them (EscapeForLog).
+inline bool IsValidDeviceId(absl::string_view id) {
+  return !id.empty() && id.size() <= 128;
+}
+
 struct DeviceRecord {
   std::string id;
   std::string session_id;  // random (NewSessionId); new at every join

@@ -16,6 +16,7 @@
 #include "server/config_check.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
+#include "server/transport_security.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
 ABSL_FLAG(std::string, listen, "",
@@ -46,6 +47,11 @@ int Main() {
   ml::SetBlasThreads(config->server.threads);
   LogInfo(absl::StrCat("tandem-server: ", ml::DescribeRuntime()));
   ml::WarnIfReferenceBlas("tandem-server");
+  auto security = server::LoadServerSecurity(config->server);
+  if (!security.ok()) {
+    std::cerr << "tandem-server: " << security.status().message() << "\n";
+    return 2;
+  }
   server::CoordinatorOptions options;
   options.config = *config;
   options.run_name = "server";
@@ -57,7 +63,7 @@ int Main() {
   StopOnSignals stop([&] { (*coordinator)->Stop(); });
   auto grpc_server = server::CoordinatorServer::Start(
       coordinator->get(), config->server.listen,
-      absl::Seconds(config->server.poll_timeout_s));
+      absl::Seconds(config->server.poll_timeout_s), *security);
   if (!grpc_server.ok()) {
     std::cerr << "tandem-server: " << grpc_server.status().message() << "\n";
     return 2;

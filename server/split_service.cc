@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "core/tensor_codec.h"
 #include "server/coordinator_service.h"
+#include "server/transport_security.h"
 
 namespace tandem::server {
 namespace {
 
 // A batch's activations and labels, bounded by the tail's batch size.
 absl::Status DecodeBatch(const TailSession& tail, const v1::SplitBatch& batch,
-                         ml::CutTensor* act, std::vector<int64_t>* labels) {
+                         ml::SplitTensor* act, std::vector<int64_t>* labels) {
   auto a = DecodeTensor(batch.activations(), tail.max_elements);
   if (!a.ok()) {
     return absl::InvalidArgumentError(
@@ -30,7 +31,7 @@ absl::Status DecodeBatch(const TailSession& tail, const v1::SplitBatch& batch,
 // One batch: decode, step the tail, encode the gradient.
 absl::StatusOr<v1::SplitReply> TailStep(TailSession& tail,
                                         const v1::SplitBatch& batch) {
-  ml::CutTensor in;
+  ml::SplitTensor in;
   std::vector<int64_t> labels;
   absl::Status decoded = DecodeBatch(tail, batch, &in, &labels);
   if (!decoded.ok()) return decoded;
@@ -51,7 +52,7 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
     return absl::InvalidArgumentError(absl::StrCat(
         "batch step ", batch.step(), ", expected ", expected_step));
   }
-  ml::CutTensor act;
+  ml::SplitTensor act;
   std::vector<int64_t> labels;
   absl::Status decoded = DecodeBatch(tail, batch, &act, &labels);
   if (!decoded.ok()) return decoded;
@@ -110,6 +111,9 @@ grpc::Status SplitTrainingService::Train(
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "split: the first message must be SplitOpen");
   }
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req.open().device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
   auto tail = devices_->OpenTail(req.open());
   if (!tail.ok()) return ToGrpcStatus(tail.status());
   if ((*tail)->local_loss) {

@@ -1,7 +1,7 @@
 // gRPC SplitTraining service: one bidirectional stream per offloading device
 // per round. Per batch: activations (+ labels) in, the tail's forward,
-// backward and optimiser step, the gradient at the cut (+ loss) out. Each
-// stream runs on its own handler thread, so devices do not wait on each
+// backward and optimiser step, the gradient at the split point (+ loss) out.
+// Each stream runs on its own handler thread, so devices do not wait on each
 // other's streams.
 #ifndef TANDEM_SERVER_SPLIT_SERVICE_H_
 #define TANDEM_SERVER_SPLIT_SERVICE_H_
@@ -14,7 +14,9 @@ namespace tandem::server {
 
 class SplitTrainingService final : public v1::SplitTraining::Service {
  public:
-  explicit SplitTrainingService(DeviceGateway* devices) : devices_(devices) {}
+  // `require_certificates`: see CoordinatorService.
+  SplitTrainingService(DeviceGateway* devices, bool require_certificates)
+      : devices_(devices), require_certificates_(require_certificates) {}
 
   grpc::Status Train(grpc::ServerContext* ctx,
                      grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>*
@@ -22,6 +24,7 @@ class SplitTrainingService final : public v1::SplitTraining::Service {
 
  private:
   DeviceGateway* const devices_;
+  const bool require_certificates_;
 };
 
 }  // namespace tandem::server

@@ -35,7 +35,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
         ml::StageSeconds(*settings.profile, split, settings.num_stages);
   }
   int64_t per_example = 1;
-  for (int64_t dim : tail->trainer->cut_shape()) per_example *= dim;
+  for (int64_t dim : tail->trainer->split_shape()) per_example *= dim;
   tail->max_elements = per_example * config.training.batch_size;
   return tail;
 }
@@ -107,7 +107,7 @@ int64_t MaxMessageBytes(const ml::Model& model, int batch_size) {
   int64_t widest = 0;
   for (int s = 1; s < model.num_stages(); ++s) {
     int64_t n = 1;
-    for (int64_t d : ml::CutShape(model, s)) n *= d;
+    for (int64_t d : ml::SplitShape(model, s)) n *= d;
     widest = std::max(widest, n);
   }
   const int64_t batch = widest * batch_size * 4;

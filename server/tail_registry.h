@@ -77,7 +77,8 @@ class TailRegistry {
 };
 
 // Largest message a peer may send on this run: weight chunks (1 MiB) or one
-// batch of fp32 activations at the model's widest cut, whichever is larger.
+// batch of fp32 activations at the model's widest split point, whichever is
+// larger.
 int64_t MaxMessageBytes(const ml::Model& model, int batch_size);
 
 }  // namespace tandem::server

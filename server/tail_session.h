@@ -20,7 +20,7 @@ struct TailSession {
   int64_t round = 0;
   int split = 0;
   ActivationCodec codec = ActivationCodec::kFp32;
-  int64_t max_elements = 0;  // per activation tensor (batch x cut size)
+  int64_t max_elements = 0;  // per activation tensor: batch x per-example size
   bool local_loss = false;   // offload.mode local_loss: no reply per batch
   // Local loss, simulation: the coordinator's share of a core for this tail
   // (>= 1) and the modelled end of its last step, seconds from the start of

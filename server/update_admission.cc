@@ -91,7 +91,7 @@ absl::Status UpdateAdmission::CheckContent(const v1::UpdateHeader& h,
   }
   // An offloading device sends its head, or a whole locally trained model
   // after a failed split stream (offload.on_failure = "local") or when its
-  // link was below the cut's break-even (offload.link_guard).
+  // link was below the split point's break-even (offload.link_guard).
   auto layout = LayoutFromProto(h.layout());
   const std::string& id = h.device_id();
   const bool full = layout.ok() && *layout == *c.global &&

@@ -108,7 +108,6 @@ client::DeviceAgentOptions AgentOptions(
     client::DataProvider data) {
   client::DeviceAgentOptions o;
   o.device_id = d.id;
-  o.token = c.server.token;
   o.device_class = d.cls->name;
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
@@ -190,6 +189,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
   server::CoordinatorOptions co;
   co.config = c;
+  // The simulated devices live in this process: no join tokens (nor TLS).
+  co.config.server.tokens_file.clear();
   co.run_name = options.run_name;
   co.test_set = test;
   co.on_round = options.on_round;

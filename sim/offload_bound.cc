@@ -49,7 +49,7 @@ BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
   const int stages = ctx.num_stages;
   BoundPlay out;
   std::vector<Totals> device_time(fleet.size());
-  std::vector<nlohmann::json> cuts(fleet.size(), nlohmann::json::array());
+  std::vector<nlohmann::json> placements(fleet.size(), nlohmann::json::array());
   for (int r = 1; r <= rounds; ++r) {
     Totals slowest;
     for (size_t i = 0; i < fleet.size(); ++i) {
@@ -77,7 +77,7 @@ BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
       out.energy.best += best.energy_j + timing_j;
       slowest.none = std::max(slowest.none, none_s);
       slowest.best = std::max(slowest.best, best_s);
-      cuts[i].push_back(PlacementName(best, stages));
+      placements[i].push_back(PlacementName(best, stages));
     }
     out.total.none += slowest.none;
     out.total.best += slowest.best;
@@ -91,7 +91,7 @@ BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
                            {"examples", fleet[i].view.examples},
                            {"none_mean_round_s", device_time[i].none},
                            {"best_mean_round_s", device_time[i].best},
-                           {"placements", cuts[i]}});
+                           {"placements", placements[i]}});
   }
   return out;
 }

@@ -1,10 +1,10 @@
 // The best any offload policy could reach on a scenario, by the cost model:
 // each device in each round at its fastest placement (split mode "exact" or
-// "local_loss", and cut), knowing that round's
-// bandwidth in advance, each tail with a coordinator core of its own; every
-// device also times its stages before round 1, as in a run. Ratios to
-// no offload on the same model, so they say whether a goal such as "the
-// slowest device's round 60% shorter" is reachable on a fleet at all.
+// "local_loss", and split point), knowing that round's bandwidth in advance,
+// each tail with a coordinator core of its own; every device also times its
+// stages before round 1, as in a run. Ratios to no offload on the same
+// model, so they say whether a goal such as "the slowest device's round 60%
+// shorter" is reachable on a fleet at all.
 //
 //   tandem-sim --config configs/fedadapt-5dev.json --offload_bound
 #ifndef TANDEM_SIM_OFFLOAD_BOUND_H_
@@ -21,12 +21,12 @@ namespace tandem::sim {
 //  (on the wire)}], input, rounds, slowest_mean_round_s {none, best, ratio},
 //  total_time_s {none, best, ratio}, energy_j {none, best, ratio},
 //  devices: [{id, examples, none_mean_round_s, best_mean_round_s,
-//  placements: ["none" or "<mode>:<cut>", per round]}],
+//  placements: ["none" or "<mode>:<split>", per round]}],
 //  exact_only: {slowest_mean_round_s, total_time_s, energy_j}: the same
 //  with SplitFed-v1 ("exact") placements only}
 // slowest_mean_round_s is the largest per-device mean over the rounds;
 // total_time_s sums each round's slowest device; energy is at the fastest
-// cuts. Profiles the model on one core of this machine (a few seconds).
+// placements. Profiles the model on one core of this machine (a few seconds).
 // `profile`: the model profile to use; measured here when null.
 absl::StatusOr<nlohmann::json> ComputeOffloadBound(
     const Config& config, const ml::ModelProfile* profile = nullptr);

@@ -1,12 +1,13 @@
 // Which auxiliary classifier for offload.mode "local_loss": trains one
-// device's share of Fashion-MNIST with a local-loss head at a cut and a tail
-// fitted on the head's activations as they come (the coordinator's part),
-// once per classifier form, and prints the joined model's test accuracy
-// after each round (one epoch each, optimisers restarted as in FL rounds)
-// against end-to-end training with the same seeds, and the head's compute
-// per 100 examples with each classifier (one thread).
+// device's share of Fashion-MNIST with a local-loss head at a split point
+// and a tail fitted on the head's activations as they come (the
+// coordinator's part), once per classifier form, and prints the joined
+// model's test accuracy after each round (one epoch each, optimisers
+// restarted as in FL rounds) against end-to-end training with the same
+// seeds, and the head's compute per 100 examples with each classifier (one
+// thread).
 //
-//   build/bench/split/aux_choice [--model vgg5] [--cut 2] [--examples 12000]
+//   build/bench/split/aux_choice [--model vgg5] [--split 2] [--examples 12000]
 //       [--rounds 3]
 #include <cstdio>
 #include <cstring>
@@ -29,7 +30,7 @@ using tandem::ml::AuxForm;
 class TailSink : public tandem::ml::ActivationSink {
  public:
   explicit TailSink(tandem::ml::TailTrainer* tail) : tail_(tail) {}
-  absl::Status Send(int64_t, tandem::ml::CutTensor activations,
+  absl::Status Send(int64_t, tandem::ml::SplitTensor activations,
                     std::vector<int64_t> labels, double) override {
     return tail_->Fit(activations, labels).status();
   }
@@ -40,7 +41,7 @@ class TailSink : public tandem::ml::ActivationSink {
 
 struct Setup {
   std::string model = "vgg5";
-  int cut = 2;
+  int split = 2;
   int64_t examples = 12000;
   int rounds = 3;
   tandem::data::Dataset train, test;
@@ -63,16 +64,16 @@ double Accuracy(tandem::ml::Model& m, const Setup& s) {
 // Accuracy after each round, and the head's CPU seconds per 100 examples.
 std::vector<double> LocalLoss(const Setup& s, AuxForm form, double* cpu) {
   auto model = tandem::ml::Model::Create(s.model, s.input, 1).value();
-  std::vector<float> aux = tandem::ml::InitAux(*model, s.cut, 1, form);
+  std::vector<float> aux = tandem::ml::InitAux(*model, s.split, 1, form);
   std::vector<double> acc;
   *cpu = 0;
   for (int r = 1; r <= s.rounds; ++r) {
     const tandem::Weights global = model->GetWeights();
-    auto tail = tandem::ml::TailTrainer::Create(s.model, s.input, s.cut, global,
-                                                RoundOptions(r))
+    auto tail = tandem::ml::TailTrainer::Create(s.model, s.input, s.split,
+                                                global, RoundOptions(r))
                     .value();
     TailSink sink(tail.get());
-    auto stats = tandem::ml::TrainHeadLocalLoss(*model, s.cut, &aux, s.train,
+    auto stats = tandem::ml::TrainHeadLocalLoss(*model, s.split, &aux, s.train,
                                                 RoundOptions(r), sink, form)
                      .value();
     *cpu += stats.cpu_seconds * 100 / stats.examples_seen / s.rounds;
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
   Setup s;
   for (int i = 1; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "--model")) s.model = argv[i + 1];
-    if (!std::strcmp(argv[i], "--cut")) s.cut = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--split")) s.split = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--examples"))
       s.examples = std::atol(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rounds")) s.rounds = std::atoi(argv[i + 1]);
@@ -126,9 +127,9 @@ int main(int argc, char** argv) {
   s.input = {s.train.channels, s.train.height, s.train.width,
              s.train.num_classes};
   std::printf(
-      "%s, cut %d, %lld examples, test accuracy (%%) by round, "
+      "%s, split point %d, %lld examples, test accuracy (%%) by round, "
       "head ms per 100 examples (1 thread)\n",
-      s.model.c_str(), s.cut, static_cast<long long>(s.examples));
+      s.model.c_str(), s.split, static_cast<long long>(s.examples));
   PrintRow("end to end", EndToEnd(s), 0);
   for (AuxForm f :
        {AuxForm::kPool4, AuxForm::kPool2, AuxForm::kGlobal, AuxForm::kFlat}) {

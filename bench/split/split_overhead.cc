@@ -1,8 +1,9 @@
-// Split step overhead on loopback, by cut point: one device training with a
+// Split step overhead on loopback, by split point: one device training with a
 // fixed split over TCP to 127.0.0.1, wall-clock times. Per batch:
 //   step     = head compute + wait for the coordinator
 //   overhead = wait - tail compute  (encoding, gRPC, loopback, scheduling)
-// printed in ms and as a fraction of the step, for every cut of the model.
+// printed in ms and as a fraction of the step, for every split point of the
+// model.
 //
 //   build/bench/split/split_overhead [--model vgg5] [--batches 40] [--codec
 //   fp32]
@@ -23,8 +24,8 @@ struct Figures {
   double step_ms = 0, overhead_ms = 0, tail_ms = 0, head_ms = 0;
 };
 
-Figures RunCut(const std::string& model, int split, int batches,
-               const std::string& codec) {
+Figures RunSplit(const std::string& model, int split, int batches,
+                 const std::string& codec) {
   tandem::Config c;
   c.server.rounds = 1;
   c.server.min_devices = 1;
@@ -82,10 +83,10 @@ int main(int argc, char** argv) {
   std::printf("%s on Fashion-MNIST, batch 100, %s activations, loopback TCP\n",
               model.c_str(), codec.c_str());
   std::printf(
-      "cut  after     head_ms  tail_ms  step_ms  overhead_ms  "
+      "split after    head_ms  tail_ms  step_ms  overhead_ms  "
       "overhead/step\n");
   for (int split = 1; split < m->num_stages(); ++split) {
-    Figures f = RunCut(model, split, batches, codec);
+    Figures f = RunSplit(model, split, batches, codec);
     std::printf("%3d  %-8s %8.2f %8.2f %8.2f %12.2f %14.3f\n", split,
                 m->stage_names()[split - 1].c_str(), f.head_ms, f.tail_ms,
                 f.step_ms, f.overhead_ms, f.overhead_ms / f.step_ms);

@@ -11,8 +11,8 @@
 
 namespace tandem::ml {
 
-// The classifier for per-example activations of shape `cut_shape`.
-torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& cut_shape,
+// The classifier for per-example activations of shape `split_shape`.
+torch::nn::Sequential MakeAuxNet(const std::vector<int64_t>& split_shape,
                                  int num_classes,
                                  AuxForm form = kDefaultAuxForm);
 

@@ -47,8 +47,8 @@ struct Model::Impl {
   StagedNet net{nullptr};
   std::vector<NamedTensor> tensors;
   WeightsLayout layout;
-  // cut_shapes[s]: per-example activation shape after stages [0, s).
-  std::vector<std::vector<int64_t>> cut_shapes;
+  // split_shapes[s]: per-example activation shape after stages [0, s).
+  std::vector<std::vector<int64_t>> split_shapes;
 };
 
 // Held while seeding LibTorch's global generator and drawing initial

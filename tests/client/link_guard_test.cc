@@ -61,9 +61,9 @@ TEST(LinkGuardTest, FastDownloadKeepsTheSplit) {
   for (const v1::PullTaskRequest& pull : fake->pulls()) {
     EXPECT_FALSE(pull.full_weights());
   }
-  // It opened the split stream at its cut (which the fake refuses, so the
-  // round is abandoned; nothing was trained locally) and never asked for the
-  // rest of the model.
+  // It opened the split stream at its split point (which the fake refuses,
+  // so the round is abandoned; nothing was trained locally) and never asked
+  // for the rest of the model.
   EXPECT_EQ(fake->pulls().size(), 2u);  // the task, then STOP
   const std::vector<v1::SplitOpen> opens = fake->split_opens();
   ASSERT_EQ(opens.size(), 1u);

@@ -184,12 +184,13 @@ TEST(ConfigTest, OverridesApplyOnDefaults) {
 TEST(ConfigTest, OverridesApplyOnTopOfFile) {
   const std::string path = WriteTempFile(
       "base.json",
-      R"({"server": {"rounds": 7, "token": "a"}, "model": {"name": "mlp"}})");
+      R"({"server": {"rounds": 7, "tokens_file": "a"}, "model": {"name": "mlp"}})");
   absl::StatusOr<Config> c = LoadConfig(
-      path, {"server.rounds=3", "server.token=\"42\"", "data.path=/data/x"});
+      path,
+      {"server.rounds=3", "server.tokens_file=\"42\"", "data.path=/data/x"});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server.rounds, 3);
-  EXPECT_EQ(c->server.token, "42");  // a JSON string stays a string
+  EXPECT_EQ(c->server.tokens_file, "42");  // a JSON string stays a string
   EXPECT_EQ(c->data.path, "/data/x");
   EXPECT_EQ(c->model.name, "mlp");  // from the file, not overridden
 
@@ -283,7 +284,7 @@ nlohmann::json FullConfig() {
                "join_timeout_s": 12.5, "round_deadline_s": 99.0,
                "max_round_retries": 1, "poll_timeout_s": 2.5,
                "heartbeat_interval_ms": 750, "device_timeout_s": 7.0,
-               "token": "t0k", "eval_every": 4, "eval_batch_size": 128,
+               "tokens_file": "t0k", "eval_every": 4, "eval_batch_size": 128,
                "threads": 2},
     "model": {"name": "vgg5"},
     "data": {"dataset": "cifar10", "path": "/data/cifar", "partition":
@@ -336,6 +337,21 @@ TEST(ConfigTest, DefaultsRoundTrip) {
   absl::StatusOr<Config> c = ParseConfig(out);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(ConfigToJson(*c), out);
+}
+
+TEST(ConfigTest, TlsNeedsCertificateAndKeyTogether) {
+  auto half = ParseConfig(nlohmann::json::parse(
+      R"({"server": {"tls_cert": "/etc/tandem/server.crt"}})"));
+  ASSERT_FALSE(half.ok());
+  EXPECT_THAT(half.status().message(), HasSubstr("$.server.tls_key"));
+  auto ca_only = ParseConfig(nlohmann::json::parse(
+      R"({"server": {"tls_client_ca": "/etc/tandem/ca.crt"}})"));
+  ASSERT_FALSE(ca_only.ok());
+  EXPECT_THAT(ca_only.status().message(), HasSubstr("$.server.tls_client_ca"));
+  auto both = ParseConfig(nlohmann::json::parse(
+      R"({"server": {"tls_cert": "s.crt", "tls_key": "s.key",
+                     "tls_client_ca": "ca.crt"}})"));
+  EXPECT_TRUE(both.ok()) << both.status();
 }
 
 }  // namespace

@@ -48,13 +48,30 @@ grep -q "^EnvironmentFile=/etc/tandem/client.env$" \
   fail "tandem-client: no EnvironmentFile=/etc/tandem/client.env"
 grep -q "/etc/tandem/server.json" "$SRC/deploy/systemd/tandem-server.service" ||
   fail "tandem-server: config not from /etc/tandem/server.json"
+# Mutual TLS by default: both take their TLS files as credentials.
+for unit in tandem-server tandem-client; do
+  grep -qx "LoadCredential=tls:/etc/tandem/tls" \
+    "$SRC/deploy/systemd/$unit.service" || fail "$unit: no TLS credentials"
+done
+grep -q -- "--tls_cert=%d/tls_device.crt" \
+  "$SRC/deploy/systemd/tandem-client.service" || fail "client without TLS"
+grep -q "server.tls_client_ca=%d/tls_ca.crt" \
+  "$SRC/deploy/systemd/tandem-server.service" || fail "server without mTLS"
 verify "$tmp/tandem-server.service" "$tmp/tandem-client.service"
 echo "units verified"
 
 # install-client.sh into a scratch root: binary, unit, client.env.
 root="$tmp/root"
-"$SRC/deploy/install-client.sh" --root "$root" "$BUILD/client/tandem-client" \
-  >/dev/null
+for f in ca.crt dev.crt dev.key; do echo "$f" >"$tmp/$f"; done
+"$SRC/deploy/install-client.sh" --root "$root" \
+  --tls "$tmp/ca.crt" "$tmp/dev.crt" "$tmp/dev.key" \
+  "$BUILD/client/tandem-client" >/dev/null
+for f in ca.crt device.crt device.key; do
+  [ "$(stat -c %a "$root/etc/tandem/tls/$f")" = 600 ] ||
+    fail "tls/$f not installed with mode 0600"
+done
+cmp -s "$tmp/dev.key" "$root/etc/tandem/tls/device.key" ||
+  fail "device key not installed"
 [ -x "$root/usr/local/bin/tandem-client" ] || fail "binary not installed"
 [ "$(stat -c %a "$root/etc/tandem/client.env")" = 600 ] ||
   fail "client.env not installed with mode 0600"

@@ -1,6 +1,7 @@
-// Split learning is exact: for every model and every legal cut, training the
-// head on the device and the tail on the coordinator (fp32) gives the same
-// parameters and batch-norm statistics as training the whole model.
+// Split learning is exact: for every model and every legal split point,
+// training the head on the device and the tail on the coordinator (fp32)
+// gives the same parameters and batch-norm statistics as training the whole
+// model.
 #include "ml/split.h"
 
 #include <cmath>
@@ -18,9 +19,9 @@ namespace {
 class DirectTransport : public SplitTransport {
  public:
   explicit DirectTransport(TailTrainer* tail) : tail_(tail) {}
-  absl::StatusOr<CutTensor> Exchange(int64_t, const CutTensor& act,
-                                     const std::vector<int64_t>& labels,
-                                     double* loss) override {
+  absl::StatusOr<SplitTensor> Exchange(int64_t, const SplitTensor& act,
+                                       const std::vector<int64_t>& labels,
+                                       double* loss) override {
     return tail_->Step(act, labels, loss);
   }
 
@@ -34,10 +35,10 @@ class CodecTransport : public SplitTransport {
  public:
   CodecTransport(TailTrainer* tail, ActivationCodec codec)
       : tail_(tail), codec_(codec) {}
-  absl::StatusOr<CutTensor> Exchange(int64_t, const CutTensor& act,
-                                     const std::vector<int64_t>& labels,
-                                     double* loss) override {
-    CutTensor sent = Wire(act);
+  absl::StatusOr<SplitTensor> Exchange(int64_t, const SplitTensor& act,
+                                       const std::vector<int64_t>& labels,
+                                       double* loss) override {
+    SplitTensor sent = Wire(act);
     auto grad = tail_->Step(sent, labels, loss);
     if (!grad.ok()) return grad.status();
     losses.push_back(*loss);
@@ -47,7 +48,7 @@ class CodecTransport : public SplitTransport {
   int64_t bytes = 0;
 
  private:
-  CutTensor Wire(const CutTensor& c) {
+  SplitTensor Wire(const SplitTensor& c) {
     v1::Tensor t;
     EncodeTensor(c.shape, c.values, codec_, &t);
     bytes += static_cast<int64_t>(t.data().size());
@@ -121,14 +122,14 @@ TEST_P(SplitExactnessTest, SplitStepsEqualUnsplitSteps) {
 // Records what a local-loss head hands its stream.
 class RecordingSink : public ActivationSink {
  public:
-  absl::Status Send(int64_t step, CutTensor act, std::vector<int64_t> labels,
+  absl::Status Send(int64_t step, SplitTensor act, std::vector<int64_t> labels,
                     double cpu_s) override {
     EXPECT_EQ(step, static_cast<int64_t>(batches.size()));
     EXPECT_GE(cpu_s, 0);
     batches.push_back({std::move(act), std::move(labels)});
     return absl::OkStatus();
   }
-  std::vector<std::pair<CutTensor, std::vector<int64_t>>> batches;
+  std::vector<std::pair<SplitTensor, std::vector<int64_t>>> batches;
 };
 
 TEST_P(SplitExactnessTest, LocalLossTrainsTheHeadAndItsClassifierOnly) {
@@ -150,7 +151,7 @@ TEST_P(SplitExactnessTest, LocalLossTrainsTheHeadAndItsClassifierOnly) {
     ASSERT_TRUE(stats.ok()) << stats.status();
     ASSERT_EQ(sink.batches.size(), 3u);
     std::vector<int64_t> shape = {16};
-    for (int64_t d : CutShape(*model, split)) shape.push_back(d);
+    for (int64_t d : SplitShape(*model, split)) shape.push_back(d);
     EXPECT_EQ(sink.batches[0].first.shape, shape);
     EXPECT_EQ(sink.batches[0].second.size(), 16u);
     const Weights after = model->GetWeights();
@@ -162,7 +163,7 @@ TEST_P(SplitExactnessTest, LocalLossTrainsTheHeadAndItsClassifierOnly) {
                             SliceStages(before, split, stages)),
               0);  // the tail is the coordinator's
     EXPECT_NE(aux, aux_before);
-    // A classifier of another cut's size is refused.
+    // A classifier of another split point's size is refused.
     std::vector<float> wrong(aux.size() + 1);
     EXPECT_EQ(TrainHeadLocalLoss(*model, split, &wrong, tt.train, o, sink)
                   .status()
@@ -179,7 +180,7 @@ TEST(TailTrainerTest, FitStepsLikeStepWithoutTheGradient) {
   TrainOptions o;
   auto a = TailTrainer::Create("cnn", in, 2, global, o).value();
   auto b = TailTrainer::Create("cnn", in, 2, global, o).value();
-  CutTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49)};
+  SplitTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49)};
   for (size_t i = 0; i < act.values.size(); ++i) {
     act.values[i] = static_cast<float>(i % 13) / 13.0f;
   }
@@ -246,20 +247,20 @@ TEST(TailTrainerTest, RejectsWrongShapesAndLabels) {
   auto tail =
       TailTrainer::Create("cnn", in, 2, model->GetWeights(), TrainOptions())
           .value();
-  EXPECT_EQ(tail->cut_shape(), (std::vector<int64_t>{32, 7, 7}));
+  EXPECT_EQ(tail->split_shape(), (std::vector<int64_t>{32, 7, 7}));
   double loss;
-  CutTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49, 0.1f)};
+  SplitTensor act{{4, 32, 7, 7}, std::vector<float>(4 * 32 * 49, 0.1f)};
   EXPECT_TRUE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());
   EXPECT_FALSE(tail->Step(act, {0, 1, 2}, &loss).ok());      // batch size
   EXPECT_FALSE(tail->Step(act, {0, 1, 2, 10}, &loss).ok());  // label
-  CutTensor wrong{{4, 16, 7, 7}, std::vector<float>(4 * 16 * 49, 0.f)};
+  SplitTensor wrong{{4, 16, 7, 7}, std::vector<float>(4 * 16 * 49, 0.f)};
   EXPECT_FALSE(tail->Step(wrong, {0, 1, 2, 3}, &loss).ok());  // shape
   act.values.pop_back();
   EXPECT_FALSE(tail->Step(act, {0, 1, 2, 3}, &loss).ok());  // size
   EXPECT_EQ(tail->steps(), 1);
   EXPECT_FALSE(TailTrainer::Create("cnn", in, 4, model->GetWeights(),
                                    TrainOptions())
-                   .ok());  // 4 stages: no cut at 4
+                   .ok());  // 4 stages: no split point at 4
 }
 
 TEST(SplitWeightsTest, SliceAndMerge) {

@@ -112,13 +112,14 @@ TEST(CostModelTest, PlacementsCoverBothModes) {
   const auto costs =
       EvaluatePlacements(HandProfileWithAux(), SlowDevice(), r,
                          {SplitMode::kExact, SplitMode::kLocalLoss});
-  // Exact cuts 1, 2, then local-loss cuts 1, 2, then no offload once.
+  // Exact split points 1, 2, then local-loss split points 1, 2, then no
+  // offload once.
   ASSERT_EQ(costs.size(), 5u);
   EXPECT_EQ(costs[2].mode, SplitMode::kLocalLoss);
   EXPECT_EQ(costs[2].split, 1);
   EXPECT_EQ(costs[4].split, 3);
-  // At 8 Mbit/s the fastest is exact cut 1 (1.58 s) against local loss cut
-  // 1 (2.06 s, its classifier doubles the head's compute).
+  // At 8 Mbit/s the fastest is exact split point 1 (1.58 s) against local
+  // loss split point 1 (2.06 s, its classifier doubles the head's compute).
   const size_t best = ChoosePlacement(costs, 1.0);
   EXPECT_EQ(costs[best].split, 1);
   EXPECT_EQ(costs[best].mode, SplitMode::kExact);
@@ -270,7 +271,8 @@ TEST_F(GreedyNearATie, FollowsALinkThatDropsAndRecovers) {
 
 TEST_F(GreedyNearATie, UnderTheGuardPlansOnTheBestRecentLink) {
   // The guard measures the link on each download, so greedy keeps offering
-  // the cut through a short drop and follows a long one after 3 rounds.
+  // the split point through a short drop and follows a long one after 3
+  // rounds.
   policy_->Choose(pi_);
   policy_->Observe(1, {Outcome(3, 8)});
   for (int round = 2; round <= 4; ++round) {

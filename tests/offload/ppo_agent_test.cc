@@ -1,7 +1,7 @@
 // The PPO agent learns a known best action on a small synthetic environment
-// (a contextual bandit: two groups, four cut points, the best cut depends on
-// the group's state), within a bounded number of updates; save and load give
-// identical actions.
+// (a contextual bandit: two groups, four split points, the best split point
+// depends on the group's state), within a bounded number of updates; save
+// and load give identical actions.
 #include "offload/ppo_agent.h"
 
 #include <random>

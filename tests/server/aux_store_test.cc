@@ -1,5 +1,5 @@
-// The coordinator's auxiliary classifiers: a sample-weighted mean per cut,
-// the same whatever order the devices' classifiers arrived in.
+// The coordinator's auxiliary classifiers: a sample-weighted mean per split
+// point, the same whatever order the devices' classifiers arrived in.
 #include "server/aux_store.h"
 
 #include <algorithm>

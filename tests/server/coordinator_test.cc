@@ -241,7 +241,8 @@ TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
 TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
   // d1 is told to offload at split point 1 of the 3-stage mlp; with on_failure
   // "local" its task carries the whole model. Its split stream fails (it asks
-  // for a cut its task did not give it), so it sends a whole model instead.
+  // for a split point its task did not give it), so it sends a whole model
+  // instead.
   Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/2, {{"slow", 1}});
   const std::string s1 = Join("d1", "slow"), s2 = Join("d2", "fast");
   Weights global, unused;

@@ -110,8 +110,8 @@ TEST(DeterminismTest, ConcurrencyOneAndTwoGiveTheSameRun) {
 }
 
 TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
-  // greedy picks the cut: the slow devices offload cnn on a local loss, so
-  // the coordinator trains their tails and averages their auxiliary
+  // greedy picks the split point: the slow devices offload cnn on a local
+  // loss, so the coordinator trains their tails and averages their auxiliary
   // classifiers (cnn's results, unlike mlp's, depend on LibTorch's thread
   // count).
   Config c = Fleet("cnn", 400, "determinism_greedy_a", 2);

@@ -1,6 +1,6 @@
-// The link guard: an offloading device whose link drops far below its cut's
-// break-even throughput measures that on the task download and trains
-// locally that round, then offloads again when the link recovers.
+// The link guard: an offloading device whose link drops far below its split
+// point's break-even throughput measures that on the task download and
+// trains locally that round, then offloads again when the link recovers.
 #include <map>
 
 #include "core/run_writer.h"
@@ -13,8 +13,9 @@ namespace {
 
 // Two slow devices (100x one core) training cnn over a 1 Gbit/s link, where
 // greedy offloads from round 1; slow-01's link drops to 0.1 Mbit/s in round
-// 3. A cut moves tens of Mbit more per round than local training and saves
-// seconds of device compute: break-even near 10 Mbit/s, far from both.
+// 3. Offloading at a split point moves tens of Mbit more per round than
+// local training and saves seconds of device compute: break-even near
+// 10 Mbit/s, far from both.
 Config SlowFleet(bool guard) {
   Config c = SmallRun("cnn", 2, 4, 400, "link_guard_runs");
   c.offload.policy = "greedy";

@@ -74,12 +74,12 @@ TEST(LocalLossTest, ProfiledTimesFollowThePipeline) {
 // Records what the device hands its stream.
 class RecordingSink : public ml::ActivationSink {
  public:
-  absl::Status Send(int64_t, ml::CutTensor activations,
+  absl::Status Send(int64_t, ml::SplitTensor activations,
                     std::vector<int64_t> labels, double) override {
     batches.push_back({std::move(activations), std::move(labels)});
     return absl::OkStatus();
   }
-  std::vector<std::pair<ml::CutTensor, std::vector<int64_t>>> batches;
+  std::vector<std::pair<ml::SplitTensor, std::vector<int64_t>>> batches;
 };
 
 // Largest |a - b| over two weights of one layout; NaN if either has one.

@@ -39,8 +39,8 @@ TEST(PolicyTrainingTest, PpoLearnsToOffloadSlowDevices) {
   const double last = (*r)["last_episode_slowest_s"];
   std::printf("slowest round: no offload %.2f s, trained ppo %.2f s\n",
               baseline, last);
-  // The cost model's best for this fleet is cut 1 for the slow devices:
-  // about 0.6 x the no-offload time.
+  // The cost model's best for this fleet is split point 1 for the slow
+  // devices: about 0.6 x the no-offload time.
   EXPECT_LT(last, 0.75 * baseline);
   ASSERT_TRUE(std::filesystem::exists(path));
 
