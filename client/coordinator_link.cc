@@ -54,6 +54,8 @@ absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
     if (s.ok()) {
       join_ = reply;
       last_contact_s_ = clock_.NowSeconds();
+      LogInfo(absl::StrCat(options_.device_id, ": joined, partition ",
+                           reply.data().partition_index()));
       absl::MutexLock lock(&mu_);
       session_id_ = reply.session_id();
       heartbeat_ms_ = std::max(10, reply.heartbeat_interval_ms());

@@ -103,6 +103,7 @@ void VisitServer(V& v, ServerConfig& s) {
   v.Int("eval_every", &s.eval_every, 1, 1000000);
   v.Int("eval_batch_size", &s.eval_batch_size, 1, 100000);
   v.Int("threads", &s.threads, 0, 1024);
+  v.Double("rollback_accuracy_drop", &s.rollback_accuracy_drop, 0, 1);
   v.Double("target_accuracy", &s.target_accuracy, 0, 1);
   v.Bool("stop_at_target", &s.stop_at_target);
   v.String("resume_from", &s.resume_from);

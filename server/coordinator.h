@@ -103,8 +103,18 @@ class Coordinator {
                  const std::vector<std::string>& sampled);
   void AwaitRoundEnd();
   void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
-  bool CloseAndAggregate(std::string* why_failed);
-  absl::Status EvaluateAndRecord(int64_t round, int attempt, bool aggregated,
+  // The round's aggregate; null when it failed (why in *why_failed).
+  std::shared_ptr<const Weights> CloseAndAggregate(std::string* why_failed);
+  // Why `aggregate` must not replace the global model ("" when it may):
+  // values that are not finite; and, when the round is evaluated, a test
+  // loss that is not finite or an accuracy more than
+  // server.rollback_accuracy_drop below the last accepted model's.
+  absl::StatusOr<std::string> Vet(int64_t round, const Weights& aggregate,
+                                  RoundRecord* rec);
+  // Installs `aggregate` if Vet accepts it (else rolls back: the global model
+  // stays), writes the checkpoint and the round's records.
+  absl::Status EvaluateAndRecord(int64_t round, int attempt,
+                                 std::shared_ptr<const Weights> aggregate,
                                  const std::string& why_failed);
   nlohmann::json Summary(const std::string& status) const;
 
@@ -119,6 +129,8 @@ class Coordinator {
   int64_t max_message_bytes_ = 0;
   double start_s_ = 0;
   int64_t first_round_ = 1;  // > 1 when resuming
+  // Test accuracy of the last accepted aggregate; < 0 before one.
+  double accepted_accuracy_ = -1;
   CoordinatorState state_;
   DeviceGateway gateway_{&state_};
 };

@@ -1,7 +1,9 @@
 // Coordinator::Run: the round state machine's transitions.
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/log.h"
 #include "core/run_report.h"
 #include "core/status_macros.h"
@@ -86,15 +88,16 @@ absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
   if (!sampled.ok()) {
     *why_failed = std::string(sampled.status().message());
     TANDEM_RETURN_IF_ERROR(
-        EvaluateAndRecord(round, attempt, false, *why_failed));
+        EvaluateAndRecord(round, attempt, nullptr, *why_failed));
     return false;
   }
   OpenRound(round, attempt, *sampled);
   AwaitRoundEnd();
-  const bool aggregated = CloseAndAggregate(why_failed);
+  std::shared_ptr<const Weights> aggregate = CloseAndAggregate(why_failed);
+  const bool done = aggregate != nullptr;
   TANDEM_RETURN_IF_ERROR(
-      EvaluateAndRecord(round, attempt, aggregated, *why_failed));
-  return aggregated;
+      EvaluateAndRecord(round, attempt, std::move(aggregate), *why_failed));
+  return done;
 }
 
 absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
@@ -176,7 +179,8 @@ void Coordinator::DropSilentDevicesLocked() {
   }
 }
 
-bool Coordinator::CloseAndAggregate(std::string* why_failed) {
+std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
+    std::string* why_failed) {
   absl::MutexLock lock(&state_.mu);
   RoundState& r = *state_.round;
   r.Close();
@@ -187,31 +191,47 @@ bool Coordinator::CloseAndAggregate(std::string* why_failed) {
     *why_failed = absl::StrCat(
         r.accepted, " of ", r.sampled.size(), " updates arrived, ",
         config_.strategy.min_updates, " needed (strategy.min_updates)");
-    return false;
+    return nullptr;
   }
   auto next = state_.strategy->FinishRound();
+  if (next.ok() && next->layout() != state_.global->layout()) {
+    next = absl::InternalError("the aggregate has another layout");
+  }
   if (!next.ok()) {
     state_.aux->Discard();
     *why_failed = absl::StrCat("aggregation: ", next.status().message());
-    return false;
+    return nullptr;
   }
-  absl::Status finite = next->CheckFinite();
-  if (!finite.ok() || next->layout() != state_.global->layout()) {
-    state_.aux->Discard();
-    *why_failed = absl::StrCat("aggregate rejected: ", finite.message());
-    return false;
-  }
-  state_.global = std::make_shared<const Weights>(*std::move(next));
-  state_.aux->Commit();
-  return true;
+  return std::make_shared<const Weights>(*std::move(next));
 }
 
-absl::Status Coordinator::EvaluateAndRecord(int64_t round, int attempt,
-                                            bool aggregated,
-                                            const std::string& why_failed) {
+absl::StatusOr<std::string> Coordinator::Vet(int64_t round,
+                                             const Weights& aggregate,
+                                             RoundRecord* rec) {
+  absl::Status finite = aggregate.CheckFinite();
+  if (!finite.ok()) return absl::StrCat("the aggregate ", finite.message());
+  const bool last = round == config_.server.rounds;
+  if (round % config_.server.eval_every != 0 && !last) return std::string();
+  TANDEM_ASSIGN_OR_RETURN(ml::EvalStats e, evaluator_->Evaluate(aggregate));
+  rec->evaluated = true;
+  rec->accuracy = e.accuracy;
+  rec->loss = e.loss;
+  if (!std::isfinite(e.loss)) return std::string("its test loss is not finite");
+  const double drop = config_.server.rollback_accuracy_drop;
+  if (accepted_accuracy_ >= 0 && e.accuracy < accepted_accuracy_ - drop) {
+    return absl::StrFormat(
+        "its test accuracy %.4f is more than server.rollback_accuracy_drop "
+        "(%g) below the last accepted model's %.4f",
+        e.accuracy, drop, accepted_accuracy_);
+  }
+  return std::string();
+}
+
+absl::Status Coordinator::EvaluateAndRecord(
+    int64_t round, int attempt, std::shared_ptr<const Weights> aggregate,
+    const std::string& why_failed) {
   RoundRecord rec;
   std::vector<DeviceRoundRecord> devices;
-  std::shared_ptr<const Weights> global;
   {
     absl::MutexLock lock(&state_.mu);
     const RoundState* r = state_.round.get();
@@ -222,20 +242,27 @@ absl::Status Coordinator::EvaluateAndRecord(int64_t round, int attempt,
       rec.round = round;
       rec.attempt = attempt + 1;
     }
-    global = state_.global;
   }
-  rec.aggregated = aggregated;
   rec.reason = why_failed;
-  if (aggregated) {
-    const bool last = round == config_.server.rounds;
-    if (round % config_.server.eval_every == 0 || last) {
-      TANDEM_ASSIGN_OR_RETURN(ml::EvalStats e, evaluator_->Evaluate(*global));
-      rec.evaluated = true;
-      rec.accuracy = e.accuracy;
-      rec.loss = e.loss;
+  if (aggregate != nullptr) {
+    TANDEM_ASSIGN_OR_RETURN(std::string rejected, Vet(round, *aggregate, &rec));
+    absl::MutexLock lock(&state_.mu);
+    if (rejected.empty()) {
+      state_.global = aggregate;
+      state_.aux->Commit();
+      rec.aggregated = true;
+    } else {
+      state_.aux->Discard();
+      rec.rolled_back = true;
+      rec.reason = absl::StrCat("rolled back: ", rejected);
+      LogWarning(absl::StrCat("round ", round, " ", rec.reason,
+                              "; the global model stays as it was"));
     }
+  }
+  if (rec.aggregated) {
+    if (rec.evaluated) accepted_accuracy_ = rec.accuracy;
     if (config_.output.checkpoints) {
-      TANDEM_RETURN_IF_ERROR(run_->WriteCheckpoint(round, *global));
+      TANDEM_RETURN_IF_ERROR(run_->WriteCheckpoint(round, *aggregate));
     }
   }
   rec.wall_time_s = Now() - start_s_;

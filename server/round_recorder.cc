@@ -60,7 +60,9 @@ offload::DeviceOutcome OutcomeOf(const DeviceRoundRecord& r) {
 nlohmann::json ToJson(const RoundRecord& r) {
   nlohmann::json j = {{"type", "round"},
                       {"round", r.round},
-                      {"status", r.aggregated ? "ok" : "failed"},
+                      {"status", r.aggregated    ? "ok"
+                                 : r.rolled_back ? "rolled_back"
+                                                 : "failed"},
                       {"virtual_time_s", r.virtual_time_s},
                       {"wall_time_s", r.wall_time_s}};
   if (r.opened) {
@@ -75,9 +77,9 @@ nlohmann::json ToJson(const RoundRecord& r) {
               {"bytes_down", r.bytes_down}});
   }
   if (!r.aggregated) j["reason"] = r.reason;
-  if (r.evaluated) {
-    j["accuracy"] = r.accuracy;
-    j["loss"] = r.loss;
+  if (r.evaluated) {  // of the model rolled back from, if it was
+    j[r.rolled_back ? "rejected_accuracy" : "accuracy"] = r.accuracy;
+    j[r.rolled_back ? "rejected_loss" : "loss"] = r.loss;
   }
   return j;
 }
@@ -88,7 +90,7 @@ RoundRecorder::RoundRecorder(
     : config_(config), run_(run), on_round_(std::move(on_round)) {}
 
 void RoundRecorder::Tally(RoundRecord* r) {
-  if (!r->aggregated) {
+  if (!r->aggregated && !r->rolled_back) {
     ++tally_.failed_attempts;
     r->virtual_time_s = tally_.virtual_time_s;
     return;
@@ -96,7 +98,8 @@ void RoundRecorder::Tally(RoundRecord* r) {
   ++tally_.rounds_done;
   tally_.virtual_time_s += r->round_time_s;
   r->virtual_time_s = tally_.virtual_time_s;
-  if (!r->evaluated) return;
+  if (r->rolled_back) ++tally_.rollbacks;
+  if (!r->evaluated || r->rolled_back) return;
   tally_.final_accuracy = r->accuracy;
   tally_.final_loss = r->loss;
   tally_.best_accuracy = std::max(tally_.best_accuracy, r->accuracy);
@@ -159,6 +162,7 @@ nlohmann::json Summary(const Config& config, const SummaryInputs& in) {
           {"final_loss", t.final_loss},
           {"rounds", t.rounds_done},
           {"failed_attempts", t.failed_attempts},
+          {"rollbacks", t.rollbacks},
           {"first_round", in.first_round},
           {"wall_time_s", in.wall_time_s},
           {"virtual_time_s", t.virtual_time_s},

@@ -46,6 +46,9 @@ struct RoundRecord {
   double round_wall_s = 0;
   int64_t bytes_up = 0, bytes_down = 0;
   bool aggregated = false;
+  // Aggregated, but the aggregate failed its check (Coordinator::Vet): the
+  // global model stayed. Counts as a round done.
+  bool rolled_back = false;
   std::string reason;  // not aggregated: why
   bool evaluated = false;
   double accuracy = 0, loss = 0;
@@ -59,6 +62,7 @@ nlohmann::json ToJson(const RoundRecord& record);
 struct RunTally {
   int rounds_done = 0;
   int failed_attempts = 0;
+  int rollbacks = 0;
   double virtual_time_s = 0;
   double final_accuracy = 0, best_accuracy = 0, final_loss = 0;
   bool target_reached = false;  // server.target_accuracy

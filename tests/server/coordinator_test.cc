@@ -16,6 +16,8 @@
 #include "core/weights_codec.h"
 #include "gtest/gtest.h"
 #include "ml/data/synthetic.h"
+#include "ml/model.h"
+#include "ml/trainer.h"
 #include "server/coordinator_service.h"
 #include "tests/server/device_calls.h"
 
@@ -35,7 +37,7 @@ class CoordinatorTest : public ::testing::Test {
       c.offload.mode = ValueOf(OffloadModeNames(), mode, "mode").value();
     }
     c.seed = 5;
-    c.server.rounds = 1;
+    c.server.rounds = rounds_;
     c.server.min_devices = devices;
     c.server.round_deadline_s = 30;
     c.server.max_round_retries = retries;
@@ -48,13 +50,14 @@ class CoordinatorTest : public ::testing::Test {
     c.strategy.min_updates = min_updates;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
     data::SyntheticOptions so;
-    so.train_size = 10;
+    so.train_size = 200;
     so.test_size = 50;
+    data::TrainTest tt = data::MakeSyntheticDataset(so).value();
+    train_set_ = std::make_shared<const data::Dataset>(std::move(tt.train));
     CoordinatorOptions o;
     o.config = c;
     o.clock = clock_;
-    o.test_set = std::make_shared<const data::Dataset>(
-        data::MakeSyntheticDataset(so).value().test);
+    o.test_set = std::make_shared<const data::Dataset>(std::move(tt.test));
     coordinator_ = Coordinator::Create(o).value();
     server_ = CoordinatorServer::Start(coordinator_.get(), "127.0.0.1:0",
                                        absl::Seconds(1))
@@ -97,7 +100,22 @@ class CoordinatorTest : public ::testing::Test {
     return out;
   }
 
+  // `global` trained for an epoch on the synthetic training set.
+  Weights Trained(const Weights& global) {
+    const data::Dataset& d = *train_set_;
+    auto model = ml::Model::Create(
+        "mlp", {d.channels, d.height, d.width, d.num_classes}, 1);
+    EXPECT_TRUE(model.ok());
+    EXPECT_TRUE((*model)->SetWeights(global).ok());
+    ml::TrainOptions o;
+    o.learning_rate = 0.05;
+    EXPECT_TRUE(ml::TrainLocal(**model, d, o).ok());
+    return (*model)->GetWeights();
+  }
+
   const Clock* clock_ = &RealClock();
+  int rounds_ = 1;
+  std::shared_ptr<const data::Dataset> train_set_;
   double device_timeout_s_ = 0;  // 0: the default
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<CoordinatorServer> server_;
@@ -330,6 +348,64 @@ TEST_F(CoordinatorTest, BrokenLocalLossStreamFallsBackToLocalTraining) {
       ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
   EXPECT_NE(metrics.find("\"fallback_local\":true"), std::string::npos)
       << metrics;
+}
+
+// A poisoned aggregate is rolled back, not aggregated and not retried: the
+// global model stays what the last good round made, and the run goes on.
+TEST_F(CoordinatorTest, PoisonedAggregatesAreRolledBack) {
+  rounds_ = 3;
+  Start(/*min_updates=*/2, /*retries=*/0);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights global, unused;
+  Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  const Weights good = Trained(global);
+  ASSERT_TRUE(Push("d1", s1, 1, good, 100).ok());
+  ASSERT_TRUE(Push("d2", s2, 1, good, 100).ok());
+  // Round 2: zeroed weights, which guess one class (accuracy falls far).
+  Weights after1, after2;
+  Pull("d1", s1, &after1);
+  Pull("d2", s2, &unused);
+  for (size_t i = 0; i < good.values().size(); ++i) {
+    ASSERT_NEAR(after1.values()[i], good.values()[i], 1e-6) << i;
+  }
+  Weights zero = good;
+  for (float& x : zero.values()) x = 0;
+  ASSERT_TRUE(Push("d1", s1, 2, zero, 100).ok());
+  ASSERT_TRUE(Push("d2", s2, 2, zero, 100).ok());
+  // Round 3: finite weights so large that the test loss is not.
+  Pull("d1", s1, &after2);
+  Pull("d2", s2, &unused);
+  EXPECT_EQ(after2.values(), after1.values());  // round 2 rolled back
+  grpc::Status huge = Push("d1", s1, 3, Shifted(good, 1e16f), 100);
+  ASSERT_TRUE(huge.ok()) << huge.error_code() << " " << huge.error_message();
+  ASSERT_TRUE(Push("d2", s2, 3, Shifted(good, 1e16f), 100).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_)["rounds"], 3);
+  EXPECT_EQ((*result_)["rollbacks"], 2);
+  EXPECT_EQ((*result_)["failed_attempts"], 0);
+  auto metrics = ReadMetrics(coordinator_->run_dir());
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  std::vector<nlohmann::json> rounds;
+  for (const nlohmann::json& j : *metrics) {
+    if (j["type"] == "round") rounds.push_back(j);
+  }
+  ASSERT_EQ(rounds.size(), 3u);
+  EXPECT_EQ(rounds[0]["status"], "ok");
+  const double accuracy = rounds[0]["accuracy"].get<double>();
+  EXPECT_GT(accuracy, 0.5);  // the trained model: something to fall from
+  EXPECT_EQ(rounds[1]["status"], "rolled_back");
+  EXPECT_NE(rounds[1]["reason"].get<std::string>().find(
+                "server.rollback_accuracy_drop"),
+            std::string::npos)
+      << rounds[1];
+  EXPECT_LT(rounds[1]["rejected_accuracy"].get<double>(), accuracy - 0.25);
+  EXPECT_EQ(rounds[2]["status"], "rolled_back");
+  EXPECT_NE(rounds[2]["reason"].get<std::string>().find("not finite"),
+            std::string::npos)
+      << rounds[2];
+  EXPECT_DOUBLE_EQ((*result_)["final_accuracy"].get<double>(), accuracy);
 }
 
 }  // namespace
