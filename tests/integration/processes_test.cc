@@ -190,8 +190,8 @@ TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {
   auto client = StartClient(port, "dev-a");
   // The client's side: a SIGTERM while its Join is in flight cancels the
   // call, and a device that never heard its session cannot leave with it.
-  ASSERT_TRUE(WaitForText(dir_ + "/dev-a.log", "dev-a: joined",
-                          absl::Seconds(30)));
+  ASSERT_TRUE(
+      WaitForText(dir_ + "/dev-a.log", "dev-a: joined", absl::Seconds(30)));
   client->Signal(SIGTERM);
   auto rc = client->Wait(absl::Seconds(10));
   ASSERT_TRUE(rc.ok()) << rc.status();

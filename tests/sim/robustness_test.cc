@@ -39,9 +39,9 @@ Config Fleet(const std::string& strategy, const std::string& attack) {
 // A run the attack broke is stopped by the coordinator. It rolls back
 // aggregates that are not finite or lose accuracy, but an attack from round 1
 // has no accurate model to lose: the aggregates drift until devices abandon
-// the diverged model, and a round fails until its retries run out. That counts as accuracy 0, the model never got
-// anywhere useful. Any other failure (set-up, data) fails the test: it is
-// not a sign that the attack worked.
+// the diverged model, and a round fails until its retries run out. That counts
+// as accuracy 0, the model never got anywhere useful. Any other failure
+// (set-up, data) fails the test: it is not a sign that the attack worked.
 double FinalAccuracy(const Config& c, bool may_fail = false) {
   SimOptions o;
   o.config = c;
