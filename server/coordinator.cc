@@ -38,6 +38,7 @@ absl::Status Coordinator::Init() {
   TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> test,
                           LoadData());
   TANDEM_ASSIGN_OR_RETURN(evaluator_, Evaluator::Create(config_, test));
+  check_ = std::make_unique<AggregateCheck>(config_, evaluator_.get());
   const ml::Model& model = evaluator_->model();
   state_.stages = model.num_stages();
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);

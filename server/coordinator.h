@@ -33,6 +33,7 @@
 #include "ml/data/dataset.h"
 #include "ml/profile.h"
 #include "nlohmann/json.hpp"
+#include "server/aggregate_check.h"
 #include "server/coordinator_state.h"
 #include "server/device_gateway.h"
 #include "server/evaluator.h"
@@ -105,14 +106,8 @@ class Coordinator {
   void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // The round's aggregate; null when it failed (why in *why_failed).
   std::shared_ptr<const Weights> CloseAndAggregate(std::string* why_failed);
-  // Why `aggregate` must not replace the global model ("" when it may):
-  // values that are not finite; and, when the round is evaluated, a test
-  // loss that is not finite or an accuracy more than
-  // server.rollback_accuracy_drop below the last accepted model's.
-  absl::StatusOr<std::string> Vet(int64_t round, const Weights& aggregate,
-                                  RoundRecord* rec);
-  // Installs `aggregate` if Vet accepts it (else rolls back: the global model
-  // stays), writes the checkpoint and the round's records.
+  // Installs `aggregate` if the AggregateCheck accepts it (else rolls back:
+  // the global model stays), writes the checkpoint and the round's records.
   absl::Status EvaluateAndRecord(int64_t round, int attempt,
                                  std::shared_ptr<const Weights> aggregate,
                                  const std::string& why_failed);
@@ -125,12 +120,11 @@ class Coordinator {
   const Clock& clock_;
   std::unique_ptr<RunWriter> run_;
   std::unique_ptr<Evaluator> evaluator_;     // Run()'s thread only
+  std::unique_ptr<AggregateCheck> check_;    // Run()'s thread only
   std::unique_ptr<RoundRecorder> recorder_;  // Run()'s thread only
   int64_t max_message_bytes_ = 0;
   double start_s_ = 0;
   int64_t first_round_ = 1;  // > 1 when resuming
-  // Test accuracy of the last accepted aggregate; < 0 before one.
-  double accepted_accuracy_ = -1;
   CoordinatorState state_;
   DeviceGateway gateway_{&state_};
 };

@@ -1,9 +1,7 @@
 // Coordinator::Run: the round state machine's transitions.
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "core/log.h"
 #include "core/run_report.h"
 #include "core/status_macros.h"
@@ -205,28 +203,6 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
   return std::make_shared<const Weights>(*std::move(next));
 }
 
-absl::StatusOr<std::string> Coordinator::Vet(int64_t round,
-                                             const Weights& aggregate,
-                                             RoundRecord* rec) {
-  absl::Status finite = aggregate.CheckFinite();
-  if (!finite.ok()) return absl::StrCat("the aggregate ", finite.message());
-  const bool last = round == config_.server.rounds;
-  if (round % config_.server.eval_every != 0 && !last) return std::string();
-  TANDEM_ASSIGN_OR_RETURN(ml::EvalStats e, evaluator_->Evaluate(aggregate));
-  rec->evaluated = true;
-  rec->accuracy = e.accuracy;
-  rec->loss = e.loss;
-  if (!std::isfinite(e.loss)) return std::string("its test loss is not finite");
-  const double drop = config_.server.rollback_accuracy_drop;
-  if (accepted_accuracy_ >= 0 && e.accuracy < accepted_accuracy_ - drop) {
-    return absl::StrFormat(
-        "its test accuracy %.4f is more than server.rollback_accuracy_drop "
-        "(%g) below the last accepted model's %.4f",
-        e.accuracy, drop, accepted_accuracy_);
-  }
-  return std::string();
-}
-
 absl::Status Coordinator::EvaluateAndRecord(
     int64_t round, int attempt, std::shared_ptr<const Weights> aggregate,
     const std::string& why_failed) {
@@ -245,7 +221,8 @@ absl::Status Coordinator::EvaluateAndRecord(
   }
   rec.reason = why_failed;
   if (aggregate != nullptr) {
-    TANDEM_ASSIGN_OR_RETURN(std::string rejected, Vet(round, *aggregate, &rec));
+    TANDEM_ASSIGN_OR_RETURN(std::string rejected,
+                            check_->Vet(round, *aggregate, &rec));
     absl::MutexLock lock(&state_.mu);
     if (rejected.empty()) {
       state_.global = aggregate;
@@ -260,7 +237,7 @@ absl::Status Coordinator::EvaluateAndRecord(
     }
   }
   if (rec.aggregated) {
-    if (rec.evaluated) accepted_accuracy_ = rec.accuracy;
+    check_->Accepted(rec);
     if (config_.output.checkpoints) {
       TANDEM_RETURN_IF_ERROR(run_->WriteCheckpoint(round, *aggregate));
     }
