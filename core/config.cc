@@ -107,6 +107,7 @@ void VisitServer(V& v, ServerConfig& s) {
   v.Double("target_accuracy", &s.target_accuracy, 0, 1);
   v.Bool("stop_at_target", &s.stop_at_target);
   v.String("resume_from", &s.resume_from);
+  v.String("metrics_listen", &s.metrics_listen);
 }
 
 template <typename V>

@@ -63,6 +63,9 @@ struct ServerConfig {
   // A checkpoint (checkpoints/*.ckpt of an earlier run) to start from: the
   // run goes on with the rounds after the checkpoint's. "" = fresh start.
   std::string resume_from;
+  // host:port to serve Prometheus metrics on (GET /metrics; port 0 picks a
+  // free one). "" = no metrics endpoint.
+  std::string metrics_listen;
 };
 
 struct ModelConfig {

@@ -9,10 +9,13 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libssl-dev openssl dataset-fashion-mnist
+  zlib1g-dev libssl-dev openssl dataset-fashion-mnist prometheus-cpp-dev
 )
-# deploy/check-thread-safety.sh and deploy/format-check.sh.
-CI_PACKAGES=(clang-14 clang-format-14 jq)
+# deploy/check-thread-safety.sh and deploy/format-check.sh; systemd-analyze
+# (tests/deploy) and promtool (tests/server/metrics_test.cc). `prometheus`,
+# for its promtool, is large: 19 MB to download, ~320 MB installed with its
+# web UI's JavaScript dependencies.
+CI_PACKAGES=(clang-14 clang-format-14 jq systemd prometheus)
 if [ "${1:-}" = "--ci" ]; then
   PACKAGES+=("${CI_PACKAGES[@]}")
 fi

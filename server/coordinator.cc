@@ -28,6 +28,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
 
 absl::Status Coordinator::Init() {
   start_s_ = Now();
+  TANDEM_ASSIGN_OR_RETURN(
+      state_.metrics, CoordinatorMetrics::Create(config_.server.metrics_listen,
+                                                 RejectionReasons()));
   if (!config_.server.tokens_file.empty()) {
     TANDEM_ASSIGN_OR_RETURN(DeviceTokens tokens,
                             DeviceTokens::Load(config_.server.tokens_file));
@@ -61,6 +64,7 @@ absl::Status Coordinator::Init() {
   so.max_update_norm = config_.strategy.max_update_norm;
   so.seed = config_.seed;
   absl::MutexLock lock(&state_.mu);
+  state_.admission.ReportTo(state_.metrics.get());
   state_.global = std::make_shared<const Weights>(std::move(global));
   TANDEM_ASSIGN_OR_RETURN(state_.strategy, CreateStrategy(so));
   state_.aux = std::make_unique<AuxStore>(&model, config_.seed);

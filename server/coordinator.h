@@ -84,6 +84,8 @@ class Coordinator {
   // coordinator.
   DeviceGateway* devices() { return &gateway_; }
   const std::string& run_dir() const { return run_->dir(); }
+  // Its Prometheus metrics (server.metrics_listen); thread-safe.
+  CoordinatorMetrics& metrics() const { return *state_.metrics; }
   // Largest message a peer may send (MaxMessageBytes for this run).
   int64_t max_message_bytes() const { return max_message_bytes_; }
 

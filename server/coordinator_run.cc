@@ -175,6 +175,7 @@ void Coordinator::DropSilentDevicesLocked() {
       ++it;
     }
   }
+  state_.UpdateFleetGauges();
 }
 
 std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
@@ -243,6 +244,7 @@ absl::Status Coordinator::EvaluateAndRecord(
     }
   }
   rec.wall_time_s = Now() - start_s_;
+  state_.metrics->RoundEnded(rec, devices);
   return recorder_->Record(devices, std::move(rec));
 }
 

@@ -8,6 +8,33 @@
 #include "server/transport_security.h"
 
 namespace tandem::server {
+namespace {
+
+// Streams `task`: its header, then its weights in chunks if it trains.
+// Adds the bytes written to *sent.
+grpc::Status WriteTask(const TaskAssignment& task,
+                       grpc::ServerWriter<v1::TaskChunk>* writer,
+                       int64_t* sent) {
+  v1::TaskChunk chunk;
+  *chunk.mutable_header() = task.header;
+  if (task.aux != nullptr) {
+    chunk.mutable_header()->mutable_aux_weights()->Add(task.aux->begin(),
+                                                       task.aux->end());
+  }
+  *sent += chunk.ByteSizeLong();
+  if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
+  if (task.header.kind() != v1::TaskHeader::TRAIN) return grpc::Status::OK;
+  const Weights& w = *task.weights;
+  for (int i = 0; i < NumChunks(w); ++i) {
+    chunk.Clear();
+    FillChunk(w, i, chunk.mutable_weights());
+    *sent += chunk.ByteSizeLong();
+    if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
 
 grpc::Status CoordinatorService::Join(grpc::ServerContext* ctx,
                                       const v1::JoinRequest* req,
@@ -39,21 +66,10 @@ grpc::Status CoordinatorService::PullTask(
   }
   auto task = devices_->WaitForTask(*req, wait);
   if (!task.ok()) return ToGrpcStatus(task.status());
-  v1::TaskChunk chunk;
-  *chunk.mutable_header() = task->header;
-  if (task->aux != nullptr) {
-    chunk.mutable_header()->mutable_aux_weights()->Add(task->aux->begin(),
-                                                       task->aux->end());
-  }
-  if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
-  if (task->header.kind() != v1::TaskHeader::TRAIN) return grpc::Status::OK;
-  const Weights& w = *task->weights;
-  for (int i = 0; i < NumChunks(w); ++i) {
-    chunk.Clear();
-    FillChunk(w, i, chunk.mutable_weights());
-    if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
-  }
-  return grpc::Status::OK;
+  int64_t sent = 0;
+  grpc::Status status = WriteTask(*task, writer, &sent);
+  devices_->metrics().AddBytes(req->ByteSizeLong(), sent);
+  return status;
 }
 
 grpc::Status CoordinatorService::PushUpdate(
@@ -64,6 +80,7 @@ grpc::Status CoordinatorService::PushUpdate(
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "update: the first message must be the header");
   }
+  devices_->metrics().AddBytes(chunk.ByteSizeLong(), 0);
   const v1::UpdateHeader header = chunk.header();
   absl::Status who =
       AuthorizeDevice(*ctx, require_certificates_, header.device_id());
@@ -74,6 +91,7 @@ grpc::Status CoordinatorService::PushUpdate(
   if (!layout.ok()) return ToGrpcStatus(layout.status());
   WeightsAssembler assembler(*std::move(layout));
   while (reader->Read(&chunk)) {
+    devices_->metrics().AddBytes(chunk.ByteSizeLong(), 0);
     absl::Status s = chunk.has_weights()
                          ? assembler.Add(chunk.weights())
                          : absl::InvalidArgumentError("second header");

@@ -17,6 +17,7 @@
 #include "server/aux_store.h"
 #include "server/device_tokens.h"
 #include "server/fleet_registry.h"
+#include "server/metrics.h"
 #include "server/offload_planner.h"
 #include "server/round_state.h"
 #include "server/sample_cap.h"
@@ -39,6 +40,8 @@ struct CoordinatorState {
   SampleCap sample_cap;
   // server.tokens_file, loaded; null when devices need no token.
   std::unique_ptr<const DeviceTokens> tokens;
+  // Prometheus metrics (server.metrics_listen); thread-safe itself.
+  std::unique_ptr<CoordinatorMetrics> metrics;
 
   mutable absl::Mutex mu;
   FleetRegistry registry ABSL_GUARDED_BY(mu);
@@ -54,6 +57,13 @@ struct CoordinatorState {
 
   bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return stopping || finished;
+  }
+  // Sets the metrics' joined and active device counts.
+  void UpdateFleetGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    metrics->SetDevices(
+        registry.NumJoined(),
+        static_cast<int>(
+            registry.Available(Now(), config.server.device_timeout_s).size()));
   }
 };
 

@@ -36,6 +36,8 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   DeviceRecord& d = state_.registry.Join(req.device_id(), req.profile(), Now());
   // A function of the id, not of the join order, which varies.
   d.partition = data::PartitionIndexFor(state_.config, req.device_id());
+  state_.metrics->DeviceJoined();
+  state_.UpdateFleetGauges();
   v1::JoinReply reply;
   reply.set_session_id(d.session_id);
   reply.set_model(state_.config.model.name);
@@ -122,6 +124,7 @@ absl::Status DeviceGateway::SubmitUpdate(const v1::UpdateHeader& h,
   if (!record.ok()) return record.status();
   d->Tally(*record);
   state_.round->Accept(*std::move(record));
+  state_.metrics->UpdateAccepted();
   return absl::OkStatus();
 }
 
@@ -212,6 +215,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> DeviceGateway::OpenTail(
     return absl::FailedPreconditionError("split: the round closed");
   }
   TANDEM_RETURN_IF_ERROR(state_.tails.Add(tail));
+  state_.metrics->SplitStreamOpened();
   LogInfo(absl::StrCat("split training of ", EscapeForLog(id), " in round ",
                        tail->round, " at split point ", split, " (",
                        ActivationCodecName(tail->codec), ")"));
@@ -266,6 +270,7 @@ absl::Status DeviceGateway::Leave(const v1::LeaveRequest& req) {
     ++state_.round->dropped;
     ++d->dropouts;
   }
+  state_.UpdateFleetGauges();
   LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
                        " left: ", EscapeForLog(req.reason())));
   return absl::OkStatus();

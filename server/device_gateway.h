@@ -58,6 +58,9 @@ class DeviceGateway {
       const v1::HeartbeatRequest& request);
   absl::Status Leave(const v1::LeaveRequest& request);
 
+  // For the gRPC services' byte counts; thread-safe.
+  CoordinatorMetrics& metrics() { return *state_.metrics; }
+
  private:
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // `d`: the sender's record, as admission found it.

@@ -71,6 +71,10 @@ int Main() {
   const int port = (*grpc_server)->port();
   LogInfo(absl::StrCat("listening on port ", port, "; run directory ",
                        (*coordinator)->run_dir()));
+  if ((*coordinator)->metrics().port() > 0) {
+    LogInfo(absl::StrCat("Prometheus metrics on port ",
+                         (*coordinator)->metrics().port(), " (GET /metrics)"));
+  }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     (void)WriteFileAtomically(absl::GetFlag(FLAGS_port_file),
                               absl::StrCat(port, "\n"));

@@ -79,6 +79,7 @@ grpc::Status TrainLocalLoss(
   v1::SplitRequest req;
   int64_t steps = 0;
   while (stream->Read(&req)) {
+    devices->metrics().AddBytes(req.ByteSizeLong(), 0);
     absl::Status s =
         req.has_batch() ? TailFit(*tail, req.batch(), steps)
                         : absl::InvalidArgumentError("split: expected a batch");
@@ -97,6 +98,7 @@ grpc::Status TrainLocalLoss(
   v1::SplitReply reply;
   reply.set_step(steps);
   reply.set_drain_end_s(tail->drain_end_s);
+  devices->metrics().AddBytes(0, reply.ByteSizeLong());
   stream->Write(reply);
   return grpc::Status::OK;
 }
@@ -111,6 +113,7 @@ grpc::Status SplitTrainingService::Train(
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "split: the first message must be SplitOpen");
   }
+  devices_->metrics().AddBytes(req.ByteSizeLong(), 0);
   absl::Status who =
       AuthorizeDevice(*ctx, require_certificates_, req.open().device_id());
   if (!who.ok()) return ToGrpcStatus(who);
@@ -120,6 +123,7 @@ grpc::Status SplitTrainingService::Train(
     return TrainLocalLoss(devices_, ctx, *tail, stream);
   }
   while (stream->Read(&req)) {
+    devices_->metrics().AddBytes(req.ByteSizeLong(), 0);
     if (!req.has_batch()) {
       devices_->EndTail(*tail, false, "second SplitOpen");
       return grpc::Status(grpc::INVALID_ARGUMENT, "split: expected a batch");
@@ -129,6 +133,7 @@ grpc::Status SplitTrainingService::Train(
       devices_->EndTail(*tail, false, std::string(reply.status().message()));
       return ToGrpcStatus(reply.status());
     }
+    devices_->metrics().AddBytes(0, reply->ByteSizeLong());
     if (!stream->Write(*reply)) {
       devices_->EndTail(*tail, false, "device went away");
       return grpc::Status(grpc::CANCELLED, "split: device went away");

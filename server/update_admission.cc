@@ -5,8 +5,22 @@
 #include "core/status_macros.h"
 #include "core/weights_codec.h"
 #include "server/session_id.h"
+#include "strategies/client_update.h"
 
 namespace tandem::server {
+
+const std::vector<std::string>& RejectionReasons() {
+  static const auto* reasons = [] {
+    auto* r = new std::vector<std::string>{
+        "wrong_session", "not_sampled",      "too_many_samples", "aux_mismatch",
+        "malformed",     "split_incomplete", "split_failed"};
+    for (int i = 0; i < kNumRejectReasons; ++i) {
+      r->emplace_back(RejectReasonName(static_cast<RejectReason>(i)));
+    }
+    return r;
+  }();
+  return *reasons;
+}
 
 absl::Status UpdateAdmission::Reject(DeviceRecord* device, RoundState* round,
                                      const std::string& reason,
@@ -20,6 +34,7 @@ absl::Status UpdateAdmission::Reject(DeviceRecord* device, RoundState* round,
 
 void UpdateAdmission::Count(DeviceRecord* device, const std::string& reason) {
   ++counts_[reason];
+  if (metrics_ != nullptr) metrics_->UpdateRejected(reason);
   if (device != nullptr) ++device->rejections[reason];
 }
 

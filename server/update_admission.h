@@ -11,16 +11,23 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/weights.h"
 #include "proto/tandem.pb.h"
 #include "server/aux_store.h"
 #include "server/fleet_registry.h"
+#include "server/metrics.h"
 #include "server/round_state.h"
 #include "server/sample_cap.h"
 
 namespace tandem::server {
+
+// Every reason UpdateAdmission counts: its own header checks, the
+// strategies' (RejectReasonName) and the coordinator's ("malformed",
+// "split_incomplete", "split_failed"). The metrics' label values.
+const std::vector<std::string>& RejectionReasons();
 
 // What an update header is checked against.
 struct AdmissionContext {
@@ -53,6 +60,8 @@ class UpdateAdmission {
   void Count(DeviceRecord* device, const std::string& reason);
 
   const std::map<std::string, int>& counts() const { return counts_; }
+  // Every counted rejection also goes to `metrics` (outlives this).
+  void ReportTo(CoordinatorMetrics* metrics) { metrics_ = metrics; }
 
  private:
   absl::Status CheckRound(const v1::UpdateHeader& header,
@@ -61,6 +70,7 @@ class UpdateAdmission {
                             const AdmissionContext& context, DeviceRecord* d);
 
   std::map<std::string, int> counts_;  // reason -> rejections in the run
+  CoordinatorMetrics* metrics_ = nullptr;
 };
 
 }  // namespace tandem::server
