@@ -100,6 +100,11 @@ void VisitServer(V& v, ServerConfig& s) {
   v.String("tls_key", &s.tls_key);
   v.String("tls_client_ca", &s.tls_client_ca);
   v.String("tokens_file", &s.tokens_file);
+  v.Int("max_devices", &s.max_devices, 1, 10000000);
+  v.Double("max_joins_per_s", &s.max_joins_per_s, 0.001, 1e6);
+  v.Int("max_streams", &s.max_streams, 1, 100000);
+  v.Int("max_streams_per_device", &s.max_streams_per_device, 1, 100);
+  v.Double("stream_idle_s", &s.stream_idle_s, 0.01, 86400);
   v.Int("eval_every", &s.eval_every, 1, 1000000);
   v.Int("eval_batch_size", &s.eval_batch_size, 1, 100000);
   v.Int("threads", &s.threads, 0, 1024);

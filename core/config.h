@@ -48,6 +48,16 @@ struct ServerConfig {
   // Mutual TLS: devices must present a certificate issued by this CA, and
   // its common name is their device id. "" = devices need no certificate.
   std::string tls_client_ca;
+  // Limits against floods. Registered devices: a new one beyond this is
+  // refused (RESOURCE_EXHAUSTED) once devices that are gone and never
+  // contributed have been forgotten.
+  int max_devices = 10000;
+  double max_joins_per_s = 200;  // all devices together; bursts of this many
+  // Client streams (update pushes, split training) open at once, in total
+  // and per device; one silent for stream_idle_s is cancelled.
+  int max_streams = 512;
+  int max_streams_per_device = 2;
+  double stream_idle_s = 120;
   // Per-device join tokens, stored hashed: lines "<device id> <SHA-256 of
   // the token, hex>" (deploy/make-token.sh). "" = no tokens.
   std::string tokens_file;

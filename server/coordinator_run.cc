@@ -160,16 +160,17 @@ void Coordinator::AwaitRoundEnd() {
 }
 
 void Coordinator::DropSilentDevicesLocked() {
-  // A pending device that stopped sending heartbeats is gone.
+  // A pending device that stopped sending heartbeats is gone (or was
+  // forgotten: FleetRegistry::MakeRoom).
   for (auto it = state_.round->pending.begin();
        it != state_.round->pending.end();) {
     DeviceRecord* d = state_.registry.Find(*it);
-    if (d != nullptr &&
+    if (d == nullptr ||
         Now() - d->last_seen_s > config_.server.device_timeout_s) {
       LogWarning(absl::StrCat("device ", EscapeForLog(*it),
                               " timed out in round ", state_.round->number));
       ++state_.round->dropped;
-      ++d->dropouts;
+      if (d != nullptr) ++d->dropouts;
       it = state_.round->pending.erase(it);
     } else {
       ++it;

@@ -75,22 +75,27 @@ grpc::Status CoordinatorService::PullTask(
 grpc::Status CoordinatorService::PushUpdate(
     grpc::ServerContext* ctx, grpc::ServerReader<v1::UpdateChunk>* reader,
     v1::PushUpdateReply* reply) {
+  auto lease = streams_->Open(ctx);
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
   v1::UpdateChunk chunk;
   if (!reader->Read(&chunk) || !chunk.has_header()) {
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "update: the first message must be the header");
   }
+  (*lease)->Touch();
   devices_->metrics().AddBytes(chunk.ByteSizeLong(), 0);
   const v1::UpdateHeader header = chunk.header();
   absl::Status who =
       AuthorizeDevice(*ctx, require_certificates_, header.device_id());
   if (!who.ok()) return ToGrpcStatus(who);
   absl::Status ok = devices_->CheckUpdateHeader(header);
+  if (ok.ok()) ok = (*lease)->Bind(header.device_id());
   if (!ok.ok()) return ToGrpcStatus(ok);
   auto layout = LayoutFromProto(header.layout());
   if (!layout.ok()) return ToGrpcStatus(layout.status());
   WeightsAssembler assembler(*std::move(layout));
   while (reader->Read(&chunk)) {
+    (*lease)->Touch();
     devices_->metrics().AddBytes(chunk.ByteSizeLong(), 0);
     absl::Status s = chunk.has_weights()
                          ? assembler.Add(chunk.weights())
@@ -136,10 +141,13 @@ grpc::Status CoordinatorService::Leave(grpc::ServerContext* ctx,
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const std::string& listen,
-    absl::Duration poll_limit, const ServerSecurity& security) {
+    absl::Duration poll_limit, const ServerSecurity& security,
+    const StreamLimits& limits) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
+  s->streams_ = std::make_unique<StreamGuard>(limits);
   s->service_ = std::make_unique<CoordinatorService>(
-      coordinator->devices(), poll_limit, security.require_certificates);
+      coordinator->devices(), s->streams_.get(), poll_limit,
+      security.require_certificates);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen,
                            security.credentials != nullptr
@@ -147,7 +155,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
                                : grpc::InsecureServerCredentials(),
                            &s->port_);
   s->split_service_ = std::make_unique<SplitTrainingService>(
-      coordinator->devices(), security.require_certificates);
+      coordinator->devices(), s->streams_.get(), security.require_certificates);
   builder.RegisterService(s->service_.get());
   builder.RegisterService(s->split_service_.get());
   // Updates arrive in chunks of at most 1 MiB; split batches can be larger.

@@ -19,6 +19,7 @@
 #include "proto/tandem.grpc.pb.h"
 #include "server/coordinator.h"
 #include "server/split_service.h"
+#include "server/stream_guard.h"
 #include "server/transport_security.h"
 
 namespace tandem::server {
@@ -28,9 +29,11 @@ class CoordinatorService final : public v1::Coordinator::Service {
   // `poll_limit`: the longest a PullTask call waits before answering WAIT.
   // `require_certificates`: every call must come from the device's own
   // certificate (AuthorizeDevice).
-  CoordinatorService(DeviceGateway* devices, absl::Duration poll_limit,
-                     bool require_certificates)
+  // `streams` bounds the PushUpdate streams.
+  CoordinatorService(DeviceGateway* devices, StreamGuard* streams,
+                     absl::Duration poll_limit, bool require_certificates)
       : devices_(devices),
+        streams_(streams),
         poll_limit_(poll_limit),
         require_certificates_(require_certificates) {}
 
@@ -50,6 +53,7 @@ class CoordinatorService final : public v1::Coordinator::Service {
 
  private:
   DeviceGateway* const devices_;
+  StreamGuard* const streams_;
   const absl::Duration poll_limit_;
   const bool require_certificates_;
 };
@@ -61,16 +65,20 @@ class CoordinatorServer {
  public:
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(
       Coordinator* coordinator, const std::string& listen,
-      absl::Duration poll_limit, const ServerSecurity& security = {});
+      absl::Duration poll_limit, const ServerSecurity& security = {},
+      const StreamLimits& limits = {});
   ~CoordinatorServer();
 
   int port() const { return port_; }
+  // PushUpdate and SplitTraining streams open now.
+  int open_streams() const { return streams_->open_streams(); }
   int max_message_bytes() const { return max_message_bytes_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Shutdown();
 
  private:
   CoordinatorServer() = default;
+  std::unique_ptr<StreamGuard> streams_;  // outlives the services' calls
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<SplitTrainingService> split_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -19,6 +19,7 @@
 #include "server/fleet_registry.h"
 #include "server/metrics.h"
 #include "server/offload_planner.h"
+#include "server/rate_limiter.h"
 #include "server/round_state.h"
 #include "server/sample_cap.h"
 #include "server/tail_registry.h"
@@ -45,6 +46,8 @@ struct CoordinatorState {
 
   mutable absl::Mutex mu;
   FleetRegistry registry ABSL_GUARDED_BY(mu);
+  RateLimiter joins ABSL_GUARDED_BY(mu){config.server.max_joins_per_s,
+                                        config.server.max_joins_per_s};
   UpdateAdmission admission ABSL_GUARDED_BY(mu);
   std::unique_ptr<OffloadPlanner> planner ABSL_GUARDED_BY(mu);
   TailRegistry tails ABSL_GUARDED_BY(mu);

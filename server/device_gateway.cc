@@ -26,6 +26,10 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   if (state_.Over()) {
     return absl::UnavailableError("join: the run is over");
   }
+  if (!state_.joins.Allow(Now())) {
+    return absl::ResourceExhaustedError(
+        "join: too many joins; retry later (server.max_joins_per_s)");
+  }
   absl::Status may =
       state_.registry.MayJoin(req.device_id(), req.resume_session(), Now(),
                               state_.config.server.device_timeout_s);
@@ -33,6 +37,10 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
     LogWarning(may.message());
     return may;
   }
+  // Not logged, like the rate limit: a flood would flood the log.
+  TANDEM_RETURN_IF_ERROR(state_.registry.MakeRoom(
+      req.device_id(), state_.config.server.max_devices, Now(),
+      state_.config.server.device_timeout_s));
   DeviceRecord& d = state_.registry.Join(req.device_id(), req.profile(), Now());
   // A function of the id, not of the join order, which varies.
   d.partition = data::PartitionIndexFor(state_.config, req.device_id());
@@ -72,7 +80,10 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
   };
   state_.clock.AwaitWithDeadline(&state_.mu, absl::Condition(&ready),
                                  Now() + absl::ToDoubleSeconds(timeout));
-  state_.registry.Find(id)->last_seen_s = Now();
+  // Looked up again: the wait released the lock.
+  if (DeviceRecord* again = state_.registry.Find(id)) {
+    again->last_seen_s = Now();
+  }
   TaskAssignment task;
   if (state_.Over()) {
     task.header.set_kind(v1::TaskHeader::STOP);

@@ -49,6 +49,24 @@ absl::Status FleetRegistry::MayJoin(const std::string& id,
       timeout_s, " s)"));
 }
 
+absl::Status FleetRegistry::MakeRoom(const std::string& id, int max_devices,
+                                     double now_s, double timeout_s) {
+  if (devices_.count(id) > 0) return absl::OkStatus();
+  if (static_cast<int>(devices_.size()) >= max_devices) {
+    for (auto it = devices_.begin(); it != devices_.end();) {
+      const DeviceRecord& d = it->second;
+      const bool gone = d.left || now_s - d.last_seen_s > timeout_s;
+      it = gone && d.rounds == 0 && d.rejections.empty() ? devices_.erase(it)
+                                                         : std::next(it);
+    }
+  }
+  if (static_cast<int>(devices_.size()) >= max_devices) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "join: ", devices_.size(), " devices registered (server.max_devices)"));
+  }
+  return absl::OkStatus();
+}
+
 DeviceRecord* FleetRegistry::Find(const std::string& id) {
   auto it = devices_.find(id);
   return it == devices_.end() ? nullptr : &it->second;

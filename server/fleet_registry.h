@@ -71,6 +71,12 @@ class FleetRegistry {
   // take over a live device.
   absl::Status MayJoin(const std::string& id, absl::string_view resume_session,
                        double now_s, double timeout_s) const;
+  // OK if a new device fits: fewer than `max_devices` records, after
+  // forgetting devices that are gone (left, or silent for `timeout_s`) and
+  // never had an update accepted or refused. RESOURCE_EXHAUSTED otherwise.
+  // Known ids always fit.
+  absl::Status MakeRoom(const std::string& id, int max_devices, double now_s,
+                        double timeout_s);
   DeviceRecord* Find(const std::string& id);
   // `id`'s record if `session` is its current one and it has not left.
   DeviceRecord* FindSession(const std::string& id, absl::string_view session);

@@ -63,7 +63,8 @@ int Main() {
   StopOnSignals stop([&] { (*coordinator)->Stop(); });
   auto grpc_server = server::CoordinatorServer::Start(
       coordinator->get(), config->server.listen,
-      absl::Seconds(config->server.poll_timeout_s), *security);
+      absl::Seconds(config->server.poll_timeout_s), *security,
+      server::StreamLimitsFor(config->server));
   if (!grpc_server.ok()) {
     std::cerr << "tandem-server: " << grpc_server.status().message() << "\n";
     return 2;

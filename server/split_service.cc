@@ -73,12 +73,13 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
 
 // Local loss: batches until the device half-closes, then one reply.
 grpc::Status TrainLocalLoss(
-    DeviceGateway* devices, grpc::ServerContext* ctx,
+    DeviceGateway* devices, grpc::ServerContext* ctx, StreamGuard::Lease* lease,
     const std::shared_ptr<TailSession>& tail,
     grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>* stream) {
   v1::SplitRequest req;
   int64_t steps = 0;
   while (stream->Read(&req)) {
+    lease->Touch();
     devices->metrics().AddBytes(req.ByteSizeLong(), 0);
     absl::Status s =
         req.has_batch() ? TailFit(*tail, req.batch(), steps)
@@ -108,21 +109,30 @@ grpc::Status TrainLocalLoss(
 grpc::Status SplitTrainingService::Train(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>* stream) {
+  auto lease = streams_->Open(ctx);
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
   v1::SplitRequest req;
   if (!stream->Read(&req) || !req.has_open()) {
     return grpc::Status(grpc::INVALID_ARGUMENT,
                         "split: the first message must be SplitOpen");
   }
+  (*lease)->Touch();
   devices_->metrics().AddBytes(req.ByteSizeLong(), 0);
   absl::Status who =
       AuthorizeDevice(*ctx, require_certificates_, req.open().device_id());
   if (!who.ok()) return ToGrpcStatus(who);
   auto tail = devices_->OpenTail(req.open());
   if (!tail.ok()) return ToGrpcStatus(tail.status());
+  absl::Status bound = (*lease)->Bind(req.open().device_id());
+  if (!bound.ok()) {
+    devices_->EndTail(*tail, false, std::string(bound.message()));
+    return ToGrpcStatus(bound);
+  }
   if ((*tail)->local_loss) {
-    return TrainLocalLoss(devices_, ctx, *tail, stream);
+    return TrainLocalLoss(devices_, ctx, lease->get(), *tail, stream);
   }
   while (stream->Read(&req)) {
+    (*lease)->Touch();
     devices_->metrics().AddBytes(req.ByteSizeLong(), 0);
     if (!req.has_batch()) {
       devices_->EndTail(*tail, false, "second SplitOpen");

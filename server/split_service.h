@@ -9,14 +9,19 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/tandem.grpc.pb.h"
 #include "server/device_gateway.h"
+#include "server/stream_guard.h"
 
 namespace tandem::server {
 
 class SplitTrainingService final : public v1::SplitTraining::Service {
  public:
   // `require_certificates`: see CoordinatorService.
-  SplitTrainingService(DeviceGateway* devices, bool require_certificates)
-      : devices_(devices), require_certificates_(require_certificates) {}
+  // `streams` bounds the streams.
+  SplitTrainingService(DeviceGateway* devices, StreamGuard* streams,
+                       bool require_certificates)
+      : devices_(devices),
+        streams_(streams),
+        require_certificates_(require_certificates) {}
 
   grpc::Status Train(grpc::ServerContext* ctx,
                      grpc::ServerReaderWriter<v1::SplitReply, v1::SplitRequest>*
@@ -24,6 +29,7 @@ class SplitTrainingService final : public v1::SplitTraining::Service {
 
  private:
   DeviceGateway* const devices_;
+  StreamGuard* const streams_;
   const bool require_certificates_;
 };
 

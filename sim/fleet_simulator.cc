@@ -206,7 +206,8 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(
       auto grpc_server,
       server::CoordinatorServer::Start(coordinator.get(), "127.0.0.1:0",
-                                       absl::Seconds(c.server.poll_timeout_s)));
+                                       absl::Seconds(c.server.poll_timeout_s),
+                                       {}, server::StreamLimitsFor(c.server)));
   ml::SetBlasThreads(1);
   client::ComputeGate gate(c.fleet.concurrency > 0 ? c.fleet.concurrency
                                                    : ml::NumCores());

@@ -4,7 +4,9 @@
 // for another device, and injecting lines into the log. Each test fails if
 // its defence is removed.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <regex>
@@ -48,6 +50,7 @@ class SecurityTest : public ::testing::Test {
     c.server.device_timeout_s = device_timeout_s_;
     c.strategy.min_updates = min_updates;
     c.output.dir = ::testing::TempDir() + "/security_test_runs";
+    if (configure_) configure_(c);
     data::SyntheticOptions so;
     so.train_size = kExamplesPerDevice * devices;
     so.test_size = 50;
@@ -59,7 +62,8 @@ class SecurityTest : public ::testing::Test {
     o.train_set = std::make_shared<const data::Dataset>(std::move(tt.train));
     coordinator_ = Coordinator::Create(o).value();
     server_ = CoordinatorServer::Start(coordinator_.get(), "127.0.0.1:0",
-                                       absl::Seconds(1))
+                                       absl::Seconds(1), {},
+                                       StreamLimitsFor(c.server))
                   .value();
     stub_ = v1::Coordinator::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -208,6 +212,7 @@ class SecurityTest : public ::testing::Test {
 
   const Clock* clock_ = &RealClock();
   double device_timeout_s_ = 30;
+  std::function<void(Config&)> configure_;  // limits under test
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<CoordinatorServer> server_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
@@ -420,6 +425,92 @@ TEST_F(SecurityTest, DeviceStringsAreLoggedEscaped) {
             std::string::npos)
       << log;
   EXPECT_NE(log.find("device raw\\xff\\n joined"), std::string::npos) << log;
+}
+
+TEST_F(SecurityTest, JoinFloodIsRateLimited) {
+  configure_ = [](Config& c) { c.server.max_joins_per_s = 20; };
+  Start(2, 2, /*run=*/false);
+  const absl::Time t0 = absl::Now();
+  int accepted = 0, limited = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::string session;
+    grpc::Status s = Join(absl::StrCat("sybil-", i), "", &session);
+    if (s.ok()) ++accepted;
+    if (s.error_code() == grpc::RESOURCE_EXHAUSTED) ++limited;
+  }
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - t0);
+  EXPECT_GE(accepted, 20);  // the burst
+  EXPECT_LE(accepted, 20 + 20 * elapsed + 1) << elapsed << " s";
+  EXPECT_EQ(accepted + limited, 200);
+  absl::SleepFor(absl::Milliseconds(200));  // 4 tokens back
+  std::string session;
+  EXPECT_TRUE(Join("honest", "", &session).ok());
+}
+
+TEST_F(SecurityTest, RegistryIsBoundedAndForgetsSilentStrangers) {
+  device_timeout_s_ = 0.3;
+  configure_ = [](Config& c) { c.server.max_devices = 5; };
+  Start(2, 2, /*run=*/false);
+  std::string session;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Join(absl::StrCat("sybil-", i), "", &session).ok());
+  }
+  grpc::Status full = Join("late", "", &session);
+  EXPECT_EQ(full.error_code(), grpc::RESOURCE_EXHAUSTED)
+      << full.error_message();
+  // Silent for longer than device_timeout_s, never trained: forgotten.
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_TRUE(Join("late", "", &session).ok());
+}
+
+TEST_F(SecurityTest, SilentStreamsAreCancelled) {
+  configure_ = [](Config& c) { c.server.stream_idle_s = 0.3; };
+  Start(2, 2, /*run=*/false);
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                          grpc::InsecureChannelCredentials());
+  auto split = v1::SplitTraining::NewStub(channel);
+  const absl::Time t0 = absl::Now();
+  grpc::ClientContext push_ctx, split_ctx;
+  push_ctx.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(20));
+  split_ctx.set_deadline(push_ctx.deadline());
+  v1::PushUpdateReply reply;
+  auto push = stub_->PushUpdate(&push_ctx, &reply);
+  auto stream = split->Train(&split_ctx);
+  // Neither sends a message: each holds a server thread until cancelled.
+  EXPECT_EQ(push->Finish().error_code(), grpc::CANCELLED);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::CANCELLED);
+  EXPECT_LT(absl::ToDoubleSeconds(absl::Now() - t0), 5);
+}
+
+TEST_F(SecurityTest, OpenStreamsAreCapped) {
+  configure_ = [](Config& c) { c.server.max_streams = 3; };
+  Start(2, 2, /*run=*/false);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientWriter<v1::UpdateChunk>>> silent;
+  v1::PushUpdateReply reply;
+  for (int i = 0; i < 3; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    silent.push_back(stub_->PushUpdate(contexts.back().get(), &reply));
+  }
+  // Let the server start all three handlers.
+  for (int i = 0; i < 100 && server_->open_streams() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(server_->open_streams(), 3);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::seconds(10));
+  auto fourth = stub_->PushUpdate(&ctx, &reply);
+  grpc::Status s = fourth->Finish();
+  EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED) << s.error_message();
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& w : silent) w->Finish();
+  for (int i = 0; i < 100 && server_->open_streams() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(server_->open_streams(), 0);  // places are freed
 }
 
 }  // namespace
