@@ -500,8 +500,7 @@ TEST_F(SecurityTest, OpenStreamsAreCapped) {
   }
   ASSERT_EQ(server_->open_streams(), 3);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::seconds(10));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   auto fourth = stub_->PushUpdate(&ctx, &reply);
   grpc::Status s = fourth->Finish();
   EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED) << s.error_message();
