@@ -7,13 +7,22 @@
 
 namespace tandem::client {
 
-absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
+namespace {
+
+data::DataSource SourceForSpec(const v1::DataSpec& spec) {
   data::DataSource source;
   source.kind = spec.dataset();
   source.path = spec.path();
   source.seed = spec.seed();
   if (spec.train_limit() > 0) source.synthetic_train = spec.train_limit();
-  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+  return source;
+}
+
+}  // namespace
+
+absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
+                          data::LoadDataset(SourceForSpec(spec)));
   if (spec.train_limit() > 0) return tt.train.Head(spec.train_limit());
   return std::move(tt.train);
 }
@@ -44,10 +53,23 @@ absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
         absl::StrCat("partition ", spec.partition_index(), " of ",
                      spec.num_partitions(), " does not exist"));
   }
-  TANDEM_ASSIGN_OR_RETURN(data::Dataset train, LoadSpecTrainSet(spec));
-  TANDEM_ASSIGN_OR_RETURN(auto parts, PartitionForSpec(train, spec));
-  return std::make_shared<const data::Dataset>(
-      std::move(parts[spec.partition_index()]));
+  const int index = spec.partition_index();
+  auto mine = [&spec, index](
+                  const std::vector<uint8_t>& labels,
+                  int num_classes) -> absl::StatusOr<std::vector<int64_t>> {
+    TANDEM_ASSIGN_OR_RETURN(
+        auto parts,
+        data::Partition(labels, num_classes, data::PartitionOptionsFor(spec)));
+    if (index >= static_cast<int>(parts.size())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "partition ", index, " of ", parts.size(), " does not exist"));
+    }
+    return std::move(parts[index]);
+  };
+  TANDEM_ASSIGN_OR_RETURN(
+      data::Dataset rows,
+      data::LoadTrainRows(SourceForSpec(spec), spec.train_limit(), mine));
+  return std::make_shared<const data::Dataset>(std::move(rows));
 }
 
 }  // namespace tandem::client

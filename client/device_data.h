@@ -22,7 +22,8 @@ absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
 
 // The device's data: the train split of an MNIST-format folder when
 // `own_folder` is set, else partition spec.partition_index() of the spec's
-// dataset.
+// dataset, the same rows PartitionForSpec gives. An MNIST-format dataset's
+// partition is read without holding the rest of it (data::LoadTrainRows).
 absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
     const v1::DataSpec& spec, const std::string& own_folder);
 

@@ -105,14 +105,21 @@ void SetChannelStatsFromPixels(Dataset* d) {
         sum_sq += static_cast<uint64_t>(p[k]) * p[k];
       }
     }
-    const double n = static_cast<double>(d->size() * plane);
-    if (n == 0) continue;
-    const double mean = sum / n / 255.0;
-    const double var =
-        std::max(0.0, sum_sq / n / (255.0 * 255.0) - mean * mean);
-    d->mean[c] = static_cast<float>(mean);
-    if (var > 0) d->std[c] = static_cast<float>(std::sqrt(var));
+    const PixelStats s = PixelStatsOf(sum, sum_sq, d->size() * plane);
+    d->mean[c] = s.mean;
+    d->std[c] = s.std;
   }
+}
+
+PixelStats PixelStatsOf(uint64_t sum, uint64_t sum_sq, int64_t count) {
+  PixelStats s;
+  if (count == 0) return s;
+  const double n = static_cast<double>(count);
+  const double mean = sum / n / 255.0;
+  const double var = std::max(0.0, sum_sq / n / (255.0 * 255.0) - mean * mean);
+  s.mean = static_cast<float>(mean);
+  if (var > 0) s.std = static_cast<float>(std::sqrt(var));
+  return s;
 }
 
 }  // namespace tandem::data

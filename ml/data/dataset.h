@@ -13,6 +13,7 @@
 #define TANDEM_ML_DATA_DATASET_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,13 @@ absl::Status ValidateDataset(const Dataset& dataset);
 // empty dataset) gets std 1 so normalising never divides by zero.
 void SetChannelStatsFromPixels(Dataset* dataset);
 
+// Mean and standard deviation of pixel / 255 over `count` pixels, from their
+// exact sums (0 and 1 for no pixels; std 1 when they are all equal).
+struct PixelStats {
+  float mean = 0, std = 1;
+};
+PixelStats PixelStatsOf(uint64_t sum, uint64_t sum_sq, int64_t count);
+
 // Where a dataset comes from. LoadDataset reads it.
 struct DataSource {
   // "fashion-mnist", "mnist", "idx" (any MNIST-format folder), "cifar10",
@@ -91,6 +99,18 @@ inline constexpr char kDefaultFashionMnistPath[] =
 std::vector<std::string> DatasetKinds();
 
 absl::StatusOr<TrainTest> LoadDataset(const DataSource& source);
+
+// Rows to keep, ascending, chosen from a training set's labels (and its
+// number of classes); e.g. one device's data partition.
+using RowPicker = std::function<absl::StatusOr<std::vector<int64_t>>(
+    const std::vector<uint8_t>& labels, int num_classes)>;
+
+// The rows `pick` chooses of the first `limit` (0: all) examples of the
+// source's training set: LoadDataset's train set, cut to `limit`, Subset to
+// the rows. MNIST-format sources are read without holding the other rows
+// (or the test set); the others are loaded whole first.
+absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
+                                      const RowPicker& pick);
 
 }  // namespace tandem::data
 

@@ -1,5 +1,6 @@
 #include "ml/data/idx_reader.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -180,6 +181,95 @@ absl::StatusOr<std::vector<uint8_t>> ReadIdxLabels(const std::string& path,
     }
   }
   return std::move(array.values);
+}
+
+namespace {
+
+// Keeps the rows `rows` (ascending) of the image file behind `file` (header
+// read: `dims`) in `d`, and sums every row's pixels into `sum`, `sum_sq`.
+absl::Status StreamRows(GzInputFile& file, const std::vector<int64_t>& dims,
+                        const std::vector<int64_t>& rows, Dataset* d,
+                        uint64_t* sum, uint64_t* sum_sq) {
+  const int64_t row_bytes = dims[1] * dims[2];
+  d->pixels.resize(rows.size() * row_bytes);
+  std::vector<uint8_t> row(row_bytes);
+  size_t next = 0;
+  for (int64_t r = 0; r < dims[0]; ++r) {
+    TANDEM_RETURN_IF_ERROR(
+        ReadExactly(file, row.data(), row_bytes, 16 + r * row_bytes, "images"));
+    for (uint8_t p : row) {
+      *sum += p;
+      *sum_sq += uint64_t{p} * p;
+    }
+    if (next < rows.size() && rows[next] == r) {
+      std::copy(row.begin(), row.end(), d->pixels.begin() + next * row_bytes);
+      ++next;
+    }
+  }
+  uint8_t extra;
+  TANDEM_ASSIGN_OR_RETURN(int64_t more, file.Read(&extra, 1));
+  if (more != 0) {
+    return Corrupt(file.path(),
+                   "has bytes after the images its header "
+                   "promises");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRows(const std::vector<int64_t>& rows, int64_t limit) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= limit || (i > 0 && rows[i] <= rows[i - 1])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("picked rows must ascend within [0, ", limit, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Dataset> LoadIdxTrainRows(const std::string& folder,
+                                         const IdxFolderOptions& options,
+                                         int64_t limit, const RowPicker& pick) {
+  TANDEM_ASSIGN_OR_RETURN(
+      std::string images_path,
+      FindIdxFile(folder, kIdxTrainImages, options.missing_hint));
+  TANDEM_ASSIGN_OR_RETURN(
+      std::string labels_path,
+      FindIdxFile(folder, kIdxTrainLabels, options.missing_hint));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint8_t> labels,
+                          ReadIdxLabels(labels_path, 10));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<GzInputFile> file,
+                          GzInputFile::Open(images_path));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
+                          ReadHeader(*file, 3, "images"));
+  TANDEM_RETURN_IF_ERROR(CheckDims(images_path, dims));
+  if (static_cast<int64_t>(labels.size()) != dims[0]) {
+    return absl::DataLossError(
+        absl::StrCat(labels_path, " holds ", labels.size(), " labels but ",
+                     images_path, " holds ", dims[0], " images"));
+  }
+  const int64_t n = limit > 0 ? std::min(limit, dims[0]) : dims[0];
+  labels.resize(n);
+  TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows, pick(labels, 10));
+  TANDEM_RETURN_IF_ERROR(CheckRows(rows, n));
+  Dataset d;
+  d.name = options.name;
+  d.height = static_cast<int>(dims[1]);
+  d.width = static_cast<int>(dims[2]);
+  uint64_t sum = 0, sum_sq = 0;
+  TANDEM_RETURN_IF_ERROR(StreamRows(*file, dims, rows, &d, &sum, &sum_sq));
+  for (int64_t r : rows) d.labels.push_back(labels[r]);
+  if (!options.mean.empty()) {
+    d.mean = options.mean;
+    d.std = options.std;
+  } else {
+    const PixelStats s = PixelStatsOf(sum, sum_sq, dims[0] * dims[1] * dims[2]);
+    d.mean = {s.mean};
+    d.std = {s.std};
+  }
+  TANDEM_RETURN_IF_ERROR(ValidateDataset(d));
+  return d;
 }
 
 absl::StatusOr<TrainTest> LoadIdxFolder(const std::string& folder,

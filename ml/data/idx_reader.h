@@ -54,6 +54,16 @@ struct IdxFolderOptions {
   std::string missing_hint;
 };
 
+// The rows `pick` chooses of the first `limit` (0: all) training examples
+// of an MNIST-format folder, read without holding the others: the labels
+// are read whole, the images streamed once. Equal to LoadIdxFolder's train
+// set, cut to `limit`, Subset to the picked rows (normalisation statistics
+// too: computed over all rows when `options` has none). The test files are
+// not read.
+absl::StatusOr<Dataset> LoadIdxTrainRows(const std::string& folder,
+                                         const IdxFolderOptions& options,
+                                         int64_t limit, const RowPicker& pick);
+
 // Loads train and test sets (10 classes, one channel) from an MNIST-format
 // folder. Images and labels counts must match, and train and test images
 // must have the same height and width.

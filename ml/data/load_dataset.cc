@@ -22,7 +22,7 @@ absl::StatusOr<std::string> RequirePath(const DataSource& source) {
   return source.path;
 }
 
-absl::StatusOr<TrainTest> LoadFashionMnist(const DataSource& source) {
+IdxFolderOptions FashionMnistOptions() {
   IdxFolderOptions options;
   options.name = "fashion-mnist";
   options.mean = {kFashionMnistMean};
@@ -31,19 +31,30 @@ absl::StatusOr<TrainTest> LoadFashionMnist(const DataSource& source) {
       "install Debian's dataset-fashion-mnist package (apt-get install "
       "dataset-fashion-mnist) or set the data path to a folder holding the "
       "Fashion-MNIST IDX files";
-  return LoadIdxFolder(
-      source.path.empty() ? kDefaultFashionMnistPath : source.path, options);
+  return options;
 }
 
-absl::StatusOr<TrainTest> LoadIdx(const DataSource& source) {
-  TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
+std::string FashionMnistPath(const DataSource& source) {
+  return source.path.empty() ? kDefaultFashionMnistPath : source.path;
+}
+
+IdxFolderOptions IdxOptions(const DataSource& source) {
   IdxFolderOptions options;
   options.name = source.kind;
   if (source.kind == "mnist") {
     options.mean = {kMnistMean};
     options.std = {kMnistStd};
   }
-  return LoadIdxFolder(path, options);
+  return options;
+}
+
+absl::StatusOr<TrainTest> LoadFashionMnist(const DataSource& source) {
+  return LoadIdxFolder(FashionMnistPath(source), FashionMnistOptions());
+}
+
+absl::StatusOr<TrainTest> LoadIdx(const DataSource& source) {
+  TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
+  return LoadIdxFolder(path, IdxOptions(source));
 }
 
 absl::StatusOr<TrainTest> LoadSynthetic(const DataSource& source) {
@@ -75,6 +86,28 @@ absl::StatusOr<TrainTest> LoadDataset(const DataSource& source) {
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown data source kind \"", source.kind,
       "\"; accepted: fashion-mnist, mnist, idx, cifar10, synthetic"));
+}
+
+absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
+                                      const RowPicker& pick) {
+  if (source.kind == "fashion-mnist") {
+    return LoadIdxTrainRows(FashionMnistPath(source), FashionMnistOptions(),
+                            limit, pick);
+  }
+  if (source.kind == "mnist" || source.kind == "idx") {
+    TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
+    return LoadIdxTrainRows(path, IdxOptions(source), limit, pick);
+  }
+  TANDEM_ASSIGN_OR_RETURN(TrainTest tt, LoadDataset(source));
+  Dataset train = limit > 0 ? tt.train.Head(limit) : std::move(tt.train);
+  TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
+                          pick(train.labels, train.num_classes));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= train.size()) {
+      return absl::InvalidArgumentError("picked row out of range");
+    }
+  }
+  return train.Subset(rows);
 }
 
 }  // namespace tandem::data
