@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <regex>
 #include <set>
 #include <string>
@@ -510,6 +513,203 @@ TEST_F(SecurityTest, OpenStreamsAreCapped) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(server_->open_streams(), 0);  // places are freed
+}
+
+// Mutates `m`'s wire bytes (bit flips, a cut, random bytes, a copied run)
+// until they parse as M again (else returns `m`).
+template <typename M>
+M Mutate(const M& m, std::mt19937_64& rng) {
+  const std::string bytes = m.SerializeAsString();
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string b = bytes;
+    const size_t n = b.size();
+    switch (rng() % 4) {
+      case 0:
+        for (int i = 0, flips = 1 + rng() % 8; i < flips && n > 0; ++i) {
+          b[rng() % n] ^= static_cast<char>(1 << (rng() % 8));
+        }
+        break;
+      case 1:
+        b.resize(rng() % (n + 1));
+        break;
+      case 2:
+        b.insert(rng() % (n + 1),
+                 std::string(1 + rng() % 16, static_cast<char>(rng())));
+        break;
+      default:
+        if (n > 0) {
+          const size_t at = rng() % n;
+          b.insert(rng() % (n + 1), b.substr(at, 1 + rng() % 32));
+        }
+    }
+    M out;
+    if (out.ParseFromString(b)) return out;
+  }
+  return m;
+}
+
+// Resident memory of this process, from /proc/self/status (MiB).
+double ResidentMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024;
+  }
+  return 0;
+}
+
+// Every RPC gets mutated messages from a joined device that was not sampled
+// (a few thousand in CI; TANDEM_FUZZ_CASES sets how many). The coordinator
+// must answer each within its deadline, take no update from it, and still
+// run the honest round to its end.
+TEST_F(SecurityTest, MutatedMessagesToEveryCallAreRefused) {
+  const char* env = std::getenv("TANDEM_FUZZ_CASES");
+  const int cases = env != nullptr ? std::atoi(env) : 2000;
+  configure_ = [](Config& c) { c.server.round_deadline_s = 600; };
+  Start(2, 2);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights global, unused;
+  ASSERT_EQ(Pull("d1", s1, &global), 1);
+  ASSERT_EQ(Pull("d2", s2, &unused), 1);
+  const std::string sf = Join("f");  // joined after round 1 was sampled
+  auto split = v1::SplitTraining::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                          grpc::InsecureChannelCredentials()));
+
+  v1::JoinRequest join;
+  join.set_device_id("f");
+  join.set_resume_session(sf);
+  join.mutable_profile()->set_device_class("fuzz");
+  v1::PullTaskRequest pull;
+  pull.set_device_id("f");
+  pull.set_session_id(sf);
+  pull.mutable_timing()->add_seconds_per_example(0.001);
+  pull.mutable_timing()->set_examples(96);
+  v1::HeartbeatRequest beat;
+  beat.set_device_id("f");
+  beat.set_session_id(sf);
+  beat.set_round(1);
+  beat.set_state(v1::HeartbeatRequest::ABANDONED);
+  v1::LeaveRequest leave;
+  leave.set_device_id("f");
+  leave.set_session_id(sf);
+  v1::UpdateChunk header;
+  v1::UpdateHeader* h = header.mutable_header();
+  h->set_device_id("f");
+  h->set_session_id(sf);
+  h->set_round(1);
+  h->set_num_samples(kExamplesPerDevice);
+  LayoutToProto(global.layout(), h->mutable_layout());
+  v1::SplitRequest open, batch;
+  open.mutable_open()->set_device_id("f");
+  open.mutable_open()->set_session_id(sf);
+  open.mutable_open()->set_round(1);
+  open.mutable_open()->set_split_point(1);
+  batch.mutable_batch()->set_step(0);
+
+  // Keeps the seeds on f's current session, so mutants get past it.
+  auto set_session = [&](const std::string& session) {
+    join.set_resume_session(session);
+    pull.set_session_id(session);
+    beat.set_session_id(session);
+    leave.set_session_id(session);
+    header.mutable_header()->set_session_id(session);
+    open.mutable_open()->set_session_id(session);
+  };
+  std::mt19937_64 rng(11);
+  std::map<int, int> codes;
+  const double rss_before = ResidentMiB();
+  auto with_deadline = [](grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(2000));
+  };
+  for (int i = 0; i < cases; ++i) {
+    grpc::ClientContext ctx;
+    with_deadline(&ctx);
+    grpc::Status s;
+    switch (i % 6) {
+      case 0: {
+        v1::JoinReply r;
+        const v1::JoinRequest mutant = Mutate(join, rng);
+        s = stub_->Join(&ctx, mutant, &r);
+        if (s.ok() && mutant.device_id() == "f") set_session(r.session_id());
+        break;
+      }
+      case 1: {
+        // Under a second: the coordinator answers WAIT at once rather than
+        // long-polling.
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(900));
+        auto reader = stub_->PullTask(&ctx, Mutate(pull, rng));
+        v1::TaskChunk chunk;
+        while (reader->Read(&chunk)) {
+        }
+        s = reader->Finish();
+        break;
+      }
+      case 2: {
+        v1::HeartbeatReply r;
+        s = stub_->Heartbeat(&ctx, Mutate(beat, rng), &r);
+        break;
+      }
+      case 3: {
+        v1::LeaveReply r;
+        const v1::LeaveRequest mutant = Mutate(leave, rng);
+        s = stub_->Leave(&ctx, mutant, &r);
+        if (s.ok() && mutant.device_id() == "f") {
+          std::string again;  // joins are rate-limited: retry
+          for (int k = 0; k < 100 && !Join("f", "", &again).ok(); ++k) {
+            absl::SleepFor(absl::Milliseconds(10));
+          }
+          set_session(again);
+        }
+        break;
+      }
+      case 4: {
+        v1::PushUpdateReply r;
+        auto writer = stub_->PushUpdate(&ctx, &r);
+        // The whole model after the mutated header, one chunk mutated half
+        // the time: a mutant that keeps the header valid is a complete
+        // update from a device that was not sampled.
+        writer->Write(Mutate(header, rng));
+        const int bad = rng() % (2 * NumChunks(global));
+        for (int k = 0; k < NumChunks(global); ++k) {
+          v1::UpdateChunk chunk;
+          FillChunk(global, k, chunk.mutable_weights());
+          writer->Write(k == bad ? Mutate(chunk, rng) : chunk);
+        }
+        writer->WritesDone();
+        s = writer->Finish();
+        EXPECT_FALSE(s.ok()) << "a mutated update was accepted";
+        break;
+      }
+      default: {
+        auto stream = split->Train(&ctx);
+        stream->Write(Mutate(open, rng));
+        if (rng() % 2) stream->Write(Mutate(batch, rng));
+        stream->WritesDone();
+        v1::SplitReply r;
+        while (stream->Read(&r)) {
+        }
+        s = stream->Finish();
+      }
+    }
+    ++codes[s.error_code()];
+    ASSERT_NE(s.error_code(), grpc::DEADLINE_EXCEEDED) << "call " << i;
+  }
+  const double rss_after = ResidentMiB();
+  std::printf("fuzz: %d cases, RSS %.1f -> %.1f MiB; status codes:", cases,
+              rss_before, rss_after);
+  for (const auto& [code, n] : codes) std::printf(" %d:%d", code, n);
+  std::printf("\n");
+  EXPECT_LT(rss_after - rss_before, 64);
+  // The honest devices finish the round; nothing else was aggregated.
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), kExamplesPerDevice).ok());
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 1), kExamplesPerDevice).ok());
+  const nlohmann::json summary = Finish();
+  EXPECT_EQ(summary["rounds"], 1);
+  EXPECT_EQ(summary["failed_attempts"], 0);
+  ExpectShifted(Checkpoint(), global, 1);
 }
 
 }  // namespace
