@@ -27,6 +27,15 @@ bool CoordinatorLink::ShouldGiveUp() const {
          absl::ToDoubleSeconds(options_.give_up_after);
 }
 
+absl::Duration CoordinatorLink::NextDelay(Backoff& backoff) const {
+  const absl::Duration d = backoff.Next();
+  const double silent_s = clock_.NowSeconds() - last_contact_s_;
+  if (silent_s < absl::ToDoubleSeconds(options_.restart_window)) {
+    return std::min(d, options_.restart_backoff);
+  }
+  return d;
+}
+
 void CoordinatorLink::Forget() {
   absl::MutexLock lock(&mu_);
   joined_ = false;
@@ -72,7 +81,7 @@ absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
           absl::StrCat("cannot reach the coordinator after ", attempt,
                        " attempts: ", s.message()));
     }
-    stop_.Sleep(clock_, backoff.Next());
+    stop_.Sleep(clock_, NextDelay(backoff));
   }
 }
 

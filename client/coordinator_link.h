@@ -21,6 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "client/backoff.h"
 #include "client/device_agent_options.h"
 #include "client/stop_signal.h"
 #include "core/weights.h"
@@ -78,6 +79,9 @@ class CoordinatorLink {
 
   // No successful call for options.give_up_after.
   bool ShouldGiveUp() const;
+  // The next retry delay of `backoff`, at most options.restart_backoff
+  // within options.restart_window of the last successful call.
+  absl::Duration NextDelay(Backoff& backoff) const;
 
  private:
   void SendPeriodicHeartbeat();

@@ -73,7 +73,7 @@ absl::Status DeviceAgent::Run() {
     }
     LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
                             "; retrying"));
-    stop_.Sleep(clock_, backoff.Next());
+    stop_.Sleep(clock_, link_.NextDelay(backoff));
   }
   if (stop_.requested() || result.ok()) {
     link_.Leave(stop_.requested() ? "stopped" : "done");
@@ -114,6 +114,11 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     Abandon(round, "simulated dropout");
     return absl::OkStatus();
   }
+  const double start_s = task.header.virtual_start_s();
+  if (!env_.OnlineThrough(start_s, 0)) {
+    Abandon(round, "offline");
+    return absl::OkStatus();
+  }
   TANDEM_RETURN_IF_ERROR(trainer_.BuildModel());
   absl::Cleanup release = [this] { trainer_.ReleaseModel(); };
   std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);
@@ -135,6 +140,10 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
                                       task.header.training().clipping_norm()));
   }
   v1::UpdateHeader header = HeaderFor(task, *work, *accounting);
+  if (!env_.OnlineThrough(start_s, header.measurements().round_time_s())) {
+    Abandon(round, "went offline during the round");
+    return absl::OkStatus();
+  }
   TANDEM_RETURN_IF_ERROR(link_.Push(work->update, std::move(header)));
   rounds_trained_.fetch_add(1);
   return absl::OkStatus();

@@ -43,6 +43,11 @@ struct DeviceAgentOptions {
   // +-50% jitter but never above max_backoff.
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(5);
+  // For this long after the coordinator was last reached, when it is most
+  // likely restarting, delays are at most restart_backoff: a device is back
+  // soon after the coordinator listens again.
+  absl::Duration restart_window = absl::Seconds(30);
+  absl::Duration restart_backoff = absl::Seconds(1);
   // Give up (Run returns UNAVAILABLE) after this long without reaching the
   // coordinator.
   absl::Duration give_up_after = absl::Seconds(60);

@@ -96,6 +96,11 @@ class DeviceEnvironment {
       int64_t examples, const ProfileFn& measure) = 0;
   // Whether the device abandons `round` before training (simulated dropout).
   virtual bool AbandonsRound(int64_t round) = 0;
+  // Whether the device is online through `seconds` from the run's virtual
+  // time `start_s` (simulated availability); deployed devices always are.
+  virtual bool OnlineThrough(double start_s, double seconds) const {
+    return true;
+  }
   virtual std::unique_ptr<RoundAccounting> BeginRound(int64_t round) = 0;
   // Changes a fully trained update before clipping and pushing (simulated
   // attacks); deployed devices leave it alone.

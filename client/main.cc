@@ -73,6 +73,11 @@ int Main() {
   // Weight chunks are 1 MiB; gradients of a split batch can be larger.
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
+  // gRPC's own reconnection backoff grows to 120 s; a coordinator that
+  // restarts should see its devices within about a second.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   client::ClientTls tls;
   tls.ca = absl::GetFlag(FLAGS_tls_ca);
   tls.cert = absl::GetFlag(FLAGS_tls_cert);

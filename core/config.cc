@@ -178,6 +178,8 @@ void VisitDeviceClass(V& v, DeviceClassConfig& c) {
   v.Double("bandwidth_mbps", &c.device.bandwidth_mbps, 1e-6, 1e9);
   v.Double("latency_ms", &c.device.latency_ms, 0, 1e7);
   v.Double("dropout", &c.dropout, 0, 1);
+  v.Double("online_s", &c.online_s, 0, 1e12);
+  v.Double("offline_s", &c.offline_s, 0, 1e12);
   v.Double("power_compute_w", &c.device.power_compute_w, 0, 1e6);
   v.Double("power_transmit_w", &c.device.power_transmit_w, 0, 1e6);
   v.Double("power_receive_w", &c.device.power_receive_w, 0, 1e6);
@@ -240,6 +242,7 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   r.Int("concurrency", &fleet->concurrency, 0, 1024);
   r.Named("compute_time", &fleet->compute_time, ComputeTimeNames());
   r.String("profile", &fleet->profile);
+  r.String("availability_trace", &fleet->availability_trace);
   const nlohmann::json* classes = r.Child("classes");
   const nlohmann::json* events = r.Child("bandwidth_events");
   TANDEM_RETURN_IF_ERROR(r.Finish());
@@ -276,6 +279,14 @@ absl::Status CheckTls(const ServerConfig& s) {
 
 absl::Status CheckAcrossSections(const Config& c) {
   TANDEM_RETURN_IF_ERROR(CheckTls(c.server));
+  for (size_t i = 0; i < c.fleet.classes.size(); ++i) {
+    const DeviceClassConfig& d = c.fleet.classes[i];
+    if (d.offline_s > 0 && !(d.online_s > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: $.fleet.classes[", i,
+                       "].online_s: must be positive when offline_s is"));
+    }
+  }
   if (c.TotalDevices() > 0 && c.strategy.min_updates > c.TotalDevices()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "config: $.strategy.min_updates: ", c.strategy.min_updates,
@@ -447,6 +458,7 @@ nlohmann::json ConfigToJson(const Config& config) {
   j["fleet"]["concurrency"] = c.fleet.concurrency;
   j["fleet"]["compute_time"] = NameOf(ComputeTimeNames(), c.fleet.compute_time);
   j["fleet"]["profile"] = c.fleet.profile;
+  j["fleet"]["availability_trace"] = c.fleet.availability_trace;
   j["fleet"]["bandwidth_events"] = nlohmann::json::array();
   for (BandwidthEvent& e : c.fleet.bandwidth_events) {
     nlohmann::json ej;

@@ -162,6 +162,10 @@ struct DeviceClassConfig {
   // (slowdown, bandwidth_mbps, latency_ms, power_*_w).
   DeviceModel device;
   double dropout = 0.0;  // probability of abandoning a round
+  // Availability on the virtual clock (sim/availability.h): online for
+  // online_s, offline for offline_s, repeating from a seeded phase.
+  // offline_s 0 = always online (unless fleet.availability_trace names it).
+  double online_s = 0, offline_s = 0;
   // Simulation of malicious devices: none, random, sign_flip, scale, nan.
   std::string attack = "none";
   double attack_scale = 10;  // sign_flip / scale: factor on the update
@@ -196,6 +200,9 @@ struct FleetConfig {
   // bound, PPO training and the coordinator's policies use it instead of
   // profiling the model on this host at start. "" = measure at start.
   std::string profile;
+  // A JSON file {"<device id>": [[start, end], ...]} of online intervals on
+  // the virtual clock (sim/availability.h); "" = none.
+  std::string availability_trace;
 };
 
 struct OutputConfig {

@@ -140,6 +140,7 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   r->deadline_s = r->opened_s + config_.server.round_deadline_s;
   r->header = TrainTask(config_, *state_.strategy, state_.stages,
                         state_.global->layout(), round);
+  r->header.set_virtual_start_s(recorder_->tally().virtual_time_s);
   state_.planner->Plan(state_.registry, *state_.global, r.get());
   absl::Status s = state_.strategy->BeginRound(round, *state_.global, sampled);
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));

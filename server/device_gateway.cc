@@ -177,6 +177,18 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     }
     weights = std::move(joined->full);
   }
+  // Its round took longer than the round may: it arrived after the deadline
+  // (in a simulation, on the virtual clock).
+  const double deadline_s = state_.config.server.round_deadline_s;
+  if (rec.measurements.round_time_s() > deadline_s) {
+    r.End(id);
+    r.deadline_hit = true;
+    return state_.admission.Reject(
+        d, &r, "late",
+        absl::FailedPreconditionError(absl::StrCat(
+            "its round took ", rec.measurements.round_time_s(),
+            " s, more than server.round_deadline_s (", deadline_s, " s)")));
+  }
   ClientUpdate u;
   u.device_id = id;
   u.round = h.round();

@@ -27,8 +27,8 @@ struct RoundState {
   std::set<std::string> pending;  // sampled, not yet reported or dropped
   v1::TaskHeader header;          // the TRAIN task every device gets
   double opened_s = 0;
-  double deadline_s = 0;  // on the coordinator's clock
-  bool deadline_hit = false;
+  double deadline_s = 0;      // on the coordinator's clock
+  bool deadline_hit = false;  // a device was still pending, or late
   int accepted = 0, dropped = 0, rejected = 0;
   double max_time_s = 0;  // slowest accepted device's round time
   int64_t bytes_up = 0, bytes_down = 0;
@@ -86,7 +86,7 @@ struct RoundState {
   // the policy and the metrics see them in device-id order.
   void Close() {
     open = false;
-    deadline_hit = !pending.empty();
+    deadline_hit = deadline_hit || !pending.empty();
     dropped += static_cast<int>(pending.size());
     heads.clear();
     std::stable_sort(

@@ -13,7 +13,7 @@ const std::vector<std::string>& RejectionReasons() {
   static const auto* reasons = [] {
     auto* r = new std::vector<std::string>{
         "wrong_session", "not_sampled",      "too_many_samples", "aux_mismatch",
-        "malformed",     "split_incomplete", "split_failed"};
+        "malformed",     "split_incomplete", "split_failed",     "late"};
     for (int i = 0; i < kNumRejectReasons; ++i) {
       r->emplace_back(RejectReasonName(static_cast<RejectReason>(i)));
     }

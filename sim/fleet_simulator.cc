@@ -26,6 +26,7 @@ namespace {
 struct SimDevice {
   std::string id;
   const DeviceClassConfig* cls;
+  Availability availability;
 };
 
 // Every partition of the training set, loaded once; a device trains on the
@@ -51,12 +52,26 @@ absl::StatusOr<Partitions> MakePartitions(
   return out;
 }
 
-std::vector<SimDevice> MakeDevices(const Config& c) {
+// The fleet's devices, each with its availability: the trace's intervals if
+// it names the device, else its class's periods.
+absl::StatusOr<std::vector<SimDevice>> MakeDevices(const Config& c) {
+  AvailabilityTrace trace;
+  if (!c.fleet.availability_trace.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(trace,
+                            LoadAvailabilityTrace(c.fleet.availability_trace));
+  }
   const std::vector<std::string> ids = data::FleetDeviceIds(c);
   std::vector<SimDevice> devices;
   for (const DeviceClassConfig& cls : c.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
-      devices.push_back({ids[devices.size()], &cls});
+      const std::string& id = ids[devices.size()];
+      auto it = trace.find(id);
+      devices.push_back(
+          {id, &cls,
+           it != trace.end()
+               ? Availability::Intervals(it->second)
+               : Availability::Periodic(cls.online_s, cls.offline_s,
+                                        c.seed * 1000 + devices.size())});
     }
   }
   return devices;
@@ -85,6 +100,7 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
   v.model = d.cls->device;
   v.compute_profile = std::move(compute_profile);
   v.dropout = d.cls->dropout;
+  v.availability = d.availability;
   v.seed = seed;
   v.wall_time = wall_time;
   if (!c.fleet.bandwidth_events.empty()) {
@@ -185,7 +201,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   std::shared_ptr<const data::Dataset> test;
   TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &test));
   auto shared_parts = std::make_shared<const Partitions>(std::move(parts));
-  const std::vector<SimDevice> devices = MakeDevices(c);
+  TANDEM_ASSIGN_OR_RETURN(const std::vector<SimDevice> devices, MakeDevices(c));
   TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
   server::CoordinatorOptions co;
   co.config = c;

@@ -19,6 +19,7 @@
 #include "client/device_environment.h"
 #include "core/device_model.h"
 #include "ml/profile.h"
+#include "sim/availability.h"
 #include "strategies/attacks.h"
 
 namespace tandem::sim {
@@ -30,8 +31,9 @@ struct VirtualEnvironmentOptions {
   // fleet.compute_time "profiled": compute is charged from this profile
   // instead of measured CPU time, and the stages are not timed.
   std::shared_ptr<const ml::ModelProfile> compute_profile;
-  double dropout = 0;  // probability of abandoning a round
-  uint64_t seed = 1;   // the device's seed (dropout, attack noise)
+  double dropout = 0;         // probability of abandoning a round
+  Availability availability;  // on the virtual clock
+  uint64_t seed = 1;          // the device's seed (dropout, attack noise)
   Attack attack = Attack::kNone;
   double attack_scale = 1;
   // Report measured wall time like a deployed device (benchmarks); the
@@ -51,6 +53,9 @@ class VirtualEnvironment : public client::DeviceEnvironment {
   absl::StatusOr<v1::StageTiming> TimeStages(int64_t examples,
                                              const ProfileFn& measure) override;
   bool AbandonsRound(int64_t round) override;
+  bool OnlineThrough(double start_s, double seconds) const override {
+    return options_.availability.OnlineThrough(start_s, seconds);
+  }
   std::unique_ptr<client::RoundAccounting> BeginRound(int64_t round) override;
   void AlterUpdate(int64_t round, const Weights& global,
                    Weights* update) override;

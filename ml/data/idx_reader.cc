@@ -132,24 +132,39 @@ absl::StatusOr<std::string> FindIdxFile(const std::string& folder,
                    plain, " exists", hint.empty() ? "" : "; ", hint));
 }
 
+// The images and labels files of one split of an MNIST-format folder.
+struct IdxSplitFiles {
+  std::string images, labels;
+
+  absl::Status CheckCounts(int64_t labels_count, int64_t images_count) const {
+    if (labels_count == images_count) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(labels, " holds ", labels_count,
+                                            " labels but ", images, " holds ",
+                                            images_count, " images"));
+  }
+};
+
+absl::StatusOr<IdxSplitFiles> FindIdxSplit(const std::string& folder,
+                                           const std::string& images_base,
+                                           const std::string& labels_base,
+                                           const std::string& hint) {
+  IdxSplitFiles files;
+  TANDEM_ASSIGN_OR_RETURN(files.images, FindIdxFile(folder, images_base, hint));
+  TANDEM_ASSIGN_OR_RETURN(files.labels, FindIdxFile(folder, labels_base, hint));
+  return files;
+}
+
 absl::StatusOr<Dataset> LoadIdxSplit(const std::string& folder,
                                      const std::string& images_base,
                                      const std::string& labels_base,
                                      const IdxFolderOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(
-      std::string images_path,
-      FindIdxFile(folder, images_base, options.missing_hint));
-  TANDEM_ASSIGN_OR_RETURN(
-      std::string labels_path,
-      FindIdxFile(folder, labels_base, options.missing_hint));
-  TANDEM_ASSIGN_OR_RETURN(IdxImages images, ReadIdxImages(images_path));
+      IdxSplitFiles files,
+      FindIdxSplit(folder, images_base, labels_base, options.missing_hint));
+  TANDEM_ASSIGN_OR_RETURN(IdxImages images, ReadIdxImages(files.images));
   Dataset d;
-  TANDEM_ASSIGN_OR_RETURN(d.labels, ReadIdxLabels(labels_path, 10));
-  if (static_cast<int64_t>(d.labels.size()) != images.count) {
-    return absl::DataLossError(
-        absl::StrCat(labels_path, " holds ", d.labels.size(), " labels but ",
-                     images_path, " holds ", images.count, " images"));
-  }
+  TANDEM_ASSIGN_OR_RETURN(d.labels, ReadIdxLabels(files.labels, 10));
+  TANDEM_RETURN_IF_ERROR(files.CheckCounts(d.labels.size(), images.count));
   d.name = options.name;
   d.channels = 1;
   d.height = images.height;
@@ -231,24 +246,17 @@ absl::Status CheckRows(const std::vector<int64_t>& rows, int64_t limit) {
 absl::StatusOr<Dataset> LoadIdxTrainRows(const std::string& folder,
                                          const IdxFolderOptions& options,
                                          int64_t limit, const RowPicker& pick) {
-  TANDEM_ASSIGN_OR_RETURN(
-      std::string images_path,
-      FindIdxFile(folder, kIdxTrainImages, options.missing_hint));
-  TANDEM_ASSIGN_OR_RETURN(
-      std::string labels_path,
-      FindIdxFile(folder, kIdxTrainLabels, options.missing_hint));
+  TANDEM_ASSIGN_OR_RETURN(IdxSplitFiles files,
+                          FindIdxSplit(folder, kIdxTrainImages, kIdxTrainLabels,
+                                       options.missing_hint));
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint8_t> labels,
-                          ReadIdxLabels(labels_path, 10));
+                          ReadIdxLabels(files.labels, 10));
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<GzInputFile> file,
-                          GzInputFile::Open(images_path));
+                          GzInputFile::Open(files.images));
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
                           ReadHeader(*file, 3, "images"));
-  TANDEM_RETURN_IF_ERROR(CheckDims(images_path, dims));
-  if (static_cast<int64_t>(labels.size()) != dims[0]) {
-    return absl::DataLossError(
-        absl::StrCat(labels_path, " holds ", labels.size(), " labels but ",
-                     images_path, " holds ", dims[0], " images"));
-  }
+  TANDEM_RETURN_IF_ERROR(CheckDims(files.images, dims));
+  TANDEM_RETURN_IF_ERROR(files.CheckCounts(labels.size(), dims[0]));
   const int64_t n = limit > 0 ? std::min(limit, dims[0]) : dims[0];
   labels.resize(n);
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows, pick(labels, 10));

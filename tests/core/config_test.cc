@@ -300,11 +300,13 @@ nlohmann::json FullConfig() {
       {"name": "phone", "count": 3, "slowdown": 4.0, "bandwidth_mbps": 20.0,
        "latency_ms": 30.0, "dropout": 0.1, "power_compute_w": 3.5,
        "power_transmit_w": 1.25, "power_receive_w": 0.75,
-       "attack": "none", "attack_scale": 10.0},
+       "attack": "none", "attack_scale": 10.0, "online_s": 60.0,
+       "offline_s": 30.0},
       {"name": "pi", "count": 1, "slowdown": 8.0, "bandwidth_mbps": 10.0,
        "latency_ms": 2.0, "dropout": 0.0, "power_compute_w": 5.0,
        "power_transmit_w": 2.0, "power_receive_w": 1.0,
-       "attack": "scale", "attack_scale": 3.0}]},
+       "attack": "scale", "attack_scale": 3.0, "online_s": 0.0,
+       "offline_s": 0.0}]},
     "output": {"dir": "/tmp/runs", "checkpoints": false}
   })");
 }

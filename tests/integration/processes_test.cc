@@ -24,14 +24,7 @@ const std::string kBin = TANDEM_BINARY_DIR;
 class ProcessesTest : public ::testing::Test {
  protected:
   void OffloadingPairAggregates(const std::string& mode);
-  void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "tandem-",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
-        getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir(); }
 
   // A small run: 3000 training and 1000 test images, cnn, 2 rounds.
   nlohmann::json SmallConfig(int devices, int min_updates, int epochs) {
@@ -60,11 +53,15 @@ class ProcessesTest : public ::testing::Test {
     return path;
   }
 
-  std::unique_ptr<Subprocess> StartServer(const std::string& config) {
-    auto s = Subprocess::Start(
-        {kBin + "/server/tandem-server", "--config=" + config,
-         "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
-        dir_ + "/server.log");
+  // `port` 0 picks a free one; `log` names the server's log file.
+  std::unique_ptr<Subprocess> StartServer(const std::string& config,
+                                          int port = 0,
+                                          const std::string& log = "server") {
+    auto s =
+        Subprocess::Start({kBin + "/server/tandem-server", "--config=" + config,
+                           absl::StrCat("--listen=127.0.0.1:", port),
+                           "--port_file=" + dir_ + "/port"},
+                          dir_ + "/" + log + ".log");
     EXPECT_TRUE(s.ok());
     return s.ok() ? *std::move(s) : nullptr;
   }
@@ -181,6 +178,34 @@ TEST_F(ProcessesTest, ClientThatCannotReachCoordinatorExitsNonZero) {
   EXPECT_NE(ReadFileOrEmpty(dir_ + "/lost.log").find("cannot reach"),
             std::string::npos)
       << ReadFileOrEmpty(dir_ + "/lost.log");
+}
+
+// A coordinator killed with SIGKILL and started again on its port: the
+// client, retrying with delays of at most a second while a restart is
+// likely, is back within 2 s of the new coordinator listening.
+TEST_F(ProcessesTest, ClientRejoinsARestartedCoordinatorWithinTwoSeconds) {
+  const std::string config = WriteConfig(SmallConfig(2, 2, 1));
+  auto first = StartServer(config);
+  const int port = WaitForPort();
+  ASSERT_GT(port, 0);
+  auto client = StartClient(port, "dev-a");
+  ASSERT_TRUE(
+      WaitForText(dir_ + "/server.log", "dev-a joined", absl::Seconds(30)));
+  first->Signal(SIGKILL);
+  (void)first->Wait(absl::Seconds(10));  // died of the signal
+  absl::SleepFor(absl::Seconds(4));      // down long enough for delays to grow
+  fs::remove(dir_ + "/port");
+  auto second = StartServer(config, port, "server2");
+  ASSERT_EQ(WaitForPort(), port) << ReadFileOrEmpty(dir_ + "/server2.log");
+  const absl::Time listening = absl::Now();
+  ASSERT_TRUE(
+      WaitForText(dir_ + "/server2.log", "dev-a joined", absl::Seconds(20)));
+  const double rejoin_s = absl::ToDoubleSeconds(absl::Now() - listening);
+  std::printf("rejoined %.2f s after the coordinator listened again\n",
+              rejoin_s);
+  EXPECT_LT(rejoin_s, 2.0);
+  client->Signal(SIGTERM);
+  second->Signal(SIGTERM);
 }
 
 TEST_F(ProcessesTest, ClientLeavesCleanlyOnSigterm) {

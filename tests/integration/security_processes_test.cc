@@ -21,14 +21,7 @@ const std::string kSource = TANDEM_SOURCE_DIR;
 
 class SecurityProcessesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "tandem-",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
-        getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir(); }
 
   // Runs a deploy/ script to completion; its exit code.
   int RunScript(const std::string& name, std::vector<std::string> args) {

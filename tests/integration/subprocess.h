@@ -44,6 +44,9 @@ std::string ReadFileOrEmpty(const std::string& path);
 bool WaitForText(const std::string& path, const std::string& text,
                  absl::Duration timeout);
 
+// An empty folder for the running test: TempDir()/tandem-<test>-<pid>.
+std::string FreshTestDir();
+
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
 int UnusedPort();
 

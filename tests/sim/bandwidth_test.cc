@@ -37,8 +37,9 @@ TEST(BandwidthTraceTest, LinkTimeFollowsTheTrace) {
   };
   // 100x less bandwidth in round 2 only: 100x the link time (no latency).
   EXPECT_NEAR(at("dev-01", 2) / at("dev-01", 1), 100, 1);
-  EXPECT_NEAR(at("dev-01", 3), at("dev-01", 1), 1e-9);
-  EXPECT_NEAR(at("dev-00", 2), at("dev-00", 1), 1e-9);
+  // Equal but for a few header bytes (round 1's task has no virtual start).
+  EXPECT_NEAR(at("dev-01", 3), at("dev-01", 1), 1e-5);
+  EXPECT_NEAR(at("dev-00", 2), at("dev-00", 1), 1e-5);
 }
 
 TEST(BandwidthTraceTest, UnknownDeviceIsAnError) {

@@ -66,5 +66,33 @@ TEST(ComputeTimeTest, ProfiledTimesFollowTheProfileExactly) {
   EXPECT_EQ(lines, 6);
 }
 
+// server.round_deadline_s holds on the virtual clock: a device whose round
+// takes longer is late, its update refused, and the round lasts the
+// deadline.
+TEST(ComputeTimeTest, RoundDeadlineHoldsInVirtualTime) {
+  Config c = TwoClasses();
+  c.offload.policy = "none";
+  c.offload.fixed = nlohmann::json::object();
+  c.fleet.classes[1].name = "slow";
+  c.fleet.classes[1].device.slowdown = 20;  // 2 x 200 x 10 ms x 20 = 80 s
+  c.server.round_deadline_s = 30;
+  c.strategy.min_updates = 1;
+  SimOptions o;
+  o.config = c;
+  o.compute_profile = HandProfile();
+  auto r = RunSimulation(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<nlohmann::json> rounds = Records(r->run_dir, "round");
+  ASSERT_EQ(rounds.size(), 3u);
+  for (const nlohmann::json& j : rounds) {
+    EXPECT_EQ(j["status"], "ok");
+    EXPECT_EQ(j["participants"], 1);
+    EXPECT_EQ(j["rejected"], 1);
+    EXPECT_DOUBLE_EQ(j["round_time_s"].get<double>(), 30.0);
+  }
+  EXPECT_DOUBLE_EQ(r->summary["virtual_time_s"].get<double>(), 90.0);
+  EXPECT_EQ(r->summary["rejections"]["late"], 3) << r->summary.dump();
+}
+
 }  // namespace
 }  // namespace tandem::sim
