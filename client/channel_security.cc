@@ -3,9 +3,9 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/loopback.h"
 #include "core/pem_file.h"
 #include "core/run_writer.h"
 #include "core/status_macros.h"
@@ -20,8 +20,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeCoordinatorChannel(
       return absl::InvalidArgumentError(
           "--tls_cert and --tls_key need --tls_ca (the coordinator's CA)");
     }
-    if (!absl::StartsWith(target, "127.") &&
-        !absl::StartsWith(target, "localhost:")) {
+    if (!IsLoopbackAddress(target)) {
       LogWarning(absl::StrCat("WARNING: connecting to ", target,
                               " WITHOUT TLS: the model, updates and join "
                               "token cross the network in clear"));

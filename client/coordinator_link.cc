@@ -43,14 +43,14 @@ void CoordinatorLink::Forget() {
 
 absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
   v1::JoinRequest req;
+  {
+    absl::MutexLock lock(&mu_);
+    if (joined_) return absl::OkStatus();  // the usual case: every poll
+    req.set_resume_session(session_id_);
+  }
   req.set_device_id(options_.device_id);
   req.set_token(options_.token);
   *req.mutable_profile() = profile;
-  {
-    absl::MutexLock lock(&mu_);
-    if (joined_) return absl::OkStatus();
-    req.set_resume_session(session_id_);
-  }
   Backoff backoff(options_.initial_backoff, options_.max_backoff,
                   options_.seed + 1);
   for (int attempt = 1;; ++attempt) {

@@ -16,10 +16,6 @@
 namespace tandem::client {
 namespace {
 
-ml::InputShape InputOf(const data::Dataset& d) {
-  return {d.channels, d.height, d.width, d.num_classes};
-}
-
 ml::TrainOptions ToTrainOptions(const v1::TrainingConfig& t,
                                 const std::atomic<bool>* cancel) {
   ml::TrainOptions o;
@@ -44,7 +40,7 @@ absl::Status RoundTrainer::PrepareData(const v1::JoinReply& join) {
   LogInfo(absl::StrCat(options_.device_id, ": ", data_->size(),
                        " training examples"));
   model_name_ = join.model();
-  const ml::InputShape input = InputOf(*data_);
+  const ml::InputShape input = ml::InputShapeOf(*data_);
   auto measure = [this, &input]() -> absl::StatusOr<ml::ModelProfile> {
     ComputeSlot slot(options_.gate);
     ml::SetComputeThreads(options_.compute_threads);
@@ -58,7 +54,8 @@ absl::Status RoundTrainer::PrepareData(const v1::JoinReply& join) {
 absl::Status RoundTrainer::BuildModel() {
   if (model_ != nullptr) return absl::OkStatus();
   TANDEM_ASSIGN_OR_RETURN(
-      model_, ml::Model::Create(model_name_, InputOf(*data_), options_.seed));
+      model_,
+      ml::Model::Create(model_name_, ml::InputShapeOf(*data_), options_.seed));
   return absl::OkStatus();
 }
 

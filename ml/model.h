@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/weights.h"
+#include "ml/data/dataset.h"
 
 namespace tandem::ml {
 
@@ -29,6 +30,11 @@ struct InputShape {
   int width = 28;
   int num_classes = 10;
 };
+
+// The input shape of `dataset`'s examples.
+inline InputShape InputShapeOf(const data::Dataset& dataset) {
+  return {dataset.channels, dataset.height, dataset.width, dataset.num_classes};
+}
 
 // Names accepted by Model::Create: "mlp", "cnn", "vgg5".
 std::vector<std::string> ModelNames();

@@ -103,12 +103,11 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
   const int need = config_.strategy.min_updates;
   const double timeout_s = config_.server.device_timeout_s;
   absl::MutexLock lock(&state_.mu);
-  auto enough = [this, need,
-                 timeout_s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
-    return state_.stopping ||
-           static_cast<int>(
-               state_.registry.Available(Now(), timeout_s).size()) >= need;
-  };
+  auto enough = [this, need, timeout_s]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+                      return state_.stopping || state_.registry.NumAvailable(
+                                                    Now(), timeout_s) >= need;
+                    };
   // Availability changes with time, not only with the mutex: poll.
   const double give_up = Now() + config_.server.join_timeout_s;
   while (!enough() && Now() < give_up) {

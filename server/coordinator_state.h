@@ -65,8 +65,7 @@ struct CoordinatorState {
   void UpdateFleetGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     metrics->SetDevices(
         registry.NumJoined(),
-        static_cast<int>(
-            registry.Available(Now(), config.server.device_timeout_s).size()));
+        registry.NumAvailable(Now(), config.server.device_timeout_s));
   }
 };
 

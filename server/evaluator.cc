@@ -8,10 +8,9 @@ namespace tandem::server {
 
 absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
     const Config& config, std::shared_ptr<const data::Dataset> test_set) {
-  const ml::InputShape input{test_set->channels, test_set->height,
-                             test_set->width, test_set->num_classes};
   TANDEM_ASSIGN_OR_RETURN(
-      auto model, ml::Model::Create(config.model.name, input, config.seed));
+      auto model, ml::Model::Create(config.model.name,
+                                    ml::InputShapeOf(*test_set), config.seed));
   return std::unique_ptr<Evaluator>(new Evaluator(
       std::move(model), std::move(test_set), config.server.eval_batch_size));
 }

@@ -38,7 +38,7 @@ absl::Status FleetRegistry::MayJoin(const std::string& id,
   auto it = devices_.find(id);
   if (it == devices_.end()) return absl::OkStatus();
   const DeviceRecord& d = it->second;
-  const bool live = !d.left && now_s - d.last_seen_s <= timeout_s;
+  const bool live = IsAvailable(d, now_s, timeout_s);
   if (!live || SessionMatches(d.session_id, resume_session)) {
     return absl::OkStatus();
   }
@@ -55,7 +55,7 @@ absl::Status FleetRegistry::MakeRoom(const std::string& id, int max_devices,
   if (static_cast<int>(devices_.size()) >= max_devices) {
     for (auto it = devices_.begin(); it != devices_.end();) {
       const DeviceRecord& d = it->second;
-      const bool gone = d.left || now_s - d.last_seen_s > timeout_s;
+      const bool gone = !IsAvailable(d, now_s, timeout_s);
       it = gone && d.rounds == 0 && d.rejections.empty() ? devices_.erase(it)
                                                          : std::next(it);
     }
@@ -85,9 +85,15 @@ std::vector<std::string> FleetRegistry::Available(double now_s,
                                                   double timeout_s) const {
   std::vector<std::string> ids;
   for (const auto& [id, d] : devices_) {
-    if (!d.left && now_s - d.last_seen_s <= timeout_s) ids.push_back(id);
+    if (IsAvailable(d, now_s, timeout_s)) ids.push_back(id);
   }
   return ids;
+}
+
+int FleetRegistry::NumAvailable(double now_s, double timeout_s) const {
+  int n = 0;
+  for (const auto& [id, d] : devices_) n += IsAvailable(d, now_s, timeout_s);
+  return n;
 }
 
 int FleetRegistry::NumJoined() const {

@@ -82,6 +82,8 @@ class FleetRegistry {
   DeviceRecord* FindSession(const std::string& id, absl::string_view session);
   // Joined, not left, heard from within `timeout_s`; sorted by id.
   std::vector<std::string> Available(double now_s, double timeout_s) const;
+  // How many are Available, without listing them.
+  int NumAvailable(double now_s, double timeout_s) const;
   int NumJoined() const;
   // Joined, not left, and asked for a task: data loaded, stages timed.
   int NumReady() const;
@@ -90,6 +92,11 @@ class FleetRegistry {
   }
 
  private:
+  static bool IsAvailable(const DeviceRecord& d, double now_s,
+                          double timeout_s) {
+    return !d.left && now_s - d.last_seen_s <= timeout_s;
+  }
+
   std::map<std::string, DeviceRecord> devices_;
 };
 

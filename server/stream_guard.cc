@@ -48,15 +48,14 @@ absl::Status StreamGuard::Bind(Lease* lease, const std::string& device) {
   absl::MutexLock lock(&mu_);
   Entry& e = open_.at(lease);
   if (!e.device.empty()) return absl::OkStatus();
-  int& n = per_device_[device];
-  if (n >= limits_.max_per_device) {
-    if (n == 0) per_device_.erase(device);
+  auto it = per_device_.find(device);
+  if (it != per_device_.end() && it->second >= limits_.max_per_device) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the device has too many open streams "
                      "(server.max_streams_per_device = ",
                      limits_.max_per_device, ")"));
   }
-  ++n;
+  ++per_device_[device];
   e.device = device;
   return absl::OkStatus();
 }

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/loopback.h"
 #include "core/pem_file.h"
 #include "core/status_macros.h"
 
@@ -18,17 +18,10 @@ absl::StatusOr<std::string> ReadPem(const std::string& path,
 
 }  // namespace
 
-bool IsLoopbackListen(absl::string_view listen) {
-  return absl::StartsWith(listen, "127.") ||
-         absl::StartsWith(listen, "localhost:") ||
-         absl::StartsWith(listen, "[::1]:") ||
-         absl::StartsWith(listen, "unix:");
-}
-
 absl::StatusOr<ServerSecurity> LoadServerSecurity(const ServerConfig& s) {
   ServerSecurity security;
   if (s.tls_cert.empty()) {
-    if (!IsLoopbackListen(s.listen)) {
+    if (!IsLoopbackAddress(s.listen)) {
       LogWarning(absl::StrCat(
           "WARNING: listening WITHOUT TLS on ", s.listen,
           ": anyone who can reach it can join, read the model and send "

@@ -33,9 +33,6 @@ struct ServerSecurity {
 // Reads the PEM files `server` names; errors name the file and the field.
 absl::StatusOr<ServerSecurity> LoadServerSecurity(const ServerConfig& server);
 
-// Whether `listen` (host:port) binds a loopback address only.
-bool IsLoopbackListen(absl::string_view listen);
-
 // OK when the caller may act for `device_id`. With `require_certificates`,
 // a network caller must have presented a certificate whose common name is
 // `device_id` (PERMISSION_DENIED otherwise, UNAUTHENTICATED without one).

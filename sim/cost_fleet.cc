@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
-#include "client/device_data.h"
 #include "core/device_model.h"
 #include "core/status_macros.h"
+#include "ml/data/partition.h"
 #include "ml/data/run_data.h"
 
 namespace tandem::sim {
@@ -16,13 +16,16 @@ absl::StatusOr<FleetData> LoadFleetData(const Config& config) {
   data::Dataset train = config.data.train_limit > 0
                             ? tt.train.Head(config.data.train_limit)
                             : std::move(tt.train);
+  // Only the partitions' sizes: their indices, not copies of their examples.
   TANDEM_ASSIGN_OR_RETURN(
-      auto parts, client::PartitionForSpec(train, data::SpecForConfig(config)));
+      auto parts,
+      data::Partition(train.labels, train.num_classes,
+                      data::PartitionOptionsFor(data::SpecForConfig(config))));
   FleetData out;
-  out.input = {train.channels, train.height, train.width, train.num_classes};
+  out.input = ml::InputShapeOf(train);
   for (int i = 0; i < config.TotalDevices(); ++i) {
     out.examples.push_back(i < static_cast<int>(parts.size())
-                               ? parts[static_cast<size_t>(i)].size()
+                               ? static_cast<int64_t>(parts[i].size())
                                : 0);
   }
   return out;

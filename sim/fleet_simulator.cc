@@ -167,10 +167,9 @@ absl::Status CheckBandwidthEvents(const Config& c,
 absl::StatusOr<std::shared_ptr<const ml::ModelProfile>> ComputeProfile(
     const SimOptions& options, const data::Dataset& test) {
   if (options.compute_profile != nullptr) return options.compute_profile;
-  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
-                          offload::ProfileOnOneCore(
-                              options.config, {test.channels, test.height,
-                                               test.width, test.num_classes}));
+  TANDEM_ASSIGN_OR_RETURN(
+      ml::ModelProfile profile,
+      offload::ProfileOnOneCore(options.config, ml::InputShapeOf(test)));
   return std::make_shared<const ml::ModelProfile>(std::move(profile));
 }
 

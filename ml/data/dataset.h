@@ -109,6 +109,9 @@ using RowPicker = std::function<absl::StatusOr<std::vector<int64_t>>(
 // source's training set: LoadDataset's train set, cut to `limit`, Subset to
 // the rows. MNIST-format sources are read without holding the other rows
 // (or the test set); the others are loaded whole first.
+// OK if `rows` ascend strictly within [0, size), as a RowPicker's must.
+absl::Status CheckPickedRows(const std::vector<int64_t>& rows, int64_t size);
+
 absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
                                       const RowPicker& pick);
 

@@ -231,16 +231,6 @@ absl::Status StreamRows(GzInputFile& file, const std::vector<int64_t>& dims,
   return absl::OkStatus();
 }
 
-absl::Status CheckRows(const std::vector<int64_t>& rows, int64_t limit) {
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < 0 || rows[i] >= limit || (i > 0 && rows[i] <= rows[i - 1])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("picked rows must ascend within [0, ", limit, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<Dataset> LoadIdxTrainRows(const std::string& folder,
@@ -260,7 +250,7 @@ absl::StatusOr<Dataset> LoadIdxTrainRows(const std::string& folder,
   const int64_t n = limit > 0 ? std::min(limit, dims[0]) : dims[0];
   labels.resize(n);
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows, pick(labels, 10));
-  TANDEM_RETURN_IF_ERROR(CheckRows(rows, n));
+  TANDEM_RETURN_IF_ERROR(CheckPickedRows(rows, n));
   Dataset d;
   d.name = options.name;
   d.height = static_cast<int>(dims[1]);

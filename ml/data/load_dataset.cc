@@ -102,12 +102,18 @@ absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
   Dataset train = limit > 0 ? tt.train.Head(limit) : std::move(tt.train);
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                           pick(train.labels, train.num_classes));
+  TANDEM_RETURN_IF_ERROR(CheckPickedRows(rows, train.size()));
+  return train.Subset(rows);
+}
+
+absl::Status CheckPickedRows(const std::vector<int64_t>& rows, int64_t size) {
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < 0 || rows[i] >= train.size()) {
-      return absl::InvalidArgumentError("picked row out of range");
+    if (rows[i] < 0 || rows[i] >= size || (i > 0 && rows[i] <= rows[i - 1])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("picked rows must ascend within [0, ", size, ")"));
     }
   }
-  return train.Subset(rows);
+  return absl::OkStatus();
 }
 
 }  // namespace tandem::data

@@ -66,15 +66,7 @@ class ProcessesTest : public ::testing::Test {
     return s.ok() ? *std::move(s) : nullptr;
   }
 
-  int WaitForPort() {
-    int port = 0;
-    for (int i = 0; i < 600 && port == 0; ++i) {
-      std::string text = ReadFileOrEmpty(dir_ + "/port");
-      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) port = 0;
-      if (port == 0) absl::SleepFor(absl::Milliseconds(50));
-    }
-    return port;
-  }
+  int WaitForPort() { return WaitForPortFile(dir_ + "/port"); }
 
   std::unique_ptr<Subprocess> StartClient(int port, const std::string& id,
                                           const std::string& cls = "device") {

@@ -54,14 +54,7 @@ class SecurityProcessesTest : public ::testing::Test {
          "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
         dir_ + "/server.log");
     EXPECT_TRUE(s.ok());
-    port_ = 0;
-    for (int i = 0; s.ok() && i < 600 && port_ == 0; ++i) {
-      std::string text = ReadFileOrEmpty(dir_ + "/port");
-      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port_)) {
-        port_ = 0;
-        absl::SleepFor(absl::Milliseconds(50));
-      }
-    }
+    port_ = s.ok() ? WaitForPortFile(dir_ + "/port") : 0;
     EXPECT_GT(port_, 0) << ReadFileOrEmpty(dir_ + "/server.log");
     return s.ok() ? *std::move(s) : nullptr;
   }

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -110,6 +112,16 @@ std::string FreshTestDir() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+int WaitForPortFile(const std::string& path) {
+  int port = 0;
+  for (int i = 0; i < 600 && port == 0; ++i) {
+    const std::string text = ReadFileOrEmpty(path);
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) port = 0;
+    if (port == 0) absl::SleepFor(absl::Milliseconds(50));
+  }
+  return port;
 }
 
 }  // namespace tandem::testing

@@ -44,6 +44,10 @@ std::string ReadFileOrEmpty(const std::string& path);
 bool WaitForText(const std::string& path, const std::string& text,
                  absl::Duration timeout);
 
+// The port a server wrote to `path` (--port_file), polled for up to 30 s;
+// 0 if none came.
+int WaitForPortFile(const std::string& path);
+
 // An empty folder for the running test: TempDir()/tandem-<test>-<pid>.
 std::string FreshTestDir();
 
