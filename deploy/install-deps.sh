@@ -14,8 +14,10 @@ PACKAGES=(
 # deploy/check-thread-safety.sh and deploy/format-check.sh; systemd-analyze
 # (tests/deploy) and promtool (tests/server/metrics_test.cc). `prometheus`,
 # for its promtool, is large: 19 MB to download, ~320 MB installed with its
-# web UI's JavaScript dependencies.
-CI_PACKAGES=(clang-14 clang-format-14 jq systemd prometheus)
+# web UI's JavaScript dependencies. yamllint and python3-kubernetes (the
+# Kubernetes API schema) for deploy/k8s/validate.sh (tests/deploy).
+CI_PACKAGES=(clang-14 clang-format-14 jq systemd prometheus yamllint
+  python3-kubernetes)
 if [ "${1:-}" = "--ci" ]; then
   PACKAGES+=("${CI_PACKAGES[@]}")
 fi
