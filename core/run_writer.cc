@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <cerrno>
@@ -22,49 +21,9 @@
 namespace tandem {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'N', 'D', 'M', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kVersion = 1;
-
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(
       absl::StrCat(what, " '", path, "': ", std::strerror(errno)));
-}
-
-void PutU32(std::string* out, uint32_t v) {
-  out->append(reinterpret_cast<const char*>(&v), 4);
-}
-
-uint32_t GetU32(const std::string& s, size_t at) {
-  uint32_t v;
-  std::memcpy(&v, s.data() + at, 4);
-  return v;
-}
-
-nlohmann::json LayoutToJson(const WeightsLayout& layout) {
-  nlohmann::json tensors = nlohmann::json::array();
-  for (const TensorSpec& t : layout.tensors()) {
-    tensors.push_back({{"name", t.name},
-                       {"shape", t.shape},
-                       {"buffer", t.kind == TensorKind::kBuffer}});
-  }
-  return tensors;
-}
-
-absl::StatusOr<WeightsLayout> LayoutFromJson(const nlohmann::json& j) {
-  if (!j.is_array()) return absl::InvalidArgumentError("layout not an array");
-  std::vector<TensorSpec> specs;
-  for (const nlohmann::json& t : j) {
-    if (!t.is_object() || !t.contains("name") || !t.contains("shape")) {
-      return absl::InvalidArgumentError("layout entry malformed");
-    }
-    TensorSpec s;
-    s.name = t["name"].get<std::string>();
-    s.shape = t["shape"].get<std::vector<int64_t>>();
-    s.kind =
-        t.value("buffer", false) ? TensorKind::kBuffer : TensorKind::kParameter;
-    specs.push_back(std::move(s));
-  }
-  return WeightsLayout::Create(std::move(specs));
 }
 
 }  // namespace
@@ -121,64 +80,6 @@ absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(
   return records;
 }
 
-std::string EncodeCheckpoint(int64_t round, const Weights& weights) {
-  const std::string header =
-      nlohmann::json{{"round", round},
-                     {"layout", LayoutToJson(weights.layout())}}
-          .dump();
-  std::string out(kMagic, sizeof(kMagic));
-  PutU32(&out, kVersion);
-  PutU32(&out, static_cast<uint32_t>(header.size()));
-  out += header;
-  out.append(reinterpret_cast<const char*>(weights.data()),
-             static_cast<size_t>(weights.size()) * 4);
-  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data()),
-                    static_cast<uInt>(out.size()));
-  PutU32(&out, static_cast<uint32_t>(crc));
-  return out;
-}
-
-absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
-                                         int64_t* round) {
-  if (bytes.size() < 20 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
-    return absl::InvalidArgumentError("checkpoint: bad magic or too short");
-  }
-  const size_t body = bytes.size() - 4;
-  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()),
-                    static_cast<uInt>(body));
-  if (static_cast<uint32_t>(crc) != GetU32(bytes, body)) {
-    return absl::DataLossError("checkpoint: CRC mismatch (corrupt file)");
-  }
-  if (GetU32(bytes, 8) != kVersion) {
-    return absl::InvalidArgumentError("checkpoint: unsupported version");
-  }
-  const size_t header_len = GetU32(bytes, 12);
-  if (16 + header_len > body) {
-    return absl::InvalidArgumentError("checkpoint: header runs past the end");
-  }
-  nlohmann::json header = nlohmann::json::parse(
-      bytes.substr(16, header_len), nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.contains("layout")) {
-    return absl::InvalidArgumentError("checkpoint: malformed header");
-  }
-  TANDEM_ASSIGN_OR_RETURN(WeightsLayout layout,
-                          LayoutFromJson(header["layout"]));
-  const size_t values_bytes = body - 16 - header_len;
-  if (values_bytes != static_cast<size_t>(layout.total_bytes())) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint: ", values_bytes,
-                                                   " bytes of values, layout "
-                                                   "needs ",
-                                                   layout.total_bytes()));
-  }
-  Weights w(std::move(layout));
-  // An empty layout's data() may be null, which memcpy must not get.
-  if (values_bytes > 0) {
-    std::memcpy(w.data(), bytes.data() + 16 + header_len, values_bytes);
-  }
-  if (round != nullptr) *round = header.value("round", int64_t{0});
-  return w;
-}
-
 absl::StatusOr<std::unique_ptr<RunWriter>> RunWriter::Create(
     const std::string& base_dir, const std::string& name,
     const nlohmann::json& config) {
@@ -230,8 +131,9 @@ absl::Status RunWriter::WriteSummary(const nlohmann::json& summary) {
   return WriteFileAtomically(dir_ + "/summary.json", summary.dump(2) + "\n");
 }
 
-absl::Status RunWriter::WriteCheckpoint(int64_t round, const Weights& weights) {
-  const std::string bytes = EncodeCheckpoint(round, weights);
+absl::Status RunWriter::WriteCheckpoint(int64_t round, const Weights& weights,
+                                        const RunState& state) {
+  const std::string bytes = EncodeCheckpoint(round, weights, state);
   TANDEM_RETURN_IF_ERROR(WriteFileAtomically(
       absl::StrFormat("%s/checkpoints/round-%05d.ckpt", dir_, round), bytes));
   return WriteFileAtomically(dir_ + "/checkpoints/latest.ckpt", bytes);

@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/checkpoint.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
 
@@ -35,13 +36,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(
     const std::string& run_dir);
 
-// Checkpoint format: "TNDMCKPT" magic, u32 version, u32 header length, JSON
-// header (round, layout), raw little-endian float32 values, u32 CRC-32 of
-// everything before it.
-std::string EncodeCheckpoint(int64_t round, const Weights& weights);
-absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
-                                         int64_t* round);
-
 class RunWriter {
  public:
   // Creates `base_dir/<UTC time>-<name>/` (with a numeric suffix if taken)
@@ -55,7 +49,8 @@ class RunWriter {
   absl::Status AppendMetrics(const nlohmann::json& record);
   absl::Status WriteSummary(const nlohmann::json& summary);
   // checkpoints/round-NNNNN.ckpt, and checkpoints/latest.ckpt.
-  absl::Status WriteCheckpoint(int64_t round, const Weights& weights);
+  absl::Status WriteCheckpoint(int64_t round, const Weights& weights,
+                               const RunState& state = {});
 
  private:
   explicit RunWriter(std::string dir) : dir_(std::move(dir)) {}

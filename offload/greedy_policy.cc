@@ -1,7 +1,9 @@
 #include "offload/greedy_policy.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
+#include <initializer_list>
 #include <map>
 #include <set>
 
@@ -27,6 +29,17 @@ double Blend(double smoothed, double measured) {
 // download, while planning on one that has just dropped costs a whole round
 // at local speed. A link low for longer than this is taken as it is.
 constexpr size_t kGuardedLinkMemory = 3;
+
+// Finite numbers >= 0 (what greedy's state holds).
+bool AllNumbers(std::initializer_list<nlohmann::json> values) {
+  for (const nlohmann::json& v : values) {
+    if (!v.is_number() || !(v.get<double>() >= 0) ||
+        !std::isfinite(v.get<double>())) {
+      return false;
+    }
+  }
+  return true;
+}
 
 struct Measured {
   double slowdown = 0;
@@ -69,6 +82,56 @@ class GreedyPolicy final : public SplitPolicy {
         EvaluatePlacements(context_.profile, e, r, context_.modes);
     const SplitCost& best = costs[ChoosePlacement(costs, alpha_)];
     return {best.split, best.mode};
+  }
+
+  nlohmann::json SaveState() const override {
+    nlohmann::json measured = nlohmann::json::object();
+    for (const auto& [id, m] : measured_) {
+      measured[id] = {m.slowdown, m.bandwidth_mbps, m.examples, m.recent_mbps};
+    }
+    return {{"measured", measured},
+            {"latency_ms", latency_ms_},
+            {"offloaded", offloaded_}};
+  }
+
+  absl::Status LoadState(const nlohmann::json& state) override {
+    auto bad = absl::InvalidArgumentError("greedy policy state: malformed");
+    if (!state.is_object() || !state.contains("measured") ||
+        !state["measured"].is_object() || !state.contains("latency_ms") ||
+        !state["latency_ms"].is_object() || !state.contains("offloaded") ||
+        !state["offloaded"].is_array()) {
+      return bad;
+    }
+    std::map<std::string, Measured> measured;
+    for (const auto& [id, j] : state["measured"].items()) {
+      if (!j.is_array() || j.size() != 4 || !j[3].is_array()) return bad;
+      Measured m;
+      if (!AllNumbers({j[0], j[1], j[2]})) return bad;
+      m.slowdown = j[0].get<double>();
+      m.bandwidth_mbps = j[1].get<double>();
+      m.examples = j[2].get<int64_t>();
+      for (const nlohmann::json& x : j[3]) {
+        if (!AllNumbers({x}) || m.recent_mbps.size() >= kGuardedLinkMemory) {
+          return bad;
+        }
+        m.recent_mbps.push_back(x.get<double>());
+      }
+      measured[id] = std::move(m);
+    }
+    std::map<std::string, double> latency;
+    for (const auto& [id, x] : state["latency_ms"].items()) {
+      if (!AllNumbers({x})) return bad;
+      latency[id] = x.get<double>();
+    }
+    std::set<std::string> offloaded;
+    for (const nlohmann::json& id : state["offloaded"]) {
+      if (!id.is_string()) return bad;
+      offloaded.insert(id.get<std::string>());
+    }
+    measured_ = std::move(measured);
+    latency_ms_ = std::move(latency);
+    offloaded_ = std::move(offloaded);
+    return absl::OkStatus();
   }
 
   void Observe(int64_t, const std::vector<DeviceOutcome>& outcomes) override {

@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/device_model.h"
 #include "ml/profile.h"
+#include "nlohmann/json.hpp"
 #include "offload/cost_model.h"
 
 namespace tandem::offload {
@@ -108,6 +109,13 @@ class SplitPolicy {
                        const std::vector<DeviceOutcome>& outcomes) {}
   // The run is over (a learning policy saves itself here).
   virtual absl::Status Finish() { return absl::OkStatus(); }
+  // What it learnt, for a checkpoint (null: nothing to keep); LoadState
+  // takes it back into a fresh policy of the same config. Errors name what
+  // is wrong; nothing changes on error.
+  virtual nlohmann::json SaveState() const { return nullptr; }
+  virtual absl::Status LoadState(const nlohmann::json& state) {
+    return absl::OkStatus();
+  }
 };
 
 // The run-wide part of a policy context: everything but the profile.

@@ -34,6 +34,11 @@ class AggregateCheck {
                                   RoundRecord* rec);
   // `rec`'s aggregate replaced the global model.
   void Accepted(const RoundRecord& rec);
+  // The last accepted model's accuracy (< 0: none), kept in checkpoints.
+  double accepted_accuracy() const { return accepted_accuracy_; }
+  void RestoreAcceptedAccuracy(double accuracy) {
+    accepted_accuracy_ = accuracy;
+  }
 
  private:
   const Config& config_;

@@ -2,7 +2,10 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "ml/aux_classifier.h"
 
 namespace tandem::server {
@@ -17,6 +20,27 @@ std::shared_ptr<const std::vector<float>> AuxStore::Get(int split) {
       ml::InitAux(*model_, split, seed_));
   global_[split] = init;
   return init;
+}
+
+void AuxStore::Save(RunState* out) const {
+  for (const auto& [split, weights] : global_) {
+    out->arrays[absl::StrCat("aux.", split)] = *weights;
+  }
+}
+
+absl::Status AuxStore::Load(const RunState& in) {
+  std::map<int, std::shared_ptr<const std::vector<float>>> loaded;
+  for (const auto& [name, weights] : in.arrays) {
+    if (!absl::StartsWith(name, "aux.")) continue;
+    int split = 0;
+    if (!absl::SimpleAtoi(name.substr(4), &split)) {
+      return absl::InvalidArgumentError(absl::StrCat("array '", name, "'"));
+    }
+    TANDEM_RETURN_IF_ERROR(Check(split, weights));
+    loaded[split] = std::make_shared<const std::vector<float>>(weights);
+  }
+  global_ = std::move(loaded);
+  return absl::OkStatus();
 }
 
 absl::Status AuxStore::Check(int split, const std::vector<float>& w) const {

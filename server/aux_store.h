@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/checkpoint.h"
 #include "ml/model.h"
 
 namespace tandem::server {
@@ -43,6 +44,10 @@ class AuxStore {
   void Commit();
   // The round failed: forget what it added.
   void Discard() { added_.clear(); }
+  // The classifiers, for a checkpoint: arrays "aux.<split point>".
+  void Save(RunState* out) const;
+  // Takes back Save's arrays, each checked as Check does.
+  absl::Status Load(const RunState& in);
 
  private:
   struct Contribution {

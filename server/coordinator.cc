@@ -50,12 +50,13 @@ absl::Status Coordinator::Init() {
                           options_.tail_threads > 0 ? options_.tail_threads
                                                     : config_.server.threads};
   Weights global = model.GetWeights();
+  ResumePoint resume;
   if (!config_.server.resume_from.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(ResumePoint p,
+    TANDEM_ASSIGN_OR_RETURN(resume,
                             LoadResumeCheckpoint(config_, global.layout()));
-    global = std::move(p.weights);
-    first_round_ = p.round + 1;
-    LogInfo(absl::StrCat("resuming after round ", p.round, " from ",
+    global = std::move(resume.weights);
+    first_round_ = resume.round + 1;
+    LogInfo(absl::StrCat("resuming after round ", resume.round, " from ",
                          config_.server.resume_from));
   }
   StrategyOptions so;
@@ -78,6 +79,7 @@ absl::Status Coordinator::Init() {
   recorder_ =
       std::make_unique<RoundRecorder>(config_, run_.get(), options_.on_round);
   if (first_round_ > 1) {
+    TANDEM_RETURN_IF_ERROR(RestoreRunStateLocked(resume.state));
     TANDEM_RETURN_IF_ERROR(
         run_->AppendMetrics({{"type", "resume"},
                              {"checkpoint", config_.server.resume_from},

@@ -115,6 +115,15 @@ class Coordinator {
                                  const std::string& why_failed);
   nlohmann::json Summary(const std::string& status) const;
 
+  // ---- checkpoints (coordinator_resume.cc)
+  // Everything a resumed run needs besides the weights: the strategy's,
+  // policy's and auxiliary classifiers' state, the tallies and the virtual
+  // clock.
+  RunState SaveRunState() const;
+  // Takes a checkpoint's state back into this fresh coordinator.
+  absl::Status RestoreRunStateLocked(const RunState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+
   double Now() const { return clock_.NowSeconds(); }
 
   const CoordinatorOptions options_;

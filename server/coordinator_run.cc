@@ -238,15 +238,14 @@ absl::Status Coordinator::EvaluateAndRecord(
                               "; the global model stays as it was"));
     }
   }
-  if (rec.aggregated) {
-    check_->Accepted(rec);
-    if (config_.output.checkpoints) {
-      TANDEM_RETURN_IF_ERROR(run_->WriteCheckpoint(round, *aggregate));
-    }
-  }
+  if (rec.aggregated) check_->Accepted(rec);
   rec.wall_time_s = Now() - start_s_;
   state_.metrics->RoundEnded(rec, devices);
-  return recorder_->Record(devices, std::move(rec));
+  const bool aggregated = rec.aggregated;
+  TANDEM_RETURN_IF_ERROR(recorder_->Record(devices, std::move(rec)));
+  if (!aggregated || !config_.output.checkpoints) return absl::OkStatus();
+  // After Record: the state holds this round's tallies and virtual time.
+  return run_->WriteCheckpoint(round, *aggregate, SaveRunState());
 }
 
 nlohmann::json Coordinator::Summary(const std::string& status) const {

@@ -37,7 +37,8 @@ absl::StatusOr<ResumePoint> LoadResumeCheckpoint(const Config& config,
   absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) return error(bytes.status().message());
   ResumePoint p;
-  absl::StatusOr<Weights> weights = DecodeCheckpoint(*bytes, &p.round);
+  absl::StatusOr<Weights> weights =
+      DecodeCheckpoint(*bytes, &p.round, &p.state);
   if (!weights.ok()) return error(weights.status().message());
   const std::string diff = layout.DescribeDifference(weights->layout());
   if (!diff.empty()) {

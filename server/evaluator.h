@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/weights.h"
 #include "ml/data/dataset.h"
@@ -34,11 +35,13 @@ class Evaluator {
   const int batch_size_;
 };
 
-// server.resume_from: the weights and the round of a checkpoint of this
-// run's model. Errors name the file and what is wrong with it.
+// server.resume_from: the weights, the round and the run state (empty in
+// version 1 files) of a checkpoint of this run's model. Errors name the file
+// and what is wrong with it.
 struct ResumePoint {
   Weights weights;
   int64_t round = 0;
+  RunState state;
 };
 absl::StatusOr<ResumePoint> LoadResumeCheckpoint(const Config& config,
                                                  const WeightsLayout& layout);

@@ -77,6 +77,11 @@ class FleetRegistry {
   // Known ids always fit.
   absl::Status MakeRoom(const std::string& id, int max_devices, double now_s,
                         double timeout_s);
+  // Adds the devices of a checkpoint (left, with their tallies); ids already
+  // known keep their records.
+  void Restore(std::map<std::string, DeviceRecord> devices) {
+    devices_.merge(devices);
+  }
   DeviceRecord* Find(const std::string& id);
   // `id`'s record if `session` is its current one and it has not left.
   DeviceRecord* FindSession(const std::string& id, absl::string_view session);

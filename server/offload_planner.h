@@ -43,6 +43,11 @@ class OffloadPlanner {
     return offload::TailShare(context_, tails);
   }
   absl::Status Finish() { return policy_->Finish(); }
+  // The policy's state for a checkpoint, and back (SplitPolicy::SaveState).
+  nlohmann::json SaveState() const { return policy_->SaveState(); }
+  absl::Status LoadState(const nlohmann::json& state) {
+    return policy_->LoadState(state);
+  }
 
  private:
   OffloadPlanner(const Config& config, offload::PolicyContext context,

@@ -30,6 +30,8 @@ class RoundRecorder {
   absl::Status Record(const std::vector<DeviceRoundRecord>& devices,
                       RoundRecord round);
   const RunTally& tally() const { return tally_; }
+  // A checkpoint's tallies: a resumed run goes on counting from them.
+  void Restore(const RunTally& tally) { tally_ = tally; }
 
  private:
   void Tally(RoundRecord* round);

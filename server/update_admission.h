@@ -60,6 +60,10 @@ class UpdateAdmission {
   void Count(DeviceRecord* device, const std::string& reason);
 
   const std::map<std::string, int>& counts() const { return counts_; }
+  // The counts of a checkpoint's run.
+  void RestoreCounts(std::map<std::string, int> counts) {
+    counts_ = std::move(counts);
+  }
   // Every counted rejection also goes to `metrics` (outlives this).
   void ReportTo(CoordinatorMetrics* metrics) { metrics_ = metrics; }
 

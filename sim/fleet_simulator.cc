@@ -103,6 +103,7 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
   v.availability = d.availability;
   v.seed = seed;
   v.wall_time = wall_time;
+  v.resumed = !c.server.resume_from.empty();
   if (!c.fleet.bandwidth_events.empty()) {
     v.model_for_round = [base = v.model, fleet = c.fleet,
                          id = d.id](int64_t round) {

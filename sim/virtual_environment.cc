@@ -139,7 +139,7 @@ absl::StatusOr<v1::StageTiming> VirtualEnvironment::TimeStages(
   v1::StageTiming timing =
       client::StageTimingOf(profile, scale, examples, &per_example);
   // On virtual time the timing costs time like any compute.
-  if (!options_.wall_time) {
+  if (!options_.wall_time && !options_.resumed) {
     timing_cost_s_ = per_example * ml::kStageTimingExamples;
   }
   return timing;

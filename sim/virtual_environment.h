@@ -39,6 +39,10 @@ struct VirtualEnvironmentOptions {
   // Report measured wall time like a deployed device (benchmarks); the
   // hardware, dropout and attack stay simulated.
   bool wall_time = false;
+  // The run resumes from a checkpoint (server.resume_from): only the
+  // coordinator stopped, the device kept running and timed its stages long
+  // ago, so the timing costs no virtual time.
+  bool resumed = false;
 };
 
 // Not thread-safe: one agent's Run() thread.

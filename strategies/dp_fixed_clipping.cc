@@ -114,6 +114,33 @@ class DpFixedClipping final : public Strategy {
     return inner_->FinishRound();
   }
 
+  // The inner strategy's state under "inner", and the rounds finished
+  // (they seed the noise).
+  void DoSaveState(RunState* out) const override {
+    RunState inner;
+    inner_->SaveState(&inner);
+    nlohmann::json& mine = out->values["strategy"];
+    mine["inner"] = inner.values["strategy"];
+    mine["finished"] = finished_;
+    out->arrays.merge(inner.arrays);
+  }
+
+  absl::Status DoLoadState(const RunState& in,
+                           const WeightsLayout& layout) override {
+    const nlohmann::json& mine = in.values.at("strategy");
+    const nlohmann::json finished = mine.value("finished", nlohmann::json());
+    if (!finished.is_number_unsigned() || !mine.contains("inner")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ": state has no inner state or round count"));
+    }
+    RunState inner;
+    inner.values["strategy"] = mine["inner"];
+    inner.arrays = in.arrays;
+    TANDEM_RETURN_IF_ERROR(inner_->LoadState(inner, layout));
+    finished_ = finished.get<uint64_t>();
+    return absl::OkStatus();
+  }
+
   // weights (= global) += noisy mean delta.
   void AddNoisyMean(Weights& weights) {
     absl::Span<float> sum = sum_.Sum(global());

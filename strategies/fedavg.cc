@@ -53,6 +53,17 @@ absl::StatusOr<Weights> FedAvg::DoFinishRound() {
   return next;
 }
 
+void FedAvg::DoSaveState(RunState* out) const {
+  if (settings_.optimizer != nullptr) settings_.optimizer->Save(out);
+}
+
+absl::Status FedAvg::DoLoadState(const RunState& in,
+                                 const WeightsLayout& layout) {
+  if (settings_.optimizer == nullptr) return absl::OkStatus();
+  return settings_.optimizer->Load(in,
+                                   static_cast<size_t>(layout.total_floats()));
+}
+
 namespace {
 
 ParamReader Reader(const StrategyOptions& options) {

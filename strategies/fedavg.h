@@ -46,6 +46,9 @@ class FedAvg final : public Strategy {
   absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override;
   absl::StatusOr<Weights> DoFinishRound() override;
+  void DoSaveState(RunState* out) const override;
+  absl::Status DoLoadState(const RunState& in,
+                           const WeightsLayout& layout) override;
 
   FedAvgSettings settings_;
   DeltaAccumulator sum_;

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/status_macros.h"
 #include "strategies/server_optimizer.h"
 
 namespace tandem {
@@ -24,6 +25,31 @@ class FedOpt final : public ServerOptimizer {
       if (t.kind != TensorKind::kParameter) continue;
       StepTensor(t.offset, t.numel, eta, mean_delta.data(), model.data());
     }
+  }
+
+  void Save(RunState* out) const override {
+    if (m_.empty()) return;
+    out->arrays["strategy.m"] = m_;
+    out->arrays["strategy.v"] = v_;
+    out->values["strategy"]["steps"] = steps_;
+  }
+
+  absl::Status Load(const RunState& in, size_t size) override {
+    std::vector<float> m, v;
+    TANDEM_RETURN_IF_ERROR(LoadStateArray(in, "strategy.m", size, &m));
+    TANDEM_RETURN_IF_ERROR(LoadStateArray(in, "strategy.v", size, &v));
+    const nlohmann::json& saved = in.values.at("strategy");
+    const nlohmann::json steps = saved.value("steps", nlohmann::json(0));
+    if (m.size() != v.size() || !steps.is_number_integer() ||
+        steps.get<int64_t>() < 0 ||
+        (m.empty() != (steps.get<int64_t>() == 0))) {
+      return absl::InvalidArgumentError(
+          "strategy: moments and step count do not match");
+    }
+    m_ = std::move(m);
+    v_ = std::move(v);
+    steps_ = steps.get<int64_t>();
+    return absl::OkStatus();
   }
 
  private:

@@ -1,5 +1,7 @@
+#include <cmath>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "strategies/server_optimizer.h"
 
 namespace tandem {
@@ -29,6 +31,14 @@ class ServerMomentum final : public ServerOptimizer {
     }
   }
 
+  void Save(RunState* out) const override {
+    if (!velocity_.empty()) out->arrays["strategy.velocity"] = velocity_;
+  }
+
+  absl::Status Load(const RunState& in, size_t size) override {
+    return LoadStateArray(in, "strategy.velocity", size, &velocity_);
+  }
+
  private:
   float lr_;
   float momentum_;
@@ -36,6 +46,26 @@ class ServerMomentum final : public ServerOptimizer {
 };
 
 }  // namespace
+
+absl::Status LoadStateArray(const RunState& in, const std::string& key,
+                            size_t size, std::vector<float>* out) {
+  auto it = in.arrays.find(key);
+  if (it == in.arrays.end()) {
+    out->clear();
+    return absl::OkStatus();
+  }
+  if (it->second.size() != size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        key, ": ", it->second.size(), " values, the model has ", size));
+  }
+  for (float v : it->second) {
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError(absl::StrCat(key, ": not finite"));
+    }
+  }
+  *out = it->second;
+  return absl::OkStatus();
+}
 
 std::unique_ptr<ServerOptimizer> NewServerMomentum(double server_learning_rate,
                                                    double server_momentum) {

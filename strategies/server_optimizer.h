@@ -7,8 +7,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "core/checkpoint.h"
 #include "core/weights.h"
 
 namespace tandem {
@@ -25,7 +29,18 @@ class ServerOptimizer {
   virtual void Step(const WeightsLayout& layout, int64_t round,
                     absl::Span<const float> mean_delta,
                     absl::Span<float> model) = 0;
+  // Its state for a checkpoint: arrays "strategy.<name>", the step count in
+  // values["strategy"]. Load takes it back for models of `size` values;
+  // nothing changes on error.
+  virtual void Save(RunState* out) const = 0;
+  virtual absl::Status Load(const RunState& in, size_t size) = 0;
 };
+
+// Reads the array `key` of `in` into `out` (left empty when absent: the
+// optimiser had not stepped yet). InvalidArgument unless it has `size`
+// finite values.
+absl::Status LoadStateArray(const RunState& in, const std::string& key,
+                            size_t size, std::vector<float>* out);
 
 // FedAvgM: m = momentum * m + (global - mean) (m = global - mean on the first
 // step); new = global - server_learning_rate * m.

@@ -88,4 +88,21 @@ absl::StatusOr<Weights> Strategy::FinishRound() {
   return next;
 }
 
+void Strategy::SaveState(RunState* out) const {
+  out->values["strategy"] = {{"name", std::string(name())}};
+  DoSaveState(out);
+}
+
+absl::Status Strategy::LoadState(const RunState& in,
+                                 const WeightsLayout& layout) {
+  auto it = in.values.find("strategy");
+  if (it == in.values.end()) return absl::OkStatus();  // nothing saved
+  const std::string saved = it->is_object() ? it->value("name", "") : "";
+  if (saved != name()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the state is strategy '", saved, "''s, not '", name(), "''s"));
+  }
+  return DoLoadState(in, layout);
+}
+
 }  // namespace tandem

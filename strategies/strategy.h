@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/checkpoint.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
 #include "strategies/client_update.h"
@@ -98,6 +99,16 @@ class Strategy {
     return rejected_[static_cast<int>(reason)];
   }
 
+  // The cross-round state a checkpoint keeps (FedAvgM's velocity, FedOpt's
+  // moments and step count): values["strategy"] (with the strategy's name)
+  // and arrays "strategy.*".
+  void SaveState(RunState* out) const;
+  // Restores SaveState's output into this (fresh) strategy, whose models
+  // have `layout`. FailedPrecondition when the state is another strategy's;
+  // InvalidArgument naming the array when it does not fit `layout` or is
+  // not finite. Nothing changes on error.
+  absl::Status LoadState(const RunState& in, const WeightsLayout& layout);
+
   // Knobs the coordinator sends to devices with each task.
   // FedProx: weight of the proximal term (mu / 2) * ||w - w_global||^2.
   virtual double proximal_mu() const { return 0; }
@@ -130,6 +141,12 @@ class Strategy {
   // Called with at least one accepted update. Must leave cross-round state
   // unchanged when it returns an error.
   virtual absl::StatusOr<Weights> DoFinishRound() = 0;
+  // Cross-round state, if the strategy has any (see SaveState, LoadState).
+  virtual void DoSaveState(RunState* out) const {}
+  virtual absl::Status DoLoadState(const RunState& in,
+                                   const WeightsLayout& layout) {
+    return absl::OkStatus();
+  }
 
  private:
   absl::Status Begin(int64_t round, const Weights& global, int expected,

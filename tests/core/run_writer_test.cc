@@ -1,5 +1,7 @@
 #include "core/run_writer.h"
 
+#include <zlib.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -195,6 +197,54 @@ TEST(RunWriterCheckpointTest, RoundTripsBitForBit) {
   EXPECT_TRUE(std::signbit(back->values()[1]));
   // A null round pointer is allowed.
   EXPECT_TRUE(DecodeCheckpoint(bytes, nullptr).ok());
+}
+
+TEST(RunWriterCheckpointTest, StateRoundTripsAndMustFitTheFile) {
+  RunState state;
+  state.values = {{"tally", {{"virtual_time_s", 12.5}}}};
+  state.arrays["strategy.m"] = {1, -2, 3.5f};
+  state.arrays["empty"] = {};
+  const std::string bytes = EncodeCheckpoint(4, TestWeights(), state);
+  RunState back;
+  int64_t round = 0;
+  absl::StatusOr<Weights> w = DecodeCheckpoint(bytes, &round, &back);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(round, 4);
+  EXPECT_EQ(back.values, state.values);
+  EXPECT_EQ(back.arrays, state.arrays);
+  // Every truncation is refused, not read as a shorter array.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeCheckpoint(bytes.substr(0, n), nullptr, &back).ok());
+  }
+}
+
+// A version 1 file, as written before checkpoints held state.
+std::string VersionOneCheckpoint(int64_t round, float value) {
+  const std::string header =
+      nlohmann::json{{"round", round},
+                     {"layout", {{{"name", "w"}, {"shape", {1}}}}}}
+          .dump();
+  auto u32 = [](uint32_t v) {
+    return std::string(reinterpret_cast<const char*>(&v), 4);
+  };
+  std::string out = "TNDMCKPT" + u32(1) + u32(header.size()) + header +
+                    std::string(reinterpret_cast<const char*>(&value), 4);
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data()),
+                          static_cast<uInt>(out.size()));
+  return out + u32(static_cast<uint32_t>(crc));
+}
+
+TEST(RunWriterCheckpointTest, VersionOneFilesLoadWithAnEmptyState) {
+  RunState state;
+  state.values["stale"] = true;
+  int64_t round = 0;
+  absl::StatusOr<Weights> w =
+      DecodeCheckpoint(VersionOneCheckpoint(7, 2.5f), &round, &state);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(round, 7);
+  EXPECT_EQ(w->values()[0], 2.5f);
+  EXPECT_TRUE(state.values.empty());
+  EXPECT_TRUE(state.arrays.empty());
 }
 
 TEST(RunWriterCheckpointTest, EmptyWeightsRoundTrip) {

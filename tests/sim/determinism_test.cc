@@ -16,42 +16,6 @@
 namespace tandem::sim {
 namespace {
 
-// What may differ between two runs: measured wall-clock and CPU time.
-const char* const kWallClockFields[] = {"wall_time_s", "round_wall_s", "cpu_s",
-                                        "run_dir"};
-
-nlohmann::json WithoutWallClock(nlohmann::json j) {
-  for (const char* key : kWallClockFields) j.erase(key);
-  if (j.contains("target") && j["target"].is_object()) {
-    j["target"].erase("wall_time_s");
-  }
-  return j;
-}
-
-// Four devices in two classes (a slow one on a fast link, which offloading
-// policies like) training `model` on `examples` Fashion-MNIST examples for
-// 3 rounds, compute charged from the model's pinned profile.
-Config Fleet(const std::string& model, int64_t examples, const std::string& dir,
-             int concurrency) {
-  Config c = SmallRun(model, 4, 3, examples, dir);
-  c.fleet.compute_time = ComputeTime::kProfiled;
-  c.fleet.profile = std::string(TANDEM_SOURCE_DIR) + "/configs/profiles/" +
-                    model + "-fashion-mnist.json";
-  c.fleet.concurrency = concurrency;
-  c.output.checkpoints = true;
-  c.data.partition = "dirichlet";
-  c.data.alpha = 0.5;
-  c.fleet.classes.assign(2, c.fleet.classes[0]);
-  c.fleet.classes[0].name = "slow";
-  c.fleet.classes[0].count = 2;
-  c.fleet.classes[0].device.slowdown = 40;
-  c.fleet.classes[0].device.bandwidth_mbps = 1000;
-  c.fleet.classes[1].name = "fast";
-  c.fleet.classes[1].count = 2;
-  c.fleet.classes[1].device.slowdown = 1;
-  return c;
-}
-
 struct RunOutput {
   nlohmann::json summary;
   std::vector<nlohmann::json> metrics;
@@ -93,7 +57,7 @@ void ExpectSameRun(const RunOutput& a, const RunOutput& b) {
 TEST(DeterminismTest, ConcurrencyOneAndTwoGiveTheSameRun) {
   // Round 1 may start once two devices joined: the simulator still waits
   // for its whole fleet, so round 1 does not depend on who joined first.
-  Config c = Fleet("mlp", 800, "determinism_c1", 1);
+  Config c = ProfiledFleet("mlp", 800, "determinism_c1", 1);
   c.server.min_devices = 2;
   c.strategy.min_updates = 2;
   const RunOutput one = Simulate(c);
@@ -114,7 +78,7 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
   // loss, so the coordinator trains their tails and averages their auxiliary
   // classifiers (cnn's results, unlike mlp's, depend on LibTorch's thread
   // count).
-  Config c = Fleet("cnn", 400, "determinism_greedy_a", 2);
+  Config c = ProfiledFleet("cnn", 400, "determinism_greedy_a", 2);
   c.offload.policy = "greedy";
   c.offload.mode = OffloadMode::kLocalLoss;
   const RunOutput a = Simulate(c);
@@ -136,7 +100,7 @@ TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
   // The slow devices offload vgg5 at split point 2 in exact mode: each tail
   // trains on a coordinator thread, whose LibTorch thread count changes vgg5's
   // results if it is not set.
-  Config c = Fleet("vgg5", 500, "determinism_exact_a", 2);
+  Config c = ProfiledFleet("vgg5", 500, "determinism_exact_a", 2);
   c.server.rounds = 2;
   c.offload.policy = "fixed";
   c.offload.mode = OffloadMode::kExact;
@@ -152,7 +116,7 @@ TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
 }
 
 TEST(DeterminismTest, OffloadBoundOnAPinnedProfileIsTheSameEveryTime) {
-  Config c = Fleet("mlp", 800, "determinism_bound", 2);
+  Config c = ProfiledFleet("mlp", 800, "determinism_bound", 2);
   c.fleet.bandwidth_events.push_back({"slow-01", 2, 2, 5});
   auto a = ComputeOffloadBound(c);
   auto b = ComputeOffloadBound(c);

@@ -44,6 +44,42 @@ inline std::vector<nlohmann::json> Records(const std::string& run_dir,
   return out;
 }
 
+// What may differ between two runs: measured wall-clock and CPU time.
+inline const char* const kWallClockFields[] = {"wall_time_s", "round_wall_s",
+                                               "cpu_s", "run_dir"};
+
+inline nlohmann::json WithoutWallClock(nlohmann::json j) {
+  for (const char* key : kWallClockFields) j.erase(key);
+  if (j.contains("target") && j["target"].is_object()) {
+    j["target"].erase("wall_time_s");
+  }
+  return j;
+}
+
+// Four devices in two classes (a slow one on a fast link, which offloading
+// policies like) training `model` on `examples` Fashion-MNIST examples for
+// 3 rounds, compute charged from the model's pinned profile.
+inline Config ProfiledFleet(const std::string& model, int64_t examples,
+                            const std::string& dir, int concurrency) {
+  Config c = SmallRun(model, 4, 3, examples, dir);
+  c.fleet.compute_time = ComputeTime::kProfiled;
+  c.fleet.profile = std::string(TANDEM_SOURCE_DIR) + "/configs/profiles/" +
+                    model + "-fashion-mnist.json";
+  c.fleet.concurrency = concurrency;
+  c.output.checkpoints = true;
+  c.data.partition = "dirichlet";
+  c.data.alpha = 0.5;
+  c.fleet.classes.assign(2, c.fleet.classes[0]);
+  c.fleet.classes[0].name = "slow";
+  c.fleet.classes[0].count = 2;
+  c.fleet.classes[0].device.slowdown = 40;
+  c.fleet.classes[0].device.bandwidth_mbps = 1000;
+  c.fleet.classes[1].name = "fast";
+  c.fleet.classes[1].count = 2;
+  c.fleet.classes[1].device.slowdown = 1;
+  return c;
+}
+
 }  // namespace tandem::sim
 
 #endif  // TANDEM_TESTS_SIM_SMALL_RUN_H_
