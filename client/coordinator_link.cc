@@ -10,6 +10,12 @@
 #include "core/weights_codec.h"
 
 namespace tandem::client {
+namespace {
+
+// How often a wait for the channel checks for a stop request.
+constexpr absl::Duration kStopCheck = absl::Milliseconds(100);
+
+}  // namespace
 
 CoordinatorLink::CoordinatorLink(const DeviceAgentOptions& options,
                                  std::shared_ptr<grpc::Channel> channel,
@@ -17,6 +23,7 @@ CoordinatorLink::CoordinatorLink(const DeviceAgentOptions& options,
     : options_(options),
       clock_(*options.clock),
       stop_(*stop),
+      channel_(channel),
       stub_(v1::Coordinator::NewStub(channel)),
       split_stub_(v1::SplitTraining::NewStub(channel)) {}
 
@@ -34,6 +41,19 @@ absl::Duration CoordinatorLink::NextDelay(Backoff& backoff) const {
     return std::min(d, options_.restart_backoff);
   }
   return d;
+}
+
+void CoordinatorLink::WaitToRetry(Backoff& backoff) {
+  const absl::Duration delay = NextDelay(backoff);
+  if (channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) {
+    stop_.Sleep(clock_, delay);  // connected: the coordinator asked us to wait
+    return;
+  }
+  const absl::Time until = absl::Now() + delay;
+  while (!stop_.requested() && absl::Now() < until) {
+    const absl::Time slice = std::min(until, absl::Now() + kStopCheck);
+    if (channel_->WaitForConnected(absl::ToChronoTime(slice))) return;
+  }
 }
 
 void CoordinatorLink::Forget() {
@@ -81,7 +101,7 @@ absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
           absl::StrCat("cannot reach the coordinator after ", attempt,
                        " attempts: ", s.message()));
     }
-    stop_.Sleep(clock_, NextDelay(backoff));
+    WaitToRetry(backoff);
   }
 }
 

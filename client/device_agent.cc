@@ -73,7 +73,7 @@ absl::Status DeviceAgent::Run() {
     }
     LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
                             "; retrying"));
-    stop_.Sleep(clock_, link_.NextDelay(backoff));
+    link_.WaitToRetry(backoff);
   }
   if (stop_.requested() || result.ok()) {
     link_.Leave(stop_.requested() ? "stopped" : "done");

@@ -173,13 +173,11 @@ TEST_F(ProcessesTest, ClientThatCannotReachCoordinatorExitsNonZero) {
 }
 
 // A coordinator killed with SIGKILL and started again on its port from its
-// latest checkpoint: the clients, retrying with delays of at most a second
-// while a restart is likely, come back, and the run goes on as the
-// uninterrupted one did: fedadam's moments are in the checkpoint, so the
-// rounds after it and the final weights are the same to the bit. Rejoin
-// measured: 0.4-1.3 s on an idle machine, about 5.5 s with both cores busy
-// (gRPC's channel keeps failing fast with its last connection error for a
-// while); the bound is loose so load cannot fail it.
+// latest checkpoint: the clients, waiting on their channels with delays of
+// at most a second while a restart is likely, come back within 2 s, and the
+// run goes on as the uninterrupted one did: fedadam's moments are in the
+// checkpoint, so the rounds after it and the final weights are the same to
+// the bit. Rejoin measured: 0.17 s idle, 0.4-0.7 s with both cores busy.
 TEST_F(ProcessesTest, KilledCoordinatorResumesTheSameRun) {
   nlohmann::json config = SmallConfig(2, 2, 1);
   config["server"]["rounds"] = 3;
@@ -220,7 +218,10 @@ TEST_F(ProcessesTest, KilledCoordinatorResumesTheSameRun) {
   absl::SleepFor(absl::Seconds(4));  // down long enough for delays to grow
   fs::remove(dir_ + "/port");
   config["output"]["dir"] = dir_ + "/resumed";
-  config["server"]["resume_from"] = killed_run + "/checkpoints/latest.ckpt";
+  // latest.ckpt is written after round-NNNNN.ckpt: the kill may land
+  // between the two.
+  config["server"]["resume_from"] =
+      killed_run + "/checkpoints/round-00001.ckpt";
   auto second = StartServer(WriteConfig(config), port, "second");
   ASSERT_EQ(WaitForPort(), port) << ReadFileOrEmpty(dir_ + "/second.log");
   const absl::Time listening = absl::Now();
@@ -229,7 +230,7 @@ TEST_F(ProcessesTest, KilledCoordinatorResumesTheSameRun) {
   const double rejoin_s = absl::ToDoubleSeconds(absl::Now() - listening);
   std::printf("rejoined %.2f s after the coordinator listened again\n",
               rejoin_s);
-  EXPECT_LT(rejoin_s, 15.0);
+  EXPECT_LT(rejoin_s, 2.0);
   auto code = second->Wait(absl::Minutes(4));
   ASSERT_TRUE(code.ok() && *code == 0) << ReadFileOrEmpty(dir_ + "/second.log");
 
@@ -240,7 +241,7 @@ TEST_F(ProcessesTest, KilledCoordinatorResumesTheSameRun) {
   const auto resumed_rounds = Metrics(resumed_run, "round");
   ASSERT_FALSE(resumed_rounds.empty());
   const int first_resumed = resumed_rounds.front()["round"].get<int>();
-  EXPECT_GE(first_resumed, 2);  // at most the round in flight is lost
+  EXPECT_EQ(first_resumed, 2);
   const auto want_rounds = Metrics(want_run, "round");
   ASSERT_EQ(want_rounds.size(), 3u);
   ASSERT_EQ(resumed_rounds.size(), 4u - first_resumed);
