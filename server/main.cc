@@ -16,6 +16,7 @@
 #include "server/config_check.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
+#include "server/fleet_serving.h"
 #include "server/transport_security.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
@@ -26,6 +27,9 @@ ABSL_FLAG(std::vector<std::string>, set, {},
 ABSL_FLAG(std::string, out, "", "folder for run directories (output.dir)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file");
 ABSL_FLAG(bool, print_config, false, "print the resolved config and exit");
+ABSL_FLAG(bool, fleet, false,
+          "coordinate the config's simulated fleet, run by tandem-sim "
+          "--shard I/N --server HOST:PORT processes");
 
 namespace tandem {
 namespace {
@@ -55,6 +59,13 @@ int Main() {
   server::CoordinatorOptions options;
   options.config = *config;
   options.run_name = "server";
+  if (absl::GetFlag(FLAGS_fleet)) {
+    absl::Status fleet = server::ServeSimulatedFleet(*config, &options);
+    if (!fleet.ok()) {
+      std::cerr << "tandem-server: " << fleet.message() << "\n";
+      return 2;
+    }
+  }
   auto coordinator = server::Coordinator::Create(std::move(options));
   if (!coordinator.ok()) {
     std::cerr << "tandem-server: " << coordinator.status().message() << "\n";

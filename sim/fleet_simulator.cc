@@ -1,5 +1,7 @@
 #include "sim/fleet_simulator.h"
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -174,6 +176,62 @@ absl::StatusOr<std::shared_ptr<const ml::ModelProfile>> ComputeProfile(
   return std::make_shared<const ml::ModelProfile>(std::move(profile));
 }
 
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
+  return args;
+}
+
+// The agents of the fleet's devices `which` (indices into `devices`), each
+// on a channel from `channel`, running on their own threads from creation;
+// at most fleet.concurrency train at once.
+class FleetAgents {
+ public:
+  FleetAgents(const Config& c, const std::vector<SimDevice>& devices,
+              const std::vector<size_t>& which, bool wall_time,
+              std::shared_ptr<const ml::ModelProfile> profile,
+              client::DataProvider data,
+              const std::function<std::shared_ptr<grpc::Channel>()>& channel)
+      : gate_(c.fleet.concurrency > 0 ? c.fleet.concurrency : ml::NumCores()) {
+    for (size_t i : which) {
+      agents_.push_back(std::make_unique<client::DeviceAgent>(
+          AgentOptions(c, devices[i], i, &gate_, wall_time, profile, data),
+          channel()));
+    }
+    for (auto& agent : agents_) {
+      threads_.emplace_back([this, a = agent.get()] {
+        absl::Status s = a->Run();
+        if (!s.ok()) {
+          LogWarning(absl::StrCat("device: ", s.message()));
+          failed_.fetch_add(1);
+        }
+      });
+    }
+  }
+  ~FleetAgents() { Stop(); }
+
+  // Waits for every agent to end by itself (the coordinator said STOP, or
+  // it gave up); returns how many ended with an error.
+  int Wait() {
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return failed_.load();
+  }
+  void Stop() {
+    for (auto& agent : agents_) agent->RequestStop();
+    Wait();
+  }
+  size_t size() const { return agents_.size(); }
+
+ private:
+  client::ComputeGate gate_;
+  std::vector<std::unique_ptr<client::DeviceAgent>> agents_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> failed_{0};
+};
+
 }  // namespace
 
 std::string ProgressLine(const nlohmann::json& r, int total_rounds) {
@@ -225,37 +283,61 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
                                        absl::Seconds(c.server.poll_timeout_s),
                                        {}, server::StreamLimitsFor(c.server)));
   ml::SetBlasThreads(1);
-  client::ComputeGate gate(c.fleet.concurrency > 0 ? c.fleet.concurrency
-                                                   : ml::NumCores());
-  std::vector<std::unique_ptr<client::DeviceAgent>> agents;
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < devices.size(); ++i) {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(grpc_server->max_message_bytes());
-    args.SetMaxSendMessageSize(grpc_server->max_message_bytes());
-    std::shared_ptr<grpc::Channel> channel =
-        options.loopback ? grpc::CreateCustomChannel(
-                               absl::StrCat("127.0.0.1:", grpc_server->port()),
-                               grpc::InsecureChannelCredentials(), args)
-                         : grpc_server->InProcessChannel();
-    agents.push_back(std::make_unique<client::DeviceAgent>(
-        AgentOptions(c, devices[i], i, &gate, options.wall_time, profile,
-                     PartitionProvider(shared_parts)),
-        channel));
-  }
-  for (auto& agent : agents) {
-    threads.emplace_back([&agent] {
-      absl::Status s = agent->Run();
-      if (!s.ok()) LogWarning(absl::StrCat("device: ", s.message()));
-    });
-  }
+  std::vector<size_t> all(devices.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const int64_t max_bytes = grpc_server->max_message_bytes();
+  FleetAgents agents(
+      c, devices, all, options.wall_time, profile,
+      PartitionProvider(shared_parts), [&]() -> std::shared_ptr<grpc::Channel> {
+        if (!options.loopback) return grpc_server->InProcessChannel();
+        return grpc::CreateCustomChannel(
+            absl::StrCat("127.0.0.1:", grpc_server->port()),
+            grpc::InsecureChannelCredentials(), ChannelArgs(max_bytes));
+      });
   ml::SetComputeThreads(c.server.threads);  // evaluation uses all cores
   auto summary = coordinator->Run();
-  for (auto& agent : agents) agent->RequestStop();
-  for (std::thread& t : threads) t.join();
+  agents.Stop();
   grpc_server->Shutdown();
   if (!summary.ok()) return summary.status();
   return SimResult{*summary, coordinator->run_dir()};
+}
+
+absl::StatusOr<ShardResult> RunShard(const SimOptions& options,
+                                     const ShardSpec& shard) {
+  const Config& c = options.config;
+  TANDEM_RETURN_IF_ERROR(CheckFleet(c));
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard ", shard.index, "/", shard.count, ": need 0 <= I < N"));
+  }
+  std::shared_ptr<const data::Dataset> test;
+  TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &test));
+  auto shared_parts = std::make_shared<const Partitions>(std::move(parts));
+  TANDEM_ASSIGN_OR_RETURN(const std::vector<SimDevice> devices, MakeDevices(c));
+  TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
+  std::shared_ptr<const ml::ModelProfile> profile;
+  if (c.fleet.compute_time == ComputeTime::kProfiled) {
+    TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
+  }
+  const size_t n = devices.size();
+  std::vector<size_t> slice;
+  for (size_t i = n * shard.index / shard.count;
+       i < n * (shard.index + 1) / shard.count; ++i) {
+    slice.push_back(i);
+  }
+  ml::SetBlasThreads(1);
+  // One connection for the shard's devices: a shard of many simulated
+  // devices must not open a socket each.
+  auto channel = grpc::CreateCustomChannel(shard.server,
+                                           grpc::InsecureChannelCredentials(),
+                                           ChannelArgs(int64_t{256} << 20));
+  FleetAgents agents(c, devices, slice, options.wall_time, profile,
+                     PartitionProvider(shared_parts),
+                     [&channel] { return channel; });
+  ShardResult result;
+  result.devices = static_cast<int>(agents.size());
+  result.failed = agents.Wait();
+  return result;
 }
 
 }  // namespace tandem::sim

@@ -39,6 +39,23 @@ struct SimResult {
 
 absl::StatusOr<SimResult> RunSimulation(const SimOptions& options);
 
+// Slice `index` of `count` of the config's fleet (devices [n * index / count,
+// n * (index + 1) / count) in fleet order), as gRPC clients of the
+// coordinator at `server` (tandem-server --fleet with the same config).
+struct ShardSpec {
+  int index = 0;
+  int count = 1;
+  std::string server;
+};
+struct ShardResult {
+  int devices = 0;  // in the slice
+  int failed = 0;   // whose agent ended with an error
+};
+// Returns when every device of the slice has ended (the coordinator said
+// STOP, or a device gave up on it).
+absl::StatusOr<ShardResult> RunShard(const SimOptions& options,
+                                     const ShardSpec& shard);
+
 // "round 3/10  devices 10/10  acc 84.21%  loss 0.431  round 12.3 s  virtual
 // 40.2 s  wall 25.1 s": the progress line of one round's metrics.
 std::string ProgressLine(const nlohmann::json& round, int total_rounds);

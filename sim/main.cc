@@ -7,8 +7,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/program_config.h"
@@ -34,6 +36,10 @@ ABSL_FLAG(bool, offload_bound, false,
           "print (JSON) the best any offload policy could reach on this "
           "scenario by the cost model, against no offload, and exit");
 
+ABSL_FLAG(std::string, shard, "",
+          "I/N: run slice I of N of the fleet as gRPC clients of --server "
+          "(a tandem-server --fleet started with the same config)");
+ABSL_FLAG(std::string, server, "", "--shard: the coordinator's host:port");
 ABSL_FLAG(std::string, measure_profile, "",
           "measure the model's per-stage profile on one idle core (median "
           "of repeats), write it to this file for fleet.profile, and exit");
@@ -76,6 +82,32 @@ int MeasureProfile(const Config& config, const std::string& out) {
   return 0;
 }
 
+// --shard I/N --server HOST:PORT.
+int RunShard(const Config& config) {
+  sim::ShardSpec spec;
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::GetFlag(FLAGS_shard), '/');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &spec.index) ||
+      !absl::SimpleAtoi(parts[1], &spec.count) ||
+      absl::GetFlag(FLAGS_server).empty()) {
+    std::cerr << "tandem-sim: --shard takes I/N (e.g. 0/4) and needs "
+                 "--server HOST:PORT\n";
+    return 2;
+  }
+  spec.server = absl::GetFlag(FLAGS_server);
+  sim::SimOptions options;
+  options.config = config;
+  auto result = sim::RunShard(options, spec);
+  if (!result.ok()) {
+    std::cerr << "tandem-sim: " << result.status().message() << "\n";
+    return ExitCodeFor(result.status());
+  }
+  std::cout << "shard " << spec.index << "/" << spec.count << ": "
+            << result->devices << " devices, " << result->failed
+            << " ended with an error" << std::endl;
+  return result->failed == 0 ? 0 : 1;
+}
+
 int Main() {
   ml::ReuseFreedTensorMemory();
   int exit_code = 0;
@@ -90,6 +122,7 @@ int Main() {
   if (!absl::GetFlag(FLAGS_measure_profile).empty()) {
     return MeasureProfile(*config, absl::GetFlag(FLAGS_measure_profile));
   }
+  if (!absl::GetFlag(FLAGS_shard).empty()) return RunShard(*config);
   if (absl::GetFlag(FLAGS_offload_bound)) {
     auto bound = sim::ComputeOffloadBound(*config);
     if (!bound.ok()) {
