@@ -147,6 +147,7 @@ void VisitStrategy(V& v, StrategyConfig& s) {
   v.Double("fraction", &s.fraction, 1e-9, 1);
   v.Int("min_devices", &s.min_devices, 1, 1000000);
   v.Int("min_updates", &s.min_updates, 1, 1000000);
+  v.Double("over_selection", &s.over_selection, 1, 10);
   v.Double("max_update_norm", &s.max_update_norm, 0, kHuge);
   v.Object("params", &s.params);
 }

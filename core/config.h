@@ -104,9 +104,13 @@ struct TrainingConfig {
 
 struct StrategyConfig {
   std::string name = "fedavg";
-  double fraction = 1.0;       // share of available devices sampled per round
-  int min_devices = 1;         // sample at least this many
-  int min_updates = 1;         // aggregate only if at least this many arrived
+  double fraction = 1.0;  // share of available devices sampled per round
+  int min_devices = 1;    // sample at least this many
+  int min_updates = 1;    // aggregate only if at least this many arrived
+  // Over-selection: sample this many times the devices a round aggregates
+  // (ceil, at most all available) and aggregate the first of them to finish;
+  // 1 = no over-selection.
+  double over_selection = 1;
   double max_update_norm = 0;  // L2 bound on an update's change; 0 = none
   nlohmann::json params = nlohmann::json::object();  // strategy-specific
 };

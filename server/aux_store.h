@@ -44,6 +44,10 @@ class AuxStore {
   void Commit();
   // The round failed: forget what it added.
   void Discard() { added_.clear(); }
+  // Forgets what `device` added this round (over-selection left it out).
+  void Withdraw(const std::string& device) {
+    for (auto& [split, by_device] : added_) by_device.erase(device);
+  }
   // The classifiers, for a checkpoint: arrays "aux.<split point>".
   void Save(RunState* out) const;
   // Takes back Save's arrays, each checked as Check does.

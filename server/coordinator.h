@@ -61,6 +61,11 @@ struct CoordinatorOptions {
   // (the simulator: its whole fleet, so round 1 does not depend on how fast
   // they joined).
   int await_devices = 0;
+  // Devices report simulated (virtual) round times (the simulator): a round
+  // waits for every sampled device even under over-selection, which then
+  // keeps the updates with the shortest virtual round times. Otherwise it
+  // closes as soon as the target number of updates arrived.
+  bool virtual_time = false;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
   // Every time the coordinator reads or waits for (deadlines, timeouts,
@@ -100,10 +105,16 @@ class Coordinator {
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,
                                   std::string* why_failed);
+  // The sampled devices; *target: how many of them to aggregate under
+  // over-selection (0: all).
   absl::StatusOr<std::vector<std::string>> SampleForAttempt(int64_t round,
-                                                            int attempt);
+                                                            int attempt,
+                                                            int* target);
   void OpenRound(int64_t round, int attempt,
-                 const std::vector<std::string>& sampled);
+                 const std::vector<std::string>& sampled, int target);
+  // Over-selection: leaves the updates beyond the round's target out.
+  void LeaveOutSurplusLocked(RoundState& round)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   void AwaitRoundEnd();
   void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // The round's aggregate; null when it failed (why in *why_failed).

@@ -82,14 +82,15 @@ absl::Status Coordinator::RunRound(int64_t round) {
 
 absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
                                              std::string* why_failed) {
-  auto sampled = SampleForAttempt(round, attempt);
+  int target = 0;
+  auto sampled = SampleForAttempt(round, attempt, &target);
   if (!sampled.ok()) {
     *why_failed = std::string(sampled.status().message());
     TANDEM_RETURN_IF_ERROR(
         EvaluateAndRecord(round, attempt, nullptr, *why_failed));
     return false;
   }
-  OpenRound(round, attempt, *sampled);
+  OpenRound(round, attempt, *sampled, target);
   AwaitRoundEnd();
   std::shared_ptr<const Weights> aggregate = CloseAndAggregate(why_failed);
   const bool done = aggregate != nullptr;
@@ -99,7 +100,7 @@ absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
 }
 
 absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
-    int64_t round, int attempt) {
+    int64_t round, int attempt, int* target) {
   const int need = config_.strategy.min_updates;
   const double timeout_s = config_.server.device_timeout_s;
   absl::MutexLock lock(&state_.mu);
@@ -121,18 +122,26 @@ absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
         absl::StrCat(available.size(), " devices available, ", need,
                      " needed (strategy.min_updates)"));
   }
+  const double over = config_.strategy.over_selection;
+  *target = over > 1
+                ? static_cast<int>(SampleSize(
+                      static_cast<int64_t>(available.size()),
+                      config_.strategy.fraction, config_.strategy.min_devices))
+                : 0;
   return SampleDevices(available, config_.strategy.fraction,
                        config_.strategy.min_devices, config_.seed,
-                       round * 1000 + attempt);
+                       round * 1000 + attempt, over);
 }
 
 void Coordinator::OpenRound(int64_t round, int attempt,
-                            const std::vector<std::string>& sampled) {
+                            const std::vector<std::string>& sampled,
+                            int target) {
   absl::MutexLock lock(&state_.mu);
   auto r = std::make_unique<RoundState>();
   r->number = round;
   r->attempt = attempt;
   r->stages = state_.stages;
+  r->target = target;
   r->sampled.insert(sampled.begin(), sampled.end());
   r->pending = r->sampled;
   r->opened_s = Now();
@@ -149,9 +158,12 @@ void Coordinator::OpenRound(int64_t round, int attempt,
 
 void Coordinator::AwaitRoundEnd() {
   absl::MutexLock lock(&state_.mu);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
-    return state_.stopping || state_.round->pending.empty();
-  };
+  const bool first_to_finish = !options_.virtual_time;
+  auto done = [this, first_to_finish]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+                    return state_.stopping || state_.round->pending.empty() ||
+                           (first_to_finish && state_.round->TargetReached());
+                  };
   while (!done() && Now() < state_.round->deadline_s) {
     clock_.AwaitWithDeadline(&state_.mu, absl::Condition(&done),
                              std::min(state_.round->deadline_s, Now() + 0.5));
@@ -184,6 +196,7 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
   absl::MutexLock lock(&state_.mu);
   RoundState& r = *state_.round;
   r.Close();
+  LeaveOutSurplusLocked(r);
   state_.tails.Clear();  // tails of devices that never reported are freed
   state_.planner->Observe(r.number, r.devices, state_.registry);
   if (r.accepted < config_.strategy.min_updates) {
@@ -203,6 +216,17 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
     return nullptr;
   }
   return std::make_shared<const Weights>(*std::move(next));
+}
+
+void Coordinator::LeaveOutSurplusLocked(RoundState& r) {
+  for (const std::string& id : r.Surplus()) {
+    absl::Status s = state_.strategy->Withdraw(id);
+    if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
+    state_.aux->Withdraw(id);
+    const DeviceRoundRecord* rec = r.MarkSurplus(id);
+    DeviceRecord* d = state_.registry.Find(id);
+    if (d != nullptr && rec != nullptr) d->Untally(*rec);
+  }
 }
 
 absl::Status Coordinator::EvaluateAndRecord(

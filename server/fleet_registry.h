@@ -51,6 +51,12 @@ struct DeviceRecord {
     samples = r.samples;
     energy_j += r.measurements.energy_j();
   }
+  // The update was left out (over-selection): its round does not count, the
+  // energy it spent does.
+  void Untally(const DeviceRoundRecord& r) {
+    --rounds;
+    round_time_sum_s -= r.measurements.round_time_s();
+  }
 };
 
 // Keeps a stage timing from a PullTask request in `device` if it is sane

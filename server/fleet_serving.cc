@@ -35,6 +35,7 @@ absl::Status ServeSimulatedFleet(const Config& config,
   options->test_set = std::move(test);
   options->await_devices = config.TotalDevices();
   options->tail_threads = 1;
+  options->virtual_time = true;
   ml::SetBlasThreads(1);
   return absl::OkStatus();
 }

@@ -16,7 +16,8 @@ nlohmann::json ToJson(const DeviceRoundRecord& r) {
     return j;
   }
   const v1::Measurements& m = r.measurements;
-  j.update({{"status", "accepted"},
+  const bool surplus = r.status == DeviceRoundRecord::Status::kSurplus;
+  j.update({{"status", surplus ? "surplus" : "accepted"},
             {"samples", r.samples},
             {"split", r.split},
             {"mode",
@@ -75,6 +76,7 @@ nlohmann::json ToJson(const RoundRecord& r) {
               {"round_wall_s", r.round_wall_s},
               {"bytes_up", r.bytes_up},
               {"bytes_down", r.bytes_down}});
+    if (r.surplus > 0) j["surplus"] = r.surplus;
   }
   if (!r.aggregated) j["reason"] = r.reason;
   if (r.evaluated) {  // of the model rolled back from, if it was

@@ -14,7 +14,9 @@
 namespace tandem::server {
 
 struct DeviceRoundRecord {
-  enum class Status { kAccepted, kDropped };
+  // kSurplus: accepted, then left out of the aggregate by over-selection
+  // (strategy.over_selection): devices that finished first were enough.
+  enum class Status { kAccepted, kDropped, kSurplus };
   Status status = Status::kAccepted;
   int64_t round = 0;
   std::string device;
@@ -42,6 +44,7 @@ struct RoundRecord {
   int attempt = 0;      // 1-based
   int64_t sampled = 0;
   int participants = 0, dropped = 0, rejected = 0;
+  int surplus = 0;          // over-selection: accepted but not aggregated
   double round_time_s = 0;  // virtual or measured: the slowest participant
   double round_wall_s = 0;
   int64_t bytes_up = 0, bytes_down = 0;

@@ -30,6 +30,10 @@ struct RoundState {
   double deadline_s = 0;      // on the coordinator's clock
   bool deadline_hit = false;  // a device was still pending, or late
   int accepted = 0, dropped = 0, rejected = 0;
+  // Over-selection: updates aggregated, the first to finish (0: every
+  // accepted one); the accepted beyond it are surplus.
+  int target = 0;
+  int surplus = 0;
   double max_time_s = 0;  // slowest accepted device's round time
   int64_t bytes_up = 0, bytes_down = 0;
   // Accepted and dropped, in arrival order; sorted by device id when the
@@ -81,11 +85,15 @@ struct RoundState {
     r.reason = reason;
     devices.push_back(std::move(r));
   }
-  // No more updates: devices still pending count as dropped, heads are
+  // Over-selection: enough updates arrived to close the round.
+  bool TargetReached() const { return target > 0 && accepted >= target; }
+  // No more updates: devices still pending count as dropped (unless the
+  // over-selection target was reached: they were not needed), heads are
   // freed. Devices reported in arrival order, which varies from run to run:
   // the policy and the metrics see them in device-id order.
   void Close() {
     open = false;
+    if (TargetReached()) pending.clear();
     deadline_hit = deadline_hit || !pending.empty();
     dropped += static_cast<int>(pending.size());
     heads.clear();
@@ -106,11 +114,50 @@ struct RoundState {
     rec.participants = accepted;
     rec.dropped = dropped;
     rec.rejected = rejected;
+    rec.surplus = surplus;
     rec.round_time_s = deadline_hit ? deadline_s : max_time_s;
     rec.round_wall_s = now_s - opened_s;
     rec.bytes_up = bytes_up;
     rec.bytes_down = bytes_down;
     return rec;
+  }
+  // Over-selection, after Close: the accepted devices beyond `target`, the
+  // slowest (longest round time; ties: the larger id) first.
+  std::vector<std::string> Surplus() const {
+    std::vector<const DeviceRoundRecord*> in;
+    for (const DeviceRoundRecord& d : devices) {
+      if (d.status == DeviceRoundRecord::Status::kAccepted) in.push_back(&d);
+    }
+    std::sort(in.begin(), in.end(), [](const auto* a, const auto* b) {
+      const double ta = a->measurements.round_time_s();
+      const double tb = b->measurements.round_time_s();
+      return ta != tb ? ta > tb : a->device > b->device;
+    });
+    std::vector<std::string> out;
+    for (size_t i = 0; target > 0 && i + target < in.size(); ++i) {
+      out.push_back(in[i]->device);
+    }
+    return out;
+  }
+  // Leaves `device`'s accepted update out: it no longer counts as a
+  // participant nor in the round's time.
+  DeviceRoundRecord* MarkSurplus(const std::string& device) {
+    DeviceRoundRecord* marked = nullptr;
+    max_time_s = 0;
+    for (DeviceRoundRecord& d : devices) {
+      if (d.device == device &&
+          d.status == DeviceRoundRecord::Status::kAccepted) {
+        d.status = DeviceRoundRecord::Status::kSurplus;
+        marked = &d;
+      } else if (d.status == DeviceRoundRecord::Status::kAccepted) {
+        max_time_s = std::max(max_time_s, d.measurements.round_time_s());
+      }
+    }
+    if (marked != nullptr) {
+      --accepted;
+      ++surplus;
+    }
+    return marked;
   }
   // The device is done with this round (reported, refused or gone).
   void End(const std::string& device) {

@@ -275,6 +275,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   co.compute_profile = profile;
   co.tail_threads = 1;  // like the devices': results depend on the count
   co.await_devices = c.TotalDevices();
+  co.virtual_time = !options.wall_time;
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
   TANDEM_ASSIGN_OR_RETURN(

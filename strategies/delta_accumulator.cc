@@ -22,6 +22,14 @@ void AccumulateInto(const Weights& global, const float* acc, float w_param,
 
 }  // namespace
 
+void DeltaAccumulator::Release(const std::string& device_id) {
+  held_.erase(std::remove_if(held_.begin(), held_.end(),
+                             [&device_id](const Held& h) {
+                               return h.device_id == device_id;
+                             }),
+              held_.end());
+}
+
 void DeltaAccumulator::Hold(const ClientUpdate& update, Weights* owned,
                             float w_param, float w_buffer) {
   // Moving an owned update avoids copying the model.

@@ -40,6 +40,8 @@ class DeltaAccumulator {
             float w_buffer);
 
   int held() const { return static_cast<int>(held_.size()); }
+  // Drops `device_id`'s held update, if any.
+  void Release(const std::string& device_id);
 
   // sum_k w_k * (x_k - g) over the held updates x_k, g = global, added in
   // ascending device-id order (zeros when none is held). Releases the held

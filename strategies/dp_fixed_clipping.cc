@@ -114,6 +114,12 @@ class DpFixedClipping final : public Strategy {
     return inner_->FinishRound();
   }
 
+  void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
+    sum_.Release(device_id);
+    --count_;
+    samples_ -= num_samples;
+  }
+
   // The inner strategy's state under "inner", and the rounds finished
   // (they seed the noise).
   void DoSaveState(RunState* out) const override {

@@ -46,6 +46,10 @@ class FedAvg final : public Strategy {
   absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) override;
   absl::StatusOr<Weights> DoFinishRound() override;
+  void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
+    sum_.Release(device_id);
+    total_samples_ -= static_cast<double>(num_samples);
+  }
   void DoSaveState(RunState* out) const override;
   absl::Status DoLoadState(const RunState& in,
                            const WeightsLayout& layout) override;

@@ -84,6 +84,12 @@ class QFedAvg final : public Strategy {
     return next;
   }
 
+  void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
+    sum_.Release(device_id);
+    h_.erase(device_id);
+    samples_ -= static_cast<double>(num_samples);
+  }
+
   double q_;
   double lipschitz_;
   DeltaAccumulator sum_;

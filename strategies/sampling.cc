@@ -15,9 +15,15 @@ constexpr double kCountSlack = 1e-9;
 
 }  // namespace
 
+int64_t SampleSize(int64_t n, double fraction, int min_devices) {
+  const int64_t by_fraction =
+      static_cast<int64_t>(std::ceil(fraction * n - kCountSlack));
+  return std::min(n, std::max<int64_t>(min_devices, by_fraction));
+}
+
 absl::StatusOr<std::vector<std::string>> SampleDevices(
     const std::vector<std::string>& available, double fraction, int min_devices,
-    uint64_t seed, int64_t round) {
+    uint64_t seed, int64_t round, double over_selection) {
   if (!(fraction > 0 && fraction <= 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("sampling: fraction must be in (0, 1], got ", fraction));
@@ -39,9 +45,14 @@ absl::StatusOr<std::vector<std::string>> SampleDevices(
         absl::StrCat("sampling: round ", round, " needs at least ", min_devices,
                      " devices, ", n, " available"));
   }
-  const int64_t by_fraction =
-      static_cast<int64_t>(std::ceil(fraction * n - kCountSlack));
-  const int64_t k = std::min(n, std::max<int64_t>(min_devices, by_fraction));
+  if (!(over_selection >= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sampling: over_selection must be >= 1, got ", over_selection));
+  }
+  const int64_t k = std::min(
+      n, static_cast<int64_t>(
+             std::ceil(SampleSize(n, fraction, min_devices) * over_selection -
+                       kCountSlack)));
   // Partial Fisher-Yates over the sorted ids.
   DeterministicRng rng(seed, static_cast<uint64_t>(round));
   for (int64_t i = 0; i < k; ++i) {

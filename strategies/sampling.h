@@ -22,9 +22,16 @@ namespace tandem {
 // an id repeats; FailedPrecondition when fewer than min_devices are
 // available (the coordinator waits for more devices rather than running an
 // undersized round).
+//
+// With over_selection > 1 (over-selection), it samples min(n,
+// ceil(k * over_selection)) devices instead; the first k of its draws are
+// the devices it would sample without, so over-selection only adds devices.
 absl::StatusOr<std::vector<std::string>> SampleDevices(
     const std::vector<std::string>& available, double fraction, int min_devices,
-    uint64_t seed, int64_t round);
+    uint64_t seed, int64_t round, double over_selection = 1);
+
+// k above: how many of `n` available devices a round aggregates.
+int64_t SampleSize(int64_t n, double fraction, int min_devices);
 
 }  // namespace tandem
 

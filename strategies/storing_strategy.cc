@@ -32,6 +32,15 @@ absl::StatusOr<Weights> StoringStrategy::DoFinishRound() {
   return result;
 }
 
+void StoringStrategy::DoWithdraw(const std::string& device_id,
+                                 int64_t /*num_samples*/) {
+  updates_.erase(std::remove_if(updates_.begin(), updates_.end(),
+                                [&device_id](const StoredUpdate& u) {
+                                  return u.device_id == device_id;
+                                }),
+                 updates_.end());
+}
+
 void StoringStrategy::WeightedMean(const std::vector<StoredUpdate>& updates,
                                    const std::vector<int>& chosen,
                                    TensorKind kind, Weights& out) {

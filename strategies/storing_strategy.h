@@ -38,6 +38,7 @@ class StoringStrategy : public Strategy {
   absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
                            RejectReason* reason) final;
   absl::StatusOr<Weights> DoFinishRound() final;
+  void DoWithdraw(const std::string& device_id, int64_t num_samples) final;
 
   std::vector<StoredUpdate> updates_;
 };

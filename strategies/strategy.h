@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,11 @@ class Strategy {
   // and the caller keeps its global model.
   absl::StatusOr<Weights> FinishRound();
 
+  // Over-selection: takes `device_id`'s accepted update out of the open
+  // round, as if it had never arrived. NotFound when the open round holds no
+  // accepted update from it.
+  absl::Status Withdraw(const std::string& device_id);
+
   bool round_open() const { return validator_.round_open(); }
   int64_t round() const { return validator_.round(); }
   int expected() const { return expected_; }
@@ -141,6 +147,10 @@ class Strategy {
   // Called with at least one accepted update. Must leave cross-round state
   // unchanged when it returns an error.
   virtual absl::StatusOr<Weights> DoFinishRound() = 0;
+  // Forgets the held update of `device_id`, accepted this round with
+  // `num_samples` samples (Withdraw).
+  virtual void DoWithdraw(const std::string& device_id,
+                          int64_t num_samples) = 0;
   // Cross-round state, if the strategy has any (see SaveState, LoadState).
   virtual void DoSaveState(RunState* out) const {}
   virtual absl::Status DoLoadState(const RunState& in,
@@ -157,6 +167,7 @@ class Strategy {
   UpdateValidator validator_;
   Weights global_;
   int expected_ = 0;
+  std::map<std::string, int64_t> accepted_samples_;  // this round's, by id
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
 

@@ -77,6 +77,8 @@ class UpdateValidator {
                               RejectReason* reason) const;
   // Records that the device contributed to the open round.
   void MarkAccepted(const std::string& device_id) { seen_.insert(device_id); }
+  // Its accepted update was withdrawn (over-selection).
+  void Unmark(const std::string& device_id) { seen_.erase(device_id); }
 
  private:
   double max_update_norm_;

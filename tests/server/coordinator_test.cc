@@ -48,6 +48,8 @@ class CoordinatorTest : public ::testing::Test {
       c.server.round_deadline_s = 10 * device_timeout_s_;
     }
     c.strategy.min_updates = min_updates;
+    c.strategy.fraction = fraction_;
+    c.strategy.over_selection = over_selection_;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
     data::SyntheticOptions so;
     so.train_size = 200;
@@ -115,6 +117,8 @@ class CoordinatorTest : public ::testing::Test {
 
   const Clock* clock_ = &RealClock();
   int rounds_ = 1;
+  double fraction_ = 1;
+  double over_selection_ = 1;
   std::shared_ptr<const data::Dataset> train_set_;
   double device_timeout_s_ = 0;  // 0: the default
   std::unique_ptr<Coordinator> coordinator_;
@@ -182,6 +186,44 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
                                   &ckpt_round)
                      .value();
   EXPECT_EQ(ckpt_round, 1);
+  for (int64_t i = 0; i < global.size(); i += 97) {
+    ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
+  }
+}
+
+TEST_F(CoordinatorTest, OverSelectionAggregatesTheFirstToFinish) {
+  // Half of 4 devices aggregated, twice that sampled: all 4 train, the round
+  // closes when the first 2 updates are in, without waiting for the others
+  // (the round deadline is 30 s).
+  fraction_ = 0.5;
+  over_selection_ = 2;
+  Start(/*min_updates=*/2, /*retries=*/0, /*devices=*/4);
+  std::map<std::string, std::string> session;
+  for (const char* id : {"d1", "d2", "d3", "d4"}) session[id] = Join(id);
+  Weights global, unused;
+  const int64_t round = Pull("d3", session["d3"], &global).round();
+  for (const char* id : {"d1", "d2", "d4"}) {
+    EXPECT_EQ(Pull(id, session[id], &unused).round(), round) << id;
+  }
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(Push("d3", session["d3"], round, Shifted(global, 1), 100).ok());
+  ASSERT_TRUE(Push("d1", session["d1"], round, Shifted(global, 3), 300).ok());
+  runner_.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  // The slower two were not needed: not dropped, and their late updates
+  // are refused.
+  EXPECT_FALSE(Push("d2", session["d2"], round, global, 10).ok());
+  const auto rounds = ReadMetrics(coordinator_->run_dir()).value();
+  const nlohmann::json& r = rounds.back();
+  EXPECT_EQ(r["sampled"], 4) << r;
+  EXPECT_EQ(r["participants"], 2) << r;
+  EXPECT_EQ(r["dropped"], 0) << r;
+  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
+                                           "/checkpoints/latest.ckpt")
+                                      .value(),
+                                  nullptr)
+                     .value();
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
   }
