@@ -45,7 +45,8 @@ absl::Duration CoordinatorLink::NextDelay(Backoff& backoff) const {
 
 void CoordinatorLink::WaitToRetry(Backoff& backoff) {
   const absl::Duration delay = NextDelay(backoff);
-  if (channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) {
+  if (options_.in_process_channel ||
+      channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) {
     stop_.Sleep(clock_, delay);  // connected: the coordinator asked us to wait
     return;
   }

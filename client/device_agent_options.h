@@ -51,6 +51,9 @@ struct DeviceAgentOptions {
   // Give up (Run returns UNAVAILABLE) after this long without reaching the
   // coordinator.
   absl::Duration give_up_after = absl::Seconds(60);
+  // The channel is gRPC's in-process one (the simulator): it has no
+  // connection to wait for, and no connectivity state to ask about.
+  bool in_process_channel = false;
 };
 
 }  // namespace tandem::client

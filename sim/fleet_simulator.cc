@@ -122,7 +122,7 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
 
 client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
-    client::ComputeGate* gate, bool wall_time,
+    client::ComputeGate* gate, bool wall_time, bool in_process,
     std::shared_ptr<const ml::ModelProfile> compute_profile,
     client::DataProvider data) {
   client::DeviceAgentOptions o;
@@ -133,6 +133,7 @@ client::DeviceAgentOptions AgentOptions(
   o.gate = gate;
   o.data_provider = std::move(data);
   o.give_up_after = absl::Seconds(30);
+  o.in_process_channel = in_process;
   o.environment =
       EnvironmentFor(c, d, o.seed, wall_time, std::move(compute_profile));
   return o;
@@ -189,14 +190,15 @@ grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes) {
 class FleetAgents {
  public:
   FleetAgents(const Config& c, const std::vector<SimDevice>& devices,
-              const std::vector<size_t>& which, bool wall_time,
+              const std::vector<size_t>& which, bool wall_time, bool in_process,
               std::shared_ptr<const ml::ModelProfile> profile,
               client::DataProvider data,
               const std::function<std::shared_ptr<grpc::Channel>()>& channel)
       : gate_(c.fleet.concurrency > 0 ? c.fleet.concurrency : ml::NumCores()) {
     for (size_t i : which) {
       agents_.push_back(std::make_unique<client::DeviceAgent>(
-          AgentOptions(c, devices[i], i, &gate_, wall_time, profile, data),
+          AgentOptions(c, devices[i], i, &gate_, wall_time, in_process, profile,
+                       data),
           channel()));
     }
     for (auto& agent : agents_) {
@@ -288,7 +290,7 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   const int64_t max_bytes = grpc_server->max_message_bytes();
   FleetAgents agents(
-      c, devices, all, options.wall_time, profile,
+      c, devices, all, options.wall_time, !options.loopback, profile,
       PartitionProvider(shared_parts), [&]() -> std::shared_ptr<grpc::Channel> {
         if (!options.loopback) return grpc_server->InProcessChannel();
         return grpc::CreateCustomChannel(
@@ -332,7 +334,8 @@ absl::StatusOr<ShardResult> RunShard(const SimOptions& options,
   auto channel = grpc::CreateCustomChannel(shard.server,
                                            grpc::InsecureChannelCredentials(),
                                            ChannelArgs(int64_t{256} << 20));
-  FleetAgents agents(c, devices, slice, options.wall_time, profile,
+  FleetAgents agents(c, devices, slice, options.wall_time,
+                     /*in_process=*/false, profile,
                      PartitionProvider(shared_parts),
                      [&channel] { return channel; });
   ShardResult result;
