@@ -32,6 +32,12 @@ bool WallClock::AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
   return mu->AwaitWithTimeout(cond, absl::Seconds(left));
 }
 
+void WallClock::WaitWithDeadline(absl::CondVar* cv, absl::Mutex* mu,
+                                 double deadline_s) const {
+  const double left = deadline_s - NowSeconds();
+  if (left > 0) cv->WaitWithTimeout(mu, absl::Seconds(left));
+}
+
 const Clock& RealClock() {
   static const WallClock* clock = new WallClock;
   return *clock;
@@ -48,6 +54,11 @@ bool ManualClock::AwaitWithDeadline(absl::Mutex* mu,
     mu->AwaitWithTimeout(cond, absl::Milliseconds(1));
   }
   return true;
+}
+
+void ManualClock::WaitWithDeadline(absl::CondVar* cv, absl::Mutex* mu,
+                                   double deadline_s) const {
+  if (NowSeconds() < deadline_s) cv->WaitWithTimeout(mu, absl::Milliseconds(1));
 }
 
 void ManualClock::Advance(double seconds) {

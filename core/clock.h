@@ -25,6 +25,14 @@ class Clock {
   virtual bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
                                  double deadline_s) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
+  // With `mu` held: waits on `cv` until it is signalled or this clock
+  // reaches `deadline_s` (or spuriously), releasing `mu` meanwhile. Unlike
+  // AwaitWithDeadline, no condition is evaluated while waiting: for many
+  // waiters on a busy mutex, which would evaluate all their conditions at
+  // every unlock. The caller checks what it waits for in a loop.
+  virtual void WaitWithDeadline(absl::CondVar* cv, absl::Mutex* mu,
+                                double deadline_s) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
 };
 
 // Monotonic wall clock (steady_clock).
@@ -33,6 +41,9 @@ class WallClock : public Clock {
   double NowSeconds() const override;
   bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
                          double deadline_s) const override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  void WaitWithDeadline(absl::CondVar* cv, absl::Mutex* mu,
+                        double deadline_s) const override
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
 
@@ -46,6 +57,10 @@ class ManualClock : public Clock {
   double NowSeconds() const override;
   bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
                          double deadline_s) const override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Wakes within a millisecond of real time to notice Advance().
+  void WaitWithDeadline(absl::CondVar* cv, absl::Mutex* mu,
+                        double deadline_s) const override
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Advance(double seconds);
 

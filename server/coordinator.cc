@@ -107,6 +107,7 @@ absl::StatusOr<std::shared_ptr<const data::Dataset>> Coordinator::LoadData() {
 void Coordinator::Stop() {
   absl::MutexLock lock(&state_.mu);
   state_.stopping = true;
+  state_.task_or_stop.SignalAll();
 }
 
 }  // namespace tandem::server

@@ -57,6 +57,10 @@ struct CoordinatorState {
   std::shared_ptr<const Weights> global ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;  // Stop() was called
   bool finished ABSL_GUARDED_BY(mu) = false;  // Run() returned
+  // Signalled (all) when a round opens or the run is over: what PullTask
+  // long-polls wait on. Idle devices' polls are not woken by every unlock
+  // of `mu`, as they would be waiting on a condition.
+  absl::CondVar task_or_stop;
 
   bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return stopping || finished;

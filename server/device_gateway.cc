@@ -78,8 +78,10 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
     return state_.Over() || (state_.round != nullptr && state_.round->open &&
                              state_.round->pending.count(id));
   };
-  state_.clock.AwaitWithDeadline(&state_.mu, absl::Condition(&ready),
-                                 Now() + absl::ToDoubleSeconds(timeout));
+  const double deadline_s = Now() + absl::ToDoubleSeconds(timeout);
+  while (!ready() && Now() < deadline_s) {
+    state_.clock.WaitWithDeadline(&state_.task_or_stop, &state_.mu, deadline_s);
+  }
   // Looked up again: the wait released the lock.
   if (DeviceRecord* again = state_.registry.Find(id)) {
     again->last_seen_s = Now();

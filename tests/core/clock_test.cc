@@ -152,5 +152,59 @@ TEST(ClockTest, WaitEndsWhenTheConditionHolds) {
   }
 }
 
+// WaitWithDeadline, in the loop its callers use: ends when signalled, and
+// at the deadline on either clock when not.
+TEST(ClockTest, CondVarWaitEndsWhenSignalledOrAtTheDeadline) {
+  ManualClock manual;
+  for (const Clock* clock :
+       {static_cast<const Clock*>(&manual), &RealClock()}) {
+    absl::Mutex mu;
+    absl::CondVar cv;
+    bool flag = false;
+    std::thread setter([&] {
+      Sleep(0.01);
+      absl::MutexLock lock(&mu);
+      flag = true;
+      cv.SignalAll();
+    });
+    {
+      absl::MutexLock lock(&mu);
+      const double deadline = clock->NowSeconds() + 60;
+      const double t0 = MonotonicSeconds();
+      while (!flag && clock->NowSeconds() < deadline) {
+        clock->WaitWithDeadline(&cv, &mu, deadline);
+      }
+      EXPECT_TRUE(flag);
+      EXPECT_LT(MonotonicSeconds() - t0, 5);
+    }
+    setter.join();
+  }
+  std::thread advancer([&manual] {
+    for (int i = 0; i < 20; ++i) {
+      Sleep(0.002);
+      manual.Advance(1);
+    }
+  });
+  absl::Mutex mu;
+  absl::CondVar cv;
+  {
+    absl::MutexLock lock(&mu);
+    const double deadline = manual.NowSeconds() + 5;
+    while (manual.NowSeconds() < deadline) {
+      manual.WaitWithDeadline(&cv, &mu, deadline);
+    }
+  }
+  advancer.join();
+  // The wall clock blocks until the deadline rather than spinning.
+  absl::MutexLock lock(&mu);
+  const double deadline = RealClock().NowSeconds() + 0.05;
+  int waits = 0;
+  while (RealClock().NowSeconds() < deadline) {
+    RealClock().WaitWithDeadline(&cv, &mu, deadline);
+    ++waits;
+  }
+  EXPECT_LT(waits, 10);
+}
+
 }  // namespace
 }  // namespace tandem
