@@ -42,18 +42,26 @@ absl::StatusOr<WeightsLayout> LayoutFromJson(const nlohmann::json& j) {
   if (!j.is_array()) return absl::InvalidArgumentError("layout not an array");
   std::vector<TensorSpec> specs;
   for (const nlohmann::json& t : j) {
-    if (!t.is_object() || !t.contains("name") || !t.contains("shape")) {
-      return absl::InvalidArgumentError("layout entry malformed");
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() ||
+        !t.contains("shape") || !t["shape"].is_array() ||
+        (t.contains("buffer") && !t["buffer"].is_boolean())) {
+      return absl::InvalidArgumentError("checkpoint: layout entry malformed");
     }
     TensorSpec s;
     s.name = t["name"].get<std::string>();
-    s.shape = t["shape"].get<std::vector<int64_t>>();
+    for (const nlohmann::json& d : t["shape"]) {
+      if (!d.is_number_integer()) {
+        return absl::InvalidArgumentError("checkpoint: layout shape malformed");
+      }
+      s.shape.push_back(d.get<int64_t>());
+    }
     s.kind =
         t.value("buffer", false) ? TensorKind::kBuffer : TensorKind::kParameter;
     specs.push_back(std::move(s));
   }
   return WeightsLayout::Create(std::move(specs));
 }
+
 // The arrays the header lists, as (name, size) pairs in payload order.
 absl::StatusOr<std::vector<std::pair<std::string, size_t>>> ArraySizes(
     const nlohmann::json& header, size_t max_values) {
@@ -61,7 +69,9 @@ absl::StatusOr<std::vector<std::pair<std::string, size_t>>> ArraySizes(
   const nlohmann::json* arrays =
       header.contains("arrays") ? &header["arrays"] : nullptr;
   if (arrays == nullptr) return sizes;
-  if (!arrays->is_array()) return absl::InvalidArgumentError("arrays");
+  if (!arrays->is_array()) {
+    return absl::InvalidArgumentError("checkpoint: arrays malformed");
+  }
   size_t total = 0;
   for (const nlohmann::json& a : *arrays) {
     if (!a.is_array() || a.size() != 2 || !a[0].is_string() ||
@@ -127,7 +137,8 @@ absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
   nlohmann::json header = nlohmann::json::parse(
       bytes.substr(16, header_len), nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object() ||
-      !header.contains("layout")) {
+      !header.contains("layout") || !header.contains("round") ||
+      !header["round"].is_number_integer()) {
     return absl::InvalidArgumentError("checkpoint: malformed header");
   }
   TANDEM_ASSIGN_OR_RETURN(WeightsLayout layout,
@@ -167,7 +178,7 @@ absl::StatusOr<Weights> DecodeCheckpoint(const std::string& bytes,
       at += n * 4;
     }
   }
-  if (round != nullptr) *round = header.value("round", int64_t{0});
+  if (round != nullptr) *round = header["round"].get<int64_t>();
   return w;
 }
 

@@ -218,20 +218,56 @@ TEST(RunWriterCheckpointTest, StateRoundTripsAndMustFitTheFile) {
   }
 }
 
-// A version 1 file, as written before checkpoints held state.
-std::string VersionOneCheckpoint(int64_t round, float value) {
-  const std::string header =
-      nlohmann::json{{"round", round},
-                     {"layout", {{{"name", "w"}, {"shape", {1}}}}}}
-          .dump();
+// A checkpoint file of `version` with `header` and one float, its CRC right.
+std::string Forged(uint32_t version, const nlohmann::json& header,
+                   float value) {
+  const std::string text = header.dump();
   auto u32 = [](uint32_t v) {
     return std::string(reinterpret_cast<const char*>(&v), 4);
   };
-  std::string out = "TNDMCKPT" + u32(1) + u32(header.size()) + header +
+  std::string out = "TNDMCKPT" + u32(version) + u32(text.size()) + text +
                     std::string(reinterpret_cast<const char*>(&value), 4);
   const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data()),
                           static_cast<uInt>(out.size()));
   return out + u32(static_cast<uint32_t>(crc));
+}
+
+// A version 1 file, as written before checkpoints held state.
+std::string VersionOneCheckpoint(int64_t round, float value) {
+  return Forged(
+      1, {{"round", round}, {"layout", {{{"name", "w"}, {"shape", {1}}}}}},
+      value);
+}
+
+TEST(RunWriterCheckpointTest, ForgedHeadersAreRefusedNotThrown) {
+  const char* const bad[] = {
+      R"({"round": "7", "layout": [{"name": "w", "shape": [1]}]})",
+      R"({"layout": [{"name": "w", "shape": [1]}]})",
+      R"({"round": 1, "layout": [{"name": 5, "shape": [1]}]})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": ["1"]}]})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": 1}]})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": [1], "buffer": 2}]})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": [1]}],
+          "arrays": [["m", -1]]})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": [1]}],
+          "arrays": "m"})",
+      R"({"round": 1, "layout": [{"name": "w", "shape": [1]}],
+          "arrays": [["m", 1]]})",
+  };
+  for (const char* header : bad) {
+    RunState state;
+    absl::StatusOr<Weights> w = DecodeCheckpoint(
+        Forged(2, nlohmann::json::parse(header), 1.0f), nullptr, &state);
+    EXPECT_FALSE(w.ok()) << header;
+  }
+  // A state that is not an object is no state.
+  const char* const odd_state =
+      R"({"round": 1, "state": 5, "layout": [{"name": "w", "shape": [1]}]})";
+  RunState state;
+  EXPECT_TRUE(DecodeCheckpoint(Forged(2, nlohmann::json::parse(odd_state), 1),
+                               nullptr, &state)
+                  .ok());
+  EXPECT_TRUE(state.values.empty());
 }
 
 TEST(RunWriterCheckpointTest, VersionOneFilesLoadWithAnEmptyState) {
