@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Builds container images of the coordinator and the device client from
+# Builds container images of the coordinator, the device client and the fleet simulator (its shards) from
 # Debian's packages, without any outside image registry: mmdebstrap makes a
 # Debian 12 (bookworm) root file system holding only the runtime packages
 # the binary links against (found from its NEEDED libraries with dpkg -S),
 # plus OpenBLAS and Debian's dataset-fashion-mnist, then the binary goes in
-# as /usr/local/bin/tandem-{server,client}, a non-root user `tandem`
+# as /usr/local/bin/tandem-{server,client,sim}, a non-root user `tandem`
 # (uid/gid 10001) owns the working directory /var/lib/tandem, and
-# `podman import` turns the tarball into the image tandem-{server,client}
+# `podman import` turns the tarball into the image tandem-{server,client,sim}
 # (tags latest and the program's version). Before packing, every image is
 # checked inside its root file system: ldd finds all libraries and
 # `tandem-* --version`, run as the tandem user, names OpenBLAS.
 #
-#   deploy/build-images.sh [--build DIR] [--only server|client]
+#   deploy/build-images.sh [--build DIR] [--only server|client|sim]
 #                          [--no-dataset] [--no-import] [--oci-archive]
 #                          [--no-slim] [--mirror URL] [OUT_DIR]
 #
@@ -23,7 +23,7 @@
 #                again)
 # --build DIR    the CMake build folder holding server/tandem-server and
 #                client/tandem-client (default: build/ of this checkout)
-# --only NAME    build one image: server or client
+# --only NAME    build one image: server, client or sim
 # --no-dataset   leave out dataset-fashion-mnist (30 MB); mount an
 #                MNIST-format folder and set data.path (server) or --data
 #                (client) instead
@@ -73,7 +73,7 @@ if [ "${1:-}" = "__customize" ]; then
   fi
   install -d -m 0750 -o "$uid" -g "$uid" "$root/var/lib/tandem"
   install -D -m 0755 "$TANDEM_BINARY" "$root/usr/local/bin/$name"
-  if [ "$name" = tandem-server ]; then
+  if [ "$name" != tandem-client ]; then
     # The shipped run configs; their relative paths (configs/profiles/...)
     # resolve from the working directory /var/lib/tandem.
     install -d "$root/usr/share/tandem"
@@ -101,7 +101,7 @@ fi
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$SRC/build"
 OUT=/tmp/tandem-images
-NAMES=(server client)
+NAMES=(server client sim)
 DATASET=1
 IMPORT=1
 OCI_ARCHIVE=0
@@ -112,8 +112,8 @@ while [ $# -gt 0 ]; do
     --build) BUILD="${2:?--build needs a directory}"; shift ;;
     --only)
       case "${2:-}" in
-        server|client) NAMES=("$2") ;;
-        *) echo "build-images: --only server or --only client" >&2; exit 2 ;;
+        server|client|sim) NAMES=("$2") ;;
+        *) echo "build-images: --only server, client or sim" >&2; exit 2 ;;
       esac
       shift ;;
     --no-dataset) DATASET=0 ;;
