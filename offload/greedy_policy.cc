@@ -84,17 +84,24 @@ class GreedyPolicy final : public SplitPolicy {
     return {best.split, best.mode};
   }
 
-  nlohmann::json SaveState() const override {
+  void SaveState(RunState* out) const override {
     nlohmann::json measured = nlohmann::json::object();
     for (const auto& [id, m] : measured_) {
       measured[id] = {m.slowdown, m.bandwidth_mbps, m.examples, m.recent_mbps};
     }
-    return {{"measured", measured},
-            {"latency_ms", latency_ms_},
-            {"offloaded", offloaded_}};
+    out->values["policy"] = {{"kind", "greedy"},
+                             {"measured", measured},
+                             {"latency_ms", latency_ms_},
+                             {"offloaded", offloaded_}};
   }
 
-  absl::Status LoadState(const nlohmann::json& state) override {
+  absl::Status LoadState(const RunState& in) override {
+    auto it = in.values.find("policy");
+    if (it == in.values.end() || !it->is_object() ||
+        it->value("kind", "") != "greedy") {
+      return absl::OkStatus();  // none, or another policy's
+    }
+    const nlohmann::json& state = *it;
     auto bad = absl::InvalidArgumentError("greedy policy state: malformed");
     if (!state.is_object() || !state.contains("measured") ||
         !state["measured"].is_object() || !state.contains("latency_ms") ||

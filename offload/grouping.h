@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tandem::offload {
@@ -35,6 +36,15 @@ class DeviceGrouper {
   // Returns true when it regrouped.
   bool Update(const std::vector<DevicePoint>& devices);
   const Grouping& groups() const { return groups_; }
+  // What it regroups from: the points of the last grouping.
+  const std::map<std::string, DevicePoint>& last_points() const {
+    return at_last_grouping_;
+  }
+  // A grouping and its points, as groups() and last_points() gave them.
+  void Restore(Grouping groups, std::map<std::string, DevicePoint> points) {
+    groups_ = std::move(groups);
+    at_last_grouping_ = std::move(points);
+  }
 
  private:
   const int k_;

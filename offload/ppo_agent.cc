@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "core/run_writer.h"
@@ -182,6 +183,161 @@ absl::Status PpoAgent::Update() {
   }
   m.steps.clear();
   m.rewards.clear();
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::vector<float> Flat(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().contiguous();
+  return std::vector<float>(c.data_ptr<float>(),
+                            c.data_ptr<float>() + c.numel());
+}
+
+// `values` into a tensor shaped like `like`; false when the sizes differ.
+bool Fill(const std::vector<float>& values, torch::Tensor* like) {
+  if (static_cast<int64_t>(values.size()) != like->numel()) return false;
+  torch::Tensor t = torch::from_blob(const_cast<float*>(values.data()),
+                                     like->sizes(), torch::kFloat32);
+  *like = t.clone();
+  return true;
+}
+
+}  // namespace
+
+nlohmann::json PpoAgent::StepToJson(const Step& s) {
+  return {{"state", s.state},
+          {"actions", s.actions},
+          {"log_prob", s.log_prob},
+          {"value", s.value}};
+}
+
+bool PpoAgent::StepFromJson(const nlohmann::json& j, const PpoOptions& o,
+                            Step* s) {
+  if (!j.is_object() || !j.contains("state") || !j["state"].is_array() ||
+      !j.contains("actions") || !j["actions"].is_array() ||
+      !j.value("log_prob", nlohmann::json()).is_number() ||
+      !j.value("value", nlohmann::json()).is_number() ||
+      static_cast<int>(j["state"].size()) != o.state_dim ||
+      static_cast<int>(j["actions"].size()) != o.groups) {
+    return false;
+  }
+  for (const nlohmann::json& x : j["state"]) {
+    if (!x.is_number()) return false;
+    s->state.push_back(x.get<float>());
+  }
+  for (const nlohmann::json& a : j["actions"]) {
+    if (!a.is_number_integer() || a.get<int>() < 0 ||
+        a.get<int>() >= o.actions) {
+      return false;
+    }
+    s->actions.push_back(a.get<int>());
+  }
+  s->log_prob = j["log_prob"].get<double>();
+  s->value = j["value"].get<double>();
+  return true;
+}
+
+void PpoAgent::SaveState(const std::string& key, RunState* out) const {
+  Impl& m = *impl_;
+  const std::vector<torch::Tensor> params = m.Parameters();
+  nlohmann::json adam_steps = nlohmann::json::array();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string at = absl::StrCat(key, ".", i);
+    out->arrays[at + ".w"] = Flat(params[i]);
+    auto it = m.adam->state().find(
+        c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+    if (it == m.adam->state().end()) {
+      adam_steps.push_back(0);
+      continue;
+    }
+    const auto& st =
+        static_cast<const torch::optim::AdamParamState&>(*it->second);
+    adam_steps.push_back(st.step());
+    out->arrays[at + ".m"] = Flat(st.exp_avg());
+    out->arrays[at + ".v"] = Flat(st.exp_avg_sq());
+  }
+  std::ostringstream rng;
+  rng << m.rng;
+  nlohmann::json steps = nlohmann::json::array();
+  for (const Step& s : m.steps) steps.push_back(StepToJson(s));
+  out->values[key] = {{"adam_steps", adam_steps},
+                      {"rng", rng.str()},
+                      {"steps", steps},
+                      {"rewards", m.rewards}};
+}
+
+absl::Status PpoAgent::LoadState(const std::string& key, const RunState& in) {
+  Impl& m = *impl_;
+  auto bad = [&key](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ppo agent state (", key, "): ", what));
+  };
+  auto values = in.values.find(key);
+  if (values == in.values.end() || !values->is_object()) return bad("missing");
+  const nlohmann::json& v = *values;
+  const std::vector<torch::Tensor> params = m.Parameters();
+  const nlohmann::json adam_steps = v.value("adam_steps", nlohmann::json());
+  const nlohmann::json steps = v.value("steps", nlohmann::json());
+  const nlohmann::json rewards = v.value("rewards", nlohmann::json());
+  if (!adam_steps.is_array() || adam_steps.size() != params.size() ||
+      !v.value("rng", nlohmann::json()).is_string() || !steps.is_array() ||
+      !rewards.is_array() || rewards.size() != steps.size()) {
+    return bad("malformed");
+  }
+  // Everything is read and checked before anything changes.
+  std::vector<torch::Tensor> w(params.size()), mo(params.size()),
+      ve(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string at = absl::StrCat(key, ".", i);
+    auto wi = in.arrays.find(at + ".w");
+    w[i] = torch::empty_like(params[i]);
+    if (wi == in.arrays.end() || !Fill(wi->second, &w[i])) {
+      return bad(absl::StrCat("weights ", i));
+    }
+    if (!adam_steps[i].is_number_integer() ||
+        adam_steps[i].get<int64_t>() < 0) {
+      return bad("adam steps");
+    }
+    if (adam_steps[i].get<int64_t>() == 0) continue;
+    auto mi = in.arrays.find(at + ".m"), vi = in.arrays.find(at + ".v");
+    mo[i] = torch::empty_like(params[i]);
+    ve[i] = torch::empty_like(params[i]);
+    if (mi == in.arrays.end() || vi == in.arrays.end() ||
+        !Fill(mi->second, &mo[i]) || !Fill(vi->second, &ve[i])) {
+      return bad(absl::StrCat("adam moments ", i));
+    }
+  }
+  std::vector<Step> recorded(steps.size());
+  std::vector<double> rewarded;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (!StepFromJson(steps[i], m.options, &recorded[i]) ||
+        !rewards[i].is_number()) {
+      return bad("recorded steps");
+    }
+    rewarded.push_back(rewards[i].get<double>());
+  }
+  std::mt19937_64 rng;
+  std::istringstream rng_text(v["rng"].get<std::string>());
+  rng_text >> rng;
+  if (rng_text.fail()) return bad("rng");
+
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    torch::Tensor p = params[i];
+    p.copy_(w[i]);
+    const std::string id = c10::guts::to_string(p.unsafeGetTensorImpl());
+    m.adam->state().erase(id);
+    if (adam_steps[i].get<int64_t>() == 0) continue;
+    auto st = std::make_unique<torch::optim::AdamParamState>();
+    st->step(adam_steps[i].get<int64_t>());
+    st->exp_avg(mo[i]);
+    st->exp_avg_sq(ve[i]);
+    m.adam->state()[id] = std::move(st);
+  }
+  m.rng = rng;
+  m.steps = std::move(recorded);
+  m.rewards = std::move(rewarded);
   return absl::OkStatus();
 }
 

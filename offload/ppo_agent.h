@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/checkpoint.h"
+#include "nlohmann/json.hpp"
 
 namespace tandem::offload {
 
@@ -54,6 +56,18 @@ class PpoAgent {
   // PPO update on the recorded steps (discounted returns, normalised
   // advantages); clears the record.
   absl::Status Update();
+
+  // Everything the agent carries between calls, for a checkpoint: the
+  // networks' weights and Adam's moments and step counts (arrays
+  // "<key>.<n>"), the sampling RNG and the steps recorded since the last
+  // Update (values[key]). LoadState restores them into an agent of the same
+  // options; nothing changes on error.
+  void SaveState(const std::string& key, RunState* out) const;
+  absl::Status LoadState(const std::string& key, const RunState& in);
+  // A step as JSON, and back for an agent of `options` (false: malformed).
+  static nlohmann::json StepToJson(const Step& step);
+  static bool StepFromJson(const nlohmann::json& json,
+                           const PpoOptions& options, Step* step);
 
   // A file with the options (JSON) and the networks' weights.
   absl::Status Save(const std::string& path) const;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "offload/grouping.h"
 #include "offload/ppo_agent.h"
 
@@ -87,6 +88,68 @@ class PpoPolicy final : public SplitPolicy {
     UpdateGroups(outcomes);
     auto step = agent_->Act(State(outcomes), !config_.ppo_learn);
     if (step.ok()) pending_ = *std::move(step);
+  }
+
+  void SaveState(RunState* out) const override {
+    nlohmann::json groups = nlohmann::json::object();
+    for (const auto& [id, g] : grouper_.groups()) groups[id] = g;
+    nlohmann::json points = nlohmann::json::object();
+    for (const auto& [id, p] : grouper_.last_points()) {
+      points[id] = {p.compute_s, p.throughput_mbps};
+    }
+    out->values["policy"] = {
+        {"kind", "ppo"},
+        {"baseline", baseline_},
+        {"groups", groups},
+        {"points", points},
+        {"pending", pending_.has_value() ? PpoAgent::StepToJson(*pending_)
+                                         : nlohmann::json()}};
+    agent_->SaveState("policy.agent", out);
+  }
+
+  absl::Status LoadState(const RunState& in) override {
+    auto it = in.values.find("policy");
+    if (it == in.values.end() || !it->is_object() ||
+        it->value("kind", "") != "ppo") {
+      return absl::OkStatus();  // none, or another policy's
+    }
+    const nlohmann::json& j = *it;
+    auto bad = absl::InvalidArgumentError("ppo policy state: malformed");
+    const nlohmann::json baseline = j.value("baseline", nlohmann::json());
+    const nlohmann::json groups = j.value("groups", nlohmann::json());
+    const nlohmann::json points = j.value("points", nlohmann::json());
+    const nlohmann::json pending = j.value("pending", nlohmann::json());
+    if (!baseline.is_number() || !groups.is_object() || !points.is_object()) {
+      return bad;
+    }
+    Grouping grouping;
+    for (const auto& [id, g] : groups.items()) {
+      if (!g.is_number_integer() || g.get<int>() < 0 ||
+          g.get<int>() >= config_.groups) {
+        return bad;
+      }
+      grouping[id] = g.get<int>();
+    }
+    std::map<std::string, DevicePoint> at;
+    for (const auto& [id, p] : points.items()) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number() ||
+          !p[1].is_number()) {
+        return bad;
+      }
+      at[id] = {id, p[0].get<double>(), p[1].get<double>()};
+    }
+    std::optional<PpoAgent::Step> step;
+    if (!pending.is_null()) {
+      step.emplace();
+      if (!PpoAgent::StepFromJson(pending, agent_->options(), &*step)) {
+        return bad;
+      }
+    }
+    TANDEM_RETURN_IF_ERROR(agent_->LoadState("policy.agent", in));
+    grouper_.Restore(std::move(grouping), std::move(at));
+    baseline_ = baseline.get<double>();
+    pending_ = std::move(step);
+    return absl::OkStatus();
   }
 
   absl::Status Finish() override {

@@ -18,10 +18,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/device_model.h"
 #include "ml/profile.h"
-#include "nlohmann/json.hpp"
 #include "offload/cost_model.h"
 
 namespace tandem::offload {
@@ -109,11 +109,13 @@ class SplitPolicy {
                        const std::vector<DeviceOutcome>& outcomes) {}
   // The run is over (a learning policy saves itself here).
   virtual absl::Status Finish() { return absl::OkStatus(); }
-  // What it learnt, for a checkpoint (null: nothing to keep); LoadState
-  // takes it back into a fresh policy of the same config. Errors name what
+  // What it learnt, for a checkpoint: values["policy"] (with the policy's
+  // name under "kind") and arrays "policy.*"; nothing for a policy that
+  // learns nothing. LoadState takes it back into a fresh policy of the same
+  // config; state of another kind of policy is ignored. Errors name what
   // is wrong; nothing changes on error.
-  virtual nlohmann::json SaveState() const { return nullptr; }
-  virtual absl::Status LoadState(const nlohmann::json& state) {
+  virtual void SaveState(RunState* out) const {}
+  virtual absl::Status LoadState(const RunState& in) {
     return absl::OkStatus();
   }
 };

@@ -13,7 +13,7 @@ RunState Coordinator::SaveRunState() const {
   absl::MutexLock lock(&state_.mu);
   state_.strategy->SaveState(&s);
   state_.aux->Save(&s);
-  s.values["policy"] = state_.planner->SaveState();
+  state_.planner->SaveState(&s);
   s.values["tally"] = TallyToJson(recorder_->tally());
   s.values["devices"] = DevicesToJson(state_.registry.devices());
   s.values["rejections"] = state_.admission.counts();
@@ -51,11 +51,8 @@ absl::Status Coordinator::RestoreRunStateLocked(const RunState& s) {
   }
   absl::Status aux = state_.aux->Load(s);
   if (!aux.ok()) return error(aux.message());
-  const nlohmann::json policy = s.values.value("policy", nlohmann::json());
-  if (!policy.is_null()) {
-    absl::Status loaded = state_.planner->LoadState(policy);
-    if (!loaded.ok()) return error(loaded.message());
-  }
+  absl::Status policy = state_.planner->LoadState(s);
+  if (!policy.ok()) return error(policy.message());
   recorder_->Restore(*tally);
   state_.registry.Restore(*std::move(devices));
   state_.admission.RestoreCounts(*std::move(counts));

@@ -44,10 +44,8 @@ class OffloadPlanner {
   }
   absl::Status Finish() { return policy_->Finish(); }
   // The policy's state for a checkpoint, and back (SplitPolicy::SaveState).
-  nlohmann::json SaveState() const { return policy_->SaveState(); }
-  absl::Status LoadState(const nlohmann::json& state) {
-    return policy_->LoadState(state);
-  }
+  void SaveState(RunState* out) const { policy_->SaveState(out); }
+  absl::Status LoadState(const RunState& in) { return policy_->LoadState(in); }
 
  private:
   OffloadPlanner(const Config& config, offload::PolicyContext context,

@@ -1,7 +1,8 @@
 // The PPO agent learns a known best action on a small synthetic environment
 // (a contextual bandit: two groups, four split points, the best split point
 // depends on the group's state), within a bounded number of updates; save
-// and load give identical actions.
+// and load give identical actions; a restored checkpoint state acts and
+// learns as the original.
 #include "offload/ppo_agent.h"
 
 #include <random>
@@ -76,6 +77,60 @@ TEST(PpoAgentTest, SaveAndLoadGiveIdenticalActions) {
     EXPECT_DOUBLE_EQ(x.value, y.value);
   }
   EXPECT_FALSE(PpoAgent::Load(path + ".missing").ok());
+}
+
+// Records a few steps of the bandit and updates once, leaving `recorded`
+// more steps recorded.
+void Train(PpoAgent& agent, std::mt19937_64& rng, int recorded) {
+  for (int i = 0; i < 8 + recorded; ++i) {
+    std::vector<float> s = {static_cast<float>(rng() % 2),
+                            static_cast<float>(rng() % 2)};
+    auto step = agent.Act(s, false).value();
+    agent.Record(step, Reward(s, step.actions));
+    if (i == 7) {
+      ASSERT_TRUE(agent.Update().ok());
+    }
+  }
+}
+
+TEST(PpoAgentTest, RestoredStateActsAndLearnsAsTheOriginal) {
+  auto original = PpoAgent::Create(Bandit()).value();
+  std::mt19937_64 rng(3);
+  Train(*original, rng, 3);
+  RunState state;
+  original->SaveState("agent", &state);
+  auto restored = PpoAgent::Create(Bandit()).value();
+  ASSERT_TRUE(restored->LoadState("agent", state).ok());
+  EXPECT_EQ(restored->recorded(), 3);
+  // Sampling (the RNG), the next update (Adam, the recorded steps) and the
+  // actions after it are the original's.
+  std::mt19937_64 rng_a(4), rng_b(4);
+  Train(*original, rng_a, 0);
+  Train(*restored, rng_b, 0);
+  for (float a : {0.f, 0.4f, 1.f}) {
+    auto x = original->Act({a, 1 - a}, false).value();
+    auto y = restored->Act({a, 1 - a}, false).value();
+    EXPECT_EQ(x.actions, y.actions);
+    EXPECT_EQ(x.log_prob, y.log_prob);
+    EXPECT_EQ(x.value, y.value);
+  }
+}
+
+TEST(PpoAgentTest, RefusesStateThatDoesNotFit) {
+  auto original = PpoAgent::Create(Bandit()).value();
+  std::mt19937_64 rng(3);
+  Train(*original, rng, 2);
+  RunState state;
+  original->SaveState("agent", &state);
+  auto target = PpoAgent::Create(Bandit()).value();
+  RunState shorter = state;
+  shorter.arrays["agent.0.w"].pop_back();
+  EXPECT_FALSE(target->LoadState("agent", shorter).ok());
+  RunState no_rng = state;
+  no_rng.values["agent"]["rng"] = 7;
+  EXPECT_FALSE(target->LoadState("agent", no_rng).ok());
+  EXPECT_FALSE(target->LoadState("other", state).ok());
+  EXPECT_EQ(target->recorded(), 0);  // nothing changed
 }
 
 TEST(PpoAgentTest, RejectsWrongStateSize) {

@@ -99,6 +99,18 @@ TEST(ResumeTest, FedAvgMWithGreedyOffloadGoesOnAsTheUninterruptedRun) {
   ExpectResumedRunMatches(c);
 }
 
+TEST(ResumeTest, LearningPpoPolicyGoesOnAsTheUninterruptedRun) {
+  // The agent's weights, Adam moments, sampling RNG and recorded steps, its
+  // device groups and its pending action are in the checkpoint: it updates
+  // every round, so any of them lost changes rounds 3 and 4.
+  Config c = ProfiledFleet("cnn", 400, "resume_ppo", 2);
+  c.offload.policy = "ppo";
+  c.offload.mode = OffloadMode::kLocalLoss;
+  c.offload.groups = 2;
+  c.offload.ppo_update_every = 1;
+  ExpectResumedRunMatches(c);
+}
+
 TEST(ResumeTest, RefusesBadCheckpoints) {
   auto first = Simulate(Small(2));
   ASSERT_TRUE(first.ok()) << first.status();
