@@ -1,0 +1,85 @@
+// The simulated fleet's devices, in-process: the config's devices with
+// their availability, the data partitions they train on, and FleetAgents,
+// their DeviceAgents on their own threads. For RunSimulation and RunShard.
+#ifndef TANDEM_SIM_FLEET_AGENTS_H_
+#define TANDEM_SIM_FLEET_AGENTS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/compute_gate.h"
+#include "client/device_agent.h"
+#include "core/config.h"
+#include "ml/data/dataset.h"
+#include "ml/profile.h"
+#include "sim/availability.h"
+
+namespace tandem::sim {
+
+struct SimDevice {
+  std::string id;
+  const DeviceClassConfig* cls;
+  Availability availability;
+};
+
+// Every partition of the training set, loaded once; a device trains on the
+// one the coordinator assigned it (its index in the fleet).
+using Partitions = std::vector<std::shared_ptr<const data::Dataset>>;
+
+// Loads the data once and cuts it into the spec's partitions; *test gets
+// the test set.
+absl::StatusOr<Partitions> MakePartitions(
+    const Config& c, std::shared_ptr<const data::Dataset>* test);
+
+// The fleet's devices, each with its availability: the trace's intervals if
+// it names the device, else its class's periods.
+absl::StatusOr<std::vector<SimDevice>> MakeDevices(const Config& c);
+
+// The partition the coordinator's DataSpec names.
+client::DataProvider PartitionProvider(std::shared_ptr<const Partitions> parts);
+
+// The config has a fleet, large enough for server.min_devices.
+absl::Status CheckFleet(const Config& c);
+// Every bandwidth event names a device of `devices`.
+absl::Status CheckBandwidthEvents(const Config& c,
+                                  const std::vector<SimDevice>& devices);
+
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes);
+
+// The agents of the fleet's devices `which` (indices into `devices`), each
+// on a channel from `channel`, running on their own threads from creation;
+// at most fleet.concurrency train at once. `in_process`: the channels are
+// gRPC's in-process ones.
+class FleetAgents {
+ public:
+  FleetAgents(const Config& c, const std::vector<SimDevice>& devices,
+              const std::vector<size_t>& which, bool wall_time, bool in_process,
+              std::shared_ptr<const ml::ModelProfile> profile,
+              client::DataProvider data,
+              const std::function<std::shared_ptr<grpc::Channel>()>& channel);
+  ~FleetAgents() { Stop(); }
+
+  // Waits for every agent to end by itself (the coordinator said STOP, or
+  // it gave up); returns how many ended with an error.
+  int Wait();
+  // Asks every agent to stop, and waits for them.
+  void Stop();
+  size_t size() const { return agents_.size(); }
+
+ private:
+  client::ComputeGate gate_;
+  std::vector<std::unique_ptr<client::DeviceAgent>> agents_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> failed_{0};
+};
+
+}  // namespace tandem::sim
+
+#endif  // TANDEM_SIM_FLEET_AGENTS_H_
