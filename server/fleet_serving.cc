@@ -25,19 +25,26 @@ absl::Status ServeSimulatedFleet(const Config& config,
   options->train_set = std::make_shared<const data::Dataset>(
       config.data.train_limit > 0 ? tt.train.Head(config.data.train_limit)
                                   : std::move(tt.train));
+  std::shared_ptr<const ml::ModelProfile> profile;
   if (config.fleet.compute_time == ComputeTime::kProfiled) {
     TANDEM_ASSIGN_OR_RETURN(
-        ml::ModelProfile profile,
+        ml::ModelProfile measured,
         offload::ProfileOnOneCore(config, ml::InputShapeOf(*test)));
-    options->compute_profile =
-        std::make_shared<const ml::ModelProfile>(std::move(profile));
+    profile = std::make_shared<const ml::ModelProfile>(std::move(measured));
   }
   options->test_set = std::move(test);
+  SetUpForSimulatedFleet(config, std::move(profile), options);
+  ml::SetBlasThreads(1);
+  return absl::OkStatus();
+}
+
+void SetUpForSimulatedFleet(const Config& config,
+                            std::shared_ptr<const ml::ModelProfile> profile,
+                            CoordinatorOptions* options) {
+  options->compute_profile = std::move(profile);
   options->await_devices = config.TotalDevices();
   options->tail_threads = 1;
   options->virtual_time = true;
-  ml::SetBlasThreads(1);
-  return absl::OkStatus();
 }
 
 }  // namespace tandem::server

@@ -8,6 +8,8 @@
 #ifndef TANDEM_SERVER_FLEET_SERVING_H_
 #define TANDEM_SERVER_FLEET_SERVING_H_
 
+#include <memory>
+
 #include "absl/status/status.h"
 #include "core/config.h"
 #include "server/coordinator.h"
@@ -18,6 +20,15 @@ namespace tandem::server {
 // fleet, the data or the pinned profile cannot be read.
 absl::Status ServeSimulatedFleet(const Config& config,
                                  CoordinatorOptions* options);
+
+// What every simulated fleet's coordinator is set up with, wherever its
+// devices run: it waits for the whole fleet, trains each tail on one
+// thread (results depend on the count), charges tails from `profile` (null
+// unless fleet.compute_time is "profiled") and takes the devices' round
+// times as virtual.
+void SetUpForSimulatedFleet(const Config& config,
+                            std::shared_ptr<const ml::ModelProfile> profile,
+                            CoordinatorOptions* options);
 
 }  // namespace tandem::server
 

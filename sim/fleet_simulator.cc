@@ -13,6 +13,7 @@
 #include "offload/split_policy.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
+#include "server/fleet_serving.h"
 #include "sim/fleet_agents.h"
 
 namespace tandem::sim {
@@ -26,6 +27,29 @@ absl::StatusOr<std::shared_ptr<const ml::ModelProfile>> ComputeProfile(
       ml::ModelProfile profile,
       offload::ProfileOnOneCore(options.config, ml::InputShapeOf(test)));
   return std::make_shared<const ml::ModelProfile>(std::move(profile));
+}
+
+// What RunSimulation and RunShard run: the config's devices, the data they
+// train on, and the profile compute is charged with.
+struct Fleet {
+  std::shared_ptr<const data::Dataset> test;
+  std::shared_ptr<const Partitions> parts;
+  std::vector<SimDevice> devices;
+  std::shared_ptr<const ml::ModelProfile> profile;  // null unless profiled
+};
+
+absl::StatusOr<Fleet> PrepareFleet(const SimOptions& options) {
+  const Config& c = options.config;
+  TANDEM_RETURN_IF_ERROR(CheckFleet(c));
+  Fleet f;
+  TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &f.test));
+  f.parts = std::make_shared<const Partitions>(std::move(parts));
+  TANDEM_ASSIGN_OR_RETURN(f.devices, MakeDevices(c));
+  TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, f.devices));
+  if (c.fleet.compute_time == ComputeTime::kProfiled) {
+    TANDEM_ASSIGN_OR_RETURN(f.profile, ComputeProfile(options, *f.test));
+  }
+  return f;
 }
 
 }  // namespace
@@ -51,26 +75,15 @@ std::string ProgressLine(const nlohmann::json& r, int total_rounds) {
 
 absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   const Config& c = options.config;
-  TANDEM_RETURN_IF_ERROR(CheckFleet(c));
-  std::shared_ptr<const data::Dataset> test;
-  TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &test));
-  auto shared_parts = std::make_shared<const Partitions>(std::move(parts));
-  TANDEM_ASSIGN_OR_RETURN(const std::vector<SimDevice> devices, MakeDevices(c));
-  TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
+  TANDEM_ASSIGN_OR_RETURN(const Fleet fleet, PrepareFleet(options));
   server::CoordinatorOptions co;
   co.config = c;
   // The simulated devices live in this process: no join tokens (nor TLS).
   co.config.server.tokens_file.clear();
   co.run_name = options.run_name;
-  co.test_set = test;
+  co.test_set = fleet.test;
   co.on_round = options.on_round;
-  std::shared_ptr<const ml::ModelProfile> profile;
-  if (c.fleet.compute_time == ComputeTime::kProfiled) {
-    TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
-  }
-  co.compute_profile = profile;
-  co.tail_threads = 1;  // like the devices': results depend on the count
-  co.await_devices = c.TotalDevices();
+  server::SetUpForSimulatedFleet(c, fleet.profile, &co);
   co.virtual_time = !options.wall_time;
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
@@ -80,12 +93,13 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
                                        absl::Seconds(c.server.poll_timeout_s),
                                        {}, server::StreamLimitsFor(c.server)));
   ml::SetBlasThreads(1);
-  std::vector<size_t> all(devices.size());
+  std::vector<size_t> all(fleet.devices.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   const int64_t max_bytes = grpc_server->max_message_bytes();
   FleetAgents agents(
-      c, devices, all, options.wall_time, !options.loopback, profile,
-      PartitionProvider(shared_parts), [&]() -> std::shared_ptr<grpc::Channel> {
+      c, fleet.devices, all, options.wall_time, !options.loopback,
+      fleet.profile, PartitionProvider(fleet.parts),
+      [&]() -> std::shared_ptr<grpc::Channel> {
         if (!options.loopback) return grpc_server->InProcessChannel();
         return grpc::CreateCustomChannel(
             absl::StrCat("127.0.0.1:", grpc_server->port()),
@@ -101,22 +115,12 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
 
 absl::StatusOr<ShardResult> RunShard(const SimOptions& options,
                                      const ShardSpec& shard) {
-  const Config& c = options.config;
-  TANDEM_RETURN_IF_ERROR(CheckFleet(c));
   if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--shard ", shard.index, "/", shard.count, ": need 0 <= I < N"));
   }
-  std::shared_ptr<const data::Dataset> test;
-  TANDEM_ASSIGN_OR_RETURN(Partitions parts, MakePartitions(c, &test));
-  auto shared_parts = std::make_shared<const Partitions>(std::move(parts));
-  TANDEM_ASSIGN_OR_RETURN(const std::vector<SimDevice> devices, MakeDevices(c));
-  TANDEM_RETURN_IF_ERROR(CheckBandwidthEvents(c, devices));
-  std::shared_ptr<const ml::ModelProfile> profile;
-  if (c.fleet.compute_time == ComputeTime::kProfiled) {
-    TANDEM_ASSIGN_OR_RETURN(profile, ComputeProfile(options, *test));
-  }
-  const size_t n = devices.size();
+  TANDEM_ASSIGN_OR_RETURN(const Fleet fleet, PrepareFleet(options));
+  const size_t n = fleet.devices.size();
   std::vector<size_t> slice;
   for (size_t i = n * shard.index / shard.count;
        i < n * (shard.index + 1) / shard.count; ++i) {
@@ -128,9 +132,9 @@ absl::StatusOr<ShardResult> RunShard(const SimOptions& options,
   auto channel = grpc::CreateCustomChannel(shard.server,
                                            grpc::InsecureChannelCredentials(),
                                            ChannelArgs(int64_t{256} << 20));
-  FleetAgents agents(c, devices, slice, options.wall_time,
-                     /*in_process=*/false, profile,
-                     PartitionProvider(shared_parts),
+  FleetAgents agents(options.config, fleet.devices, slice, options.wall_time,
+                     /*in_process=*/false, fleet.profile,
+                     PartitionProvider(fleet.parts),
                      [&channel] { return channel; });
   ShardResult result;
   result.devices = static_cast<int>(agents.size());

@@ -39,7 +39,6 @@ absl::Status Strategy::Begin(int64_t round, const Weights& global, int expected,
   }
   global_ = global;
   expected_ = expected;
-  accepted_samples_.clear();
   validator_.Open(round, global.layout(), std::move(allowed));
   absl::Status status = DoBeginRound();
   if (!status.ok()) validator_.Close();
@@ -65,20 +64,17 @@ absl::Status Strategy::Add(const ClientUpdate& update, Weights* owned,
     if (reason != nullptr) *reason = why;
     return status;
   }
-  validator_.MarkAccepted(update.device_id);
-  accepted_samples_[update.device_id] = update.num_samples;
+  validator_.MarkAccepted(update.device_id, update.num_samples);
   return absl::OkStatus();
 }
 
 absl::Status Strategy::Withdraw(const std::string& device_id) {
-  auto it = accepted_samples_.find(device_id);
-  if (!validator_.round_open() || it == accepted_samples_.end()) {
+  int64_t samples = 0;
+  if (!validator_.round_open() || !validator_.Unmark(device_id, &samples)) {
     return absl::NotFoundError(absl::StrCat(
         name(), ": no accepted update from '", device_id, "' to withdraw"));
   }
-  DoWithdraw(device_id, it->second);
-  validator_.Unmark(device_id);
-  accepted_samples_.erase(it);
+  DoWithdraw(device_id, samples);
   return absl::OkStatus();
 }
 

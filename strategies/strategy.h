@@ -22,7 +22,6 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -167,7 +166,6 @@ class Strategy {
   UpdateValidator validator_;
   Weights global_;
   int expected_ = 0;
-  std::map<std::string, int64_t> accepted_samples_;  // this round's, by id
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
 

@@ -34,7 +34,7 @@ void UpdateValidator::Open(int64_t round, const WeightsLayout& layout,
   layout_ = layout;
   allowed_.clear();
   for (std::string& id : allowed) allowed_.insert(std::move(id));
-  seen_.clear();
+  accepted_.clear();
 }
 
 absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
@@ -57,7 +57,7 @@ absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
                                      "' was not sampled for round ", round_),
                         reason);
   }
-  if (seen_.contains(update.device_id)) {
+  if (accepted_.contains(update.device_id)) {
     return RejectUpdate(
         RejectReason::kDuplicate,
         absl::StrCat("device '", update.device_id,

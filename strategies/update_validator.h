@@ -8,7 +8,7 @@
 //   TANDEM_RETURN_IF_ERROR(v.CheckHeader(update, &reason));
 //   ValueScan scan = ScanUpdate(global, update.weights);
 //   TANDEM_RETURN_IF_ERROR(v.CheckValues(update, scan, &reason));
-//   v.MarkAccepted(update.device_id);
+//   v.MarkAccepted(update.device_id, update.num_samples);
 #ifndef TANDEM_STRATEGIES_UPDATE_VALIDATOR_H_
 #define TANDEM_STRATEGIES_UPDATE_VALIDATOR_H_
 
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/weights.h"
@@ -62,7 +63,7 @@ class UpdateValidator {
 
   bool round_open() const { return open_; }
   int64_t round() const { return round_; }
-  int accepted() const { return static_cast<int>(seen_.size()); }
+  int accepted() const { return static_cast<int>(accepted_.size()); }
   double max_update_norm() const { return max_update_norm_; }
 
   // wrong_round, unknown_device, duplicate, no_samples, layout_mismatch, in
@@ -75,10 +76,19 @@ class UpdateValidator {
   // CheckValues over ScanUpdate(global, update.weights).
   absl::Status ValidateValues(const Weights& global, const ClientUpdate& update,
                               RejectReason* reason) const;
-  // Records that the device contributed to the open round.
-  void MarkAccepted(const std::string& device_id) { seen_.insert(device_id); }
-  // Its accepted update was withdrawn (over-selection).
-  void Unmark(const std::string& device_id) { seen_.erase(device_id); }
+  // Records that the device contributed `num_samples` to the open round.
+  void MarkAccepted(const std::string& device_id, int64_t num_samples) {
+    accepted_[device_id] = num_samples;
+  }
+  // Its accepted update was withdrawn (over-selection): false when it had
+  // none; else *num_samples is what it contributed.
+  bool Unmark(const std::string& device_id, int64_t* num_samples) {
+    auto it = accepted_.find(device_id);
+    if (it == accepted_.end()) return false;
+    *num_samples = it->second;
+    accepted_.erase(it);
+    return true;
+  }
 
  private:
   double max_update_norm_;
@@ -86,7 +96,8 @@ class UpdateValidator {
   int64_t round_ = -1;
   WeightsLayout layout_;
   absl::flat_hash_set<std::string> allowed_;
-  absl::flat_hash_set<std::string> seen_;
+  // Devices accepted in the open round, with their sample counts.
+  absl::flat_hash_map<std::string, int64_t> accepted_;
 };
 
 }  // namespace tandem

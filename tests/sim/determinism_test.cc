@@ -16,28 +16,6 @@
 namespace tandem::sim {
 namespace {
 
-struct RunOutput {
-  nlohmann::json summary;
-  std::vector<nlohmann::json> metrics;
-  std::string checkpoint_sha256;
-};
-
-RunOutput Simulate(const Config& config) {
-  SimOptions o;
-  o.config = config;
-  auto r = RunSimulation(o);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return {};
-  RunOutput run;
-  run.summary = r->summary;
-  run.metrics = ReadMetrics(r->run_dir).value();
-  auto latest = DecodeCheckpoint(
-      ReadFile(r->run_dir + "/checkpoints/latest.ckpt").value(), nullptr);
-  EXPECT_TRUE(latest.ok()) << latest.status();
-  if (latest.ok()) run.checkpoint_sha256 = WeightsSha256(*latest);
-  return run;
-}
-
 void ExpectSameRun(const RunOutput& a, const RunOutput& b) {
   const std::string digest = a.summary.value("weights_sha256", "");
   EXPECT_EQ(digest.size(), 64u) << a.summary;
@@ -60,10 +38,10 @@ TEST(DeterminismTest, ConcurrencyOneAndTwoGiveTheSameRun) {
   Config c = ProfiledFleet("mlp", 800, "determinism_c1", 1);
   c.server.min_devices = 2;
   c.strategy.min_updates = 2;
-  const RunOutput one = Simulate(c);
+  const RunOutput one = SimulateAndRead(c);
   c.output.dir = ::testing::TempDir() + "/determinism_c2";
   c.fleet.concurrency = 2;
-  const RunOutput two = Simulate(c);
+  const RunOutput two = SimulateAndRead(c);
   ASSERT_EQ(one.summary.value("rounds", 0), 3) << one.summary;
   for (const nlohmann::json& j : one.metrics) {
     if (j["type"] == "round") {
@@ -81,10 +59,10 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
   Config c = ProfiledFleet("cnn", 400, "determinism_greedy_a", 2);
   c.offload.policy = "greedy";
   c.offload.mode = OffloadMode::kLocalLoss;
-  const RunOutput a = Simulate(c);
+  const RunOutput a = SimulateAndRead(c);
   c.output.dir = ::testing::TempDir() + "/determinism_greedy_b";
   c.fleet.concurrency = 1;
-  const RunOutput b = Simulate(c);
+  const RunOutput b = SimulateAndRead(c);
   int offloaded = 0;
   for (const nlohmann::json& j : a.metrics) {
     if (j["type"] == "device" && j.value("mode", "") == "local_loss" &&
@@ -105,10 +83,10 @@ TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
   c.offload.policy = "fixed";
   c.offload.mode = OffloadMode::kExact;
   c.offload.fixed = {{"slow", 2}};
-  const RunOutput a = Simulate(c);
+  const RunOutput a = SimulateAndRead(c);
   c.output.dir = ::testing::TempDir() + "/determinism_exact_b";
   c.fleet.concurrency = 1;
-  const RunOutput b = Simulate(c);
+  const RunOutput b = SimulateAndRead(c);
   int tails = 0;
   for (const nlohmann::json& j : a.metrics) tails += j.contains("tail_s");
   EXPECT_EQ(tails, 4);

@@ -13,20 +13,6 @@
 namespace tandem::sim {
 namespace {
 
-struct SimRun {
-  nlohmann::json summary;
-  std::vector<nlohmann::json> metrics;
-};
-
-SimRun Simulate(const Config& c) {
-  SimOptions o;
-  o.config = c;
-  auto r = RunSimulation(o);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return {};
-  return {r->summary, ReadMetrics(r->run_dir).value()};
-}
-
 TEST(OverSelectionTest, KeepsTheFastestUpdatesOnVirtualTime) {
   // Two devices slow to compute on a fast link, two fast on a slower one;
   // half are aggregated, all sampled.
@@ -34,7 +20,7 @@ TEST(OverSelectionTest, KeepsTheFastestUpdatesOnVirtualTime) {
   c.strategy.fraction = 0.5;
   c.strategy.over_selection = 2;
   c.strategy.min_updates = 2;
-  const SimRun two = Simulate(c);
+  const RunOutput two = SimulateAndRead(c);
   // Per round: the slowest kept update and the fastest left out.
   std::map<int, double> kept_max, surplus_min;
   std::map<std::string, int> kept_rounds;
@@ -71,7 +57,7 @@ TEST(OverSelectionTest, KeepsTheFastestUpdatesOnVirtualTime) {
   // One device training at a time: same records.
   c.fleet.concurrency = 1;
   c.output.dir = ::testing::TempDir() + "/over_selection_c1";
-  const SimRun one = Simulate(c);
+  const RunOutput one = SimulateAndRead(c);
   ASSERT_EQ(one.metrics.size(), two.metrics.size());
   for (size_t i = 0; i < one.metrics.size(); ++i) {
     EXPECT_EQ(WithoutWallClock(one.metrics[i]).dump(),

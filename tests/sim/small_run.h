@@ -7,8 +7,10 @@
 
 #include "core/config.h"
 #include "core/run_writer.h"
+#include "core/weights_digest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "sim/fleet_simulator.h"
 
 namespace tandem::sim {
 
@@ -78,6 +80,32 @@ inline Config ProfiledFleet(const std::string& model, int64_t examples,
   c.fleet.classes[1].count = 2;
   c.fleet.classes[1].device.slowdown = 1;
   return c;
+}
+
+// A simulation's summary, metrics and the weights digest of its last
+// checkpoint ("" without checkpoints); empty (and a test failure) when it
+// failed.
+struct RunOutput {
+  nlohmann::json summary;
+  std::vector<nlohmann::json> metrics;
+  std::string checkpoint_sha256;
+};
+
+inline RunOutput SimulateAndRead(const Config& config) {
+  SimOptions o;
+  o.config = config;
+  auto r = RunSimulation(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return {};
+  RunOutput run;
+  run.summary = r->summary;
+  run.metrics = ReadMetrics(r->run_dir).value();
+  if (!config.output.checkpoints) return run;
+  auto latest = DecodeCheckpoint(
+      ReadFile(r->run_dir + "/checkpoints/latest.ckpt").value(), nullptr);
+  EXPECT_TRUE(latest.ok()) << latest.status();
+  if (latest.ok()) run.checkpoint_sha256 = WeightsSha256(*latest);
+  return run;
 }
 
 }  // namespace tandem::sim
