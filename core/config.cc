@@ -148,6 +148,9 @@ void VisitStrategy(V& v, StrategyConfig& s) {
   v.Int("min_devices", &s.min_devices, 1, 1000000);
   v.Int("min_updates", &s.min_updates, 1, 1000000);
   v.Double("over_selection", &s.over_selection, 1, 10);
+  v.Int("buffer_size", &s.buffer_size, 0, 1000000);
+  v.Int("concurrency", &s.concurrency, 0, 1000000);
+  v.Double("staleness_exponent", &s.staleness_exponent, 0, 10);
   v.Double("max_update_norm", &s.max_update_norm, 0, kHuge);
   v.Object("params", &s.params);
 }
@@ -278,6 +281,29 @@ absl::Status CheckTls(const ServerConfig& s) {
   return absl::OkStatus();
 }
 
+// Buffered aggregation has no rounds to over-select in nor to plan splits
+// for.
+absl::Status CheckBuffered(const Config& c) {
+  if (c.strategy.buffer_size == 0) return absl::OkStatus();
+  if (c.strategy.over_selection > 1) {
+    return absl::InvalidArgumentError(
+        "config: $.strategy.over_selection: not with buffered aggregation "
+        "($.strategy.buffer_size > 0), which never waits for stragglers");
+  }
+  if (c.offload.policy != "none") {
+    return absl::InvalidArgumentError(
+        "config: $.offload.policy: buffered aggregation "
+        "($.strategy.buffer_size > 0) needs \"none\"");
+  }
+  if (c.strategy.min_updates > c.strategy.buffer_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: $.strategy.min_updates: ", c.strategy.min_updates,
+        " is more than $.strategy.buffer_size (", c.strategy.buffer_size,
+        "), the updates each version aggregates"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAcrossSections(const Config& c) {
   TANDEM_RETURN_IF_ERROR(CheckTls(c.server));
   for (size_t i = 0; i < c.fleet.classes.size(); ++i) {
@@ -293,6 +319,7 @@ absl::Status CheckAcrossSections(const Config& c) {
         "config: $.strategy.min_updates: ", c.strategy.min_updates,
         " is more than the fleet's ", c.TotalDevices(), " devices"));
   }
+  TANDEM_RETURN_IF_ERROR(CheckBuffered(c));
   for (size_t i = 0; i < c.fleet.classes.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (c.fleet.classes[i].name == c.fleet.classes[j].name) {

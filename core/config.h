@@ -111,6 +111,15 @@ struct StrategyConfig {
   // (ceil, at most all available) and aggregate the first of them to finish;
   // 1 = no over-selection.
   double over_selection = 1;
+  // Buffered asynchronous aggregation (FedBuff, Nguyen et al. 2022): > 0
+  // turns rounds off. `concurrency` devices train at once, each starting
+  // again as soon as it reported; every `buffer_size` updates are aggregated
+  // into the next model version (a "round" of the metrics), each weighted
+  // by 1 / (1 + staleness)^staleness_exponent, staleness being the versions
+  // published since the device pulled its model. 0 = synchronous rounds.
+  int buffer_size = 0;
+  int concurrency = 0;  // 0: the sample size (fraction, min_devices)
+  double staleness_exponent = 0.5;
   double max_update_norm = 0;  // L2 bound on an update's change; 0 = none
   nlohmann::json params = nlohmann::json::object();  // strategy-specific
 };

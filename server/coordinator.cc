@@ -44,6 +44,7 @@ absl::Status Coordinator::Init() {
   check_ = std::make_unique<AggregateCheck>(config_, evaluator_.get());
   const ml::Model& model = evaluator_->model();
   state_.stages = model.num_stages();
+  state_.virtual_time = options_.virtual_time;
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);
   state_.tail_settings = {&config_, model.input(), state_.stages,
                           options_.compute_profile,
@@ -69,6 +70,9 @@ absl::Status Coordinator::Init() {
   state_.global = std::make_shared<const Weights>(std::move(global));
   TANDEM_ASSIGN_OR_RETURN(state_.strategy, CreateStrategy(so));
   state_.aux = std::make_unique<AuxStore>(&model, config_.seed);
+  if (config_.strategy.buffer_size > 0) {
+    state_.flights = std::make_unique<Flights>(options_.virtual_time);
+  }
   TANDEM_ASSIGN_OR_RETURN(
       state_.planner,
       OffloadPlanner::Create(config_, model.input(), state_.stages,

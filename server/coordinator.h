@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,9 @@ class Coordinator {
   void LeaveOutSurplusLocked(RoundState& round)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   void AwaitRoundEnd();
+  // Aggregates the round, evaluates and records it; whether it aggregated.
+  absl::StatusOr<bool> CloseAndRecord(int64_t round, int attempt,
+                                      std::string* why_failed);
   void DropSilentDevicesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // The round's aggregate; null when it failed (why in *why_failed).
   std::shared_ptr<const Weights> CloseAndAggregate(std::string* why_failed);
@@ -125,6 +129,23 @@ class Coordinator {
                                  std::shared_ptr<const Weights> aggregate,
                                  const std::string& why_failed);
   nlohmann::json Summary(const std::string& status) const;
+
+  // ---- buffered aggregation (coordinator_buffered.cc)
+  // Opens version (round) `round`; the devices in flight go on.
+  void OpenVersion(int64_t round, int attempt);
+  // Takes reports until strategy.buffer_size are accepted, starting devices
+  // as others finish; gives up after server.round_deadline_s without one.
+  void FillBuffer();
+  // Starts idle devices until strategy.concurrency are in flight.
+  void StartFlightsLocked(RoundState& round)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Takes the next report, if one may be taken.
+  bool TakeReportLocked(RoundState& round)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Rebases and weighs `flight`'s update and hands it to the strategy.
+  void AdmitReportLocked(RoundState& round, Flight flight, DeviceRecord* d)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  void DropSilentFlightsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
 
   // ---- checkpoints (coordinator_resume.cc)
   // Everything a resumed run needs besides the weights: the strategy's,
@@ -147,6 +168,13 @@ class Coordinator {
   int64_t max_message_bytes_ = 0;
   double start_s_ = 0;
   int64_t first_round_ = 1;  // > 1 when resuming
+  // Buffered aggregation, Run()'s thread only: the run's virtual clock (the
+  // last report taken), devices in flight wanted, devices not to start
+  // until a report moves the clock, and the draws of devices so far.
+  double virtual_now_s_ = 0;
+  int concurrency_ = 0;
+  std::set<std::string> resting_;
+  uint64_t picks_ = 0;
   CoordinatorState state_;
   DeviceGateway gateway_{&state_};
 };

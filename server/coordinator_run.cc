@@ -83,6 +83,11 @@ absl::Status Coordinator::RunRound(int64_t round) {
 
 absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
                                              std::string* why_failed) {
+  if (state_.flights != nullptr) {
+    OpenVersion(round, attempt);
+    FillBuffer();
+    return CloseAndRecord(round, attempt, why_failed);
+  }
   int target = 0;
   auto sampled = SampleForAttempt(round, attempt, &target);
   if (!sampled.ok()) {
@@ -93,6 +98,11 @@ absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
   }
   OpenRound(round, attempt, *sampled, target);
   AwaitRoundEnd();
+  return CloseAndRecord(round, attempt, why_failed);
+}
+
+absl::StatusOr<bool> Coordinator::CloseAndRecord(int64_t round, int attempt,
+                                                 std::string* why_failed) {
   std::shared_ptr<const Weights> aggregate = CloseAndAggregate(why_failed);
   const bool done = aggregate != nullptr;
   TANDEM_RETURN_IF_ERROR(

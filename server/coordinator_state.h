@@ -37,6 +37,8 @@ struct CoordinatorState {
   const Config& config;
   const Clock& clock;
   int stages = 1;  // of the model
+  // Devices report simulated (virtual) round times (the simulator).
+  bool virtual_time = false;
   TailSettings tail_settings;
   SampleCap sample_cap;
   // server.tokens_file, loaded; null when devices need no token.
@@ -54,6 +56,9 @@ struct CoordinatorState {
   std::unique_ptr<Strategy> strategy ABSL_GUARDED_BY(mu);
   std::unique_ptr<AuxStore> aux ABSL_GUARDED_BY(mu);
   std::unique_ptr<RoundState> round ABSL_GUARDED_BY(mu);
+  // Buffered aggregation (strategy.buffer_size > 0): the devices training
+  // across versions; every round's RoundState points at it. Null otherwise.
+  std::unique_ptr<Flights> flights ABSL_GUARDED_BY(mu);
   std::shared_ptr<const Weights> global ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;  // Stop() was called
   bool finished ABSL_GUARDED_BY(mu) = false;  // Run() returned

@@ -75,8 +75,7 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
   d->polled = true;  // WaitForDevices' condition sees it on unlock
   const std::string id = req.device_id();
   auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
-    return state_.Over() || (state_.round != nullptr && state_.round->open &&
-                             state_.round->pending.count(id));
+    return state_.Over() || HasTaskLocked(id);
   };
   const double deadline_s = Now() + absl::ToDoubleSeconds(timeout);
   while (!ready() && Now() < deadline_s) {
@@ -89,6 +88,8 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
   TaskAssignment task;
   if (state_.Over()) {
     task.header.set_kind(v1::TaskHeader::STOP);
+  } else if (ready() && state_.flights != nullptr) {
+    task = FlightTaskLocked(id);
   } else if (ready()) {
     task = TaskFor(state_.config, *state_.round, id, req.full_weights(),
                    state_.global, *state_.aux);
@@ -132,6 +133,9 @@ absl::Status DeviceGateway::SubmitUpdate(const v1::UpdateHeader& h,
   DeviceRecord* d;
   TANDEM_RETURN_IF_ERROR(
       state_.admission.CheckHeader(h, AdmissionLocked(), &d));
+  if (state_.flights != nullptr) {
+    return ArriveLocked(h, d, std::move(weights));
+  }
   absl::StatusOr<DeviceRoundRecord> record =
       AcceptLocked(h, d, std::move(weights));
   if (!record.ok()) return record.status();
@@ -141,17 +145,49 @@ absl::Status DeviceGateway::SubmitUpdate(const v1::UpdateHeader& h,
   return absl::OkStatus();
 }
 
+DeviceRoundRecord NewRecord(const v1::UpdateHeader& h, const DeviceRecord& d,
+                            int64_t round, int split) {
+  DeviceRoundRecord rec;
+  rec.round = round;
+  rec.device = h.device_id();
+  rec.device_class = d.profile.device_class();
+  rec.measurements = h.measurements();
+  rec.samples = h.num_samples();
+  rec.split = split;
+  return rec;
+}
+
+ClientUpdate NewUpdate(const v1::UpdateHeader& h, Weights weights) {
+  ClientUpdate u;
+  u.device_id = h.device_id();
+  u.round = h.round();
+  u.num_samples = h.num_samples();
+  u.loss_before = h.measurements().loss_before();
+  u.weights = std::move(weights);
+  return u;
+}
+
+absl::Status DeviceGateway::RefuseLateLocked(const DeviceRoundRecord& rec,
+                                             DeviceRecord* d) {
+  // Its round took longer than the round may: it arrived after the deadline
+  // (in a simulation, on the virtual clock).
+  const double deadline_s = state_.config.server.round_deadline_s;
+  if (rec.measurements.round_time_s() <= deadline_s) return absl::OkStatus();
+  RoundState& r = *state_.round;
+  r.End(rec.device);
+  r.deadline_hit = r.flights == nullptr;
+  return state_.admission.Reject(
+      d, &r, "late",
+      absl::FailedPreconditionError(absl::StrCat(
+          "its round took ", rec.measurements.round_time_s(),
+          " s, more than server.round_deadline_s (", deadline_s, " s)")));
+}
+
 absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     const v1::UpdateHeader& h, DeviceRecord* d, Weights weights) {
   RoundState& r = *state_.round;
   const std::string& id = h.device_id();
-  DeviceRoundRecord rec;
-  rec.round = r.number;
-  rec.device = id;
-  rec.device_class = d->profile.device_class();
-  rec.measurements = h.measurements();
-  rec.samples = h.num_samples();
-  rec.split = r.SplitOf(id);
+  DeviceRoundRecord rec = NewRecord(h, *d, r.number, r.SplitOf(id));
   if (r.Offloads(id) && weights.layout() == state_.global->layout()) {
     // It trained the whole model locally: its split stream failed, or its
     // link was below the split point's break-even (offload.link_guard).
@@ -179,24 +215,8 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     }
     weights = std::move(joined->full);
   }
-  // Its round took longer than the round may: it arrived after the deadline
-  // (in a simulation, on the virtual clock).
-  const double deadline_s = state_.config.server.round_deadline_s;
-  if (rec.measurements.round_time_s() > deadline_s) {
-    r.End(id);
-    r.deadline_hit = true;
-    return state_.admission.Reject(
-        d, &r, "late",
-        absl::FailedPreconditionError(absl::StrCat(
-            "its round took ", rec.measurements.round_time_s(),
-            " s, more than server.round_deadline_s (", deadline_s, " s)")));
-  }
-  ClientUpdate u;
-  u.device_id = id;
-  u.round = h.round();
-  u.num_samples = h.num_samples();
-  u.loss_before = h.measurements().loss_before();
-  u.weights = std::move(weights);
+  TANDEM_RETURN_IF_ERROR(RefuseLateLocked(rec, d));
+  ClientUpdate u = NewUpdate(h, std::move(weights));
   RejectReason reason;
   absl::Status s = state_.strategy->AddUpdate(std::move(u), &reason);
   if (!s.ok()) {
@@ -273,9 +293,12 @@ absl::StatusOr<v1::HeartbeatReply> DeviceGateway::Heartbeat(
   if (d == nullptr) return reply;
   d->last_seen_s = Now();
   if (req.state() == v1::HeartbeatRequest::ABANDONED &&
-      state_.round != nullptr && state_.round->open &&
-      req.round() == state_.round->number &&
-      state_.round->pending.count(req.device_id()) > 0) {
+      state_.flights != nullptr) {
+    AbandonFlightLocked(d, req.round(), req.reason());
+  } else if (req.state() == v1::HeartbeatRequest::ABANDONED &&
+             state_.round != nullptr && state_.round->open &&
+             req.round() == state_.round->number &&
+             state_.round->pending.count(req.device_id()) > 0) {
     ++d->dropouts;
     state_.round->Drop(*d, req.reason());
   }
@@ -290,6 +313,9 @@ absl::Status DeviceGateway::Leave(const v1::LeaveRequest& req) {
     return absl::NotFoundError("leave: unknown device or session");
   }
   d->left = true;
+  if (state_.flights != nullptr) {
+    state_.flights->End(req.device_id(), "left");
+  }
   if (state_.round != nullptr && state_.round->open &&
       state_.round->pending.erase(req.device_id()) > 0) {
     ++state_.round->dropped;

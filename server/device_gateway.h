@@ -27,6 +27,11 @@
 
 namespace tandem::server {
 
+// An accepted update's record and the update as the strategy takes it.
+DeviceRoundRecord NewRecord(const v1::UpdateHeader& h, const DeviceRecord& d,
+                            int64_t round, int split);
+ClientUpdate NewUpdate(const v1::UpdateHeader& h, Weights weights);
+
 class DeviceGateway {
  public:
   // `state` outlives the gateway.
@@ -63,6 +68,30 @@ class DeviceGateway {
 
  private:
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Whether `id` has a task to pull: sampled and pending in the open round,
+  // or, buffered, its flight assigned or training (a repeated pull gets the
+  // same task again).
+  bool HasTaskLocked(const std::string& id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Refuses (counted, its round ended) an update that took longer than
+  // server.round_deadline_s.
+  absl::Status RefuseLateLocked(const DeviceRoundRecord& record,
+                                DeviceRecord* d)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+
+  // ---- buffered aggregation (device_gateway_flights.cc)
+  // `id`'s task: its flight's round, model and start time.
+  TaskAssignment FlightTaskLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Keeps the admitted update in its flight for the Coordinator's loop.
+  absl::Status ArriveLocked(const v1::UpdateHeader& h, DeviceRecord* d,
+                            Weights weights)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // `d` abandoned its task of `round`.
+  void AbandonFlightLocked(DeviceRecord* d, int64_t round,
+                           const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+
   // `d`: the sender's record, as admission found it.
   absl::StatusOr<DeviceRoundRecord> AcceptLocked(const v1::UpdateHeader& h,
                                                  DeviceRecord* d,

@@ -34,6 +34,10 @@ nlohmann::json ToJson(const DeviceRoundRecord& r) {
             {"tail_included", m.tail_included()},
             {"timing_s", m.timing_s()}});
   if (r.fallback_local) j["fallback_local"] = true;
+  if (r.task_round >= 0) {
+    j["task_round"] = r.task_round;
+    j["staleness"] = r.staleness;
+  }
   if (r.has_tail) {
     j["tail_s"] = r.tail_s;
     j["tail_batches"] = r.tail_batches;

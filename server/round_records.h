@@ -32,6 +32,11 @@ struct DeviceRoundRecord {
   bool has_tail = false;
   double tail_s = 0;  // its tail's compute on the coordinator
   int64_t tail_batches = 0;
+  // Buffered aggregation: the round its task started from, and the versions
+  // published since (staleness; its update was weighted by
+  // StalenessWeight). -1: synchronous rounds.
+  int64_t task_round = -1;
+  int64_t staleness = 0;
 };
 
 nlohmann::json ToJson(const DeviceRoundRecord& record);

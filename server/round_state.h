@@ -14,6 +14,7 @@
 #include "offload/cost_model.h"
 #include "proto/tandem.pb.h"
 #include "server/fleet_registry.h"
+#include "server/flights.h"
 #include "server/round_records.h"
 
 namespace tandem::server {
@@ -47,6 +48,11 @@ struct RoundState {
   std::map<int, std::shared_ptr<const Weights>> heads;
   int offloading = 0;  // sampled devices with split < stages
   std::map<std::string, double> min_link_mbps;
+  // Buffered aggregation (strategy.buffer_size): the devices training, from
+  // this version's model or older ones (the Coordinator owns them); null for
+  // synchronous rounds. `sampled` then holds the devices started during the
+  // version, and `pending` stays empty.
+  Flights* flights = nullptr;
 
   int SplitOf(const std::string& device) const {
     auto it = splits.find(device);
@@ -91,8 +97,10 @@ struct RoundState {
   // over-selection target was reached: they were not needed), heads are
   // freed. Devices reported in arrival order, which varies from run to run:
   // the policy and the metrics see them in device-id order.
+  // Buffered: the round stays open, for the devices still training report
+  // into their flights while the version is aggregated and evaluated.
   void Close() {
-    open = false;
+    open = flights != nullptr;
     if (TargetReached()) pending.clear();
     deadline_hit = deadline_hit || !pending.empty();
     dropped += static_cast<int>(pending.size());
@@ -161,6 +169,7 @@ struct RoundState {
   }
   // The device is done with this round (reported, refused or gone).
   void End(const std::string& device) {
+    if (flights != nullptr) flights->Refuse(device);
     if (open) pending.erase(device);
   }
 };

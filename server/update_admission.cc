@@ -68,6 +68,9 @@ absl::Status UpdateAdmission::CheckRound(const v1::UpdateHeader& h,
                                          const AdmissionContext& c,
                                          DeviceRecord* d) {
   const RoundState* r = c.round;
+  if (r != nullptr && r->open && r->flights != nullptr) {
+    return CheckFlight(h, c, d);
+  }
   if (r == nullptr || !r->open || h.round() != r->number) {
     return Reject(
         d, c.round, "wrong_round",
@@ -84,6 +87,32 @@ absl::Status UpdateAdmission::CheckRound(const v1::UpdateHeader& h,
     return Reject(d, c.round, "duplicate",
                   absl::AlreadyExistsError(
                       "this device already reported or abandoned this round"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateAdmission::CheckFlight(const v1::UpdateHeader& h,
+                                          const AdmissionContext& c,
+                                          DeviceRecord* d) {
+  const Flight* f = c.round->flights->Find(h.device_id());
+  if (f == nullptr) {
+    return Reject(d, c.round, "not_sampled",
+                  absl::FailedPreconditionError(
+                      "update from a device that has no task in flight"));
+  }
+  if (f->version != h.round()) {
+    return Reject(d, c.round, "wrong_round",
+                  absl::FailedPreconditionError(
+                      absl::StrCat("update for round ", h.round(),
+                                   ", but its task is of "
+                                   "round ",
+                                   f->version)));
+  }
+  if (f->state != Flight::State::kAssigned &&
+      f->state != Flight::State::kTraining) {
+    return Reject(d, c.round, "duplicate",
+                  absl::AlreadyExistsError(
+                      "this device already reported or abandoned its task"));
   }
   return absl::OkStatus();
 }

@@ -70,6 +70,9 @@ class UpdateAdmission {
  private:
   absl::Status CheckRound(const v1::UpdateHeader& header,
                           const AdmissionContext& context, DeviceRecord* d);
+  // Buffered aggregation: the device's task is in flight, of that round.
+  absl::Status CheckFlight(const v1::UpdateHeader& header,
+                           const AdmissionContext& context, DeviceRecord* d);
   absl::Status CheckContent(const v1::UpdateHeader& header,
                             const AdmissionContext& context, DeviceRecord* d);
 

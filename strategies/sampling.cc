@@ -53,8 +53,16 @@ absl::StatusOr<std::vector<std::string>> SampleDevices(
       n, static_cast<int64_t>(
              std::ceil(SampleSize(n, fraction, min_devices) * over_selection -
                        kCountSlack)));
+  return PickDevices(std::move(ids), k, seed, static_cast<uint64_t>(round));
+}
+
+std::vector<std::string> PickDevices(std::vector<std::string> ids, int64_t k,
+                                     uint64_t seed, uint64_t salt) {
+  std::sort(ids.begin(), ids.end());
+  const int64_t n = static_cast<int64_t>(ids.size());
+  k = std::max<int64_t>(0, std::min(k, n));
   // Partial Fisher-Yates over the sorted ids.
-  DeterministicRng rng(seed, static_cast<uint64_t>(round));
+  DeterministicRng rng(seed, salt);
   for (int64_t i = 0; i < k; ++i) {
     const int64_t j = i + static_cast<int64_t>(rng.Below(n - i));
     std::swap(ids[i], ids[j]);

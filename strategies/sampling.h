@@ -30,6 +30,11 @@ absl::StatusOr<std::vector<std::string>> SampleDevices(
     const std::vector<std::string>& available, double fraction, int min_devices,
     uint64_t seed, int64_t round, double over_selection = 1);
 
+// `k` of `available` (distinct; all of them when fewer), uniformly at random
+// from (seed, salt), in id order.
+std::vector<std::string> PickDevices(std::vector<std::string> available,
+                                     int64_t k, uint64_t seed, uint64_t salt);
+
 // k above: how many of `n` available devices a round aggregates.
 int64_t SampleSize(int64_t n, double fraction, int min_devices);
 

@@ -1,0 +1,57 @@
+// DeviceGateway under buffered aggregation (strategy.buffer_size > 0): tasks
+// come from the device's flight, updates wait in it for the Coordinator's
+// loop (server/flights.h), which weighs them by staleness and aggregates.
+#include "absl/strings/str_cat.h"
+#include "server/device_gateway.h"
+
+namespace tandem::server {
+
+bool DeviceGateway::HasTaskLocked(const std::string& id) const {
+  const RoundState* r = state_.round.get();
+  if (r == nullptr || !r->open) return false;
+  if (state_.flights == nullptr) return r->pending.count(id) > 0;
+  const Flight* f = state_.flights->Find(id);
+  return f != nullptr && (f->state == Flight::State::kAssigned ||
+                          f->state == Flight::State::kTraining);
+}
+
+TaskAssignment DeviceGateway::FlightTaskLocked(const std::string& id) {
+  state_.flights->Pull(id);
+  const Flight& f = *state_.flights->Find(id);
+  TaskAssignment task;
+  task.header = state_.round->header;
+  task.header.set_round(f.version);
+  // Each task its own seed: a device may train twice on one version.
+  task.header.mutable_training()->set_seed(state_.config.seed * 1000003 +
+                                           f.serial);
+  if (state_.virtual_time) task.header.set_virtual_start_s(f.start_s);
+  task.weights = f.base;
+  return task;
+}
+
+absl::Status DeviceGateway::ArriveLocked(const v1::UpdateHeader& h,
+                                         DeviceRecord* d, Weights weights) {
+  const Flight& f = *state_.flights->Find(h.device_id());
+  DeviceRoundRecord rec = NewRecord(h, *d, f.version, state_.stages);
+  absl::Status on_time = RefuseLateLocked(rec, d);
+  if (!on_time.ok()) return on_time;
+  const double finish_s =
+      state_.virtual_time ? f.start_s + rec.measurements.round_time_s() : Now();
+  state_.flights->Arrive(h.device_id(), NewUpdate(h, std::move(weights)),
+                         std::move(rec), finish_s);
+  return absl::OkStatus();
+}
+
+void DeviceGateway::AbandonFlightLocked(DeviceRecord* d, int64_t round,
+                                        const std::string& reason) {
+  const Flight* f = state_.flights->Find(d->id);
+  if (f == nullptr || f->version != round) return;
+  if (f->state != Flight::State::kAssigned &&
+      f->state != Flight::State::kTraining) {
+    return;
+  }
+  ++d->dropouts;
+  state_.flights->End(d->id, reason);
+}
+
+}  // namespace tandem::server
