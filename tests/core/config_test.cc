@@ -260,6 +260,26 @@ TEST(ConfigTest, DuplicateFleetClassNamesFail) {
                                    HasSubstr("\"phone\" is used twice")));
 }
 
+TEST(ConfigTest, BufferedAggregationRefusesWhatItCannotDo) {
+  auto buffered = [](nlohmann::json strategy, const std::string& policy) {
+    strategy["buffer_size"] = 4;
+    return nlohmann::json{{"strategy", strategy},
+                          {"offload", {{"policy", policy}}}};
+  };
+  absl::StatusOr<Config> ok = ParseConfig(buffered({}, "none"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->strategy.buffer_size, 4);
+  EXPECT_EQ(ok->strategy.staleness_exponent, 0.5);
+  EXPECT_THAT(ParseError(buffered({{"over_selection", 1.5}}, "none")),
+              HasSubstr("$.strategy.over_selection"));
+  EXPECT_THAT(ParseError(buffered({}, "greedy")),
+              HasSubstr("$.offload.policy"));
+  EXPECT_THAT(ParseError(buffered({{"min_updates", 5}}, "none")),
+              HasSubstr("$.strategy.buffer_size (4)"));
+  EXPECT_THAT(ParseError({{"strategy", {{"staleness_exponent", -1}}}}),
+              HasSubstr("$.strategy.staleness_exponent"));
+}
+
 TEST(ConfigTest, MinUpdatesLargerThanFleetFails) {
   auto with_min_updates = [](int n) {
     return nlohmann::json{

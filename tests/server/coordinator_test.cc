@@ -50,6 +50,8 @@ class CoordinatorTest : public ::testing::Test {
     c.strategy.min_updates = min_updates;
     c.strategy.fraction = fraction_;
     c.strategy.over_selection = over_selection_;
+    c.strategy.buffer_size = buffer_size_;
+    c.strategy.concurrency = concurrency_;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
     data::SyntheticOptions so;
     so.train_size = 200;
@@ -119,6 +121,7 @@ class CoordinatorTest : public ::testing::Test {
   int rounds_ = 1;
   double fraction_ = 1;
   double over_selection_ = 1;
+  int buffer_size_ = 0, concurrency_ = 0;
   std::shared_ptr<const data::Dataset> train_set_;
   double device_timeout_s_ = 0;  // 0: the default
   std::unique_ptr<Coordinator> coordinator_;
@@ -227,6 +230,56 @@ TEST_F(CoordinatorTest, OverSelectionAggregatesTheFirstToFinish) {
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
   }
+}
+
+TEST_F(CoordinatorTest, BufferedAggregationRebasesAndWeighsAStaleUpdate) {
+  // FedBuff with a buffer of one update: d1 and d2 both start from round
+  // 1's model w0. d1's update (w0 + 1) makes round 1's aggregate; d2's
+  // (w0 + 2) is then one version stale: its change, 2, is weighted
+  // 1/sqrt(2) and added to the current model.
+  rounds_ = 2;
+  buffer_size_ = 1;
+  concurrency_ = 2;
+  Start(/*min_updates=*/1, /*retries=*/0, /*devices=*/2);
+  const std::string s1 = Join("d1"), s2 = Join("d2");
+  Weights w0, unused;
+  const int64_t round = Pull("d1", s1, &w0).round();
+  ASSERT_EQ(Pull("d2", s2, &unused).round(), round);
+  ASSERT_TRUE(Push("d1", s1, round, Shifted(w0, 1), 100).ok());
+  // d1 goes on from round 2's model, the first aggregate.
+  Weights w1;
+  ASSERT_EQ(Pull("d1", s1, &w1).round(), round + 1);
+  for (int64_t i = 0; i < w0.size(); i += 97) {
+    ASSERT_NEAR(w1.values()[i], w0.values()[i] + 1, 1e-5) << i;
+  }
+  EXPECT_EQ(Push("d1", s1, round, w1, 100).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "its task is of round 2 now";
+  ASSERT_TRUE(Push("d2", s2, round, Shifted(w0, 2), 100).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
+                                           "/checkpoints/latest.ckpt")
+                                      .value(),
+                                  nullptr)
+                     .value();
+  for (int64_t i = 0; i < w0.size(); i += 97) {
+    ASSERT_NEAR(next.values()[i], w0.values()[i] + 1 + 2 / std::sqrt(2.0),
+                1e-5)
+        << i;
+  }
+  int stale = 0;
+  const auto metrics = ReadMetrics(coordinator_->run_dir()).value();
+  for (const nlohmann::json& j : metrics) {
+    if (j["type"] != "device") continue;
+    if (j["device"] == "d2") {
+      EXPECT_EQ(j["round"], round + 1) << j;
+      EXPECT_EQ(j["task_round"], round) << j;
+      EXPECT_EQ(j["staleness"], 1) << j;
+      ++stale;
+    }
+  }
+  EXPECT_EQ(stale, 1);
 }
 
 TEST_F(CoordinatorTest, SilentDeviceTimesOutOnTheInjectedClock) {
