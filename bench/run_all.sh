@@ -14,4 +14,5 @@ echo "== split overhead (cnn)";  "$B/bench/split/split_overhead" --model cnn 2>/
 echo "== offload policies";      "$B/bench/offload/offload_experiment" --config configs/fedadapt-fixed.json --rounds 4 --policies none,fixed,greedy --out /tmp/tandem-offload-runs 2>/dev/null
 echo "== hostile connections";   bench/hostile_connections.sh "$B"
 echo "== over-selection";        bench/over_selection.sh "$B"
+echo "== fedbuff";               bench/fedbuff.sh "$B"
 echo "== accuracy benchmark";    bench/fmnist_accuracy.sh "$B"
