@@ -276,6 +276,7 @@ void CoordinatorLink::SendPeriodicHeartbeat() {
     absl::MutexLock lock(&mu_);
     round = current_round_;
   }
+  if (round < 0 && !options_.idle_heartbeats) return;
   Heartbeat(
       round,
       round >= 0 ? v1::HeartbeatRequest::TRAINING : v1::HeartbeatRequest::IDLE,

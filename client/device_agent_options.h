@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "client/compute_gate.h"
 #include "client/device_environment.h"
+#include "client/model_pool.h"
 #include "core/clock.h"
 #include "ml/data/dataset.h"
 #include "proto/tandem.pb.h"
@@ -28,7 +29,11 @@ struct DeviceAgentOptions {
   uint64_t seed = 1;
   int compute_threads = 0;      // LibTorch threads for training; 0 = all cores
   ComputeGate* gate = nullptr;  // optional bound on concurrent training
-  DataProvider data_provider;   // required
+  // Where the device takes its model for a round, and gives it back after
+  // (the simulator's devices share one); null: built each round, freed
+  // after it. Not owned.
+  ModelPool* model_pool = nullptr;
+  DataProvider data_provider;  // required
   // What the device's hardware and time are; null: a MeasuredEnvironment
   // (deployed device, wall time). The simulator passes a virtual one.
   std::unique_ptr<DeviceEnvironment> environment;
@@ -54,6 +59,11 @@ struct DeviceAgentOptions {
   // The channel is gRPC's in-process one (the simulator): it has no
   // connection to wait for, and no connectivity state to ask about.
   bool in_process_channel = false;
+  // Heartbeats also while idle. Without them an idle device shows it is
+  // alive by its PullTask long-polls alone (each marks it heard from, and
+  // server.poll_timeout_s is below server.device_timeout_s): the simulator's
+  // idle devices then cost nothing between polls.
+  bool idle_heartbeats = true;
 };
 
 }  // namespace tandem::client

@@ -34,6 +34,11 @@ ml::TrainOptions ToTrainOptions(const v1::TrainingConfig& t,
 
 }  // namespace
 
+int64_t RoundTrainer::WorkOf(const Task& task) const {
+  return static_cast<int64_t>(data_->size()) *
+         task.header.training().local_epochs();
+}
+
 absl::Status RoundTrainer::PrepareData(const v1::JoinReply& join) {
   if (data_ != nullptr) return absl::OkStatus();
   TANDEM_ASSIGN_OR_RETURN(data_, options_.data_provider(join.data()));
@@ -53,17 +58,29 @@ absl::Status RoundTrainer::PrepareData(const v1::JoinReply& join) {
 
 absl::Status RoundTrainer::BuildModel() {
   if (model_ != nullptr) return absl::OkStatus();
-  TANDEM_ASSIGN_OR_RETURN(
-      model_,
-      ml::Model::Create(model_name_, ml::InputShapeOf(*data_), options_.seed));
+  const ml::InputShape input = ml::InputShapeOf(*data_);
+  if (options_.model_pool != nullptr) {
+    TANDEM_ASSIGN_OR_RETURN(
+        model_, options_.model_pool->Take(model_name_, input, options_.seed));
+    return absl::OkStatus();
+  }
+  TANDEM_ASSIGN_OR_RETURN(model_,
+                          ml::Model::Create(model_name_, input, options_.seed));
   return absl::OkStatus();
+}
+
+void RoundTrainer::ReleaseModel() {
+  if (options_.model_pool != nullptr) {
+    options_.model_pool->Give(std::move(model_));
+  }
+  model_.reset();
 }
 
 absl::StatusOr<RoundWork> RoundTrainer::TrainFull(const Task& task) {
   TANDEM_RETURN_IF_ERROR(model_->SetWeights(*task.weights));
   RoundWork work;
   {
-    ComputeSlot slot(options_.gate);
+    ComputeSlot slot(options_.gate, WorkOf(task));
     ml::SetComputeThreads(options_.compute_threads);
     TANDEM_ASSIGN_OR_RETURN(
         work.stats,
@@ -102,7 +119,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   GrpcActivationStream stream(link_.split_stub(), &ctx, open, so);
   absl::StatusOr<ml::TrainStats> stats;
   {
-    ComputeSlot slot(options_.gate);
+    ComputeSlot slot(options_.gate, WorkOf(task));
     ml::SetComputeThreads(options_.compute_threads);
     stats = ml::TrainHeadLocalLoss(
         *model_, split, &work.aux, *data_,
@@ -142,7 +159,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainSplit(const Task& task,
   RoundWork work;
   absl::StatusOr<ml::TrainStats> stats;
   {
-    ComputeSlot slot(options_.gate);
+    ComputeSlot slot(options_.gate, WorkOf(task));
     ml::SetComputeThreads(options_.compute_threads);
     stats = ml::TrainHead(*model_, split, *data_,
                           ToTrainOptions(task.header.training(), stop_.flag()),

@@ -53,8 +53,9 @@ class RoundTrainer {
 
   // The model lives for a round only: an idle device holds none, so a
   // simulated fleet's memory grows with the devices training at once.
+  // Taken from and given back to options.model_pool when there is one.
   absl::Status BuildModel();
-  void ReleaseModel() { model_.reset(); }
+  void ReleaseModel();
   const ml::Model& model() const { return *model_; }
 
   absl::StatusOr<RoundWork> TrainFull(const Task& task);
@@ -63,6 +64,8 @@ class RoundTrainer {
                                            RoundAccounting& accounting);
 
  private:
+  // Examples `task` trains on: its turn at the ComputeGate.
+  int64_t WorkOf(const Task& task) const;
   // Sets the model to the task's head over its current weights.
   absl::Status LoadHead(const Task& task);
 

@@ -111,7 +111,7 @@ absl::StatusOr<std::shared_ptr<const data::Dataset>> Coordinator::LoadData() {
 void Coordinator::Stop() {
   absl::MutexLock lock(&state_.mu);
   state_.stopping = true;
-  state_.task_or_stop.SignalAll();
+  state_.pollers.WakeAll();
 }
 
 }  // namespace tandem::server

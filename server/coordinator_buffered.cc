@@ -36,7 +36,6 @@ void Coordinator::OpenVersion(int64_t round, int attempt) {
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
   r->open = true;
   state_.round = std::move(r);
-  state_.task_or_stop.SignalAll();
 }
 
 void Coordinator::FillBuffer() {
@@ -85,8 +84,8 @@ void Coordinator::StartFlightsLocked(RoundState& r) {
        PickDevices(std::move(idle), missing, config_.seed, ++picks_)) {
     state_.flights->Start(id, r.number, state_.global, start_s);
     r.sampled.insert(id);
+    state_.pollers.Wake(id);
   }
-  state_.task_or_stop.SignalAll();
 }
 
 bool Coordinator::TakeReportLocked(RoundState& r) {

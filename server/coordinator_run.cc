@@ -28,7 +28,7 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
   {
     absl::MutexLock lock(&state_.mu);
     state_.finished = true;  // pending PullTask calls answer STOP
-    state_.task_or_stop.SignalAll();
+    state_.pollers.WakeAll();
     absl::Status saved = state_.planner->Finish();
     if (!saved.ok()) LogError(absl::StrCat("policy: ", saved.message()));
   }
@@ -165,7 +165,7 @@ void Coordinator::OpenRound(int64_t round, int attempt,
   if (!s.ok()) LogError(absl::StrCat("strategy: ", s.message()));
   r->open = true;
   state_.round = std::move(r);
-  state_.task_or_stop.SignalAll();
+  for (const std::string& id : sampled) state_.pollers.Wake(id);
 }
 
 void Coordinator::AwaitRoundEnd() {

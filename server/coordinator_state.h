@@ -19,6 +19,7 @@
 #include "server/fleet_registry.h"
 #include "server/metrics.h"
 #include "server/offload_planner.h"
+#include "server/poll_waiters.h"
 #include "server/rate_limiter.h"
 #include "server/round_state.h"
 #include "server/sample_cap.h"
@@ -62,10 +63,11 @@ struct CoordinatorState {
   std::shared_ptr<const Weights> global ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;  // Stop() was called
   bool finished ABSL_GUARDED_BY(mu) = false;  // Run() returned
-  // Signalled (all) when a round opens or the run is over: what PullTask
-  // long-polls wait on. Idle devices' polls are not woken by every unlock
-  // of `mu`, as they would be waiting on a condition.
-  absl::CondVar task_or_stop;
+  // The PullTask long-polls waiting: woken when their device gets a task,
+  // all when the run is over. Idle devices' polls are not woken by every
+  // unlock of `mu`, as they would be waiting on a condition, nor by every
+  // round.
+  PollWaiters pollers ABSL_GUARDED_BY(mu);
 
   bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return stopping || finished;

@@ -78,9 +78,12 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
     return state_.Over() || HasTaskLocked(id);
   };
   const double deadline_s = Now() + absl::ToDoubleSeconds(timeout);
+  absl::CondVar woken;
+  state_.pollers.Add(id, &woken);
   while (!ready() && Now() < deadline_s) {
-    state_.clock.WaitWithDeadline(&state_.task_or_stop, &state_.mu, deadline_s);
+    state_.clock.WaitWithDeadline(&woken, &state_.mu, deadline_s);
   }
+  state_.pollers.Remove(id, &woken);
   // Looked up again: the wait released the lock.
   if (DeviceRecord* again = state_.registry.Find(id)) {
     again->last_seen_s = Now();

@@ -43,8 +43,8 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
 
 client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
-    client::ComputeGate* gate, bool wall_time, bool in_process,
-    std::shared_ptr<const ml::ModelProfile> compute_profile,
+    client::ComputeGate* gate, client::ModelPool* models, bool wall_time,
+    bool in_process, std::shared_ptr<const ml::ModelProfile> compute_profile,
     client::DataProvider data) {
   client::DeviceAgentOptions o;
   o.device_id = d.id;
@@ -52,9 +52,13 @@ client::DeviceAgentOptions AgentOptions(
   o.seed = c.seed * 1000 + index;
   o.compute_threads = 1;  // several simulated devices train at once
   o.gate = gate;
+  o.model_pool = models;
   o.data_provider = std::move(data);
   o.give_up_after = absl::Seconds(30);
   o.in_process_channel = in_process;
+  // Idle, a device's long-polls show it alive if they come well within
+  // the coordinator's timeout: then it sends no heartbeats.
+  o.idle_heartbeats = 2 * c.server.poll_timeout_s > c.server.device_timeout_s;
   o.environment =
       EnvironmentFor(c, d, o.seed, wall_time, std::move(compute_profile));
   return o;
@@ -159,8 +163,8 @@ FleetAgents::FleetAgents(
     : gate_(c.fleet.concurrency > 0 ? c.fleet.concurrency : ml::NumCores()) {
   for (size_t i : which) {
     agents_.push_back(std::make_unique<client::DeviceAgent>(
-        AgentOptions(c, devices[i], i, &gate_, wall_time, in_process, profile,
-                     data),
+        AgentOptions(c, devices[i], i, &gate_, &models_, wall_time, in_process,
+                     profile, data),
         channel()));
   }
   for (auto& agent : agents_) {

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "client/compute_gate.h"
 #include "client/device_agent.h"
+#include "client/model_pool.h"
 #include "core/config.h"
 #include "ml/data/dataset.h"
 #include "ml/profile.h"
@@ -75,6 +76,7 @@ class FleetAgents {
 
  private:
   client::ComputeGate gate_;
+  client::ModelPool models_;  // shared by the agents: outlives them
   std::vector<std::unique_ptr<client::DeviceAgent>> agents_;
   std::vector<std::thread> threads_;
   std::atomic<int> failed_{0};

@@ -93,6 +93,34 @@ TEST(ConnectionTest, RequestStopLeavesWithTheSessionAndReturnsOk) {
   EXPECT_EQ(leaves[0].reason(), "stopped");
 }
 
+// Heartbeats of an agent idle in a held long-poll for 2.5 s, heartbeat
+// period 20 ms after the join (the first comes after the 2 s default).
+size_t IdleHeartbeats(bool idle_heartbeats) {
+  auto fake = FakeCoordinator::Start();
+  EXPECT_NE(fake, nullptr);
+  if (fake == nullptr) return 0;
+  v1::JoinReply join;
+  join.set_session_id("s");
+  join.set_model(kTestModel);
+  join.set_heartbeat_interval_ms(20);
+  fake->SetJoinReply(join);
+  fake->HoldWhenIdle(true);
+  DeviceAgentOptions o = TestAgentOptions("dev-idle");
+  o.idle_heartbeats = idle_heartbeats;
+  DeviceAgent agent(std::move(o), fake->Channel());
+  std::thread run([&] { agent.Run().IgnoreError(); });
+  EXPECT_TRUE(fake->AwaitPulls(1, absl::Seconds(20)));
+  absl::SleepFor(absl::Milliseconds(2500));
+  agent.RequestStop();
+  run.join();
+  return fake->heartbeats().size();
+}
+
+TEST(ConnectionTest, IdleHeartbeatsCanBeLeftToTheLongPolls) {
+  EXPECT_GT(IdleHeartbeats(true), 5u);
+  EXPECT_EQ(IdleHeartbeats(false), 0u);
+}
+
 TEST(ConnectionTest, RejoinPresentsThePreviousSession) {
   auto fake = FakeCoordinator::Start();
   ASSERT_NE(fake, nullptr);

@@ -264,8 +264,7 @@ TEST_F(CoordinatorTest, BufferedAggregationRebasesAndWeighsAStaleUpdate) {
                                   nullptr)
                      .value();
   for (int64_t i = 0; i < w0.size(); i += 97) {
-    ASSERT_NEAR(next.values()[i], w0.values()[i] + 1 + 2 / std::sqrt(2.0),
-                1e-5)
+    ASSERT_NEAR(next.values()[i], w0.values()[i] + 1 + 2 / std::sqrt(2.0), 1e-5)
         << i;
   }
   int stale = 0;
