@@ -70,6 +70,8 @@ class CoordinatorLink {
   // Starts the give-up timer and periodic heartbeats (IDLE, or TRAINING the
   // round set here) that run until Stop() or the destructor.
   void Start();
+  // Starts the give-up timer only (a dispatched device: no heartbeats).
+  void StartGiveUpTimer() { last_contact_s_ = clock_.NowSeconds(); }
   void Stop();
   void SetCurrentRound(int64_t round);
 

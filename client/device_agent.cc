@@ -40,40 +40,22 @@ DeviceAgent::DeviceAgent(DeviceAgentOptions options,
 
 DeviceAgent::~DeviceAgent() = default;
 
-absl::Status DeviceAgent::Run() {
+void DeviceAgent::Describe() {
   profile_.set_device_class(options_.device_class);
   profile_.set_cores(ml::NumCores());
   env_.DescribeHardware(&profile_);
+}
+
+absl::Status DeviceAgent::Run() {
+  Describe();
   link_.Start();
   Backoff backoff(options_.initial_backoff, options_.max_backoff,
                   options_.seed);
   absl::Status result;
-  while (!stop_.requested()) {
-    auto more = Step();
-    if (more.ok()) {
-      backoff.Reset();
-      if (!*more) break;  // STOP
-      continue;
-    }
-    if (stop_.requested()) break;
-    if (absl::IsNotFound(more.status())) {  // coordinator forgot us: rejoin
-      link_.Forget();
-      continue;
-    }
-    if (!IsTransient(more.status())) {
-      result = more.status();
-      break;
-    }
-    if (link_.ShouldGiveUp()) {
-      result = absl::UnavailableError(
-          absl::StrCat("coordinator unreachable for ",
-                       absl::FormatDuration(options_.give_up_after),
-                       "; last error: ", more.status().message()));
-      break;
-    }
-    LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
-                            "; retrying"));
-    link_.WaitToRetry(backoff);
+  for (;;) {
+    absl::StatusOr<bool> more = StepUntilDone(backoff);
+    if (!more.ok()) result = more.status();
+    if (!more.ok() || !*more) break;
   }
   if (stop_.requested() || result.ok()) {
     link_.Leave(stop_.requested() ? "stopped" : "done");
@@ -82,12 +64,50 @@ absl::Status DeviceAgent::Run() {
   return result;
 }
 
+absl::StatusOr<bool> DeviceAgent::Serve() {
+  if (!described_) {
+    Describe();
+    described_ = true;
+  }
+  link_.StartGiveUpTimer();
+  Backoff backoff(options_.initial_backoff, options_.max_backoff,
+                  options_.seed);
+  return StepUntilDone(backoff);
+}
+
+absl::StatusOr<bool> DeviceAgent::StepUntilDone(Backoff& backoff) {
+  while (!stop_.requested()) {
+    auto more = Step();
+    if (more.ok()) {
+      backoff.Reset();
+      return *more;
+    }
+    if (stop_.requested()) break;
+    if (absl::IsNotFound(more.status())) {  // coordinator forgot us: rejoin
+      link_.Forget();
+      continue;
+    }
+    if (!IsTransient(more.status())) return more.status();
+    if (link_.ShouldGiveUp()) {
+      return absl::UnavailableError(
+          absl::StrCat("coordinator unreachable for ",
+                       absl::FormatDuration(options_.give_up_after),
+                       "; last error: ", more.status().message()));
+    }
+    LogWarning(absl::StrCat(options_.device_id, ": ", more.status().message(),
+                            "; retrying"));
+    link_.WaitToRetry(backoff);
+  }
+  return false;
+}
+
 absl::StatusOr<bool> DeviceAgent::Step() {
   TANDEM_RETURN_IF_ERROR(link_.EnsureJoined(profile_));
   // No data: nothing to do, fatal.
   TANDEM_RETURN_IF_ERROR(trainer_.PrepareData(link_.join_reply()));
   v1::PullTaskRequest pull;
   pull.set_last_round(last_round_);
+  pull.set_no_wait(options_.dispatched);
   if (last_round_ < 0) *pull.mutable_timing() = trainer_.timing();
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, link_.PullTask(pull));
   switch (task->header.kind()) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/backoff.h"
 #include "client/coordinator_link.h"
 #include "client/device_agent_options.h"
 #include "client/device_environment.h"
@@ -38,14 +39,28 @@ class DeviceAgent {
   // UNAVAILABLE when the coordinator stayed unreachable; other errors for
   // what the device cannot recover from (bad data folder, wrong token).
   absl::Status Run();
+  // Dispatched mode (options.dispatched), instead of Run(): does what the
+  // device has to do now and returns: joins and times its stages the first
+  // time, then pulls once (no_wait) and trains and pushes the task if there
+  // is one. False once the coordinator said STOP or RequestStop() was
+  // called; errors as Run()'s. Calls must not overlap.
+  absl::StatusOr<bool> Serve();
   // Makes Run() leave the coordinator and return soon. Thread-safe.
   void RequestStop() { stop_.Request(); }
 
   int rounds_trained() const { return rounds_trained_.load(); }
+  // Its training examples, once its data is loaded (else 0); from the
+  // thread that runs it.
+  int64_t training_examples() const { return trainer_.examples(); }
 
  private:
+  void Describe();
   // One join-pull-train-push; false when the coordinator said STOP.
   absl::StatusOr<bool> Step();
+  // Step() until it succeeds (rejoining when forgotten, backing off while
+  // the coordinator is unreachable), fails for good, or the agent is
+  // stopped (false).
+  absl::StatusOr<bool> StepUntilDone(Backoff& backoff);
   absl::Status TrainAndPush(Task& task);
   // Trains the round as the task says (falling back to local training when
   // the split stream fails and the task allows it).
@@ -69,7 +84,8 @@ class DeviceAgent {
   CoordinatorLink link_;
   RoundTrainer trainer_;
   std::atomic<int> rounds_trained_{0};
-  // Run()'s thread only.
+  // Run()'s (or Serve()'s) thread only.
+  bool described_ = false;
   v1::HardwareProfile profile_;
   int64_t last_round_ = -1;
 };

@@ -64,6 +64,10 @@ struct DeviceAgentOptions {
   // server.poll_timeout_s is below server.device_timeout_s): the simulator's
   // idle devices then cost nothing between polls.
   bool idle_heartbeats = true;
+  // Dispatched (the simulator's in-process fleet): the agent has no thread,
+  // heartbeats nor long-poll of its own; it is served (DeviceAgent::Serve)
+  // when it has something to do, and then pulls with no_wait.
+  bool dispatched = false;
 };
 
 }  // namespace tandem::client

@@ -48,6 +48,10 @@ class RoundTrainer {
   // Once, after the first join: loads the device's data (`join` says which)
   // and times the model's stages on it.
   absl::Status PrepareData(const v1::JoinReply& join);
+  // Its training examples; 0 before PrepareData.
+  int64_t examples() const {
+    return data_ == nullptr ? 0 : static_cast<int64_t>(data_->size());
+  }
   // What the stage timing measured (sent with the first pull).
   const v1::StageTiming& timing() const { return timing_; }
 

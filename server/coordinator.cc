@@ -2,6 +2,7 @@
 #include "server/coordinator.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
@@ -45,6 +46,9 @@ absl::Status Coordinator::Init() {
   const ml::Model& model = evaluator_->model();
   state_.stages = model.num_stages();
   state_.virtual_time = options_.virtual_time;
+  state_.device_timeout_s = options_.in_process_devices
+                                ? std::numeric_limits<double>::infinity()
+                                : config_.server.device_timeout_s;
   max_message_bytes_ = MaxMessageBytes(model, config_.training.batch_size);
   state_.tail_settings = {&config_, model.input(), state_.stages,
                           options_.compute_profile,
@@ -67,6 +71,7 @@ absl::Status Coordinator::Init() {
   so.seed = config_.seed;
   absl::MutexLock lock(&state_.mu);
   state_.admission.ReportTo(state_.metrics.get());
+  if (options_.on_task) state_.pollers.SetListener(options_.on_task);
   state_.global = std::make_shared<const Weights>(std::move(global));
   TANDEM_ASSIGN_OR_RETURN(state_.strategy, CreateStrategy(so));
   state_.aux = std::make_unique<AuxStore>(&model, config_.seed);

@@ -69,6 +69,15 @@ struct CoordinatorOptions {
   bool virtual_time = false;
   // Called after every round attempt with its metrics line (for progress).
   std::function<void(const nlohmann::json&)> on_round;
+  // Called when a device is given a task, with the coordinator's lock held
+  // (must not block nor call the coordinator): the simulator serves its
+  // dispatched devices then, which pull with no_wait instead of
+  // long-polling.
+  std::function<void(const std::string& device)> on_task;
+  // The devices run in this process and cannot vanish unnoticed (the
+  // simulator's dispatched fleet): one not heard from stays available and
+  // is never timed out (server.device_timeout_s applies to joins only).
+  bool in_process_devices = false;
   // Every time the coordinator reads or waits for (deadlines, timeouts,
   // last contact); outlives the coordinator.
   const Clock* clock = &RealClock();

@@ -25,7 +25,7 @@ void Coordinator::OpenVersion(int64_t round, int attempt) {
   r->header = TrainTask(config_, *state_.strategy, state_.stages,
                         state_.global->layout(), round);
   const int64_t available =
-      state_.registry.NumAvailable(Now(), config_.server.device_timeout_s);
+      state_.registry.NumAvailable(Now(), state_.device_timeout_s);
   concurrency_ =
       config_.strategy.concurrency > 0
           ? config_.strategy.concurrency
@@ -73,7 +73,7 @@ void Coordinator::StartFlightsLocked(RoundState& r) {
   if (missing <= 0) return;
   std::vector<std::string> idle;
   for (const std::string& id :
-       state_.registry.Available(Now(), config_.server.device_timeout_s)) {
+       state_.registry.Available(Now(), state_.device_timeout_s)) {
     if (state_.flights->Find(id) == nullptr && resting_.count(id) == 0) {
       idle.push_back(id);
     }
@@ -137,8 +137,7 @@ void Coordinator::AdmitReportLocked(RoundState& r, Flight f, DeviceRecord* d) {
 void Coordinator::DropSilentFlightsLocked() {
   for (const std::string& id : state_.flights->BusyDevices()) {
     DeviceRecord* d = state_.registry.Find(id);
-    if (d != nullptr &&
-        Now() - d->last_seen_s <= config_.server.device_timeout_s) {
+    if (d != nullptr && Now() - d->last_seen_s <= state_.device_timeout_s) {
       continue;
     }
     LogWarning(absl::StrCat("device ", EscapeForLog(id), " timed out"));

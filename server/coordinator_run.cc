@@ -113,7 +113,7 @@ absl::StatusOr<bool> Coordinator::CloseAndRecord(int64_t round, int attempt,
 absl::StatusOr<std::vector<std::string>> Coordinator::SampleForAttempt(
     int64_t round, int attempt, int* target) {
   const int need = config_.strategy.min_updates;
-  const double timeout_s = config_.server.device_timeout_s;
+  const double timeout_s = state_.device_timeout_s;
   absl::MutexLock lock(&state_.mu);
   auto enough = [this, need, timeout_s]()
                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
@@ -189,8 +189,7 @@ void Coordinator::DropSilentDevicesLocked() {
   for (auto it = state_.round->pending.begin();
        it != state_.round->pending.end();) {
     DeviceRecord* d = state_.registry.Find(*it);
-    if (d == nullptr ||
-        Now() - d->last_seen_s > config_.server.device_timeout_s) {
+    if (d == nullptr || Now() - d->last_seen_s > state_.device_timeout_s) {
       LogWarning(absl::StrCat("device ", EscapeForLog(*it),
                               " timed out in round ", state_.round->number));
       ++state_.round->dropped;

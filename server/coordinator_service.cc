@@ -56,7 +56,7 @@ grpc::Status CoordinatorService::PullTask(
   if (!who.ok()) return ToGrpcStatus(who);
   // Answer before the caller's deadline so a WAIT arrives rather than an
   // error: a second short of it, and never longer than the poll limit.
-  absl::Duration wait = poll_limit_;
+  absl::Duration wait = req->no_wait() ? absl::ZeroDuration() : poll_limit_;
   const auto deadline = ctx->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     const absl::Duration left =

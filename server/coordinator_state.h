@@ -40,6 +40,9 @@ struct CoordinatorState {
   int stages = 1;  // of the model
   // Devices report simulated (virtual) round times (the simulator).
   bool virtual_time = false;
+  // Not heard from this long: unavailable, and dropped from a round
+  // (server.device_timeout_s; infinite for in-process devices).
+  double device_timeout_s = 30;
   TailSettings tail_settings;
   SampleCap sample_cap;
   // server.tokens_file, loaded; null when devices need no token.
@@ -74,9 +77,8 @@ struct CoordinatorState {
   }
   // Sets the metrics' joined and active device counts.
   void UpdateFleetGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    metrics->SetDevices(
-        registry.NumJoined(),
-        registry.NumAvailable(Now(), config.server.device_timeout_s));
+    metrics->SetDevices(registry.NumJoined(),
+                        registry.NumAvailable(Now(), device_timeout_s));
   }
 };
 

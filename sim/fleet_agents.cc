@@ -56,6 +56,7 @@ client::DeviceAgentOptions AgentOptions(
   o.data_provider = std::move(data);
   o.give_up_after = absl::Seconds(30);
   o.in_process_channel = in_process;
+  o.dispatched = in_process;
   // Idle, a device's long-polls show it alive if they come well within
   // the coordinator's timeout: then it sends no heartbeats.
   o.idle_heartbeats = 2 * c.server.poll_timeout_s > c.server.device_timeout_s;
@@ -167,6 +168,19 @@ FleetAgents::FleetAgents(
                      profile, data),
         channel()));
   }
+  if (in_process) {
+    std::vector<client::DeviceAgent*> agents;
+    std::vector<std::string> ids;
+    for (size_t k = 0; k < which.size(); ++k) {
+      agents.push_back(agents_[k].get());
+      ids.push_back(devices[which[k]].id);
+    }
+    // Twice the training slots: devices pull and push while others train.
+    dispatcher_ = std::make_unique<DeviceDispatcher>(
+        agents, ids,
+        2 * (c.fleet.concurrency > 0 ? c.fleet.concurrency : ml::NumCores()));
+    return;
+  }
   for (auto& agent : agents_) {
     threads_.emplace_back([this, a = agent.get()] {
       absl::Status s = a->Run();
@@ -185,6 +199,7 @@ int FleetAgents::Wait() {
   return failed_.load();
 }
 void FleetAgents::Stop() {
+  if (dispatcher_ != nullptr) dispatcher_->Stop();
   for (auto& agent : agents_) agent->RequestStop();
   Wait();
 }

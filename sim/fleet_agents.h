@@ -21,6 +21,7 @@
 #include "ml/data/dataset.h"
 #include "ml/profile.h"
 #include "sim/availability.h"
+#include "sim/device_dispatcher.h"
 
 namespace tandem::sim {
 
@@ -55,9 +56,11 @@ absl::Status CheckBandwidthEvents(const Config& c,
 grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes);
 
 // The agents of the fleet's devices `which` (indices into `devices`), each
-// on a channel from `channel`, running on their own threads from creation;
-// at most fleet.concurrency train at once. `in_process`: the channels are
-// gRPC's in-process ones.
+// on a channel from `channel`, running from creation; at most
+// fleet.concurrency train at once. `in_process`: the channels are gRPC's
+// in-process ones, and the agents are dispatched (sim/device_dispatcher.h:
+// served on a few threads when Notify says they have a task, idle at no
+// cost); otherwise each runs on its own thread and long-polls.
 class FleetAgents {
  public:
   FleetAgents(const Config& c, const std::vector<SimDevice>& devices,
@@ -68,8 +71,14 @@ class FleetAgents {
   ~FleetAgents() { Stop(); }
 
   // Waits for every agent to end by itself (the coordinator said STOP, or
-  // it gave up); returns how many ended with an error.
+  // it gave up); returns how many ended with an error. Not for dispatched
+  // agents, which end at Stop().
   int Wait();
+  // Dispatched agents: `device` has a task (CoordinatorOptions::on_task).
+  // Never blocks.
+  void Notify(const std::string& device) {
+    if (dispatcher_ != nullptr) dispatcher_->Notify(device);
+  }
   // Asks every agent to stop, and waits for them.
   void Stop();
   size_t size() const { return agents_.size(); }
@@ -79,6 +88,7 @@ class FleetAgents {
   client::ModelPool models_;  // shared by the agents: outlives them
   std::vector<std::unique_ptr<client::DeviceAgent>> agents_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<DeviceDispatcher> dispatcher_;  // in-process agents
   std::atomic<int> failed_{0};
 };
 

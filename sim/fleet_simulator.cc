@@ -1,5 +1,6 @@
 #include "sim/fleet_simulator.h"
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -85,6 +86,13 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
   co.on_round = options.on_round;
   server::SetUpForSimulatedFleet(c, fleet.profile, &co);
   co.virtual_time = !options.wall_time;
+  // In-process devices are dispatched: served when the coordinator gives
+  // them a task (set once the agents exist, before any round opens).
+  auto dispatch = std::make_shared<std::atomic<FleetAgents*>>(nullptr);
+  co.on_task = [dispatch](const std::string& id) {
+    if (FleetAgents* agents = dispatch->load()) agents->Notify(id);
+  };
+  co.in_process_devices = !options.loopback;
   TANDEM_ASSIGN_OR_RETURN(auto coordinator,
                           server::Coordinator::Create(std::move(co)));
   TANDEM_ASSIGN_OR_RETURN(
@@ -105,8 +113,10 @@ absl::StatusOr<SimResult> RunSimulation(const SimOptions& options) {
             absl::StrCat("127.0.0.1:", grpc_server->port()),
             grpc::InsecureChannelCredentials(), ChannelArgs(max_bytes));
       });
+  dispatch->store(&agents);
   ml::SetComputeThreads(c.server.threads);  // evaluation uses all cores
   auto summary = coordinator->Run();
+  dispatch->store(nullptr);
   agents.Stop();
   grpc_server->Shutdown();
   if (!summary.ok()) return summary.status();
