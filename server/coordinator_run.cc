@@ -83,7 +83,7 @@ absl::Status Coordinator::RunRound(int64_t round) {
 
 absl::StatusOr<bool> Coordinator::RunAttempt(int64_t round, int attempt,
                                              std::string* why_failed) {
-  if (state_.flights != nullptr) {
+  if (config_.strategy.buffer_size > 0) {  // buffered: no sampling
     OpenVersion(round, attempt);
     FillBuffer();
     return CloseAndRecord(round, attempt, why_failed);

@@ -316,8 +316,9 @@ absl::Status DeviceGateway::Leave(const v1::LeaveRequest& req) {
     return absl::NotFoundError("leave: unknown device or session");
   }
   d->left = true;
-  if (state_.flights != nullptr) {
-    state_.flights->End(req.device_id(), "left");
+  if (state_.flights != nullptr &&
+      state_.flights->End(req.device_id(), "left")) {
+    ++d->dropouts;
   }
   if (state_.round != nullptr && state_.round->open &&
       state_.round->pending.erase(req.device_id()) > 0) {

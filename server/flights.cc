@@ -75,14 +75,15 @@ void Flights::Arrive(const std::string& device, ClientUpdate update,
   f->arrival = reports_++;
 }
 
-void Flights::End(const std::string& device, const std::string& reason) {
+bool Flights::End(const std::string& device, const std::string& reason) {
   Flight* f = Find(device);
-  if (f == nullptr || !IsBusy(*f)) return;
+  if (f == nullptr || !IsBusy(*f)) return false;
   f->state = Flight::State::kEnded;
   f->reason = reason;
   f->finish_s = f->start_s;
   f->arrival = reports_++;
   f->base.reset();
+  return true;
 }
 
 void Flights::Refuse(const std::string& device) {
@@ -119,12 +120,6 @@ int Flights::Busy() const {
   int n = 0;
   for (const auto& [id, f] : flights_) n += IsBusy(f) ? 1 : 0;
   return n;
-}
-
-std::vector<std::string> Flights::Devices() const {
-  std::vector<std::string> ids;
-  for (const auto& [id, f] : flights_) ids.push_back(id);
-  return ids;
 }
 
 std::vector<std::string> Flights::BusyDevices() const {

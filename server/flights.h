@@ -69,10 +69,11 @@ class Flights {
   // Its update arrived; call with it assigned or training.
   void Arrive(const std::string& device, ClientUpdate update,
               DeviceRoundRecord record, double finish_s);
-  // It will not report (abandoned, left, silent, refused); no-op unless
-  // assigned or training. It is taken as finished when it started: an
-  // update that never enters the buffer does not move the run's clock.
-  void End(const std::string& device, const std::string& reason);
+  // It will not report (abandoned, left, silent, refused); false (and
+  // nothing done) unless assigned or training. It is taken as finished when
+  // it started: an update that never enters the buffer does not move the
+  // run's clock.
+  bool End(const std::string& device, const std::string& reason);
   // Its update was refused (already counted as a rejection); as End.
   void Refuse(const std::string& device);
   // Whether TakeNext would return a report.
@@ -80,13 +81,9 @@ class Flights {
 
   // The next report, removed; nullopt when none may be taken yet.
   std::optional<Flight> TakeNext();
-  // Ends every flight (the version failed: their tasks are void).
-  void Clear() { flights_.clear(); }
-
   size_t size() const { return flights_.size(); }
   // Assigned or training.
   int Busy() const;
-  std::vector<std::string> Devices() const;
   std::vector<std::string> BusyDevices() const;
 
  private:
