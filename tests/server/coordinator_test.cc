@@ -98,6 +98,15 @@ class CoordinatorTest : public ::testing::Test {
     return PushUpdate(stub_.get(), id, session, round, w, samples, skip_chunk);
   }
 
+  // The run's latest checkpoint's weights; its round in *round if non-null.
+  Weights LatestCheckpoint(int64_t* round) {
+    return DecodeCheckpoint(
+               ReadFile(coordinator_->run_dir() + "/checkpoints/latest.ckpt")
+                   .value(),
+               round)
+        .value();
+  }
+
   static Weights Shifted(const Weights& w, float by) {
     Weights out = w;
     for (float& x : out.values()) x += by;
@@ -183,11 +192,7 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
 
   // FedAvg by samples: global + (1 x 100 + 3 x 300) / 400 = global + 2.5.
   int64_t ckpt_round = 0;
-  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
-                                           "/checkpoints/latest.ckpt")
-                                      .value(),
-                                  &ckpt_round)
-                     .value();
+  Weights next = LatestCheckpoint(&ckpt_round);
   EXPECT_EQ(ckpt_round, 1);
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
@@ -222,11 +227,7 @@ TEST_F(CoordinatorTest, OverSelectionAggregatesTheFirstToFinish) {
   EXPECT_EQ(r["sampled"], 4) << r;
   EXPECT_EQ(r["participants"], 2) << r;
   EXPECT_EQ(r["dropped"], 0) << r;
-  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
-                                           "/checkpoints/latest.ckpt")
-                                      .value(),
-                                  nullptr)
-                     .value();
+  Weights next = LatestCheckpoint(nullptr);
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
   }
@@ -258,11 +259,7 @@ TEST_F(CoordinatorTest, BufferedAggregationRebasesAndWeighsAStaleUpdate) {
   ASSERT_TRUE(Push("d2", s2, round, Shifted(w0, 2), 100).ok());
   runner_.join();
   ASSERT_TRUE(result_.ok()) << result_.status();
-  Weights next = DecodeCheckpoint(ReadFile(coordinator_->run_dir() +
-                                           "/checkpoints/latest.ckpt")
-                                      .value(),
-                                  nullptr)
-                     .value();
+  Weights next = LatestCheckpoint(nullptr);
   for (int64_t i = 0; i < w0.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], w0.values()[i] + 1 + 2 / std::sqrt(2.0), 1e-5)
         << i;
