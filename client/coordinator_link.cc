@@ -204,7 +204,8 @@ absl::Status CoordinatorLink::Push(const Weights& weights,
 
 void CoordinatorLink::Heartbeat(int64_t round,
                                 v1::HeartbeatRequest::State state,
-                                const std::string& reason) {
+                                const std::string& reason,
+                                double min_round_time_s) {
   v1::HeartbeatRequest req;
   req.set_device_id(options_.device_id);
   {
@@ -215,6 +216,7 @@ void CoordinatorLink::Heartbeat(int64_t round,
   req.set_round(round);
   req.set_state(state);
   req.set_reason(reason);
+  req.set_min_round_time_s(min_round_time_s);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(5));
   v1::HeartbeatReply reply;

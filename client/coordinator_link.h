@@ -64,7 +64,7 @@ class CoordinatorLink {
   // The last push's duration (the device's measured upload).
   double last_upload_s() const { return last_upload_s_; }
   void Heartbeat(int64_t round, v1::HeartbeatRequest::State state,
-                 const std::string& reason);
+                 const std::string& reason, double min_round_time_s = 0);
   void Leave(const std::string& reason);
 
   // Starts the give-up timer and periodic heartbeats (IDLE, or TRAINING the

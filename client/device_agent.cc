@@ -121,6 +121,23 @@ absl::StatusOr<bool> DeviceAgent::Step() {
   }
 }
 
+void DeviceAgent::AnnounceMinTime(const Task& task) {
+  const v1::TrainingConfig& t = task.header.training();
+  // At least every example but one per epoch (a last batch of one is
+  // skipped); a batch cap leaves only the transfers certain.
+  const int64_t examples =
+      t.max_batches() > 0
+          ? 0
+          : t.local_epochs() * std::max<int64_t>(0, trainer_.examples() - 1);
+  const double seconds = env_.MinRoundSeconds(
+      task.header.round(), task.bytes_down, WeightsBytes(*task.weights),
+      examples, task.header.num_stages());
+  if (seconds > 0) {
+    link_.Heartbeat(task.header.round(), v1::HeartbeatRequest::TRAINING, "",
+                    seconds);
+  }
+}
+
 void DeviceAgent::Abandon(int64_t round, absl::string_view why) {
   link_.Heartbeat(round, v1::HeartbeatRequest::ABANDONED, std::string(why));
 }
@@ -139,6 +156,7 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     Abandon(round, "offline");
     return absl::OkStatus();
   }
+  if (task.header.announce_min_time()) AnnounceMinTime(task);
   TANDEM_RETURN_IF_ERROR(trainer_.BuildModel());
   absl::Cleanup release = [this] { trainer_.ReleaseModel(); };
   std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);

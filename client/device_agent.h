@@ -76,6 +76,9 @@ class DeviceAgent {
   v1::UpdateHeader HeaderFor(const Task& task, RoundWork& work,
                              RoundAccounting& accounting);
   void Abandon(int64_t round, absl::string_view why);
+  // Tells the coordinator the least virtual time the task's round can take
+  // (TaskHeader.announce_min_time).
+  void AnnounceMinTime(const Task& task);
 
   const DeviceAgentOptions options_;
   const Clock& clock_;

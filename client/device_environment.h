@@ -102,6 +102,15 @@ class DeviceEnvironment {
     return true;
   }
   virtual std::unique_ptr<RoundAccounting> BeginRound(int64_t round) = 0;
+  // The least time `round` can report, having downloaded `bytes_down`, to
+  // upload at least `bytes_up` and train at least `examples` examples
+  // through `stages` stages; 0 when unknown (a deployed device). A buffered
+  // simulation takes earlier reports while the device trains (Flights).
+  virtual double MinRoundSeconds(int64_t round, int64_t bytes_down,
+                                 int64_t bytes_up, int64_t examples,
+                                 int stages) const {
+    return 0;
+  }
   // Changes a fully trained update before clipping and pushing (simulated
   // attacks); deployed devices leave it alone.
   virtual void AlterUpdate(int64_t round, const Weights& global,

@@ -295,8 +295,11 @@ absl::StatusOr<v1::HeartbeatReply> DeviceGateway::Heartbeat(
   reply.set_known(d != nullptr);
   if (d == nullptr) return reply;
   d->last_seen_s = Now();
-  if (req.state() == v1::HeartbeatRequest::ABANDONED &&
+  if (req.state() == v1::HeartbeatRequest::TRAINING &&
       state_.flights != nullptr) {
+    AnnounceFlightLocked(req);
+  } else if (req.state() == v1::HeartbeatRequest::ABANDONED &&
+             state_.flights != nullptr) {
     AbandonFlightLocked(d, req.round(), req.reason());
   } else if (req.state() == v1::HeartbeatRequest::ABANDONED &&
              state_.round != nullptr && state_.round->open &&

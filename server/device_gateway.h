@@ -87,6 +87,10 @@ class DeviceGateway {
   absl::Status ArriveLocked(const v1::UpdateHeader& h, DeviceRecord* d,
                             Weights weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // A TRAINING heartbeat's least round time (virtual time only), bounded
+  // by server.round_deadline_s; others are ignored.
+  void AnnounceFlightLocked(const v1::HeartbeatRequest& req)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // `d` abandoned its task of `round`.
   void AbandonFlightLocked(DeviceRecord* d, int64_t round,
                            const std::string& reason)

@@ -24,7 +24,10 @@ TaskAssignment DeviceGateway::FlightTaskLocked(const std::string& id) {
   // Each task its own seed: a device may train twice on one version.
   task.header.mutable_training()->set_seed(state_.config.seed * 1000003 +
                                            f.serial);
-  if (state_.virtual_time) task.header.set_virtual_start_s(f.start_s);
+  if (state_.virtual_time) {
+    task.header.set_virtual_start_s(f.start_s);
+    task.header.set_announce_min_time(true);
+  }
   task.weights = f.base;
   return task;
 }
@@ -37,9 +40,29 @@ absl::Status DeviceGateway::ArriveLocked(const v1::UpdateHeader& h,
   if (!on_time.ok()) return on_time;
   const double finish_s =
       state_.virtual_time ? f.start_s + rec.measurements.round_time_s() : Now();
+  if (finish_s < f.not_before_s) {  // reports may have been taken past it
+    const std::string why = absl::StrCat(
+        "its round took ", rec.measurements.round_time_s(),
+        " s, less than the ", f.not_before_s - f.start_s, " s it announced");
+    state_.round->End(h.device_id());
+    return state_.admission.Reject(d, state_.round.get(), "malformed",
+                                   absl::InvalidArgumentError(why));
+  }
   state_.flights->Arrive(h.device_id(), NewUpdate(h, std::move(weights)),
                          std::move(rec), finish_s);
   return absl::OkStatus();
+}
+
+void DeviceGateway::AnnounceFlightLocked(const v1::HeartbeatRequest& req) {
+  const double seconds = req.min_round_time_s();
+  if (!state_.virtual_time || !(seconds > 0) ||
+      !(seconds <= state_.config.server.round_deadline_s)) {
+    return;  // also NaN: ignored, the flight keeps its start as its bound
+  }
+  const Flight* f = state_.flights->Find(req.device_id());
+  if (f != nullptr && f->version == req.round()) {
+    state_.flights->Announce(req.device_id(), seconds);
+  }
 }
 
 void DeviceGateway::AbandonFlightLocked(DeviceRecord* d, int64_t round,

@@ -1,5 +1,6 @@
 #include "server/flights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -43,6 +44,7 @@ Flight& Flights::Start(const std::string& device, int64_t version,
   f.version = version;
   f.base = std::move(base);
   f.start_s = start_s;
+  f.not_before_s = start_s;
   f.serial = starts_++;
   return f;
 }
@@ -64,6 +66,13 @@ bool Flights::Pull(const std::string& device) {
   return true;
 }
 
+bool Flights::Announce(const std::string& device, double seconds) {
+  Flight* f = Find(device);
+  if (f == nullptr || f->state != Flight::State::kTraining) return false;
+  f->not_before_s = std::max(f->not_before_s, f->start_s + seconds);
+  return true;
+}
+
 void Flights::Arrive(const std::string& device, ClientUpdate update,
                      DeviceRoundRecord record, double finish_s) {
   Flight* f = Find(device);
@@ -80,7 +89,7 @@ bool Flights::End(const std::string& device, const std::string& reason) {
   if (f == nullptr || !IsBusy(*f)) return false;
   f->state = Flight::State::kEnded;
   f->reason = reason;
-  f->finish_s = f->start_s;
+  f->finish_s = f->not_before_s;
   f->arrival = reports_++;
   f->base.reset();
   return true;
@@ -94,13 +103,22 @@ void Flights::Refuse(const std::string& device) {
 }
 
 std::map<std::string, Flight>::const_iterator Flights::Next() const {
-  if (virtual_order_ && Busy() > 0) return flights_.end();
   auto next = flights_.end();
   for (auto it = flights_.begin(); it != flights_.end(); ++it) {
     if (IsBusy(it->second)) continue;
     if (next == flights_.end() ||
         Before(it->second, next->second, virtual_order_)) {
       next = it;
+    }
+  }
+  if (next == flights_.end() || !virtual_order_) return next;
+  // A device still training must not be able to finish first.
+  const Flight& n = next->second;
+  for (const auto& [id, f] : flights_) {
+    if (!IsBusy(f)) continue;
+    if (f.not_before_s < n.finish_s ||
+        (f.not_before_s == n.finish_s && id < n.device)) {
+      return flights_.end();
     }
   }
   return next;

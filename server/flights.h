@@ -2,11 +2,11 @@
 // from the model version it pulled, and what each sent back, until the
 // Coordinator's loop takes the reports one by one.
 //
-// Order. On virtual time (the simulator) a report is taken only when no
-// device is still training, earliest virtual finish first (ties: device
-// id): a device still training could finish earlier, so the order, and
-// with it the whole run, does not depend on which thread ran first. On wall
-// time reports are taken as they arrived.
+// Order. On virtual time (the simulator) reports are taken earliest virtual
+// finish first (ties: device id), and one only when no device still
+// training could finish before it (by the least round time it announced:
+// Announce), so the order, and with it the whole run, does not depend on
+// which thread ran first. On wall time reports are taken as they arrived.
 //
 // Not thread-safe: the Coordinator guards it with its mutex.
 #ifndef TANDEM_SERVER_FLIGHTS_H_
@@ -34,7 +34,10 @@ struct Flight {
   int64_t version = 0;                  // the round whose model it trains
   std::shared_ptr<const Weights> base;  // that model
   double start_s = 0;                   // on the run's clock
-  uint64_t serial = 0;                  // starts before it in the run
+  // Virtual order: it cannot finish before this (its announced least round
+  // time after start_s; start_s until announced).
+  double not_before_s = 0;
+  uint64_t serial = 0;  // starts before it in the run
   // kArrived: its admitted update and record; kEnded: why.
   ClientUpdate update;
   DeviceRoundRecord record;
@@ -66,13 +69,16 @@ class Flights {
   const Flight* Find(const std::string& device) const;
   // Its task, assigned and not yet pulled: now training. False otherwise.
   bool Pull(const std::string& device);
+  // It announced its round takes at least `seconds` (virtual); false (and
+  // nothing done) unless it is training.
+  bool Announce(const std::string& device, double seconds);
   // Its update arrived; call with it assigned or training.
   void Arrive(const std::string& device, ClientUpdate update,
               DeviceRoundRecord record, double finish_s);
   // It will not report (abandoned, left, silent, refused); false (and
-  // nothing done) unless assigned or training. It is taken as finished when
-  // it started: an update that never enters the buffer does not move the
-  // run's clock.
+  // nothing done) unless assigned or training. It is taken as finished at
+  // its not_before_s: an update that never enters the buffer does not move
+  // the run's clock further than the order needs.
   bool End(const std::string& device, const std::string& reason);
   // Its update was refused (already counted as a rejection); as End.
   void Refuse(const std::string& device);

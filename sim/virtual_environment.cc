@@ -159,6 +159,24 @@ std::unique_ptr<client::RoundAccounting> VirtualEnvironment::BeginRound(
       ModelFor(round), options_.compute_profile.get(), &timing_cost_s_);
 }
 
+double VirtualEnvironment::MinRoundSeconds(int64_t round, int64_t bytes_down,
+                                           int64_t bytes_up, int64_t examples,
+                                           int stages) const {
+  if (options_.wall_time) return 0;
+  const DeviceModel dm = ModelFor(round);
+  const double cpu =
+      options_.compute_profile == nullptr
+          ? 0
+          : static_cast<double>(examples) *
+                ml::StageSeconds(*options_.compute_profile, 0, stages);
+  // The round's accounting (AccountTrained) adds at least these; a hair
+  // less, whatever the order of its additions rounds to.
+  const double least = dm.TransferSeconds(bytes_down) +
+                       dm.TransferSeconds(bytes_up) + dm.ComputeSeconds(cpu) +
+                       timing_cost_s_;
+  return least * (1 - 1e-9);
+}
+
 void VirtualEnvironment::AlterUpdate(int64_t round, const Weights& global,
                                      Weights* update) {
   if (options_.attack == Attack::kNone) return;

@@ -61,6 +61,8 @@ class VirtualEnvironment : public client::DeviceEnvironment {
     return options_.availability.OnlineThrough(start_s, seconds);
   }
   std::unique_ptr<client::RoundAccounting> BeginRound(int64_t round) override;
+  double MinRoundSeconds(int64_t round, int64_t bytes_down, int64_t bytes_up,
+                         int64_t examples, int stages) const override;
   void AlterUpdate(int64_t round, const Weights& global,
                    Weights* update) override;
 

@@ -46,9 +46,31 @@ TEST(FlightsTest, VirtualTimeTakesTheEarliestFinishOnceNoneTrains) {
   std::optional<Flight> d = f.TakeNext();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->state, Flight::State::kEnded);
-  EXPECT_EQ(d->finish_s, 5) << "an end counts when the flight started";
+  EXPECT_EQ(d->finish_s, 5) << "an end counts at its bound: its start";
   EXPECT_EQ(f.TakeNext()->device, "a");
   EXPECT_EQ(f.size(), 0u);
+}
+
+TEST(FlightsTest, AnnouncedLeastTimeLetsEarlierReportsBeTaken) {
+  Flights f(/*virtual_order=*/true);
+  f.Start("a", 1, nullptr, 0);
+  f.Start("b", 1, nullptr, 0);
+  f.Start("c", 1, nullptr, 0);
+  EXPECT_FALSE(f.Announce("b", 4)) << "not pulled yet";
+  ASSERT_TRUE(f.Pull("b"));
+  ASSERT_TRUE(f.Pull("c"));
+  Report(f, "a", 3);
+  EXPECT_FALSE(f.HasNext()) << "b may still finish before 3";
+  EXPECT_TRUE(f.Announce("b", 4));
+  EXPECT_FALSE(f.HasNext()) << "c may still finish before 3";
+  EXPECT_TRUE(f.Announce("c", 3));  // ties go to the smaller id: a
+  ASSERT_TRUE(f.HasNext());
+  EXPECT_EQ(f.TakeNext()->device, "a");
+  EXPECT_TRUE(f.Announce("c", 2)) << "a smaller bound changes nothing";
+  f.End("c", "offline");  // ends at its bound, 3
+  Report(f, "b", 4.5);
+  EXPECT_EQ(f.TakeNext()->finish_s, 3);
+  EXPECT_EQ(f.TakeNext()->device, "b");
 }
 
 TEST(FlightsTest, WallTimeTakesReportsInArrivalOrderWhileOthersTrain) {

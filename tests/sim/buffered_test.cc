@@ -20,6 +20,9 @@ Config BufferedFleet(const std::string& dir, int concurrency) {
   c.strategy.min_updates = 1;
   c.strategy.buffer_size = 2;
   c.strategy.concurrency = 3;
+  // A version without reports fails the run within seconds, not minutes.
+  c.server.round_deadline_s = 20;
+  c.server.max_round_retries = 0;
   return c;
 }
 
@@ -44,6 +47,8 @@ TEST(BufferedTest, SameRunWhateverTheThreadOrder) {
     }
   }
   EXPECT_EQ(rounds, 5);
+  // Every device's announced least round time held (else "malformed").
+  EXPECT_EQ(two.summary["rejected_updates"], 0) << two.summary["rejections"];
   EXPECT_GT(reports["fast"], reports["slow"]);
   EXPECT_GT(stale, 0);
   EXPECT_FALSE(two.checkpoint_sha256.empty());
