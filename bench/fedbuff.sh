@@ -15,27 +15,9 @@ OUT="$(mktemp -d /tmp/tandem-fedbuff.XXXXXX)"
 trap 'rm -rf "$OUT"' EXIT
 
 run() {  # $1 = label, $2 = --set overrides
-  local start end
-  start=$(date +%s.%N)
   "$B/sim/tandem-sim" --config configs/fmnist-spread-10x.json \
     --out "$OUT/$1" --set "$2" >/dev/null
-  end=$(date +%s.%N)
-  python3 - "$OUT/$1" "$1" "$start" "$end" <<'PY'
-import glob, json, sys
-run = glob.glob(sys.argv[1] + "/*")[0]
-s = json.load(open(run + "/summary.json"))
-t = s.get("target") or {}
-if not t:
-    print("%s: 85%% not reached in %d rounds" % (sys.argv[2], s["rounds"]))
-    sys.exit(1)
-updates = sum(1 for l in open(run + "/metrics.jsonl")
-              if json.loads(l).get("status") == "accepted"
-              and json.loads(l)["round"] <= t["round"])
-print("%s: 85%% at round %d after %d updates, %.1f s of virtual time "
-      "(%.0f s wall)" % (sys.argv[2], t["round"], updates, t["virtual_time_s"],
-                         float(sys.argv[4]) - float(sys.argv[3])))
-open(sys.argv[1] + ".t", "w").write(str(t["virtual_time_s"]))
-PY
+  bench/target_time.py "$OUT/$1" "$1"
 }
 
 run fedavg "strategy.buffer_size=0"

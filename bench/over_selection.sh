@@ -17,18 +17,7 @@ run() {  # $1 = label, $2 = over_selection
   "$B/sim/tandem-sim" --config configs/quickstart.json --out "$OUT/$1" \
     --set "server.rounds=30,server.target_accuracy=0.88,server.stop_at_target=true,strategy.fraction=0.5,strategy.min_updates=5,strategy.over_selection=$2" \
     >/dev/null
-  python3 - "$OUT/$1" "$1" <<'PY'
-import glob, json, sys
-run = glob.glob(sys.argv[1] + "/*")[0]
-s = json.load(open(run + "/summary.json"))
-t = s.get("target") or {}
-if not t:
-    print("%s: 88%% not reached in %d rounds" % (sys.argv[2], s["rounds"]))
-    sys.exit(1)
-print("%s: 88%% at round %d, %.1f s of virtual time" %
-      (sys.argv[2], t["round"], t["virtual_time_s"]))
-open(sys.argv[1] + ".t", "w").write(str(t["virtual_time_s"]))
-PY
+  bench/target_time.py "$OUT/$1" "$1"
 }
 
 run "fraction 0.5" 1
