@@ -21,7 +21,6 @@ void Coordinator::OpenVersion(int64_t round, int attempt) {
   r->stages = state_.stages;
   r->flights = state_.flights.get();
   r->opened_s = Now();
-  r->deadline_s = r->opened_s + config_.server.round_deadline_s;
   r->header = TrainTask(config_, *state_.strategy, state_.stages,
                         state_.global->layout(), round);
   const int64_t available =

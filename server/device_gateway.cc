@@ -102,6 +102,14 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
   return task;
 }
 
+bool DeviceGateway::HasTaskLocked(const std::string& id) const {
+  const RoundState* r = state_.round.get();
+  if (r == nullptr || !r->open) return false;
+  if (state_.flights == nullptr) return r->pending.count(id) > 0;
+  const Flight* f = state_.flights->Find(id);
+  return f != nullptr && f->busy();
+}
+
 AdmissionContext DeviceGateway::AdmissionLocked() {
   AdmissionContext c;
   c.registry = &state_.registry;
@@ -178,7 +186,8 @@ absl::Status DeviceGateway::RefuseLateLocked(const DeviceRoundRecord& rec,
   if (rec.measurements.round_time_s() <= deadline_s) return absl::OkStatus();
   RoundState& r = *state_.round;
   r.End(rec.device);
-  r.deadline_hit = r.flights == nullptr;
+  if (r.flights == nullptr)
+    r.deadline_hit = true;  // the round's, not a flight's
   return state_.admission.Reject(
       d, &r, "late",
       absl::FailedPreconditionError(absl::StrCat(

@@ -6,15 +6,6 @@
 
 namespace tandem::server {
 
-bool DeviceGateway::HasTaskLocked(const std::string& id) const {
-  const RoundState* r = state_.round.get();
-  if (r == nullptr || !r->open) return false;
-  if (state_.flights == nullptr) return r->pending.count(id) > 0;
-  const Flight* f = state_.flights->Find(id);
-  return f != nullptr && (f->state == Flight::State::kAssigned ||
-                          f->state == Flight::State::kTraining);
-}
-
 TaskAssignment DeviceGateway::FlightTaskLocked(const std::string& id) {
   state_.flights->Pull(id);
   const Flight& f = *state_.flights->Find(id);
@@ -68,13 +59,10 @@ void DeviceGateway::AnnounceFlightLocked(const v1::HeartbeatRequest& req) {
 void DeviceGateway::AbandonFlightLocked(DeviceRecord* d, int64_t round,
                                         const std::string& reason) {
   const Flight* f = state_.flights->Find(d->id);
-  if (f == nullptr || f->version != round) return;
-  if (f->state != Flight::State::kAssigned &&
-      f->state != Flight::State::kTraining) {
-    return;
+  if (f != nullptr && f->version == round &&
+      state_.flights->End(d->id, reason)) {
+    ++d->dropouts;
   }
-  ++d->dropouts;
-  state_.flights->End(d->id, reason);
 }
 
 }  // namespace tandem::server

@@ -7,11 +7,6 @@
 namespace tandem::server {
 namespace {
 
-bool IsBusy(const Flight& f) {
-  return f.state == Flight::State::kAssigned ||
-         f.state == Flight::State::kTraining;
-}
-
 // Virtual order: earliest finish first, then device id (the map's order
 // breaks ties since it is scanned in id order). Wall order: arrival.
 bool Before(const Flight& a, const Flight& b, bool virtual_order) {
@@ -76,7 +71,7 @@ bool Flights::Announce(const std::string& device, double seconds) {
 void Flights::Arrive(const std::string& device, ClientUpdate update,
                      DeviceRoundRecord record, double finish_s) {
   Flight* f = Find(device);
-  if (f == nullptr || !IsBusy(*f)) return;
+  if (f == nullptr || !f->busy()) return;
   f->state = Flight::State::kArrived;
   f->update = std::move(update);
   f->record = std::move(record);
@@ -86,7 +81,7 @@ void Flights::Arrive(const std::string& device, ClientUpdate update,
 
 bool Flights::End(const std::string& device, const std::string& reason) {
   Flight* f = Find(device);
-  if (f == nullptr || !IsBusy(*f)) return false;
+  if (f == nullptr || !f->busy()) return false;
   f->state = Flight::State::kEnded;
   f->reason = reason;
   f->finish_s = f->not_before_s;
@@ -97,7 +92,7 @@ bool Flights::End(const std::string& device, const std::string& reason) {
 
 void Flights::Refuse(const std::string& device) {
   Flight* f = Find(device);
-  if (f == nullptr || !IsBusy(*f)) return;
+  if (f == nullptr || !f->busy()) return;
   End(device, "refused");
   f->refused = true;
 }
@@ -105,7 +100,7 @@ void Flights::Refuse(const std::string& device) {
 std::map<std::string, Flight>::const_iterator Flights::Next() const {
   auto next = flights_.end();
   for (auto it = flights_.begin(); it != flights_.end(); ++it) {
-    if (IsBusy(it->second)) continue;
+    if (it->second.busy()) continue;
     if (next == flights_.end() ||
         Before(it->second, next->second, virtual_order_)) {
       next = it;
@@ -115,7 +110,7 @@ std::map<std::string, Flight>::const_iterator Flights::Next() const {
   // A device still training must not be able to finish first.
   const Flight& n = next->second;
   for (const auto& [id, f] : flights_) {
-    if (!IsBusy(f)) continue;
+    if (!f.busy()) continue;
     if (f.not_before_s < n.finish_s ||
         (f.not_before_s == n.finish_s && id < n.device)) {
       return flights_.end();
@@ -134,16 +129,10 @@ std::optional<Flight> Flights::TakeNext() {
   return taken;
 }
 
-int Flights::Busy() const {
-  int n = 0;
-  for (const auto& [id, f] : flights_) n += IsBusy(f) ? 1 : 0;
-  return n;
-}
-
 std::vector<std::string> Flights::BusyDevices() const {
   std::vector<std::string> ids;
   for (const auto& [id, f] : flights_) {
-    if (IsBusy(f)) ids.push_back(id);
+    if (f.busy()) ids.push_back(id);
   }
   return ids;
 }

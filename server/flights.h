@@ -30,6 +30,10 @@ struct Flight {
   // its update is in; kEnded: it abandoned, left, timed out or was refused.
   enum class State { kAssigned, kTraining, kArrived, kEnded };
   State state = State::kAssigned;
+  // Assigned or training: it may still report.
+  bool busy() const {
+    return state == State::kAssigned || state == State::kTraining;
+  }
   std::string device;
   int64_t version = 0;                  // the round whose model it trains
   std::shared_ptr<const Weights> base;  // that model
@@ -88,8 +92,7 @@ class Flights {
   // The next report, removed; nullopt when none may be taken yet.
   std::optional<Flight> TakeNext();
   size_t size() const { return flights_.size(); }
-  // Assigned or training.
-  int Busy() const;
+  // The busy() ones.
   std::vector<std::string> BusyDevices() const;
 
  private:

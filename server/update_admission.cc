@@ -108,8 +108,7 @@ absl::Status UpdateAdmission::CheckFlight(const v1::UpdateHeader& h,
                                    "round ",
                                    f->version)));
   }
-  if (f->state != Flight::State::kAssigned &&
-      f->state != Flight::State::kTraining) {
+  if (!f->busy()) {
     return Reject(d, c.round, "duplicate",
                   absl::AlreadyExistsError(
                       "this device already reported or abandoned its task"));

@@ -80,7 +80,7 @@ TEST(FlightsTest, WallTimeTakesReportsInArrivalOrderWhileOthersTrain) {
   f.Start("c", 1, nullptr, 0);
   Report(f, "b", 20);
   Report(f, "a", 10);
-  EXPECT_EQ(f.Busy(), 1);
+  EXPECT_EQ(f.BusyDevices().size(), 1u);
   EXPECT_EQ(f.TakeNext()->device, "b");
   f.Refuse("c");
   EXPECT_EQ(f.TakeNext()->device, "a");
