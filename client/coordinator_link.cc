@@ -71,6 +71,7 @@ absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
   }
   req.set_device_id(options_.device_id);
   req.set_token(options_.token);
+  req.set_model_sha256(options_.model_sha256);
   *req.mutable_profile() = profile;
   Backoff backoff(options_.initial_backoff, options_.max_backoff,
                   options_.seed + 1);

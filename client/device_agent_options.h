@@ -34,6 +34,11 @@ struct DeviceAgentOptions {
   // after it. Not owned.
   ModelPool* model_pool = nullptr;
   DataProvider data_provider;  // required
+  // The TorchScript model file this device was installed with, and its
+  // SHA-256 (core/file_sha256.h), sent at Join; used when the coordinator's
+  // model is a TorchScript file. "" = none: zoo models only.
+  std::string model_file;
+  std::string model_sha256;
   // What the device's hardware and time are; null: a MeasuredEnvironment
   // (deployed device, wall time). The simulator passes a virtual one.
   std::unique_ptr<DeviceEnvironment> environment;

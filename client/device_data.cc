@@ -1,9 +1,11 @@
 #include "client/device_data.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "ml/data/partition.h"
 #include "ml/data/run_data.h"
+#include "ml/data/tensor_dataset.h"
 
 namespace tandem::client {
 
@@ -14,8 +16,35 @@ data::DataSource SourceForSpec(const v1::DataSpec& spec) {
   source.kind = spec.dataset();
   source.path = spec.path();
   source.seed = spec.seed();
+  source.mean.assign(spec.mean().begin(), spec.mean().end());
+  source.std.assign(spec.std().begin(), spec.std().end());
   if (spec.train_limit() > 0) source.synthetic_train = spec.train_limit();
   return source;
+}
+
+bool IsTensorFile(const std::string& path) {
+  return absl::EndsWithIgnoreCase(path, ".npz") ||
+         absl::EndsWithIgnoreCase(path, ".csv");
+}
+
+// The device's own data: a .npz or .csv file, normalised as the spec says
+// when the run's data is tensor data too; or an MNIST-format folder.
+absl::StatusOr<data::Dataset> LoadOwnData(const v1::DataSpec& spec,
+                                          const std::string& own) {
+  if (IsTensorFile(own)) {
+    data::TensorDatasetOptions options;
+    if (spec.dataset() == "tensor") {
+      options.num_classes = spec.num_classes();
+      options.mean.assign(spec.mean().begin(), spec.mean().end());
+      options.std.assign(spec.std().begin(), spec.std().end());
+    }
+    return data::LoadTensorFile(own, options);
+  }
+  data::DataSource source;
+  source.kind = "idx";
+  source.path = own;
+  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
+  return std::move(tt.train);
 }
 
 }  // namespace
@@ -41,11 +70,8 @@ absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
 absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
     const v1::DataSpec& spec, const std::string& own_folder) {
   if (!own_folder.empty()) {
-    data::DataSource source;
-    source.kind = "idx";
-    source.path = own_folder;
-    TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt, data::LoadDataset(source));
-    return std::make_shared<const data::Dataset>(std::move(tt.train));
+    TANDEM_ASSIGN_OR_RETURN(data::Dataset own, LoadOwnData(spec, own_folder));
+    return std::make_shared<const data::Dataset>(std::move(own));
   }
   if (spec.partition_index() < 0 ||
       spec.partition_index() >= spec.num_partitions()) {

@@ -20,8 +20,10 @@ absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec);
 absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
     const data::Dataset& train, const v1::DataSpec& spec);
 
-// The device's data: the train split of an MNIST-format folder when
-// `own_folder` is set, else partition spec.partition_index() of the spec's
+// The device's data: its own file when `own_folder` names a .npz or .csv
+// (ml/data/tensor_dataset.h; with the spec's classes and normalisation when
+// the run's data is tensor data), the train split of an MNIST-format folder
+// when it names a folder, else partition spec.partition_index() of the spec's
 // dataset, the same rows PartitionForSpec gives. An MNIST-format dataset's
 // partition is read without holding the rest of it (data::LoadTrainRows).
 absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(

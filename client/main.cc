@@ -11,8 +11,10 @@
 #include "client/channel_security.h"
 #include "client/device_agent.h"
 #include "client/device_data.h"
+#include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/signals.h"
+#include "ml/blas_kernel.h"
 #include "ml/runtime.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "coordinator host:port");
@@ -31,8 +33,13 @@ ABSL_FLAG(std::string, tls_server_name, "",
           "name to check the coordinator's certificate against, if not the "
           "host in --server");
 ABSL_FLAG(std::string, data, "",
-          "MNIST-format folder with this device's own data; empty = the "
+          "this device's own data: a .npz or .csv file (normalised as the "
+          "coordinator says) or an MNIST-format folder; empty = the "
           "partition the coordinator assigns");
+ABSL_FLAG(std::string, model, "",
+          "the TorchScript model file this device was installed with, when "
+          "the coordinator trains one (it checks the file's SHA-256 at "
+          "join); devices never load a model file from the network");
 ABSL_FLAG(int, threads, 0, "LibTorch/BLAS threads; 0 = all cores");
 ABSL_FLAG(double, give_up_after_s, 60,
           "exit non-zero after this long without reaching the coordinator");
@@ -63,6 +70,15 @@ int Main() {
   }
   o.token = *std::move(token);
   o.seed = absl::GetFlag(FLAGS_seed);
+  o.model_file = absl::GetFlag(FLAGS_model);
+  if (!o.model_file.empty()) {
+    absl::StatusOr<std::string> sha = FileSha256(o.model_file);
+    if (!sha.ok()) {
+      std::cerr << "tandem-client: --model: " << sha.status().message() << "\n";
+      return 2;
+    }
+    o.model_sha256 = *std::move(sha);
+  }
   o.compute_threads = absl::GetFlag(FLAGS_threads);
   o.give_up_after = absl::Seconds(absl::GetFlag(FLAGS_give_up_after_s));
   const std::string folder = absl::GetFlag(FLAGS_data);
@@ -108,6 +124,7 @@ int Main() {
 }  // namespace tandem
 
 int main(int argc, char** argv) {
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
   absl::SetProgramUsageMessage(
       "tandem-client --server HOST:PORT --device_id ID [--data DIR]");
   absl::FlagsUsageConfig usage;

@@ -39,12 +39,23 @@ int64_t RoundTrainer::WorkOf(const Task& task) const {
          task.header.training().local_epochs();
 }
 
+absl::StatusOr<std::string> RoundTrainer::ModelNameFor(
+    const v1::JoinReply& join) const {
+  if (join.model() != "torchscript") return join.model();
+  if (options_.model_file.empty()) {
+    return absl::FailedPreconditionError(
+        "the coordinator trains a TorchScript model: start the device with "
+        "--model FILE (the run's model file)");
+  }
+  return ml::TorchScriptModelName(options_.model_file);
+}
+
 absl::Status RoundTrainer::PrepareData(const v1::JoinReply& join) {
   if (data_ != nullptr) return absl::OkStatus();
   TANDEM_ASSIGN_OR_RETURN(data_, options_.data_provider(join.data()));
   LogInfo(absl::StrCat(options_.device_id, ": ", data_->size(),
                        " training examples"));
-  model_name_ = join.model();
+  TANDEM_ASSIGN_OR_RETURN(model_name_, ModelNameFor(join));
   const ml::InputShape input = ml::InputShapeOf(*data_);
   auto measure = [this, &input]() -> absl::StatusOr<ml::ModelProfile> {
     ComputeSlot slot(options_.gate);

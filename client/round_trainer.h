@@ -68,6 +68,9 @@ class RoundTrainer {
                                            RoundAccounting& accounting);
 
  private:
+  // What ml::Model::Create builds for the run's model: the zoo name the
+  // coordinator sent, or this device's own TorchScript file.
+  absl::StatusOr<std::string> ModelNameFor(const v1::JoinReply& join) const;
   // Examples `task` trains on: its turn at the ComputeGate.
   int64_t WorkOf(const Task& task) const;
   // Sets the model to the task's head over its current weights.

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -42,12 +43,39 @@ class JsonObjectWriter {
     out_[key] = NameOf(names, *v);
   }
   void Object(const std::string& key, nlohmann::json* v) { out_[key] = *v; }
+  void DoubleArray(const std::string& key, std::vector<double>* v) {
+    out_[key] = *v;
+  }
 
  private:
   nlohmann::json& out_;
 };
 
 constexpr double kHuge = 1e12;
+
+// Arrays of numbers, each in [min, max] (absent: `out` keeps its value).
+// JsonObjectReader has no array reader, so field lists call
+// DoubleArray(v, ...), overloaded for the reader and the writer.
+void DoubleArray(JsonObjectReader& r, const std::string& key,
+                 std::vector<double>* out, double min, double max) {
+  const nlohmann::json* v = r.Child(key);
+  if (v == nullptr) return;
+  const std::string error = absl::StrCat("expected an array of numbers in [",
+                                         min, ", ", max, "], got ", v->dump());
+  if (!v->is_array()) return r.Fail(key, error);
+  std::vector<double> values;
+  for (const nlohmann::json& x : *v) {
+    if (!x.is_number()) return r.Fail(key, error);
+    const double d = x.get<double>();
+    if (!std::isfinite(d) || d < min || d > max) return r.Fail(key, error);
+    values.push_back(d);
+  }
+  *out = std::move(values);
+}
+void DoubleArray(JsonObjectWriter& w, const std::string& key,
+                 std::vector<double>* out, double min, double max) {
+  w.DoubleArray(key, out);
+}
 
 }  // namespace
 
@@ -118,12 +146,16 @@ void VisitServer(V& v, ServerConfig& s) {
 template <typename V>
 void VisitModel(V& v, ModelConfig& m) {
   v.String("name", &m.name);  // the model zoo checks it (config_check)
+  v.String("torchscript", &m.torchscript);
 }
 
 template <typename V>
 void VisitData(V& v, DataConfig& d) {
   v.String("dataset", &d.dataset);
   v.String("path", &d.path);
+  v.String("test_path", &d.test_path);
+  DoubleArray(v, "mean", &d.mean, -kHuge, kHuge);
+  DoubleArray(v, "std", &d.std, 1e-12, kHuge);
   v.String("partition", &d.partition);
   v.Double("alpha", &d.alpha, 1e-6, 1e6);
   v.Int("shards_per_device", &d.shards_per_device, 1, 100000);
@@ -306,6 +338,11 @@ absl::Status CheckBuffered(const Config& c) {
 
 absl::Status CheckAcrossSections(const Config& c) {
   TANDEM_RETURN_IF_ERROR(CheckTls(c.server));
+  if (c.data.mean.size() != c.data.std.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: $.data.mean and $.data.std: ", c.data.mean.size(), " and ",
+        c.data.std.size(), " values; give one of each per channel, or none"));
+  }
   for (size_t i = 0; i < c.fleet.classes.size(); ++i) {
     const DeviceClassConfig& d = c.fleet.classes[i];
     if (d.offline_s > 0 && !(d.online_s > 0)) {

@@ -79,13 +79,33 @@ struct ServerConfig {
 };
 
 struct ModelConfig {
-  std::string name = "cnn";  // mlp, cnn, vgg5
+  std::string name = "cnn";  // the zoo's mlp, cnn or vgg5
+  // A TorchScript file authored in PyTorch (torch.jit.script(m).save(path);
+  // stages as ml/torchscript_net.cc says). When set it is the model, and
+  // `name` is not used. "" = the zoo's `name`.
+  std::string torchscript;
+
+  // What ml::Model::Create builds: `name`, or "torchscript:<file>"
+  // (ml::TorchScriptModelName).
+  std::string id() const {
+    return torchscript.empty() ? name : "torchscript:" + torchscript;
+  }
 };
 
 struct DataConfig {
-  // fashion-mnist, mnist, idx (any MNIST-format folder), cifar10, synthetic
+  // fashion-mnist, mnist, idx (any MNIST-format folder), cifar10, synthetic,
+  // tensor (NumPy .npz or CSV, ml/data/tensor_dataset.h)
   std::string dataset = "fashion-mnist";
-  std::string path;               // "" = the dataset's default folder
+  // "" = the dataset's default folder. tensor: the training file (.npz with
+  // entries x.npy and y.npy, or .csv), or a folder of per-device files
+  // <device id>.npz / .csv.
+  std::string path;
+  // tensor: the test file (.npz or .csv); "" = no test set.
+  std::string test_path;
+  // tensor: per-channel normalisation (x - mean) / std, one value per
+  // channel (per feature for tabular data); both empty = computed on the
+  // training data.
+  std::vector<double> mean, std;
   std::string partition = "iid";  // iid, dirichlet, shards
   double alpha = 0.5;             // dirichlet concentration
   int shards_per_device = 2;      // shards partitioner

@@ -9,7 +9,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libssl-dev openssl dataset-fashion-mnist prometheus-cpp-dev
+  zlib1g-dev libzip-dev libssl-dev openssl dataset-fashion-mnist
+  prometheus-cpp-dev
 )
 # deploy/check-thread-safety.sh and deploy/format-check.sh; systemd-analyze
 # (tests/deploy) and promtool (tests/server/metrics_test.cc). `prometheus`,

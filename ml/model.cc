@@ -2,42 +2,86 @@
 
 #include <torch/torch.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
 #include "ml/internal/model_impl.h"
 
 namespace tandem::ml {
-
-void StagedNetImpl::AddStage(torch::nn::Sequential stage) {
-  const std::string name = absl::StrCat("s", stages_.size());
-  stages_.push_back(register_module(name, stage));
-}
-
-torch::Tensor StagedNetImpl::Forward(torch::Tensor x, int begin, int end) {
-  for (int i = begin; i < end; ++i) x = stages_[i]->forward(x);
-  return x;
-}
-
 namespace {
 
-void Collect(torch::nn::Module& m, const std::string& prefix,
-             std::vector<NamedTensor>* out) {
-  for (auto& p : m.named_parameters(/*recurse=*/false)) {
-    out->push_back({prefix + p.key(), p.value(), false});
+// Runs one zero example through the stages to learn each split point's
+// shape, and checks that the model maps an input of `in`'s shape to
+// num_classes logits.
+absl::StatusOr<std::vector<std::vector<int64_t>>> ProbeSplitShapes(
+    const std::string& name, StageNet& net, const InputShape& in) {
+  torch::NoGradGuard no_grad;
+  net.SetTraining(false);
+  torch::Tensor x = ExampleInput(in);
+  std::vector<std::vector<int64_t>> shapes;
+  for (int s = 0; s <= net.num_stages(); ++s) {
+    if (s > 0) {
+      try {
+        x = net.Forward(x, s - 1, s);
+      } catch (const std::exception& e) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model '", name, "': stage ", s - 1,
+            " does not take the output "
+            "of the stage before it (or the data's input, shape [",
+            absl::StrJoin(ExampleInput(in).sizes(), ","), "]): ", e.what()));
+      }
+    }
+    auto sizes = x.sizes().vec();
+    shapes.emplace_back(sizes.begin() + 1, sizes.end());
   }
-  for (auto& b : m.named_buffers(/*recurse=*/false)) {
-    out->push_back({prefix + b.key(), b.value(), true});
+  net.SetTraining(true);
+  if (shapes.back() != std::vector<int64_t>{in.num_classes}) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name, "': its output per example is [",
+                     absl::StrJoin(shapes.back(), ","), "], expected [",
+                     in.num_classes, "] (one logit per class of the data)"));
   }
-  for (auto& child : m.named_children()) {
-    Collect(*child.value(), prefix + child.key() + ".", out);
-  }
+  return shapes;
 }
 
 }  // namespace
 
-std::vector<NamedTensor> CollectTensors(torch::nn::Module& module) {
-  std::vector<NamedTensor> out;
-  Collect(module, "", &out);
-  return out;
+absl::Status CheckFinite(const std::string& name,
+                         const std::vector<NamedTensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (const NamedTensor& t : tensors) {
+    if (t.tensor.is_floating_point() &&
+        !torch::isfinite(t.tensor).all().item<bool>()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model ", name, ": tensor ", t.name, " holds NaN or Inf"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<StageNet>> BuildNet(
+    const std::string& name, const InputShape& input, uint64_t seed,
+    std::vector<std::string>* stage_names) {
+  if (absl::StartsWith(name, kTorchScriptPrefix)) {
+    return LoadTorchScriptNet(name.substr(strlen(kTorchScriptPrefix)), input,
+                              stage_names);
+  }
+  // LibTorch's default generator is global: seed and build under one lock
+  // so concurrent Create calls stay deterministic.
+  absl::MutexLock lock(&TorchSeedMutex());
+  torch::manual_seed(seed);
+  return BuildZooNet(name, input, stage_names);
+}
+
+}  // namespace
+
+torch::Tensor ExampleInput(const InputShape& in, int64_t batch) {
+  if (in.rank == 1) return torch::zeros({batch, in.channels});
+  if (in.rank == 2) return torch::zeros({batch, in.channels, in.width});
+  return torch::zeros({batch, in.channels, in.height, in.width});
 }
 
 void CopyToWeights(const std::vector<NamedTensor>& tensors, Weights* w) {
@@ -59,6 +103,41 @@ void CopyFromWeights(const Weights& w, std::vector<NamedTensor>* tensors) {
                                           dst.sizes(), torch::kFloat32);
     dst.copy_(view.to(dst.scalar_type()));
   }
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
+                                                     const InputShape& input,
+                                                     uint64_t seed) {
+  if (input.channels < 1 || input.height < 1 || input.width < 1 ||
+      input.num_classes < 2 || input.rank < 1 || input.rank > 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name, "': unsupported input ", input.channels,
+                     "x", input.height, "x", input.width, " (rank ", input.rank,
+                     ") with ", input.num_classes, " classes"));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->name = name;
+  impl->input = input;
+  try {
+    TANDEM_ASSIGN_OR_RETURN(impl->net,
+                            BuildNet(name, input, seed, &impl->stage_names));
+    impl->tensors = impl->net->Tensors();
+    TANDEM_RETURN_IF_ERROR(CheckFinite(name, impl->tensors));
+    TANDEM_ASSIGN_OR_RETURN(impl->split_shapes,
+                            ProbeSplitShapes(name, *impl->net, input));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("building model '", name, "': ", e.what()));
+  }
+  std::vector<TensorSpec> specs;
+  for (const NamedTensor& t : impl->tensors) {
+    specs.push_back(
+        {t.name, t.tensor.sizes().vec(),
+         t.is_buffer ? TensorKind::kBuffer : TensorKind::kParameter});
+  }
+  TANDEM_ASSIGN_OR_RETURN(impl->layout,
+                          WeightsLayout::Create(std::move(specs)));
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,5 +1,8 @@
-// The model zoo: each model as ordered stages with their names.
+// The model zoo: each model as ordered stages with their names, built in
+// C++ as a StageNet.
 #include <torch/torch.h>
+
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -81,7 +84,7 @@ std::vector<StageSpec> Vgg5(const InputShape& in) {
 
 absl::StatusOr<std::vector<StageSpec>> BuildStages(const std::string& name,
                                                    const InputShape& in) {
-  if (in.channels < 1 || in.height < 4 || in.width < 4 || in.num_classes < 2) {
+  if (name != "mlp" && (in.height < 4 || in.width < 4)) {
     return absl::InvalidArgumentError(
         absl::StrCat("model '", name, "': unsupported input ", in.channels, "x",
                      in.height, "x", in.width));
@@ -93,22 +96,78 @@ absl::StatusOr<std::vector<StageSpec>> BuildStages(const std::string& name,
       absl::StrCat("unknown model '", name, "' (known: mlp, cnn, vgg5)"));
 }
 
-// Runs one zero example through the stages to learn each split point's
-// shape.
-std::vector<std::vector<int64_t>> ProbeSplitShapes(StagedNetImpl& net,
-                                                   const InputShape& in) {
-  torch::NoGradGuard no_grad;
-  net.eval();
-  torch::Tensor x = torch::zeros({1, in.channels, in.height, in.width});
-  std::vector<std::vector<int64_t>> shapes;
-  for (int s = 0; s <= net.num_stages(); ++s) {
-    if (s > 0) x = net.Forward(x, s - 1, s);
-    auto sizes = x.sizes().vec();
-    shapes.emplace_back(sizes.begin() + 1, sizes.end());
+// A network as ordered stages; stage i is registered as "s<i>".
+class StagedNetImpl : public nn::Module {
+ public:
+  void AddStage(nn::Sequential stage) {
+    const std::string name = absl::StrCat("s", stages_.size());
+    stages_.push_back(register_module(name, stage));
   }
-  net.train();
-  return shapes;
+  int num_stages() const { return static_cast<int>(stages_.size()); }
+  nn::Sequential& stage(int i) { return stages_[i]; }
+
+ private:
+  std::vector<nn::Sequential> stages_;
+};
+TORCH_MODULE(StagedNet);
+
+void Collect(nn::Module& m, const std::string& prefix,
+             std::vector<NamedTensor>* out) {
+  for (auto& p : m.named_parameters(/*recurse=*/false)) {
+    out->push_back({prefix + p.key(), p.value(), false});
+  }
+  for (auto& b : m.named_buffers(/*recurse=*/false)) {
+    out->push_back({prefix + b.key(), b.value(), true});
+  }
+  for (auto& child : m.named_children()) {
+    Collect(*child.value(), prefix + child.key() + ".", out);
+  }
 }
+
+class ZooNet final : public StageNet {
+ public:
+  explicit ZooNet(StagedNet net) : net_(std::move(net)) {}
+  int num_stages() const override { return net_->num_stages(); }
+  torch::Tensor Forward(torch::Tensor x, int begin, int end) override {
+    for (int i = begin; i < end; ++i) x = net_->stage(i)->forward(x);
+    return x;
+  }
+  std::vector<torch::Tensor> Parameters(int begin, int end) override {
+    std::vector<torch::Tensor> params;
+    for (int s = begin; s < end; ++s) {
+      for (const torch::Tensor& p : net_->stage(s)->parameters()) {
+        params.push_back(p);
+      }
+    }
+    return params;
+  }
+  void SetTraining(bool on) override { net_->train(on); }
+  std::vector<NamedTensor> Tensors() override {
+    std::vector<NamedTensor> out;
+    Collect(*net_, "", &out);
+    return out;
+  }
+  // A state dict (name -> tensor) that torch.load reads, named as the
+  // modules of examples/pytorch/tandem_models.py: "<stage name>.<path>".
+  void SaveForPyTorch(const std::string& path,
+                      const std::vector<std::string>& stage_names) override {
+    c10::Dict<std::string, torch::Tensor> dict;
+    for (int s = 0; s < num_stages(); ++s) {
+      std::vector<NamedTensor> tensors;
+      Collect(*net_->stage(s), "", &tensors);
+      for (const NamedTensor& t : tensors) {
+        dict.insert(stage_names[s] + "." + t.name, t.tensor.detach().clone());
+      }
+    }
+    const std::vector<char> bytes = torch::pickle_save(dict);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) throw std::runtime_error("cannot write " + path);
+  }
+
+ private:
+  StagedNet net_;
+};
 
 }  // namespace
 
@@ -119,40 +178,24 @@ absl::Mutex& TorchSeedMutex() {
 
 std::vector<std::string> ModelNames() { return {"mlp", "cnn", "vgg5"}; }
 
-absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
-                                                     const InputShape& input,
-                                                     uint64_t seed) {
-  // LibTorch's default generator is global: seed and build under one lock
-  // so concurrent Create calls stay deterministic.
-  absl::MutexLock lock(&TorchSeedMutex());
-  torch::manual_seed(seed);
+absl::StatusOr<std::unique_ptr<StageNet>> BuildZooNet(
+    const std::string& name, const InputShape& input,
+    std::vector<std::string>* stage_names) {
+  if (input.rank != 3 && name != "mlp") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name,
+                     "' takes images (C x H x W); the data's "
+                     "examples have rank ",
+                     input.rank));
+  }
   auto stages = BuildStages(name, input);
   if (!stages.ok()) return stages.status();
-  auto impl = std::make_unique<Impl>();
-  impl->name = name;
-  impl->input = input;
-  try {
-    impl->net = StagedNet();
-    for (StageSpec& s : *stages) {
-      impl->stage_names.push_back(s.name);
-      impl->net->AddStage(s.module);
-    }
-    impl->tensors = CollectTensors(*impl->net);
-    impl->split_shapes = ProbeSplitShapes(*impl->net, input);
-  } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("building model '", name, "': ", e.what()));
+  StagedNet net;
+  for (StageSpec& s : *stages) {
+    stage_names->push_back(s.name);
+    net->AddStage(s.module);
   }
-  std::vector<TensorSpec> specs;
-  for (const NamedTensor& t : impl->tensors) {
-    specs.push_back(
-        {t.name, t.tensor.sizes().vec(),
-         t.is_buffer ? TensorKind::kBuffer : TensorKind::kParameter});
-  }
-  auto layout = WeightsLayout::Create(std::move(specs));
-  if (!layout.ok()) return layout.status();
-  impl->layout = *std::move(layout);
-  return std::unique_ptr<Model>(new Model(std::move(impl)));
+  return std::unique_ptr<StageNet>(new ZooNet(net));
 }
 
 }  // namespace tandem::ml

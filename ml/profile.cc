@@ -17,15 +17,15 @@ namespace {
 
 // Median over `reps` of one stage's forward + backward on `x`. Every stage
 // but the first also computes the gradient of its input, as in training.
-double TimeStage(StagedNet& net, int stage, const torch::Tensor& x, int reps) {
+double TimeStage(StageNet& net, int stage, const torch::Tensor& x, int reps) {
   std::vector<double> times;
   for (int r = 0; r < reps + 1; ++r) {  // +1: warm-up
     torch::Tensor in = x.detach().requires_grad_(stage > 0);
     const double t0 = MonotonicSeconds();
-    torch::Tensor out = net->Forward(in, stage, stage + 1);
+    torch::Tensor out = net.Forward(in, stage, stage + 1);
     out.backward(torch::ones_like(out));
     if (r > 0) times.push_back(MonotonicSeconds() - t0);
-    net->zero_grad();
+    net.ZeroGrad();
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -82,10 +82,9 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
       static_cast<int64_t>(input.channels) * input.height * input.width;
   const WeightsLayout& layout = (*model)->layout();
   try {
-    StagedNet& net = (*model)->impl().net;
-    net->train();
-    torch::Tensor x =
-        torch::randn({batch, input.channels, input.height, input.width});
+    StageNet& net = *(*model)->impl().net;
+    net.SetTraining(true);
+    torch::Tensor x = torch::randn(ExampleInput(input, batch).sizes());
     for (int s = 0; s < (*model)->num_stages(); ++s) {
       StageProfile st;
       st.name = (*model)->stage_names()[s];
@@ -96,7 +95,7 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
       st.param_bytes = SliceLayout(layout, s, s + 1).total_bytes();
       {
         torch::NoGradGuard no_grad;
-        x = net->Forward(x, s, s + 1).detach();
+        x = net.Forward(x, s, s + 1).detach();
       }
       if (s + 1 < (*model)->num_stages()) {
         st.aux_seconds_per_example =

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "ml/blas_kernel.h"
 
 namespace tandem::ml {
 namespace {
@@ -73,6 +74,7 @@ std::string DescribeBlas() {
   std::string blas = LoadedBlasPath();
   auto config = FindSymbol<char* (*)()>("openblas_get_config");
   if (config != nullptr) absl::StrAppend(&blas, " (", config(), ")");
+  absl::StrAppend(&blas, ", kernel ", BlasKernelNote());
   return blas;
 }
 

@@ -33,7 +33,8 @@ void ReuseFreedTensorMemory();
 std::string DescribeRuntime();
 
 // The loaded BLAS library's path, with OpenBLAS's build configuration when
-// it is OpenBLAS: "<path> (<config>)".
+// it is OpenBLAS, and the kernel with why it runs (ml/blas_kernel.h):
+// "<path> (<config>), kernel <kernel> (<why>)".
 std::string DescribeBlas();
 // The LibTorch version built against, e.g. "1.13.1".
 std::string LibTorchVersion();

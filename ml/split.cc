@@ -14,16 +14,6 @@
 namespace tandem::ml {
 namespace {
 
-std::vector<torch::Tensor> StageParams(StagedNet& net, int begin, int end) {
-  std::vector<torch::Tensor> params;
-  for (int s = begin; s < end; ++s) {
-    for (const torch::Tensor& p : net->stage(s)->parameters()) {
-      params.push_back(p);
-    }
-  }
-  return params;
-}
-
 torch::optim::SGD MakeSgd(std::vector<torch::Tensor> params,
                           const TrainOptions& o) {
   return torch::optim::SGD(std::move(params),
@@ -65,15 +55,15 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
                                          const data::Dataset& data,
                                          const TrainOptions& opt,
                                          SplitTransport& transport) {
-  StagedNet& net = model.impl().net;
-  net->train();
-  torch::optim::SGD sgd = MakeSgd(StageParams(net, 0, split), opt);
+  StageNet& net = *model.impl().net;
+  net.SetTraining(true);
+  torch::optim::SGD sgd = MakeSgd(net.Parameters(0, split), opt);
   const std::vector<int64_t>& split_shape = model.impl().split_shapes[split];
   int64_t step_no = 0;
   double transport_cpu = 0;
   auto step = [&](const Batch& b) -> absl::StatusOr<double> {
     sgd.zero_grad();
-    torch::Tensor act = net->Forward(b.x, 0, split);
+    torch::Tensor act = net.Forward(b.x, 0, split);
     std::vector<int64_t> labels(b.y.data_ptr<int64_t>(),
                                 b.y.data_ptr<int64_t>() + b.y.numel());
     double loss = 0;
@@ -98,8 +88,8 @@ absl::StatusOr<TrainStats> TrainHeadImpl(Model& model, int split,
 absl::StatusOr<TrainStats> TrainLocalLossImpl(
     Model& model, int split, std::vector<float>* aux, const data::Dataset& data,
     const TrainOptions& opt, ActivationSink& sink, AuxForm form) {
-  StagedNet& net = model.impl().net;
-  net->train();
+  StageNet& net = *model.impl().net;
+  net.SetTraining(true);
   torch::nn::Sequential aux_net = MakeAuxNet(model.impl().split_shapes[split],
                                              model.input().num_classes, form);
   if (AuxParamCount(aux_net) != static_cast<int64_t>(aux->size())) {
@@ -108,7 +98,7 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
         " weights for split point ", split, ", got ", aux->size()));
   }
   SetAuxParams(aux_net, *aux);
-  std::vector<torch::Tensor> params = StageParams(net, 0, split);
+  std::vector<torch::Tensor> params = net.Parameters(0, split);
   for (const torch::Tensor& p : aux_net->parameters()) params.push_back(p);
   torch::optim::SGD sgd = MakeSgd(std::move(params), opt);
   int64_t step_no = 0;
@@ -116,7 +106,7 @@ absl::StatusOr<TrainStats> TrainLocalLossImpl(
   auto step = [&](const Batch& b) -> absl::StatusOr<double> {
     const double cpu0 = ThreadCpuSeconds();
     sgd.zero_grad();
-    torch::Tensor act = net->Forward(b.x, 0, split);
+    torch::Tensor act = net.Forward(b.x, 0, split);
     torch::Tensor loss =
         torch::nn::functional::cross_entropy(aux_net->forward(act), b.y);
     loss.backward();
@@ -208,10 +198,10 @@ absl::StatusOr<std::unique_ptr<TailTrainer>> TailTrainer::Create(
   if (!s.ok()) return s;
   impl->split = split;
   try {
-    StagedNet& net = impl->model->impl().net;
-    net->train();
+    StageNet& net = *impl->model->impl().net;
+    net.SetTraining(true);
     impl->sgd = std::make_unique<torch::optim::SGD>(
-        MakeSgd(StageParams(net, split, net->num_stages()), options));
+        MakeSgd(net.Parameters(split, net.num_stages()), options));
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("tail: ", e.what()));
   }
@@ -246,12 +236,12 @@ namespace {
 // `grad` when not null. Returns the loss.
 double TailStep(TailTrainer::Impl& impl, const SplitTensor& activations,
                 const std::vector<int64_t>& labels, SplitTensor* grad) {
-  StagedNet& net = impl.model->impl().net;
+  StageNet& net = *impl.model->impl().net;
   torch::Tensor x =
       FromSplitTensor(activations).requires_grad_(grad != nullptr);
   torch::Tensor y = torch::tensor(labels, torch::kInt64);
   impl.sgd->zero_grad();
-  torch::Tensor out = net->Forward(x, impl.split, net->num_stages());
+  torch::Tensor out = net.Forward(x, impl.split, net.num_stages());
   torch::Tensor l = torch::nn::functional::cross_entropy(out, y);
   l.backward();
   impl.sgd->step();

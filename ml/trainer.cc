@@ -27,8 +27,8 @@ torch::Tensor ProximalTerm(const std::vector<torch::Tensor>& params,
 EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
                        int batch_size) {
   torch::NoGradGuard no_grad;
-  StagedNet& net = model.impl().net;
-  net->eval();
+  StageNet& net = *model.impl().net;
+  net.SetTraining(false);
   std::vector<int64_t> idx(static_cast<size_t>(data.size()));
   std::iota(idx.begin(), idx.end(), 0);
   double loss_sum = 0;
@@ -36,7 +36,7 @@ EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
   for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
     const int64_t n = std::min<int64_t>(batch_size, data.size() - begin);
     Batch b = MakeBatch(data, idx.data() + begin, n);
-    torch::Tensor logits = net->forward(b.x);
+    torch::Tensor logits = net.forward(b.x);
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, b.y,
                     torch::nn::functional::CrossEntropyFuncOptions().reduction(
@@ -44,7 +44,7 @@ EvalStats EvaluateImpl(Model& model, const data::Dataset& data,
                     .item<double>();
     correct += logits.argmax(1).eq(b.y).sum().item<int64_t>();
   }
-  net->train();
+  net.SetTraining(true);
   EvalStats s;
   s.examples = data.size();
   s.loss = loss_sum / static_cast<double>(data.size());
@@ -58,9 +58,9 @@ absl::StatusOr<TrainStats> TrainImpl(Model& model, const data::Dataset& data,
   const double cpu0 = ThreadCpuSeconds();
   if (opt.loss_before) loss_before = EvaluateImpl(model, data, 500).loss;
   const double eval_cpu = ThreadCpuSeconds() - cpu0;
-  StagedNet& net = model.impl().net;
-  net->train();
-  std::vector<torch::Tensor> params = net->parameters();
+  StageNet& net = *model.impl().net;
+  net.SetTraining(true);
+  std::vector<torch::Tensor> params = net.parameters();
   std::vector<torch::Tensor> start;
   if (opt.proximal_mu > 0) {
     for (const torch::Tensor& p : params) start.push_back(p.detach().clone());
@@ -71,7 +71,7 @@ absl::StatusOr<TrainStats> TrainImpl(Model& model, const data::Dataset& data,
   auto step = [&](const Batch& b) -> absl::StatusOr<double> {
     sgd.zero_grad();
     torch::Tensor loss =
-        torch::nn::functional::cross_entropy(net->forward(b.x), b.y);
+        torch::nn::functional::cross_entropy(net.forward(b.x), b.y);
     if (opt.proximal_mu > 0) {
       loss = loss + 0.5 * opt.proximal_mu * ProximalTerm(params, start);
     }

@@ -110,11 +110,11 @@ double TimedSlowdown(const PolicyContext& context, const DeviceView& d) {
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input) {
   if (!config.fleet.profile.empty()) {
-    return ml::ReadProfile(config.fleet.profile, config.model.name, input);
+    return ml::ReadProfile(config.fleet.profile, config.model.id(), input);
   }
   ml::SetComputeThreads(1);
   auto profile =
-      ml::ProfileModel(config.model.name, input,
+      ml::ProfileModel(config.model.id(), input,
                        std::min(config.training.batch_size, 64), /*reps=*/3);
   ml::SetComputeThreads(config.server.threads);
   return profile;

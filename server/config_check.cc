@@ -28,8 +28,10 @@ absl::Status CheckName(const std::string& path, const std::string& name,
 }  // namespace
 
 absl::Status CheckRegisteredNames(const Config& c) {
-  TANDEM_RETURN_IF_ERROR(
-      CheckName("$.model.name", c.model.name, ml::ModelNames()));
+  if (c.model.torchscript.empty()) {
+    TANDEM_RETURN_IF_ERROR(
+        CheckName("$.model.name", c.model.name, ml::ModelNames()));
+  }
   TANDEM_RETURN_IF_ERROR(
       CheckName("$.data.dataset", c.data.dataset, data::DatasetKinds()));
   TANDEM_RETURN_IF_ERROR(

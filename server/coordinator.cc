@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
@@ -42,9 +43,16 @@ absl::Status Coordinator::Init() {
   TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> test,
                           LoadData());
   TANDEM_ASSIGN_OR_RETURN(evaluator_, Evaluator::Create(config_, test));
+  state_.num_classes = test->num_classes;
+  state_.data_mean = test->mean;
+  state_.data_std = test->std;
   check_ = std::make_unique<AggregateCheck>(config_, evaluator_.get());
   const ml::Model& model = evaluator_->model();
   state_.stages = model.num_stages();
+  if (!config_.model.torchscript.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(state_.model_sha256,
+                            FileSha256(config_.model.torchscript));
+  }
   state_.virtual_time = options_.virtual_time;
   state_.device_timeout_s = options_.in_process_devices
                                 ? std::numeric_limits<double>::infinity()

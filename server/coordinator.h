@@ -112,6 +112,9 @@ class Coordinator {
 
   // ---- Run()'s steps (coordinator_run.cc)
   absl::Status WaitForDevices();
+  // Writes the final and the best accepted model for PyTorch into the run
+  // directory (ml/export.h) and their paths into summary["export"].
+  absl::Status ExportModels(nlohmann::json* summary);
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,
                                   std::string* why_failed);
@@ -171,7 +174,11 @@ class Coordinator {
   const Config& config_;
   const Clock& clock_;
   std::unique_ptr<RunWriter> run_;
-  std::unique_ptr<Evaluator> evaluator_;     // Run()'s thread only
+  std::unique_ptr<Evaluator> evaluator_;  // Run()'s thread only
+  // The accepted model of the best test accuracy so far and that accuracy;
+  // Run()'s thread only. Exported at the end as best.*.
+  std::shared_ptr<const Weights> best_;
+  double best_accuracy_ = -1;
   std::unique_ptr<AggregateCheck> check_;    // Run()'s thread only
   std::unique_ptr<RoundRecorder> recorder_;  // Run()'s thread only
   int64_t max_message_bytes_ = 0;

@@ -33,10 +33,29 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
     if (!saved.ok()) LogError(absl::StrCat("policy: ", saved.message()));
   }
   nlohmann::json summary = Summary(status.ok() ? "ok" : status.ToString());
+  TANDEM_RETURN_IF_ERROR(ExportModels(&summary));
   TANDEM_RETURN_IF_ERROR(run_->WriteSummary(summary));
   TANDEM_RETURN_IF_ERROR(WriteRunReport(run_->dir()));
   if (!status.ok()) return status;
   return summary;
+}
+
+absl::Status Coordinator::ExportModels(nlohmann::json* summary) {
+  std::shared_ptr<const Weights> final_model;
+  {
+    absl::MutexLock lock(&state_.mu);
+    final_model = state_.global;
+  }
+  if (final_model == nullptr) return absl::OkStatus();
+  TANDEM_ASSIGN_OR_RETURN(
+      std::string final_path,
+      evaluator_->Export(*final_model, run_->dir(), "final"));
+  TANDEM_ASSIGN_OR_RETURN(
+      std::string best_path,
+      evaluator_->Export(best_ != nullptr ? *best_ : *final_model, run_->dir(),
+                         "best"));
+  (*summary)["export"] = {{"final", final_path}, {"best", best_path}};
+  return absl::OkStatus();
 }
 
 absl::Status Coordinator::WaitForDevices() {
@@ -274,6 +293,10 @@ absl::Status Coordinator::EvaluateAndRecord(
     }
   }
   if (rec.aggregated) check_->Accepted(rec);
+  if (rec.aggregated && rec.evaluated && rec.accuracy > best_accuracy_) {
+    best_accuracy_ = rec.accuracy;
+    best_ = aggregate;
+  }
   rec.wall_time_s = Now() - start_s_;
   state_.metrics->RoundEnded(rec, devices);
   const bool aggregated = rec.aggregated;

@@ -38,6 +38,13 @@ struct CoordinatorState {
   const Config& config;
   const Clock& clock;
   int stages = 1;  // of the model
+  // SHA-256 of config.model.torchscript, which every joining device must
+  // match; "" for a zoo model.
+  std::string model_sha256;
+  // The test set's classes and normalisation (its training set's): what a
+  // device with its own tensor file is told to use (DataSpec).
+  int num_classes = 10;
+  std::vector<float> data_mean, data_std;
   // Devices report simulated (virtual) round times (the simulator).
   bool virtual_time = false;
   // Not heard from this long: unavailable, and dropped from a round

@@ -5,12 +5,28 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
 #include "server/session_id.h"
 
 namespace tandem::server {
+
+absl::Status DeviceGateway::CheckModelFile(const v1::JoinRequest& req) const {
+  const std::string& want = state_.model_sha256;
+  if (want.empty() || req.model_sha256() == want) return absl::OkStatus();
+  const std::string theirs = req.model_sha256().empty() ? "none"
+                             : IsSha256Hex(req.model_sha256())
+                                 ? req.model_sha256()
+                                 : "not a SHA-256";
+  LogWarning(absl::StrCat("join of ", EscapeForLog(req.device_id()),
+                          " refused: model file SHA-256 ", theirs));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "join: model file mismatch: the device's has SHA-256 ", theirs,
+      ", the coordinator's ", want,
+      " (start tandem-client with --model and the run's TorchScript file)"));
+}
 
 absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   if (!IsValidDeviceId(req.device_id())) {
@@ -22,6 +38,7 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
                             " refused: wrong or missing token"));
     return absl::PermissionDeniedError("join: wrong or missing token");
   }
+  TANDEM_RETURN_IF_ERROR(CheckModelFile(req));
   absl::MutexLock lock(&state_.mu);
   if (state_.Over()) {
     return absl::UnavailableError("join: the run is over");
@@ -48,11 +65,21 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   state_.UpdateFleetGauges();
   v1::JoinReply reply;
   reply.set_session_id(d.session_id);
-  reply.set_model(state_.config.model.name);
+  if (state_.model_sha256.empty()) {
+    reply.set_model(state_.config.model.name);
+  } else {
+    reply.set_model("torchscript");
+    reply.set_model_sha256(state_.model_sha256);
+  }
   reply.set_heartbeat_interval_ms(state_.config.server.heartbeat_interval_ms);
   v1::DataSpec* spec = reply.mutable_data();
   *spec = data::SpecForConfig(state_.config);
   spec->set_partition_index(d.partition);
+  if (spec->dataset() == "tensor") {
+    spec->set_num_classes(state_.num_classes);
+    for (float m : state_.data_mean) spec->add_mean(m);
+    for (float s : state_.data_std) spec->add_std(s);
+  }
   LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
                        " joined (class '",
                        EscapeForLog(req.profile().device_class()),

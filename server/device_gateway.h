@@ -67,6 +67,9 @@ class DeviceGateway {
   CoordinatorMetrics& metrics() { return *state_.metrics; }
 
  private:
+  // When the run's model is a TorchScript file, a join must carry its
+  // SHA-256 (FAILED_PRECONDITION naming both hashes otherwise).
+  absl::Status CheckModelFile(const v1::JoinRequest& request) const;
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // Whether `id` has a task to pull: sampled and pending in the open round,
   // or, buffered, its flight assigned or training (a repeated pull gets the

@@ -3,13 +3,14 @@
 #include "absl/strings/str_cat.h"
 #include "core/run_writer.h"
 #include "core/status_macros.h"
+#include "ml/export.h"
 
 namespace tandem::server {
 
 absl::StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(
     const Config& config, std::shared_ptr<const data::Dataset> test_set) {
   TANDEM_ASSIGN_OR_RETURN(
-      auto model, ml::Model::Create(config.model.name,
+      auto model, ml::Model::Create(config.model.id(),
                                     ml::InputShapeOf(*test_set), config.seed));
   return std::unique_ptr<Evaluator>(new Evaluator(
       std::move(model), std::move(test_set), config.server.eval_batch_size));
@@ -27,6 +28,15 @@ absl::StatusOr<ml::EvalStats> Evaluator::Evaluate(const Weights& weights) {
   return ml::Evaluate(*model_, *test_set_, batch_size_);
 }
 
+absl::StatusOr<std::string> Evaluator::Export(const Weights& weights,
+                                              const std::string& folder,
+                                              const std::string& stem) {
+  TANDEM_RETURN_IF_ERROR(model_->SetWeights(weights));
+  const std::string path = folder + "/" + ml::ExportFileName(*model_, stem);
+  TANDEM_RETURN_IF_ERROR(ml::ExportForPyTorch(*model_, path));
+  return path;
+}
+
 absl::StatusOr<ResumePoint> LoadResumeCheckpoint(const Config& config,
                                                  const WeightsLayout& layout) {
   const std::string& path = config.server.resume_from;
@@ -42,7 +52,7 @@ absl::StatusOr<ResumePoint> LoadResumeCheckpoint(const Config& config,
   if (!weights.ok()) return error(weights.status().message());
   const std::string diff = layout.DescribeDifference(weights->layout());
   if (!diff.empty()) {
-    return error(absl::StrCat("not a checkpoint of model '", config.model.name,
+    return error(absl::StrCat("not a checkpoint of model '", config.model.id(),
                               "' for this data: ", diff));
   }
   if (p.round < 0 || p.round >= config.server.rounds) {

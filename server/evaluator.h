@@ -25,6 +25,12 @@ class Evaluator {
   const ml::Model& model() const { return *model_; }
   // Accuracy and loss of `weights` on the test set.
   absl::StatusOr<ml::EvalStats> Evaluate(const Weights& weights);
+  // Writes the model with `weights` for PyTorch (ml/export.h) as
+  // <folder>/<stem>.pt (TorchScript models) or <stem>.state_dict.pt (zoo);
+  // returns the path.
+  absl::StatusOr<std::string> Export(const Weights& weights,
+                                     const std::string& folder,
+                                     const std::string& stem);
 
  private:
   Evaluator(std::unique_ptr<ml::Model> model,

@@ -12,7 +12,9 @@
 #include "core/program_config.h"
 #include "core/run_writer.h"
 #include "core/signals.h"
+#include "ml/blas_kernel.h"
 #include "ml/runtime.h"
+#include "server/checkpoint_export.h"
 #include "server/config_check.h"
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
@@ -31,8 +33,27 @@ ABSL_FLAG(bool, fleet, false,
           "coordinate the config's simulated fleet, run by tandem-sim "
           "--shard I/N --server HOST:PORT processes");
 
+ABSL_FLAG(std::vector<std::string>, export, {},
+          "CHECKPOINT,OUT: write the config's model with a checkpoint's "
+          "weights for PyTorch to OUT (TorchScript for a TorchScript model, a "
+          "state dict for a zoo model) and exit");
+
 namespace tandem {
 namespace {
+
+int Export(const Config& config, const std::vector<std::string>& args) {
+  if (args.size() != 2) {
+    std::cerr << "tandem-server: --export takes CHECKPOINT,OUT\n";
+    return 2;
+  }
+  absl::Status s = server::ExportCheckpoint(config, args[0], args[1]);
+  if (!s.ok()) {
+    std::cerr << "tandem-server: " << s.message() << "\n";
+    return 2;
+  }
+  std::cout << args[1] << std::endl;
+  return 0;
+}
 
 int Main() {
   ml::ReuseFreedTensorMemory();
@@ -44,6 +65,9 @@ int Main() {
        server::CheckRegisteredNames},
       &exit_code);
   if (!config) return exit_code;
+  if (!absl::GetFlag(FLAGS_export).empty()) {
+    return Export(*config, absl::GetFlag(FLAGS_export));
+  }
   if (!absl::GetFlag(FLAGS_listen).empty()) {
     config->server.listen = absl::GetFlag(FLAGS_listen);
   }
@@ -107,6 +131,7 @@ int Main() {
 }  // namespace tandem
 
 int main(int argc, char** argv) {
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
   absl::SetProgramUsageMessage(
       "tandem-server --config FILE [--listen HOST:PORT]: the coordinator");
   absl::FlagsUsageConfig usage;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/status_macros.h"
+#include "ml/blas_kernel.h"
 
 namespace tandem::server {
 
@@ -173,10 +174,13 @@ nlohmann::json Summary(const Config& config, const SummaryInputs& in) {
           {"wall_time_s", in.wall_time_s},
           {"virtual_time_s", t.virtual_time_s},
           {"weights_sha256", in.weights_sha256},
+          // Weights are bit-identical only under one BLAS kernel: this
+          // process's (a simulation's training, a coordinator's tails).
+          {"blas_kernel", ml::BlasKernelNote()},
           {"rejected_updates", rejected},
           {"target", TargetJson(config, t)},
           {"rejections", *in.rejections},
-          {"model", config.model.name},
+          {"model", config.model.id()},
           {"strategy", config.strategy.name},
           {"run_dir", in.run_dir},
           {"devices", DevicesJson(*in.devices)}};

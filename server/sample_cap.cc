@@ -16,6 +16,9 @@ SampleCap SampleCap::ForTrainSet(const Config& config,
   const int64_t limit = config.data.train_limit;
   const int64_t n =
       limit > 0 ? std::min<int64_t>(limit, train.size()) : train.size();
+  // Tensor data: devices may train on files of their own (a folder of them
+  // in simulation, --data FILE deployed), whose sizes only bound it.
+  if (config.data.dataset == "tensor") return SampleCap({}, n);
   const std::vector<uint8_t> labels(train.labels.begin(),
                                     train.labels.begin() + n);
   // The same partitioner as the devices' (client/device_data.cc).

@@ -28,7 +28,7 @@ absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
   o.momentum = config.training.momentum;
   o.weight_decay = config.training.weight_decay;
   TANDEM_ASSIGN_OR_RETURN(
-      tail->trainer, ml::TailTrainer::Create(config.model.name, settings.input,
+      tail->trainer, ml::TailTrainer::Create(config.model.id(), settings.input,
                                              split, global, o));
   if (settings.profile != nullptr) {
     tail->profile_s_per_example =

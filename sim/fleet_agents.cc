@@ -1,12 +1,16 @@
 #include "sim/fleet_agents.h"
 
+#include <sys/stat.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/device_data.h"
+#include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
+#include "ml/data/tensor_dataset.h"
 #include "ml/runtime.h"
 #include "sim/virtual_environment.h"
 #include "strategies/attacks.h"
@@ -45,8 +49,11 @@ client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
     client::ComputeGate* gate, client::ModelPool* models, bool wall_time,
     bool in_process, std::shared_ptr<const ml::ModelProfile> compute_profile,
-    client::DataProvider data) {
+    client::DataProvider data, const std::string& model_sha256) {
   client::DeviceAgentOptions o;
+  // Simulated devices are installed with the run's own model file.
+  o.model_file = c.model.torchscript;
+  o.model_sha256 = model_sha256;
   o.device_id = d.id;
   o.device_class = d.cls->name;
   o.seed = c.seed * 1000 + index;
@@ -67,12 +74,40 @@ client::DeviceAgentOptions AgentOptions(
 
 }  // namespace
 
+namespace {
+
+bool IsDeviceFileFolder(const Config& c) {
+  struct stat st;
+  return c.data.dataset == "tensor" && stat(c.data.path.c_str(), &st) == 0 &&
+         S_ISDIR(st.st_mode);
+}
+
+// Natural partitions: device i trains on <folder>/<its id>.npz (or .csv),
+// normalised with the statistics of the folder's union (`all`).
+absl::StatusOr<Partitions> DeviceFilePartitions(const Config& c,
+                                                const data::Dataset& all) {
+  data::TensorDatasetOptions options;
+  options.num_classes = all.num_classes;
+  options.mean = all.mean;
+  options.std = all.std;
+  Partitions out;
+  for (const std::string& id : data::FleetDeviceIds(c)) {
+    TANDEM_ASSIGN_OR_RETURN(data::Dataset mine, data::LoadDeviceTensorFile(
+                                                    c.data.path, id, options));
+    out.push_back(std::make_shared<const data::Dataset>(std::move(mine)));
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<Partitions> MakePartitions(
     const Config& c, std::shared_ptr<const data::Dataset>* test) {
   TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
                           data::LoadDataset(data::SourceForConfig(c)));
   *test = std::make_shared<const data::Dataset>(
       c.data.test_limit > 0 ? tt.test.Head(c.data.test_limit) : tt.test);
+  if (IsDeviceFileFolder(c)) return DeviceFilePartitions(c, tt.train);
   data::Dataset train = c.data.train_limit > 0
                             ? tt.train.Head(c.data.train_limit)
                             : std::move(tt.train);
@@ -162,10 +197,16 @@ FleetAgents::FleetAgents(
     std::shared_ptr<const ml::ModelProfile> profile, client::DataProvider data,
     const std::function<std::shared_ptr<grpc::Channel>()>& channel)
     : gate_(c.fleet.concurrency > 0 ? c.fleet.concurrency : ml::NumCores()) {
+  // An unreadable file leaves it empty: the coordinator refuses the joins,
+  // naming both hashes.
+  const std::string model_sha256 =
+      c.model.torchscript.empty()
+          ? ""
+          : FileSha256(c.model.torchscript).value_or("");
   for (size_t i : which) {
     agents_.push_back(std::make_unique<client::DeviceAgent>(
         AgentOptions(c, devices[i], i, &gate_, &models_, wall_time, in_process,
-                     profile, data),
+                     profile, data, model_sha256),
         channel()));
   }
   if (in_process) {

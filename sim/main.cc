@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/program_config.h"
+#include "ml/blas_kernel.h"
 #include "ml/profile_file.h"
 #include "ml/runtime.h"
 #include "server/config_check.h"
@@ -67,7 +68,7 @@ int MeasureProfile(const Config& config, const std::string& out) {
     return ExitCodeFor(data.status());
   }
   ml::SetComputeThreads(1);
-  auto profile = ml::ProfileModel(config.model.name, data->input,
+  auto profile = ml::ProfileModel(config.model.id(), data->input,
                                   std::min(config.training.batch_size, 64),
                                   /*reps=*/15);
   absl::Status s = profile.ok() ? ml::WriteProfile(*profile, data->input,
@@ -77,7 +78,7 @@ int MeasureProfile(const Config& config, const std::string& out) {
     std::cerr << "tandem-sim: " << s.message() << "\n";
     return ExitCodeFor(s);
   }
-  std::cout << "profile of " << config.model.name << " written to " << out
+  std::cout << "profile of " << config.model.id() << " written to " << out
             << std::endl;
   return 0;
 }
@@ -144,7 +145,7 @@ int Main() {
     return 0;
   }
   std::cout << "tandem-sim: " << config->TotalDevices() << " devices, model "
-            << config->model.name << ", " << config->server.rounds
+            << config->model.id() << ", " << config->server.rounds
             << " rounds; " << ml::DescribeRuntime() << std::endl;
   ml::WarnIfReferenceBlas("tandem-sim");
   sim::SimOptions options;
@@ -173,6 +174,7 @@ int Main() {
 }  // namespace tandem
 
 int main(int argc, char** argv) {
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
   absl::SetProgramUsageMessage("tandem-sim --config FILE [--out DIR]");
   absl::FlagsUsageConfig usage;
   usage.version_string = [] {

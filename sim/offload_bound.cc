@@ -134,7 +134,7 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
            {offload::SplitMode::kExact, offload::SplitMode::kLocalLoss});
   const BoundPlay exact =
       Play(config, ctx, fleet, {offload::SplitMode::kExact});
-  return nlohmann::json{{"model", config.model.name},
+  return nlohmann::json{{"model", config.model.id()},
                         {"stages", StagesJson(ctx)},
                         {"input", {input.channels, input.height, input.width}},
                         {"rounds", config.server.rounds},

@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/run_writer.h"
 #include "core/svg_chart.h"
+#include "ml/blas_kernel.h"
 #include "ml/runtime.h"
 #include "offload/split_policy.h"
 #include "server/config_check.h"
@@ -227,7 +228,8 @@ void WriteComparison(const std::vector<Result>& results,
 }  // namespace
 
 int main(int argc, char** argv) {
-  tandem::ml::ReuseFreedTensorMemory();  // as the programs run
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
+  tandem::ml::ReuseFreedTensorMemory();   // as the programs run
   std::string path = "configs/fedadapt-5dev.json", out, json_path;
   std::vector<std::string> policies = {"none", "fixed", "greedy"}, overrides;
   for (int i = 1; i + 1 < argc; ++i) {

@@ -14,11 +14,13 @@
 
 #include "core/config.h"
 #include "core/run_writer.h"
+#include "ml/blas_kernel.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
 
 int main(int argc, char** argv) {
-  tandem::ml::ReuseFreedTensorMemory();  // as the programs run
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
+  tandem::ml::ReuseFreedTensorMemory();   // as the programs run
   int rounds = 5, batches = 20;
   for (int i = 1; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);

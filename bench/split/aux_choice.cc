@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "ml/aux_classifier.h"
+#include "ml/blas_kernel.h"
 #include "ml/data/run_data.h"
 #include "ml/runtime.h"
 #include "ml/split.h"
@@ -106,6 +107,7 @@ void PrintRow(const char* name, const std::vector<double>& acc, double cpu) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
   tandem::ml::ReuseFreedTensorMemory();
   tandem::ml::SetComputeThreads(1);
   Setup s;

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/run_writer.h"
+#include "ml/blas_kernel.h"
 #include "ml/model.h"
 #include "ml/runtime.h"
 #include "sim/fleet_simulator.h"
@@ -71,7 +72,8 @@ Figures RunSplit(const std::string& model, int split, int batches,
 }  // namespace
 
 int main(int argc, char** argv) {
-  tandem::ml::ReuseFreedTensorMemory();  // as the programs run
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
+  tandem::ml::ReuseFreedTensorMemory();   // as the programs run
   std::string model = "vgg5", codec = "fp32";
   int batches = 40;
   for (int i = 1; i + 1 < argc; ++i) {

@@ -2,7 +2,10 @@
 // with 1 and all LibTorch threads, measured in one run, plus this process's
 // peak resident memory. The one-thread figure is taken twice: first with
 // glibc's default allocator settings, then after ReuseFreedTensorMemory()
-// (as the programs run), and the ratio printed.
+// (as the programs run), and the ratio printed. Last, the one-thread figures
+// of the BLAS kernel this run chose (ml/blas_kernel.h) against OpenBLAS's
+// SSE3 Prescott kernel, measured by a child process of this benchmark with
+// OPENBLAS_CORETYPE=Prescott in the same run.
 //
 //   build/bench/training/training_bench [--batches N]
 #include <sys/resource.h>
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/blas_kernel.h"
 #include "ml/data/dataset.h"
 #include "ml/model.h"
 #include "ml/runtime.h"
@@ -44,12 +48,51 @@ double ImagesPerSecond(const std::string& name, const Dataset& data,
          stats->wall_seconds;
 }
 
+// One-thread images/s of each model under OPENBLAS_CORETYPE=Prescott, from
+// a child process (OpenBLAS reads the variable only when it loads).
+std::vector<double> PrescottImagesPerSecond(int batches, size_t models) {
+  const std::string command =
+      "OPENBLAS_CORETYPE=Prescott /proc/self/exe --kernel_child --batches " +
+      std::to_string(batches);
+  std::vector<double> out;
+  FILE* child = popen(command.c_str(), "r");
+  if (child == nullptr) return out;
+  double v = 0;
+  while (out.size() < models && std::fscanf(child, "%lf", &v) == 1) {
+    out.push_back(v);
+  }
+  pclose(child);
+  return out;
+}
+
+void PrintKernelComparison(const std::vector<std::string>& models,
+                           const std::vector<double>& chosen, int batches) {
+  const std::string kernel = tandem::ml::LoadedBlasCore();
+  if (kernel.empty() || kernel == "Prescott") return;
+  const std::vector<double> prescott =
+      PrescottImagesPerSecond(batches, models.size());
+  if (prescott.size() != models.size()) {
+    std::printf("Prescott child run failed: no kernel comparison\n");
+    return;
+  }
+  std::printf("kernel %s\n", tandem::ml::BlasKernelNote().c_str());
+  std::printf("%-6s %14s %14s %10s\n", "model", ("img/s " + kernel).c_str(),
+              "img/s Prescott", "ratio");
+  for (size_t m = 0; m < models.size(); ++m) {
+    std::printf("%-6s %14.0f %14.0f %10.2f\n", models[m].c_str(), chosen[m],
+                prescott[m], chosen[m] / prescott[m]);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tandem::ml::AdoptBestBlasKernel(argv);  // may re-execute: first
   int batches = 30;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--batches") == 0)
+  bool kernel_child = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--kernel_child") == 0) kernel_child = true;
+    if (i + 1 < argc && std::strcmp(argv[i], "--batches") == 0)
       batches = std::atoi(argv[i + 1]);
   }
   tandem::data::DataSource source;  // Fashion-MNIST from the Debian package
@@ -61,6 +104,13 @@ int main(int argc, char** argv) {
   const Dataset train = tt->train.Head(100 * (batches + 3));
   const int cores = tandem::ml::NumCores();
   const std::vector<std::string> models = {"mlp", "cnn", "vgg5"};
+  if (kernel_child) {  // PrescottImagesPerSecond's child: one thread only
+    tandem::ml::ReuseFreedTensorMemory();
+    for (const std::string& name : models) {
+      std::printf("%.1f\n", ImagesPerSecond(name, train, 1, batches));
+    }
+    return 0;
+  }
   std::vector<double> default_alloc;
   for (const std::string& name : models) {
     default_alloc.push_back(ImagesPerSecond(name, train, 1, batches));
@@ -71,12 +121,15 @@ int main(int argc, char** argv) {
               "img/s 1 thr",
               ("img/s " + std::to_string(cores) + " thr").c_str(),
               "kept/default", "all/1 thr");
+  std::vector<double> one_thread;
   for (size_t m = 0; m < models.size(); ++m) {
     const double one = ImagesPerSecond(models[m], train, 1, batches);
     const double all = ImagesPerSecond(models[m], train, cores, batches);
+    one_thread.push_back(one);
     std::printf("%-6s %16.0f %12.0f %12.0f %12.2f %10.2f\n", models[m].c_str(),
                 default_alloc[m], one, all, one / default_alloc[m], all / one);
   }
+  PrintKernelComparison(models, one_thread, batches);
   rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS of this process: %.1f MiB\n", usage.ru_maxrss / 1024.0);

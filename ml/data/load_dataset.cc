@@ -1,11 +1,13 @@
 // LoadDataset: dispatches a DataSource to its reader (declared in
 // ml/data/dataset.h).
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "ml/data/cifar10_reader.h"
 #include "ml/data/dataset.h"
 #include "ml/data/idx_reader.h"
 #include "ml/data/synthetic.h"
+#include "ml/data/tensor_dataset.h"
 
 namespace tandem::data {
 namespace {
@@ -69,23 +71,46 @@ absl::StatusOr<TrainTest> LoadSynthetic(const DataSource& source) {
   return MakeSyntheticDataset(options);
 }
 
+TensorDatasetOptions TensorOptions(const DataSource& source) {
+  TensorDatasetOptions options;
+  options.name = source.kind;
+  options.mean = source.mean;
+  options.std = source.std;
+  return options;
+}
+
+absl::StatusOr<std::string> RequireTensorPath(const DataSource& source) {
+  if (source.path.empty()) {
+    return absl::InvalidArgumentError(
+        "data source kind \"tensor\" needs a path (a .npz or .csv training "
+        "file, or a folder of per-device files)");
+  }
+  return source.path;
+}
+
+absl::StatusOr<TrainTest> LoadTensor(const DataSource& source) {
+  TANDEM_ASSIGN_OR_RETURN(std::string path, RequireTensorPath(source));
+  return LoadTensorDataset(path, source.test_path, TensorOptions(source));
+}
+
 }  // namespace
 
 std::vector<std::string> DatasetKinds() {
-  return {"fashion-mnist", "mnist", "idx", "cifar10", "synthetic"};
+  return {"fashion-mnist", "mnist", "idx", "cifar10", "synthetic", "tensor"};
 }
 
 absl::StatusOr<TrainTest> LoadDataset(const DataSource& source) {
   if (source.kind == "fashion-mnist") return LoadFashionMnist(source);
   if (source.kind == "mnist" || source.kind == "idx") return LoadIdx(source);
   if (source.kind == "synthetic") return LoadSynthetic(source);
+  if (source.kind == "tensor") return LoadTensor(source);
   if (source.kind == "cifar10") {
     TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
     return LoadCifar10Folder(path);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown data source kind \"", source.kind,
-      "\"; accepted: fashion-mnist, mnist, idx, cifar10, synthetic"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown data source kind \"", source.kind,
+                   "\"; accepted: ", absl::StrJoin(DatasetKinds(), ", ")));
 }
 
 absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
@@ -98,7 +123,14 @@ absl::StatusOr<Dataset> LoadTrainRows(const DataSource& source, int64_t limit,
     TANDEM_ASSIGN_OR_RETURN(std::string path, RequirePath(source));
     return LoadIdxTrainRows(path, IdxOptions(source), limit, pick);
   }
-  TANDEM_ASSIGN_OR_RETURN(TrainTest tt, LoadDataset(source));
+  TrainTest tt;
+  if (source.kind == "tensor") {  // the training set only
+    DataSource train_only = source;
+    train_only.test_path.clear();
+    TANDEM_ASSIGN_OR_RETURN(tt, LoadTensor(train_only));
+  } else {
+    TANDEM_ASSIGN_OR_RETURN(tt, LoadDataset(source));
+  }
   Dataset train = limit > 0 ? tt.train.Head(limit) : std::move(tt.train);
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                           pick(train.labels, train.num_classes));

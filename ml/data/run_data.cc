@@ -27,6 +27,9 @@ DataSource SourceForConfig(const Config& c) {
   DataSource s;
   s.kind = c.data.dataset;
   s.path = c.data.path;
+  s.test_path = c.data.test_path;
+  s.mean.assign(c.data.mean.begin(), c.data.mean.end());
+  s.std.assign(c.data.std.begin(), c.data.std.end());
   s.seed = c.seed;
   if (c.data.train_limit > 0) s.synthetic_train = c.data.train_limit;
   if (c.data.test_limit > 0) s.synthetic_test = c.data.test_limit;

@@ -11,7 +11,10 @@
 namespace tandem::ml {
 
 struct Batch {
-  torch::Tensor x;  // [n, C, H, W] float32, (p / 255 - mean) / std
+  // float32, shaped by the dataset's rank: [n, C, H, W] (3), [n, C, T] (2),
+  // [n, F] (1). Normalised per channel: pixels (p / 255 - mean) / std, float
+  // features (x - mean) / std.
+  torch::Tensor x;
   torch::Tensor y;  // [n] int64
 };
 

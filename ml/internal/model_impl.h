@@ -1,59 +1,57 @@
-// LibTorch side of ml::Model: the staged module. Only ml/ sources include
-// this header.
+// LibTorch side of ml::Model: its stages and tensors. Only ml/ sources
+// include this header.
 #ifndef TANDEM_ML_INTERNAL_MODEL_IMPL_H_
 #define TANDEM_ML_INTERNAL_MODEL_IMPL_H_
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/weights.h"
+#include "ml/internal/stage_net.h"
 #include "ml/model.h"
 
 namespace tandem::ml {
-
-// A network as ordered stages; stage i is registered as "s<i>".
-class StagedNetImpl : public torch::nn::Module {
- public:
-  void AddStage(torch::nn::Sequential stage);
-  int num_stages() const { return static_cast<int>(stages_.size()); }
-  torch::nn::Sequential& stage(int i) { return stages_[i]; }
-  // Runs stages [begin, end) on x.
-  torch::Tensor Forward(torch::Tensor x, int begin, int end);
-  torch::Tensor forward(torch::Tensor x) { return Forward(x, 0, num_stages()); }
-
- private:
-  std::vector<torch::nn::Sequential> stages_;
-};
-TORCH_MODULE(StagedNet);
-
-// One entry per tensor of the layout, in layout order.
-struct NamedTensor {
-  std::string name;
-  torch::Tensor tensor;
-  bool is_buffer = false;
-};
-
-// Parameters then buffers of each module, walking modules in registration
-// order: a stable order both sides of the wire agree on.
-std::vector<NamedTensor> CollectTensors(torch::nn::Module& module);
 
 struct Model::Impl {
   std::string name;
   InputShape input;
   std::vector<std::string> stage_names;
-  StagedNet net{nullptr};
+  std::unique_ptr<StageNet> net;
   std::vector<NamedTensor> tensors;
   WeightsLayout layout;
   // split_shapes[s]: per-example activation shape after stages [0, s).
   std::vector<std::vector<int64_t>> split_shapes;
 };
 
+// The zoo's stages for `name` (ml/model_zoo.cc), drawn from LibTorch's
+// global generator (hold TorchSeedMutex()).
+absl::StatusOr<std::unique_ptr<StageNet>> BuildZooNet(
+    const std::string& name, const InputShape& input,
+    std::vector<std::string>* stage_names);
+
+// The stages of the TorchScript file at `path` (ml/torchscript_net.cc).
+// Checks that the stages chained give the module's own forward on a batch
+// of `input`'s shape.
+absl::StatusOr<std::unique_ptr<StageNet>> LoadTorchScriptNet(
+    const std::string& path, const InputShape& input,
+    std::vector<std::string>* stage_names);
+
 // Held while seeding LibTorch's global generator and drawing initial
 // weights from it, so concurrent model builds stay deterministic.
 absl::Mutex& TorchSeedMutex();
+
+// A zero batch of one example of `input`'s shape ([1, C, H, W], [1, C, W]
+// or [1, C] by input.rank).
+torch::Tensor ExampleInput(const InputShape& input, int64_t batch = 1);
+
+// InvalidArgument naming `name` and the first tensor holding NaN or Inf.
+absl::Status CheckFinite(const std::string& name,
+                         const std::vector<NamedTensor>& tensors);
 
 // Copies tensors into / out of a flat buffer laid out as `layout`.
 void CopyToWeights(const std::vector<NamedTensor>& tensors, Weights* w);

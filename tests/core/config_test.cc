@@ -376,5 +376,45 @@ TEST(ConfigTest, TlsNeedsCertificateAndKeyTogether) {
   EXPECT_TRUE(both.ok()) << both.status();
 }
 
+// The tensor data source's keys: a test file and per-channel statistics.
+TEST(ConfigTest, TensorDataKeys) {
+  absl::StatusOr<Config> c = ParseConfig(nlohmann::json::parse(R"({
+    "data": {"dataset": "tensor", "path": "/d/train.npz",
+             "test_path": "/d/test.csv", "mean": [0.5, -1], "std": [2, 0.25]}
+  })"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data.test_path, "/d/test.csv");
+  EXPECT_EQ(c->data.mean, (std::vector<double>{0.5, -1}));
+  EXPECT_EQ(c->data.std, (std::vector<double>{2, 0.25}));
+  const nlohmann::json out = ConfigToJson(*c);
+  EXPECT_EQ(out["data"]["mean"], nlohmann::json::parse("[0.5, -1.0]"));
+  absl::StatusOr<Config> again = ParseConfig(out);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->data.std, c->data.std);
+  // Defaults: no test file, statistics computed (empty arrays).
+  EXPECT_TRUE(Config().data.mean.empty());
+  EXPECT_EQ(ConfigToJson(Config())["data"]["std"], nlohmann::json::array());
+
+  absl::StatusOr<Config> over =
+      LoadConfig("", {"data.mean=[1,2]", "data.std=[3,4]"});
+  ASSERT_TRUE(over.ok()) << over.status();
+  EXPECT_EQ(over->data.mean, (std::vector<double>{1, 2}));
+
+  EXPECT_EQ(ParseError(nlohmann::json::parse(R"({"data": {"mean": "x"}})")),
+            "config: $.data.mean: expected an array of numbers in [-1e+12, "
+            "1e+12], got \"x\"");
+  EXPECT_EQ(ParseError(nlohmann::json::parse(
+                R"({"data": {"mean": [0], "std": [1, "2"]}})")),
+            "config: $.data.std: expected an array of numbers in [1e-12, "
+            "1e+12], got [1,\"2\"]");
+  EXPECT_THAT(ParseError(nlohmann::json::parse(
+                  R"({"data": {"mean": [0], "std": [0]}})")),
+              HasSubstr("$.data.std: expected an array of numbers in [1e-12"));
+  EXPECT_EQ(ParseError(nlohmann::json::parse(
+                R"({"data": {"mean": [0, 1], "std": [1]}})")),
+            "config: $.data.mean and $.data.std: 2 and 1 values; give one of "
+            "each per channel, or none");
+}
+
 }  // namespace
 }  // namespace tandem

@@ -1,16 +1,21 @@
 // `--version` of tandem-server, tandem-client and tandem-sim: exit 0 and
 // five lines: program and project version, git revision, LibTorch, gRPC,
-// BLAS.
+// BLAS with its kernel; and the kernel each program chooses at start
+// (ml/blas_kernel.h).
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/subprocess.h"
 
 namespace tandem::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 class VersionTest : public ::testing::TestWithParam<const char*> {};
 
@@ -42,6 +47,54 @@ TEST_P(VersionTest, PrintsVersionsAndExitsZero) {
         << "line " << i + 1 << " '" << lines[i] << "' does not match '"
         << patterns[i] << "'";
   }
+}
+
+// `--version`'s BLAS line under `env`, e.g. {"OPENBLAS_CORETYPE=Prescott"}.
+std::string BlasLineWith(const std::vector<std::string>& env) {
+  const std::string log = ::testing::TempDir() + "kernel-version.log";
+  std::vector<std::string> argv = {"/usr/bin/env", "-u", "OPENBLAS_CORETYPE",
+                                   "-u", "TANDEM_BLAS_KERNEL"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(std::string(TANDEM_BINARY_DIR) + "/sim/tandem-sim");
+  argv.push_back("--version");
+  auto p = Subprocess::Start(argv, log);
+  if (!p.ok()) return p.status().ToString();
+  auto rc = (*p)->Wait(absl::Seconds(60));
+  const std::string text = ReadFileOrEmpty(log);
+  if (!rc.ok() || *rc != 0) return "failed: " + text;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, "BLAS: ")) return std::string(line);
+  }
+  return "no BLAS line: " + text;
+}
+
+bool HostHasAvx2AndFma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+TEST(BlasKernelChoiceTest, AUserSettingIsNeverOverridden) {
+  EXPECT_THAT(BlasLineWith({"OPENBLAS_CORETYPE=Prescott",
+                            "TANDEM_BLAS_ASSUME_CORE=Prescott"}),
+              HasSubstr("kernel Prescott (set by OPENBLAS_CORETYPE)"));
+}
+
+TEST(BlasKernelChoiceTest, AFallbackIsReplacedByAVerifiedKernel) {
+  if (!HostHasAvx2AndFma()) GTEST_SKIP() << "no AVX2 and FMA: nothing better";
+  // OpenBLAS knows this host's CPU; pretend it fell back to Prescott.
+  const std::string line = BlasLineWith({"TANDEM_BLAS_ASSUME_CORE=Prescott"});
+  EXPECT_THAT(line, HasSubstr("(chosen by Tandem: OpenBLAS fell back to "
+                              "Prescott on a CPU with AVX2"));
+  EXPECT_THAT(line, HasSubstr("GEMMs verified"));
+  EXPECT_TRUE(line.find("kernel Haswell (") != std::string::npos ||
+              line.find("kernel SkylakeX (") != std::string::npos)
+      << line;
+}
+
+TEST(BlasKernelChoiceTest, TheChoiceCanBeTurnedOff) {
+  EXPECT_THAT(BlasLineWith({"TANDEM_BLAS_KERNEL=off",
+                            "TANDEM_BLAS_ASSUME_CORE=Prescott"}),
+              HasSubstr("(OpenBLAS's own choice; TANDEM_BLAS_KERNEL=off)"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, VersionTest,

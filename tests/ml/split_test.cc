@@ -4,13 +4,16 @@
 // model.
 #include "ml/split.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/tensor_codec.h"
 #include "gtest/gtest.h"
 #include "ml/aux_classifier.h"
 #include "ml/runtime.h"
 #include "ml/split_weights.h"
+#include "tests/ml/torchscript_files.h"
 
 namespace tandem::ml {
 namespace {
@@ -82,8 +85,15 @@ double MaxDifference(const Weights& a, const Weights& b) {
 }
 
 struct Case {
+  // A zoo name, or "torchscript-<model>": tandem_models.py's model saved as
+  // TorchScript (tests/ml/torchscript_files.h).
   std::string model;
   InputShape input;
+  std::string Name() const {
+    if (model.rfind("torchscript-", 0) != 0) return model;
+    return TorchScriptModelName(test_models::TorchScriptModelFile(
+        model.substr(strlen("torchscript-"))));
+  }
 };
 
 class SplitExactnessTest : public testing::TestWithParam<Case> {};
@@ -98,15 +108,16 @@ TEST_P(SplitExactnessTest, SplitStepsEqualUnsplitSteps) {
   o.learning_rate = 0.05;
   o.momentum = 0.9;
   o.weight_decay = 1e-4;
-  auto whole = Model::Create(c.model, c.input, 11).value();
+  const std::string name = c.Name();
+  auto whole = Model::Create(name, c.input, 11).value();
   const Weights global = whole->GetWeights();
   ASSERT_TRUE(TrainLocal(*whole, tt.train, o).ok());
   const Weights expected = whole->GetWeights();
   for (int split = 1; split < whole->num_stages(); ++split) {
     SCOPED_TRACE("split " + std::to_string(split));
-    auto head = Model::Create(c.model, c.input, 99).value();
+    auto head = Model::Create(name, c.input, 99).value();
     ASSERT_TRUE(head->SetWeights(global).ok());
-    auto tail = TailTrainer::Create(c.model, c.input, split, global, o).value();
+    auto tail = TailTrainer::Create(name, c.input, split, global, o).value();
     DirectTransport transport(tail.get());
     auto stats = TrainHead(*head, split, tt.train, o, transport);
     ASSERT_TRUE(stats.ok()) << stats.status();
@@ -140,7 +151,7 @@ TEST_P(SplitExactnessTest, LocalLossTrainsTheHeadAndItsClassifierOnly) {
   o.batch_size = 16;
   o.max_batches = 3;
   for (int split = 1; split + 1 < 8; ++split) {
-    auto model = Model::Create(c.model, c.input, 11).value();
+    auto model = Model::Create(c.Name(), c.input, 11).value();
     if (split >= model->num_stages()) break;
     SCOPED_TRACE("split " + std::to_string(split));
     const Weights before = model->GetWeights();
@@ -196,15 +207,17 @@ TEST(TailTrainerTest, FitStepsLikeStepWithoutTheGradient) {
             absl::StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, SplitExactnessTest,
-                         testing::Values(Case{"mlp", {1, 28, 28, 10}},
-                                         Case{"cnn", {1, 28, 28, 10}},
-                                         Case{"vgg5", {1, 28, 28, 10}},
-                                         Case{"vgg5", {3, 32, 32, 10}}),
-                         [](const testing::TestParamInfo<Case>& info) {
-                           return info.param.model +
-                                  std::to_string(info.param.input.channels);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, SplitExactnessTest,
+    testing::Values(Case{"mlp", {1, 28, 28, 10}}, Case{"cnn", {1, 28, 28, 10}},
+                    Case{"vgg5", {1, 28, 28, 10}},
+                    Case{"vgg5", {3, 32, 32, 10}},
+                    Case{"torchscript-vgg5", {1, 28, 28, 10}}),
+    [](const testing::TestParamInfo<Case>& info) {
+      std::string name = info.param.model;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name + std::to_string(info.param.input.channels);
+    });
 
 TEST(SplitCodecTest, TrainingWithInt8ActivationsStillLearns) {
   SetComputeThreads(1);

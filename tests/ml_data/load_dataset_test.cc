@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ml/data/dataset.h"
+#include "tests/ml_data/tensor_files.h"
 #include "tests/ml_data/test_files.h"
 
 namespace tandem::data {
@@ -76,12 +77,81 @@ TEST(LoadDatasetTest, RejectsUnknownKindAndMissingPath) {
   source.kind = "imagenet";
   EXPECT_EQ(LoadDataset(source).status().message(),
             "unknown data source kind \"imagenet\"; accepted: fashion-mnist, "
-            "mnist, idx, cifar10, synthetic");
+            "mnist, idx, cifar10, synthetic, tensor");
   for (const std::string kind : {"mnist", "idx", "cifar10"}) {
     source.kind = kind;
     EXPECT_EQ(LoadDataset(source).status().message(),
               "data source kind \"" + kind + "\" needs a path (a folder)");
   }
+}
+
+TEST(LoadDatasetTest, TensorNeedsAPath) {
+  DataSource source;
+  source.kind = "tensor";
+  EXPECT_EQ(LoadDataset(source).status().message(),
+            "data source kind \"tensor\" needs a path (a .npz or .csv "
+            "training file, or a folder of per-device files)");
+  EXPECT_THAT(DatasetKinds(), ::testing::Contains("tensor"));
+}
+
+// DataSource's test_path, mean and std reach the tensor loader.
+TEST(LoadDatasetTest, TensorTrainTestAndNormalisation) {
+  const std::string dir = testing_files::MakeTempDir("load_tensor");
+  testing_files::WriteXyNpz(
+      dir + "/train.npz",
+      testing_files::NpyFloats({4, 2}, {0, 1, 2, 3, 4, 5, 6, 7}),
+      testing_files::NpyLabels({0, 1, 1, 0}));
+  testing_files::WriteText(dir + "/test.csv", "a,b,y\n9,9,1\n");
+  DataSource source;
+  source.kind = "tensor";
+  source.path = dir + "/train.npz";
+  source.test_path = dir + "/test.csv";
+  absl::StatusOr<TrainTest> tt = LoadDataset(source);
+  ASSERT_TRUE(tt.ok()) << tt.status();
+  EXPECT_EQ(tt->train.name, "tensor");
+  EXPECT_EQ(tt->train.size(), 4);
+  EXPECT_EQ(tt->test.features, (std::vector<float>{9, 9}));
+  EXPECT_EQ(tt->train.mean, (std::vector<float>{3, 4}));
+  EXPECT_EQ(tt->test.mean, tt->train.mean);
+  source.mean = {0.5f, 1.5f};
+  source.std = {2, 3};
+  tt = LoadDataset(source);
+  ASSERT_TRUE(tt.ok()) << tt.status();
+  EXPECT_EQ(tt->train.mean, source.mean);
+  EXPECT_EQ(tt->test.std, source.std);
+  source.mean = {0.5f};
+  source.std = {2};
+  EXPECT_EQ(LoadDataset(source).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// LoadTrainRows reads the tensor training set whole and picks rows; the
+// test file is not read.
+TEST(LoadDatasetTest, TensorTrainRows) {
+  const std::string dir = testing_files::MakeTempDir("load_tensor_rows");
+  testing_files::WriteXyNpz(dir + "/train.npz",
+                            testing_files::NpyFloats({4, 1}, {10, 11, 12, 13}),
+                            testing_files::NpyLabels({0, 1, 2, 1}));
+  DataSource source;
+  source.kind = "tensor";
+  source.path = dir + "/train.npz";
+  source.test_path = dir + "/missing.npz";
+  EXPECT_EQ(LoadDataset(source).status().code(), absl::StatusCode::kNotFound);
+  std::vector<uint8_t> seen_labels;
+  int seen_classes = 0;
+  auto pick = [&](const std::vector<uint8_t>& labels,
+                  int num_classes) -> absl::StatusOr<std::vector<int64_t>> {
+    seen_labels = labels;
+    seen_classes = num_classes;
+    return std::vector<int64_t>{0, 2};
+  };
+  absl::StatusOr<Dataset> rows = LoadTrainRows(source, /*limit=*/3, pick);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(seen_labels, (std::vector<uint8_t>{0, 1, 2}));
+  EXPECT_EQ(seen_classes, 3);
+  EXPECT_EQ(rows->features, (std::vector<float>{10, 12}));
+  EXPECT_EQ(rows->labels, (std::vector<uint8_t>{0, 2}));
+  EXPECT_EQ(rows->mean, std::vector<float>{11.5f});  // all rows, not the limit
 }
 
 }  // namespace

@@ -1,0 +1,220 @@
+// Models authored in PyTorch: a module saved with
+// torch.jit.script(model).save(path), loaded with LibTorch.
+//
+// Stages: the children of the module's `stages` submodule when it has one
+// (an nn.ModuleList or nn.Sequential), otherwise the module's own children,
+// in registration order; so an nn.Sequential of nn.Sequential blocks works as
+// it is. The stages chained must compute the module's forward (checked at
+// load on a random batch). Split points lie between stages. Tensor names are
+// "s<i>.<name inside stage i>", parameters then buffers of each submodule,
+// as the zoo's.
+//
+// TorchScript runs on LibTorch's graph interpreter with the optimising
+// passes off (torch::jit::setGraphExecutorOptimize(false)): every call runs
+// the same ATen kernels as eager C++, so results do not change after the
+// executor's first profiled runs and equal the zoo's for the same layers.
+#include <sys/stat.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "ml/internal/model_impl.h"
+
+namespace tandem::ml {
+namespace {
+
+using torch::jit::Module;
+
+void Collect(const Module& m, const std::string& prefix,
+             std::vector<NamedTensor>* out) {
+  for (const auto& p : m.named_parameters(/*recurse=*/false)) {
+    out->push_back({prefix + p.name, p.value, false});
+  }
+  for (const auto& b : m.named_buffers(/*recurse=*/false)) {
+    out->push_back({prefix + b.name, b.value, true});
+  }
+  for (const auto& child : m.named_children()) {
+    Collect(child.value, prefix + child.name + ".", out);
+  }
+}
+
+class ScriptNet final : public StageNet {
+ public:
+  ScriptNet(Module module, std::vector<Module> stages)
+      : module_(std::move(module)), stages_(std::move(stages)) {}
+
+  int num_stages() const override { return static_cast<int>(stages_.size()); }
+  torch::Tensor Forward(torch::Tensor x, int begin, int end) override {
+    for (int i = begin; i < end; ++i) {
+      x = stages_[i].forward({x}).toTensor();
+    }
+    return x;
+  }
+  std::vector<torch::Tensor> Parameters(int begin, int end) override {
+    std::vector<torch::Tensor> params;
+    for (int s = begin; s < end; ++s) {
+      for (const torch::Tensor& p : stages_[s].parameters(/*recurse=*/true)) {
+        params.push_back(p);
+      }
+    }
+    return params;
+  }
+  void SetTraining(bool on) override { module_.train(on); }
+  std::vector<NamedTensor> Tensors() override {
+    std::vector<NamedTensor> out;
+    for (size_t s = 0; s < stages_.size(); ++s) {
+      Collect(stages_[s], absl::StrCat("s", s, "."), &out);
+    }
+    return out;
+  }
+  // The module itself, with its current weights: torch.jit.load reads it.
+  void SaveForPyTorch(const std::string& path,
+                      const std::vector<std::string>&) override {
+    module_.save(path);
+  }
+  Module& module() { return module_; }
+
+ private:
+  Module module_;
+  std::vector<Module> stages_;
+};
+
+// The stages of `module` and their names, as the file comment says.
+std::vector<std::pair<std::string, Module>> StagesOf(const Module& module) {
+  Module holder = module;
+  if (module.hasattr("stages") && module.attr("stages").isModule()) {
+    holder = module.attr("stages").toModule();
+  }
+  std::vector<std::pair<std::string, Module>> out;
+  for (const auto& child : holder.named_children()) {
+    out.emplace_back(child.name, child.value);
+  }
+  return out;
+}
+
+// Loaded files by path, keyed also by size and modification time so that a
+// replaced file is read again; each model gets a deep copy.
+struct LoadedFile {
+  int64_t size = 0, mtime_ns = 0;
+  Module module;
+};
+
+absl::StatusOr<Module> LoadCopy(const std::string& path) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* const loaded = new std::map<std::string, LoadedFile>();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("model file ", path, ": ", std::strerror(errno)));
+  }
+  const int64_t mtime_ns =
+      int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  absl::MutexLock lock(&mu);
+  torch::jit::setGraphExecutorOptimize(false);
+  LoadedFile& f = (*loaded)[path];
+  if (f.size != st.st_size || f.mtime_ns != mtime_ns) {
+    try {
+      f.module = torch::jit::load(path);
+    } catch (const std::exception& e) {
+      loaded->erase(path);
+      return absl::InvalidArgumentError(
+          absl::StrCat("model file ", path,
+                       " is not a TorchScript module saved by "
+                       "torch.jit.script(model).save(): ",
+                       e.what()));
+    }
+    f.size = st.st_size;
+    f.mtime_ns = mtime_ns;
+  }
+  // Under no_grad the copies are leaves (parameters an optimiser takes);
+  // LoadTorchScriptNet makes them require gradients again.
+  torch::NoGradGuard no_grad;
+  return f.module.clone();
+}
+
+// The module's own forward must take the data's input, and equal its stages
+// chained.
+absl::Status CheckStagesChain(const std::string& path, ScriptNet& net,
+                              const std::vector<std::string>& names,
+                              const InputShape& input) {
+  torch::NoGradGuard no_grad;
+  const std::vector<int64_t> shape = ExampleInput(input, 2).sizes().vec();
+  auto gen = at::detail::createCPUGenerator(20261207);
+  const torch::Tensor x = torch::randn(shape, gen);
+  torch::Tensor chained = x;
+  for (int s = 0; s < net.num_stages(); ++s) {
+    try {
+      chained = net.Forward(chained, s, s + 1);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model file ", path, ": stage ", s, " ('", names[s],
+          "') does not "
+          "take ",
+          s == 0 ? absl::StrCat("the data's input (a batch of shape [",
+                                absl::StrJoin(shape, ","), "])")
+                 : "the output of the stage before it",
+          ": ", e.what()));
+    }
+  }
+  torch::Tensor whole;
+  try {
+    whole = net.module().forward({x}).toTensor();
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model file ", path,
+                     ": its forward fails where its stages in order "
+                     "do not: ",
+                     e.what()));
+  }
+  if (!whole.sizes().equals(chained.sizes()) ||
+      !torch::allclose(whole, chained, 1e-5, 1e-6)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model file ", path,
+        ": its forward is not its stages in order (the "
+        "children of `stages`, else of the module); write the model as an "
+        "nn.Sequential of stages"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StageNet>> LoadTorchScriptNet(
+    const std::string& path, const InputShape& input,
+    std::vector<std::string>* stage_names) {
+  absl::StatusOr<Module> module = LoadCopy(path);
+  if (!module.ok()) return module.status();
+  std::vector<Module> stages;
+  for (auto& [name, stage] : StagesOf(*module)) {
+    if (!stage.find_method("forward")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model file ", path, ": stage '", name, "' has no forward"));
+    }
+    stage_names->push_back(name);
+    stages.push_back(stage);
+  }
+  if (stages.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model file ", path,
+        ": no stages (the module has no children and no "
+        "`stages` submodule); write the model as an nn.Sequential of stages"));
+  }
+  for (const torch::Tensor& p : module->parameters(/*recurse=*/true)) {
+    p.requires_grad_(true);
+  }
+  auto net = std::make_unique<ScriptNet>(*std::move(module), std::move(stages));
+  absl::Status finite = CheckFinite(path, net->Tensors());
+  if (!finite.ok()) return finite;
+  net->SetTraining(false);
+  absl::Status chain = CheckStagesChain(path, *net, *stage_names, input);
+  net->SetTraining(true);
+  if (!chain.ok()) return chain;
+  return std::unique_ptr<StageNet>(std::move(net));
+}
+
+}  // namespace tandem::ml
