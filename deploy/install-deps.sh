@@ -17,7 +17,7 @@ PACKAGES=(
 # for its promtool, is large: 19 MB to download, ~320 MB installed with its
 # web UI's JavaScript dependencies. yamllint and python3-kubernetes (the
 # Kubernetes API schema) for deploy/k8s/validate.sh (tests/deploy).
-CI_PACKAGES=(clang-14 clang-format-14 jq systemd prometheus yamllint
+CI_PACKAGES=(clang-14 clang-format-14 jq systemd prometheus yamllint python3-torch
   python3-kubernetes)
 if [ "${1:-}" = "--ci" ]; then
   PACKAGES+=("${CI_PACKAGES[@]}")

@@ -8,8 +8,10 @@
 #   3. builds the torch-free test suites (tests/core, tests/ml_data,
 #      tests/strategies) with ASan+UBSan into build-asan/ and runs them; any
 #      report fails;
-#   4. builds everything into build/ (-Werror) and runs all tests with ctest.
-# Extra arguments go to the last ctest.
+#   4. builds everything into build/ (-Werror) and runs all tests with ctest;
+#   5. deploy/test-kernels.sh: the numerics-sensitive suites again under the
+#      OpenBLAS kernels (Prescott, Haswell) the host did not use in step 4.
+# Extra arguments go to step 4's ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${TANDEM_BUILD_DIR:-build}"
@@ -47,5 +49,8 @@ cmake --build "$ASAN_DIR" -j "$(nproc)" --target \
 
 step "build (-Werror) and all tests"
 TANDEM_BUILD_DIR="$BUILD_DIR" ./deploy/build.sh
-cd "$BUILD_DIR"
-exec ctest --output-on-failure -j "$(nproc)" "$@"
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" "$@")
+
+step "numerics under other BLAS kernels"
+./deploy/test-kernels.sh "$BUILD_DIR"
+step "done"

@@ -113,7 +113,7 @@ class Coordinator {
   // ---- Run()'s steps (coordinator_run.cc)
   absl::Status WaitForDevices();
   // Writes the final and the best accepted model for PyTorch into the run
-  // directory (ml/export.h) and their paths into summary["export"].
+  // directory (ml/export.h) and their file names into summary["export"].
   absl::Status ExportModels(nlohmann::json* summary);
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,

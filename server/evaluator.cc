@@ -32,9 +32,9 @@ absl::StatusOr<std::string> Evaluator::Export(const Weights& weights,
                                               const std::string& folder,
                                               const std::string& stem) {
   TANDEM_RETURN_IF_ERROR(model_->SetWeights(weights));
-  const std::string path = folder + "/" + ml::ExportFileName(*model_, stem);
-  TANDEM_RETURN_IF_ERROR(ml::ExportForPyTorch(*model_, path));
-  return path;
+  const std::string name = ml::ExportFileName(*model_, stem);
+  TANDEM_RETURN_IF_ERROR(ml::ExportForPyTorch(*model_, folder + "/" + name));
+  return name;
 }
 
 absl::StatusOr<ResumePoint> LoadResumeCheckpoint(const Config& config,

@@ -27,7 +27,7 @@ class Evaluator {
   absl::StatusOr<ml::EvalStats> Evaluate(const Weights& weights);
   // Writes the model with `weights` for PyTorch (ml/export.h) as
   // <folder>/<stem>.pt (TorchScript models) or <stem>.state_dict.pt (zoo);
-  // returns the path.
+  // returns the file's name in `folder`.
   absl::StatusOr<std::string> Export(const Weights& weights,
                                      const std::string& folder,
                                      const std::string& stem);
