@@ -151,6 +151,31 @@ absl::StatusOr<TrainStats> TrainLocal(Model& model, const data::Dataset& data,
   }
 }
 
+absl::StatusOr<std::vector<float>> PredictLogits(Model& model,
+                                                 const data::Dataset& data,
+                                                 int batch_size) {
+  batch_size = std::max(1, batch_size);
+  std::vector<float> out;
+  try {
+    torch::NoGradGuard no_grad;
+    StageNet& net = *model.impl().net;
+    net.SetTraining(false);
+    std::vector<int64_t> idx(static_cast<size_t>(data.size()));
+    std::iota(idx.begin(), idx.end(), 0);
+    for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
+      const int64_t n = std::min<int64_t>(batch_size, data.size() - begin);
+      torch::Tensor logits =
+          net.forward(MakeBatch(data, idx.data() + begin, n).x).contiguous();
+      out.insert(out.end(), logits.data_ptr<float>(),
+                 logits.data_ptr<float>() + logits.numel());
+    }
+    net.SetTraining(true);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("prediction: ", e.what()));
+  }
+  return out;
+}
+
 absl::StatusOr<EvalStats> Evaluate(Model& model, const data::Dataset& data,
                                    int batch_size) {
   if (data.size() == 0) {

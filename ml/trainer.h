@@ -54,6 +54,12 @@ absl::StatusOr<TrainStats> TrainLocal(Model& model, const data::Dataset& data,
 absl::StatusOr<EvalStats> Evaluate(Model& model, const data::Dataset& data,
                                    int batch_size);
 
+// The logits of every example of `data` in evaluation mode, row-major
+// [data.size(), num_classes].
+absl::StatusOr<std::vector<float>> PredictLogits(Model& model,
+                                                 const data::Dataset& data,
+                                                 int batch_size);
+
 }  // namespace tandem::ml
 
 #endif  // TANDEM_ML_TRAINER_H_
