@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 B="${1:-build}"
 echo "== training throughput";   "$B/bench/training/training_bench"
 echo "== max pool";              "$B/bench/training/max_pool_bench"
+echo "== TorchScript vs C++";     bench/torchscript_speed.sh "$B"
 echo "== aggregation";           "$B/bench/aggregation/aggregation_bench"
 echo "== round overhead";        "$B/bench/round_overhead/round_overhead" 2>/dev/null
 echo "== client memory";         bench/client_memory.sh "$B"

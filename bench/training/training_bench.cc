@@ -9,6 +9,7 @@
 //
 //   build/bench/training/training_bench [--batches N]
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -51,9 +52,14 @@ double ImagesPerSecond(const std::string& name, const Dataset& data,
 // One-thread images/s of each model under OPENBLAS_CORETYPE=Prescott, from
 // a child process (OpenBLAS reads the variable only when it loads).
 std::vector<double> PrescottImagesPerSecond(int batches, size_t models) {
+  // popen runs a shell, whose /proc/self/exe is the shell: resolve ours.
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return {};
+  self[n] = '\0';
   const std::string command =
-      "OPENBLAS_CORETYPE=Prescott /proc/self/exe --kernel_child --batches " +
-      std::to_string(batches);
+      "OPENBLAS_CORETYPE=Prescott '" + std::string(self) +
+      "' --kernel_child --batches " + std::to_string(batches);
   std::vector<double> out;
   FILE* child = popen(command.c_str(), "r");
   if (child == nullptr) return out;
