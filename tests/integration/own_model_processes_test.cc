@@ -115,7 +115,7 @@ TEST(OwnModelProcessesTest, TorchScriptModelOnDevicesOwnFilesOverMutualTls) {
       EXPECT_GT(d["tail_batches"].get<int>(), 0);
       ++offloaded;
     } else {
-      EXPECT_EQ(d["split"], 4);  // cnn1d's four stages: no offload
+      EXPECT_EQ(d["split"], 4);      // cnn1d's four stages: no offload
       EXPECT_EQ(d["samples"], 240);  // dev-a.npz, all of it
     }
   }
