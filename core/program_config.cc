@@ -29,7 +29,14 @@ std::optional<Config> ResolveProgramConfig(const std::string& program,
 }
 
 int ExitCodeFor(const absl::Status& status) {
-  return absl::StartsWith(status.message(), "config: ") ? 2 : 1;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:  // a bad config, model file, ...
+    case absl::StatusCode::kNotFound:         // a missing file
+    case absl::StatusCode::kDataLoss:         // a malformed data file
+      return 2;
+    default:
+      return absl::StartsWith(status.message(), "config: ") ? 2 : 1;
+  }
 }
 
 }  // namespace tandem

@@ -30,9 +30,10 @@ std::optional<Config> ResolveProgramConfig(const std::string& program,
                                            const ProgramConfigRequest& request,
                                            int* exit_code);
 
-// A program's exit code for a failed run: 2 for a configuration error
-// (messages that start with "config: ", wherever they were detected), 1 for
-// anything else.
+// A program's exit code for a failed run: 2 for bad input (a configuration
+// error, whose message starts with "config: " wherever it was detected, or
+// an InvalidArgument, NotFound or DataLoss status: a bad model or data
+// file), 1 for anything else.
 int ExitCodeFor(const absl::Status& status);
 
 }  // namespace tandem

@@ -43,6 +43,14 @@ namespace {
 
 using torch::jit::Module;
 
+// An exception's message; LibTorch's without its C++ backtrace.
+std::string ErrorText(const std::exception& e) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
+    return c10->what_without_backtrace();
+  }
+  return e.what();
+}
+
 // The zoo's 2x2 max pool for float32 [N, C, H, W]; LibTorch's otherwise.
 torch::Tensor MaxPool2x2Op(const torch::Tensor& input) {
   if (input.dim() == 4 && input.scalar_type() == torch::kFloat32) {
@@ -233,13 +241,20 @@ absl::StatusOr<Module> LoadCopy(const std::string& path) {
     try {
       f.module = torch::jit::load(path);
       UseZooMaxPool(f.module);
+    } catch (const c10::Error& e) {
+      loaded->erase(path);
+      return absl::InvalidArgumentError(
+          absl::StrCat("model file ", path,
+                       " is not a TorchScript module saved by "
+                       "torch.jit.script(model).save(): ",
+                       e.what_without_backtrace()));
     } catch (const std::exception& e) {
       loaded->erase(path);
       return absl::InvalidArgumentError(
           absl::StrCat("model file ", path,
                        " is not a TorchScript module saved by "
                        "torch.jit.script(model).save(): ",
-                       e.what()));
+                       ErrorText(e)));
     }
     f.size = st.st_size;
     f.mtime_ns = mtime_ns;
@@ -271,7 +286,7 @@ absl::Status CheckStagesChain(const std::string& path, ScriptNet& net,
           s == 0 ? absl::StrCat("the data's input (a batch of shape [",
                                 absl::StrJoin(shape, ","), "])")
                  : "the output of the stage before it",
-          ": ", e.what()));
+          ": ", ErrorText(e)));
     }
   }
   torch::Tensor whole;
@@ -282,7 +297,7 @@ absl::Status CheckStagesChain(const std::string& path, ScriptNet& net,
         absl::StrCat("model file ", path,
                      ": its forward fails where its stages in order "
                      "do not: ",
-                     e.what()));
+                     ErrorText(e)));
   }
   if (!whole.sizes().equals(chained.sizes()) ||
       !torch::allclose(whole, chained, 1e-5, 1e-6)) {

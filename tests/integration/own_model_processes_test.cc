@@ -128,5 +128,24 @@ TEST(OwnModelProcessesTest, TorchScriptModelOnDevicesOwnFilesOverMutualTls) {
   EXPECT_TRUE(fs::exists(run + "/final.pt"));
 }
 
+// Bad input exits 2 with an error naming the file, before any training.
+TEST(OwnModelProcessesTest, ABadModelFileExitsTwoNamingIt) {
+  const std::string dir = FreshTestDir();
+  const std::string bad = dir + "/model.pt";
+  std::ofstream(bad) << "not TorchScript\n";
+  EXPECT_EQ(
+      RunToEnd({kBin + "/sim/tandem-sim",
+                "--config=" + kSource + "/configs/quickstart.json",
+                "--out=" + dir + "/runs", "--set=model.torchscript=" + bad},
+               dir + "/sim.log"),
+      2);
+  const std::string log = ReadFileOrEmpty(dir + "/sim.log");
+  EXPECT_NE(log.find("model file " + bad + " is not a TorchScript module"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("Exception raised from"), std::string::npos)
+      << "a C++ backtrace in the message: " << log;
+}
+
 }  // namespace
 }  // namespace tandem::testing
