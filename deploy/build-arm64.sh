@@ -48,7 +48,7 @@ SYSROOT_PACKAGES=(
   # gRPC's CMake config checks that its (arm64) grpc_cpp_plugin exists; the
   # host's generates the code.
   protobuf-compiler-grpc
-  libabsl-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  libabsl-dev nlohmann-json3-dev libssl-dev zlib1g-dev libzip-dev
   prometheus-cpp-dev libcivetweb-dev
   libgtest-dev libgmock-dev  # the top CMakeLists.txt requires GTest
 )
