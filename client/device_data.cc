@@ -1,6 +1,7 @@
 #include "client/device_data.h"
 
-#include "absl/strings/match.h"
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "ml/data/partition.h"
@@ -22,16 +23,13 @@ data::DataSource SourceForSpec(const v1::DataSpec& spec) {
   return source;
 }
 
-bool IsTensorFile(const std::string& path) {
-  return absl::EndsWithIgnoreCase(path, ".npz") ||
-         absl::EndsWithIgnoreCase(path, ".csv");
-}
-
-// The device's own data: a .npz or .csv file, normalised as the spec says
-// when the run's data is tensor data too; or an MNIST-format folder.
+// The device's own data: an MNIST-format folder, or a file that
+// data::LoadTensorFile reads by its extension (.npz, .csv), normalised as the
+// spec says when the run's data is tensor data too.
 absl::StatusOr<data::Dataset> LoadOwnData(const v1::DataSpec& spec,
                                           const std::string& own) {
-  if (IsTensorFile(own)) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(own, ec)) {
     data::TensorDatasetOptions options;
     if (spec.dataset() == "tensor") {
       options.num_classes = spec.num_classes();

@@ -12,8 +12,7 @@ namespace tandem::ml {
 namespace {
 
 // Runs one zero example through the stages to learn each split point's
-// shape, and checks that the model maps an input of `in`'s shape to
-// num_classes logits.
+// shape, and checks that the model maps it to num_classes logits.
 absl::StatusOr<std::vector<std::vector<int64_t>>> ProbeSplitShapes(
     const std::string& name, StageNet& net, const InputShape& in) {
   torch::NoGradGuard no_grad;
@@ -21,17 +20,9 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> ProbeSplitShapes(
   torch::Tensor x = ExampleInput(in);
   std::vector<std::vector<int64_t>> shapes;
   for (int s = 0; s <= net.num_stages(); ++s) {
-    if (s > 0) {
-      try {
-        x = net.Forward(x, s - 1, s);
-      } catch (const std::exception& e) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "model '", name, "': stage ", s - 1,
-            " does not take the output "
-            "of the stage before it (or the data's input, shape [",
-            absl::StrJoin(ExampleInput(in).sizes(), ","), "]): ", e.what()));
-      }
-    }
+    // TorchScript stages were checked to chain at load (LoadTorchScriptNet);
+    // the zoo's always do.
+    if (s > 0) x = net.Forward(x, s - 1, s);
     auto sizes = x.sizes().vec();
     shapes.emplace_back(sizes.begin() + 1, sizes.end());
   }
@@ -44,23 +35,6 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> ProbeSplitShapes(
   }
   return shapes;
 }
-
-}  // namespace
-
-absl::Status CheckFinite(const std::string& name,
-                         const std::vector<NamedTensor>& tensors) {
-  torch::NoGradGuard no_grad;
-  for (const NamedTensor& t : tensors) {
-    if (t.tensor.is_floating_point() &&
-        !torch::isfinite(t.tensor).all().item<bool>()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model ", name, ": tensor ", t.name, " holds NaN or Inf"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-namespace {
 
 absl::StatusOr<std::unique_ptr<StageNet>> BuildNet(
     const std::string& name, const InputShape& input, uint64_t seed,
@@ -122,7 +96,6 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& name,
     TANDEM_ASSIGN_OR_RETURN(impl->net,
                             BuildNet(name, input, seed, &impl->stage_names));
     impl->tensors = impl->net->Tensors();
-    TANDEM_RETURN_IF_ERROR(CheckFinite(name, impl->tensors));
     TANDEM_ASSIGN_OR_RETURN(impl->split_shapes,
                             ProbeSplitShapes(name, *impl->net, input));
   } catch (const std::exception& e) {

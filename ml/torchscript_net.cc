@@ -241,13 +241,6 @@ absl::StatusOr<Module> LoadCopy(const std::string& path) {
     try {
       f.module = torch::jit::load(path);
       UseZooMaxPool(f.module);
-    } catch (const c10::Error& e) {
-      loaded->erase(path);
-      return absl::InvalidArgumentError(
-          absl::StrCat("model file ", path,
-                       " is not a TorchScript module saved by "
-                       "torch.jit.script(model).save(): ",
-                       e.what_without_backtrace()));
     } catch (const std::exception& e) {
       loaded->erase(path);
       return absl::InvalidArgumentError(
@@ -263,6 +256,20 @@ absl::StatusOr<Module> LoadCopy(const std::string& path) {
   // LoadTorchScriptNet makes them require gradients again.
   torch::NoGradGuard no_grad;
   return f.module.clone();
+}
+
+// InvalidArgument naming the file and the first tensor holding NaN or Inf.
+absl::Status CheckFinite(const std::string& path,
+                         const std::vector<NamedTensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (const NamedTensor& t : tensors) {
+    if (t.tensor.is_floating_point() &&
+        !torch::isfinite(t.tensor).all().item<bool>()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model file ", path, ": tensor ", t.name, " holds NaN or Inf"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The module's own forward must take the data's input, and equal its stages

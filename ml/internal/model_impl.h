@@ -35,8 +35,8 @@ absl::StatusOr<std::unique_ptr<StageNet>> BuildZooNet(
     std::vector<std::string>* stage_names);
 
 // The stages of the TorchScript file at `path` (ml/torchscript_net.cc).
-// Checks that the stages chained give the module's own forward on a batch
-// of `input`'s shape.
+// Checks that no weight is NaN or Inf and that the stages chained give the
+// module's own forward on a batch of `input`'s shape.
 absl::StatusOr<std::unique_ptr<StageNet>> LoadTorchScriptNet(
     const std::string& path, const InputShape& input,
     std::vector<std::string>* stage_names);
@@ -48,10 +48,6 @@ absl::Mutex& TorchSeedMutex();
 // A zero batch of one example of `input`'s shape ([1, C, H, W], [1, C, W]
 // or [1, C] by input.rank).
 torch::Tensor ExampleInput(const InputShape& input, int64_t batch = 1);
-
-// InvalidArgument naming `name` and the first tensor holding NaN or Inf.
-absl::Status CheckFinite(const std::string& name,
-                         const std::vector<NamedTensor>& tensors);
 
 // Copies tensors into / out of a flat buffer laid out as `layout`.
 void CopyToWeights(const std::vector<NamedTensor>& tensors, Weights* w);
