@@ -11,6 +11,7 @@
 #include "client/channel_security.h"
 #include "client/device_agent.h"
 #include "client/device_data.h"
+#include "client/model_fetch.h"
 #include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/signals.h"
@@ -39,7 +40,12 @@ ABSL_FLAG(std::string, data, "",
 ABSL_FLAG(std::string, model, "",
           "the TorchScript model file this device was installed with, when "
           "the coordinator trains one (it checks the file's SHA-256 at "
-          "join); devices never load a model file from the network");
+          "join)");
+ABSL_FLAG(std::string, fetch_model, "",
+          "fetch the run's TorchScript model file from the coordinator into "
+          "this file before joining, instead of --model; needs --tls_ca (a "
+          "model file is code: only from a coordinator whose certificate "
+          "this device checks)");
 ABSL_FLAG(int, threads, 0, "LibTorch/BLAS threads; 0 = all cores");
 ABSL_FLAG(double, give_up_after_s, 60,
           "exit non-zero after this long without reaching the coordinator");
@@ -47,6 +53,39 @@ ABSL_FLAG(uint64_t, seed, 1, "seed for model init, dropout and backoff");
 
 namespace tandem {
 namespace {
+
+// --model, or --fetch_model over TLS: the model file and its SHA-256 in
+// `o`. Returns the exit code when that fails, 0 otherwise.
+int SetModelFile(const client::ClientTls& tls, grpc::Channel& channel,
+                 client::DeviceAgentOptions& o) {
+  const std::string fetch = absl::GetFlag(FLAGS_fetch_model);
+  o.model_file = absl::GetFlag(FLAGS_model);
+  absl::StatusOr<std::string> sha = std::string();
+  if (!fetch.empty()) {
+    if (!o.model_file.empty() || tls.ca.empty()) {
+      std::cerr << "tandem-client: --fetch_model needs --tls_ca and no "
+                   "--model: a model file is code, fetched only from a "
+                   "coordinator whose certificate this device checks\n";
+      return 2;
+    }
+    v1::ModelFileRequest request;
+    request.set_device_id(o.device_id);
+    request.set_token(o.token);
+    sha = client::FetchModelFile(channel, request, fetch, o.give_up_after);
+    if (sha.ok()) LogInfo("tandem-client: model file " + fetch + " " + *sha);
+    o.model_file = fetch;
+  } else if (!o.model_file.empty()) {
+    sha = FileSha256(o.model_file);
+  }
+  if (!sha.ok()) {
+    std::cerr << "tandem-client: "
+              << (fetch.empty() ? "--model" : "--fetch_model") << ": "
+              << sha.status().message() << "\n";
+    return absl::IsUnavailable(sha.status()) ? 1 : 2;
+  }
+  o.model_sha256 = *std::move(sha);
+  return 0;
+}
 
 int Main() {
   ml::ReuseFreedTensorMemory();
@@ -70,15 +109,6 @@ int Main() {
   }
   o.token = *std::move(token);
   o.seed = absl::GetFlag(FLAGS_seed);
-  o.model_file = absl::GetFlag(FLAGS_model);
-  if (!o.model_file.empty()) {
-    absl::StatusOr<std::string> sha = FileSha256(o.model_file);
-    if (!sha.ok()) {
-      std::cerr << "tandem-client: --model: " << sha.status().message() << "\n";
-      return 2;
-    }
-    o.model_sha256 = *std::move(sha);
-  }
   o.compute_threads = absl::GetFlag(FLAGS_threads);
   o.give_up_after = absl::Seconds(absl::GetFlag(FLAGS_give_up_after_s));
   const std::string folder = absl::GetFlag(FLAGS_data);
@@ -105,6 +135,7 @@ int Main() {
     std::cerr << "tandem-client: " << channel.status().message() << "\n";
     return 2;
   }
+  if (int code = SetModelFile(tls, **channel, o); code != 0) return code;
   client::DeviceAgent agent(std::move(o), *std::move(channel));
   StopOnSignals stop([&] { agent.RequestStop(); });
   absl::Status s = agent.Run();

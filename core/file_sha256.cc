@@ -7,15 +7,19 @@
 
 namespace tandem {
 
-absl::StatusOr<std::string> FileSha256(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
+std::string Sha256Hex(absl::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(bytes->data(), bytes->size(), digest, &length, EVP_sha256(),
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(),
              nullptr);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+absl::StatusOr<std::string> FileSha256(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return Sha256Hex(*bytes);
 }
 
 bool IsSha256Hex(const std::string& text) {

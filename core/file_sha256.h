@@ -6,8 +6,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tandem {
+
+// SHA-256 of `bytes`.
+std::string Sha256Hex(absl::string_view bytes);
 
 // NotFound / DataLoss naming `path` when it cannot be read.
 absl::StatusOr<std::string> FileSha256(const std::string& path);

@@ -68,6 +68,44 @@ double LocalLossHeadSeconds(const ModelProfile& profile, int split) {
   return t;
 }
 
+namespace {
+
+// The stage's sizes; `s + 1` is the split point after it.
+void SetSizes(const Model& model, int s, StageProfile& st) {
+  st.name = model.stage_names()[s];
+  st.out_elements = 1;
+  for (int64_t d : SplitShape(model, s + 1)) st.out_elements *= d;
+  st.param_bytes = SliceLayout(model.layout(), s, s + 1).total_bytes();
+  if (s + 1 < model.num_stages()) {
+    st.aux_param_bytes = 4 * AuxSize(model, s + 1);
+  }
+}
+
+ModelProfile EmptyProfile(const std::string& name, const InputShape& input) {
+  ModelProfile p;
+  p.model = name;
+  p.input_elements =
+      static_cast<int64_t>(input.channels) * input.height * input.width;
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelProfile> StageSizes(const std::string& name,
+                                        const InputShape& input) {
+  auto model = Model::Create(name, input, 1);
+  if (!model.ok()) return model.status();
+  ModelProfile p = EmptyProfile(name, input);
+  try {
+    for (int s = 0; s < (*model)->num_stages(); ++s) {
+      SetSizes(**model, s, p.stages.emplace_back());
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("profile: ", e.what()));
+  }
+  return p;
+}
+
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps) {
@@ -76,23 +114,15 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
   if (batch < 2 || reps < 1) {
     return absl::InvalidArgumentError("profile: batch >= 2 and reps >= 1");
   }
-  ModelProfile p;
-  p.model = name;
-  p.input_elements =
-      static_cast<int64_t>(input.channels) * input.height * input.width;
-  const WeightsLayout& layout = (*model)->layout();
+  ModelProfile p = EmptyProfile(name, input);
   try {
     StageNet& net = *(*model)->impl().net;
     net.SetTraining(true);
     torch::Tensor x = torch::randn(ExampleInput(input, batch).sizes());
     for (int s = 0; s < (*model)->num_stages(); ++s) {
       StageProfile st;
-      st.name = (*model)->stage_names()[s];
+      SetSizes(**model, s, st);
       st.train_seconds_per_example = TimeStage(net, s, x, reps) / batch;
-      for (int64_t d : SplitShape(**model, s + 1)) {
-        st.out_elements = (st.out_elements == 0 ? 1 : st.out_elements) * d;
-      }
-      st.param_bytes = SliceLayout(layout, s, s + 1).total_bytes();
       {
         torch::NoGradGuard no_grad;
         x = net.Forward(x, s, s + 1).detach();
@@ -101,7 +131,6 @@ absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
         st.aux_seconds_per_example =
             TimeAux(SplitShape(**model, s + 1), input.num_classes, x, reps) /
             batch;
-        st.aux_param_bytes = 4 * AuxSize(**model, s + 1);
       }
       p.stages.push_back(st);
     }

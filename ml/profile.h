@@ -53,6 +53,11 @@ double StageSeconds(const ModelProfile& profile, int begin, int end);
 // L).
 double LocalLossHeadSeconds(const ModelProfile& profile, int split);
 
+// Each stage's name and sizes (out_elements, param_bytes, aux_param_bytes),
+// with no time measured: what a pinned profile must match (ReadProfile).
+absl::StatusOr<ModelProfile> StageSizes(const std::string& name,
+                                        const InputShape& input);
+
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps);

@@ -31,27 +31,62 @@ absl::StatusOr<StageProfile> StageFrom(const nlohmann::json& j) {
   return s;
 }
 
+// The first difference between the file's stage sizes and the model's, or
+// "" when there is none.
+std::string SizeDifference(const std::vector<StageProfile>& file,
+                           const std::vector<StageProfile>& model) {
+  if (file.size() != model.size()) {
+    return absl::StrCat(file.size(), " stages, the model has ", model.size());
+  }
+  for (size_t i = 0; i < file.size(); ++i) {
+    const StageProfile& f = file[i];
+    const StageProfile& m = model[i];
+    if (f.out_elements != m.out_elements || f.param_bytes != m.param_bytes ||
+        f.aux_param_bytes != m.aux_param_bytes) {
+      return absl::StrCat(
+          "stage ", i, " ('", f.name, "') has sizes ", f.out_elements, "/",
+          f.param_bytes, "/", f.aux_param_bytes, ", the model's stage ", i,
+          " ('", m.name, "') ", m.out_elements, "/", m.param_bytes, "/",
+          m.aux_param_bytes, " (out_elements/param_bytes/aux_param_bytes)");
+    }
+  }
+  return "";
+}
+
+// A profile fits the run's model when its input is the model's and its
+// stages have the model's sizes; its model name need not match (a
+// TorchScript VGG-5 uses the zoo's pinned vgg5 profile). The run's model
+// name and stage names replace the file's.
 absl::StatusOr<ModelProfile> Parse(const std::string& text,
-                                   const std::string& model,
+                                   const ModelProfile& sizes,
                                    const InputShape& in) {
   const nlohmann::json j = nlohmann::json::parse(text);
   const std::vector<int> want = {in.channels, in.height, in.width,
                                  in.num_classes};
-  if (j.at("model") != model || j.at("input").get<std::vector<int>>() != want) {
+  if (j.at("input").get<std::vector<int>>() != want) {
     return absl::InvalidArgumentError(
         absl::StrCat("a profile of '", j.at("model").get<std::string>(),
                      "' for input ", j.at("input").dump(), ", the run trains '",
-                     model, "' on ", nlohmann::json(want).dump()));
+                     sizes.model, "' on ", nlohmann::json(want).dump()));
   }
   ModelProfile p;
-  p.model = model;
-  p.input_elements = static_cast<int64_t>(in.channels) * in.height * in.width;
+  p.model = sizes.model;
+  p.input_elements = sizes.input_elements;
   for (const nlohmann::json& s : j.at("stages")) {
     absl::StatusOr<StageProfile> st = StageFrom(s);
     if (!st.ok()) return st.status();
     p.stages.push_back(*std::move(st));
   }
   if (p.stages.empty()) return absl::InvalidArgumentError("no stages");
+  const std::string diff = SizeDifference(p.stages, sizes.stages);
+  if (!diff.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a profile of '", j.at("model").get<std::string>(),
+                     "' does not fit '", sizes.model, "': ", diff));
+  }
+  for (size_t i = 0; i < p.stages.size(); ++i) {
+    p.stages[i].name = sizes.stages[i].name;
+  }
   return p;
 }
 
@@ -60,13 +95,15 @@ absl::StatusOr<ModelProfile> Parse(const std::string& text,
 absl::StatusOr<ModelProfile> ReadProfile(const std::string& path,
                                          const std::string& model,
                                          const InputShape& input) {
+  absl::StatusOr<ModelProfile> sizes = StageSizes(model, input);
+  if (!sizes.ok()) return sizes.status();
   absl::StatusOr<std::string> text = ReadFile(path);
   absl::StatusOr<ModelProfile> p = absl::UnknownError("not read");
   if (!text.ok()) {
     p = text.status();
   } else {
     try {
-      p = Parse(*text, model, input);
+      p = Parse(*text, *sizes, input);
     } catch (const nlohmann::json::exception& e) {
       p = absl::InvalidArgumentError(e.what());
     }

@@ -17,8 +17,10 @@
 
 namespace tandem::ml {
 
-// Reads `path`; errors name the file and what is wrong. Checks that it is a
-// profile of `model` for `input`.
+// Reads `path`; errors name the file and what is wrong. Checks that it was
+// measured on `input` and that its stages have the sizes of `model`'s
+// (StageSizes): any model of the same stage layout may use it, whatever
+// its name.
 absl::StatusOr<ModelProfile> ReadProfile(const std::string& path,
                                          const std::string& model,
                                          const InputShape& input);

@@ -1,5 +1,6 @@
 #include "server/coordinator_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -137,6 +138,36 @@ grpc::Status CoordinatorService::Leave(grpc::ServerContext* ctx,
       AuthorizeDevice(*ctx, require_certificates_, req->device_id());
   if (!who.ok()) return ToGrpcStatus(who);
   return ToGrpcStatus(devices_->Leave(*req));
+}
+
+grpc::Status CoordinatorService::GetModelFile(
+    grpc::ServerContext* ctx, const v1::ModelFileRequest* req,
+    grpc::ServerWriter<v1::ModelFileChunk>* writer) {
+  if (!CameOverTls(*ctx)) {
+    return grpc::Status(
+        grpc::FAILED_PRECONDITION,
+        "model file: shipped only over TLS (server.tls_cert); a model file "
+        "is code, so install it on the device and pass --model instead");
+  }
+  absl::Status who =
+      AuthorizeDevice(*ctx, require_certificates_, req->device_id());
+  if (!who.ok()) return ToGrpcStatus(who);
+  auto file = devices_->ModelFile(*req);
+  if (!file.ok()) return ToGrpcStatus(file.status());
+  constexpr size_t kChunk = 1 << 20;
+  v1::ModelFileChunk chunk;
+  chunk.set_size(static_cast<int64_t>(file->bytes.size()));
+  chunk.set_sha256(file->sha256);
+  size_t at = 0;
+  do {
+    const size_t n = std::min(kChunk, file->bytes.size() - at);
+    chunk.set_data(file->bytes.substr(at, n));
+    devices_->metrics().AddBytes(0, chunk.ByteSizeLong());
+    if (!writer->Write(chunk)) return grpc::Status(grpc::CANCELLED, "gone");
+    chunk.Clear();
+    at += n;
+  } while (at < file->bytes.size());
+  return grpc::Status::OK;
 }
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(

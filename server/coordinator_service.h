@@ -50,6 +50,10 @@ class CoordinatorService final : public v1::Coordinator::Service {
                          v1::HeartbeatReply* reply) override;
   grpc::Status Leave(grpc::ServerContext* ctx, const v1::LeaveRequest* req,
                      v1::LeaveReply* reply) override;
+  // Refused (FAILED_PRECONDITION) unless the call came over TLS.
+  grpc::Status GetModelFile(
+      grpc::ServerContext* ctx, const v1::ModelFileRequest* req,
+      grpc::ServerWriter<v1::ModelFileChunk>* writer) override;
 
  private:
   DeviceGateway* const devices_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/file_sha256.h"
 #include "core/log.h"
+#include "core/run_writer.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
 #include "server/session_id.h"
@@ -28,16 +29,57 @@ absl::Status DeviceGateway::CheckModelFile(const v1::JoinRequest& req) const {
       " (start tandem-client with --model and the run's TorchScript file)"));
 }
 
-absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
-  if (!IsValidDeviceId(req.device_id())) {
-    return absl::InvalidArgumentError("join: device_id must be 1-128 chars");
+absl::Status DeviceGateway::CheckIdentity(const std::string& what,
+                                          const std::string& device_id,
+                                          const std::string& token) const {
+  if (!IsValidDeviceId(device_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": device_id must be 1-128 chars"));
   }
-  if (state_.tokens != nullptr &&
-      !state_.tokens->Matches(req.device_id(), req.token())) {
-    LogWarning(absl::StrCat("join of ", EscapeForLog(req.device_id()),
+  if (state_.tokens != nullptr && !state_.tokens->Matches(device_id, token)) {
+    LogWarning(absl::StrCat(what, " of ", EscapeForLog(device_id),
                             " refused: wrong or missing token"));
-    return absl::PermissionDeniedError("join: wrong or missing token");
+    return absl::PermissionDeniedError(
+        absl::StrCat(what, ": wrong or missing token"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DeviceGateway::ModelFileBytes> DeviceGateway::ModelFile(
+    const v1::ModelFileRequest& req) {
+  TANDEM_RETURN_IF_ERROR(
+      CheckIdentity("model file", req.device_id(), req.token()));
+  if (state_.model_sha256.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "model file: the run trains the built-in '", state_.config.model.name,
+        "', which every client has; none to ship"));
+  }
+  {
+    absl::MutexLock lock(&state_.mu);
+    if (!state_.joins.Allow(Now())) {
+      return absl::ResourceExhaustedError(
+          "model file: too many requests; retry later "
+          "(server.max_joins_per_s)");
+    }
+  }
+  ModelFileBytes file;
+  TANDEM_ASSIGN_OR_RETURN(file.bytes,
+                          ReadFile(state_.config.model.torchscript));
+  file.sha256 = Sha256Hex(file.bytes);
+  if (file.sha256 != state_.model_sha256) {
+    LogWarning(absl::StrCat("model file ", state_.config.model.torchscript,
+                            " changed since start; not shipped"));
+    return absl::FailedPreconditionError(
+        "model file: the coordinator's file changed since it started");
+  }
+  LogInfo(absl::StrCat("model file sent to ", EscapeForLog(req.device_id()),
+                       ": ", file.bytes.size(), " bytes, SHA-256 ",
+                       file.sha256));
+  return file;
+}
+
+absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
+  TANDEM_RETURN_IF_ERROR(CheckIdentity("join", req.device_id(), req.token()));
   TANDEM_RETURN_IF_ERROR(CheckModelFile(req));
   absl::MutexLock lock(&state_.mu);
   if (state_.Over()) {

@@ -62,11 +62,24 @@ class DeviceGateway {
   absl::StatusOr<v1::HeartbeatReply> Heartbeat(
       const v1::HeartbeatRequest& request);
   absl::Status Leave(const v1::LeaveRequest& request);
+  // The run's TorchScript file for an authorised device (token checked,
+  // rate-limited with joins): NOT_FOUND for a zoo model, FAILED_PRECONDITION
+  // when the file changed since the coordinator started.
+  struct ModelFileBytes {
+    std::string bytes;
+    std::string sha256;
+  };
+  absl::StatusOr<ModelFileBytes> ModelFile(const v1::ModelFileRequest& request);
 
   // For the gRPC services' byte counts; thread-safe.
   CoordinatorMetrics& metrics() { return *state_.metrics; }
 
  private:
+  // A valid device id with the right token (when tokens are on); `what`
+  // names the call in errors and the log.
+  absl::Status CheckIdentity(const std::string& what,
+                             const std::string& device_id,
+                             const std::string& token) const;
   // When the run's model is a TorchScript file, a join must carry its
   // SHA-256 (FAILED_PRECONDITION naming both hashes otherwise).
   absl::Status CheckModelFile(const v1::JoinRequest& request) const;

@@ -48,6 +48,16 @@ absl::StatusOr<ServerSecurity> LoadServerSecurity(const ServerConfig& s) {
   return security;
 }
 
+bool CameOverTls(const grpc::ServerContext& ctx) {
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr) return false;
+  for (const grpc::string_ref& type :
+       auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+    if (absl::string_view(type.data(), type.size()) == "ssl") return true;
+  }
+  return false;
+}
+
 absl::Status AuthorizeDevice(const grpc::ServerContext& ctx,
                              bool require_certificates,
                              absl::string_view device_id) {

@@ -42,6 +42,10 @@ absl::Status AuthorizeDevice(const grpc::ServerContext& ctx,
                              bool require_certificates,
                              absl::string_view device_id);
 
+// True when the call came over a TLS connection (not plaintext, not the
+// in-process channel).
+bool CameOverTls(const grpc::ServerContext& ctx);
+
 }  // namespace tandem::server
 
 #endif  // TANDEM_SERVER_TRANSPORT_SECURITY_H_

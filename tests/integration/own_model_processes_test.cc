@@ -1,8 +1,9 @@
 // A user's own model and data across real processes (issue 21): a 1-D CNN
 // authored in PyTorch (TorchScript) over synthetic accelerometer windows,
 // tandem-server and two tandem-client processes over mutual TLS, each
-// client with its own .npz and the model file it was installed with; one
-// device offloads in local_loss mode. The run exports its model.
+// client with its own .npz; one was installed with the model file, the
+// other fetches it over TLS (--fetch_model). One device offloads in
+// local_loss mode. The run exports its model.
 #include <filesystem>
 #include <fstream>
 
@@ -85,8 +86,9 @@ TEST(OwnModelProcessesTest, TorchScriptModelOnDevicesOwnFilesOverMutualTls) {
         {kBin + "/client/tandem-client",
          absl::StrCat("--server=localhost:", port), "--device_id=" + id,
          "--device_class=" + cls, "--threads=1", "--give_up_after_s=10",
-         "--model=" + dir + "/cnn1d.pt", "--data=" + dir + "/" + id + ".npz",
-         "--tls_ca=" + certs + "/ca.crt",
+         id == "dev-a" ? "--fetch_model=" + dir + "/fetched.pt"
+                       : "--model=" + dir + "/cnn1d.pt",
+         "--data=" + dir + "/" + id + ".npz", "--tls_ca=" + certs + "/ca.crt",
          "--tls_cert=" + certs + "/devices/" + id + ".crt",
          "--tls_key=" + certs + "/devices/" + id + ".key"},
         dir + "/" + id + ".log");
@@ -126,6 +128,22 @@ TEST(OwnModelProcessesTest, TorchScriptModelOnDevicesOwnFilesOverMutualTls) {
   EXPECT_GT(summary["final_accuracy"].get<double>(), 0.25);  // 4 classes
   EXPECT_EQ(summary["export"]["final"], "final.pt");
   EXPECT_TRUE(fs::exists(run + "/final.pt"));
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/fetched.pt"),
+            ReadFileOrEmpty(dir + "/cnn1d.pt"));
+  EXPECT_NE(ReadFileOrEmpty(dir + "/dev-a.log").find("model file"),
+            std::string::npos);
+}
+
+// A model file is code: a client fetches one only over TLS.
+TEST(OwnModelProcessesTest, FetchingAModelWithoutTlsExitsTwo) {
+  const std::string dir = FreshTestDir();
+  EXPECT_EQ(RunToEnd({kBin + "/client/tandem-client", "--device_id=dev-a",
+                      "--server=127.0.0.1:1", "--fetch_model=" + dir + "/m.pt"},
+                     dir + "/client.log"),
+            2);
+  const std::string log = ReadFileOrEmpty(dir + "/client.log");
+  EXPECT_NE(log.find("--fetch_model needs --tls_ca"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir + "/m.pt"));
 }
 
 // Bad input exits 2 with an error naming the file, before any training.

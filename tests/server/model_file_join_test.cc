@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "ml/data/synthetic.h"
 #include "server/coordinator.h"
+#include "server/coordinator_service.h"
 #include "tests/ml/torchscript_files.h"
 
 namespace tandem::server {
@@ -15,7 +16,7 @@ using ::testing::HasSubstr;
 
 std::unique_ptr<Coordinator> CoordinatorFor(const std::string& model_file) {
   Config c;
-  c.model.torchscript = model_file;
+  c.model.torchscript = model_file;  // "": the zoo's default model
   c.fleet.classes.resize(1);
   c.fleet.classes[0].name = "pi";
   c.fleet.classes[0].count = 2;
@@ -60,6 +61,50 @@ TEST(ModelFileJoinTest, OnlyDevicesWithTheRunsModelFileJoin) {
   ASSERT_TRUE(joined.ok()) << joined.status();
   EXPECT_EQ(joined->model(), "torchscript");
   EXPECT_EQ(joined->model_sha256(), want);
+}
+
+// What GetModelFile ships: the coordinator's own file, checked against the
+// hash taken at start; nothing for a zoo model.
+TEST(ModelFileJoinTest, GatewayShipsTheRunsFileAndNothingElse) {
+  const std::string file = test_models::TorchScriptModelFile("mlp");
+  auto coordinator = CoordinatorFor(file);
+  ASSERT_NE(coordinator, nullptr);
+  v1::ModelFileRequest req;
+  req.set_device_id("pi-00");
+  auto shipped = coordinator->devices()->ModelFile(req);
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  EXPECT_EQ(shipped->sha256, FileSha256(file).value());
+  EXPECT_EQ(Sha256Hex(shipped->bytes), shipped->sha256);
+  req.set_device_id("");
+  EXPECT_EQ(coordinator->devices()->ModelFile(req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  auto zoo = CoordinatorFor("");
+  ASSERT_NE(zoo, nullptr);
+  req.set_device_id("pi-00");
+  EXPECT_EQ(zoo->devices()->ModelFile(req).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// A model file is code: a plaintext connection never carries one.
+TEST(ModelFileJoinTest, PlaintextConnectionGetsNoModelFile) {
+  auto coordinator = CoordinatorFor(test_models::TorchScriptModelFile("mlp"));
+  ASSERT_NE(coordinator, nullptr);
+  auto server = CoordinatorServer::Start(coordinator.get(), "127.0.0.1:0",
+                                         absl::Seconds(1), ServerSecurity{});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::Coordinator::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::ModelFileRequest req;
+  req.set_device_id("pi-00");
+  auto reader = stub->GetModelFile(&ctx, req);
+  v1::ModelFileChunk chunk;
+  EXPECT_FALSE(reader->Read(&chunk));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("only over TLS"));
 }
 
 }  // namespace

@@ -6,15 +6,21 @@
 
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/ml/torchscript_files.h"
 #include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
 
-Config BufferedFleet(const std::string& dir, int concurrency) {
+Config BufferedFleet(const std::string& dir, int concurrency,
+                     const std::string& torchscript = "") {
   // Two devices 40x slower to compute than the other two, all on one fast
   // link; three train at once, every two reports make a version.
   Config c = ProfiledFleet("mlp", 800, dir, concurrency);
+  if (!torchscript.empty()) {
+    c.model.name.clear();
+    c.model.torchscript = torchscript;
+  }
   c.fleet.classes[1].device.bandwidth_mbps = 1000;
   c.server.rounds = 5;
   c.strategy.min_updates = 1;
@@ -26,8 +32,20 @@ Config BufferedFleet(const std::string& dir, int concurrency) {
   return c;
 }
 
-TEST(BufferedTest, SameRunWhateverTheThreadOrder) {
-  const RunOutput two = SimulateAndRead(BufferedFleet("buffered_c2", 2));
+class BufferedTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // "" (the zoo's mlp) or the same mlp written in PyTorch.
+  std::string ModelFile() const {
+    return GetParam().empty() ? ""
+                              : test_models::TorchScriptModelFile(GetParam());
+  }
+};
+
+TEST_P(BufferedTest, SameRunWhateverTheThreadOrder) {
+  const std::string file = ModelFile();
+  ASSERT_EQ(file.empty(), GetParam().empty());
+  const RunOutput two =
+      SimulateAndRead(BufferedFleet("buffered_c2" + GetParam(), 2, file));
   std::map<std::string, int> reports;  // by class
   int stale = 0, rounds = 0;
   double virtual_s = 0;
@@ -54,7 +72,8 @@ TEST(BufferedTest, SameRunWhateverTheThreadOrder) {
   EXPECT_FALSE(two.checkpoint_sha256.empty());
 
   // One device training at a time: the same records and model.
-  const RunOutput one = SimulateAndRead(BufferedFleet("buffered_c1", 1));
+  const RunOutput one =
+      SimulateAndRead(BufferedFleet("buffered_c1" + GetParam(), 1, file));
   ASSERT_EQ(one.metrics.size(), two.metrics.size());
   for (size_t i = 0; i < one.metrics.size(); ++i) {
     EXPECT_EQ(WithoutWallClock(one.metrics[i]).dump(),
@@ -63,6 +82,9 @@ TEST(BufferedTest, SameRunWhateverTheThreadOrder) {
   EXPECT_EQ(one.summary["weights_sha256"], two.summary["weights_sha256"]);
   EXPECT_EQ(one.checkpoint_sha256, two.checkpoint_sha256);
 }
+
+INSTANTIATE_TEST_SUITE_P(ZooAndTorchScript, BufferedTest,
+                         ::testing::Values("", "mlp"));
 
 }  // namespace
 }  // namespace tandem::sim

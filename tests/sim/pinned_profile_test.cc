@@ -6,6 +6,7 @@
 #include "ml/profile_file.h"
 #include "sim/cost_fleet.h"
 #include "sim/offload_bound.h"
+#include "tests/ml/torchscript_files.h"
 
 namespace tandem::sim {
 namespace {
@@ -52,6 +53,32 @@ TEST(PinnedProfileTest, ProfileOfAnotherModelIsRefused) {
   EXPECT_NE(bound.status().message().find("$.fleet.profile"), std::string::npos)
       << bound.status();
   EXPECT_NE(bound.status().message().find("'vgg5'"), std::string::npos);
+}
+
+// A profile fits any model of its stage layout: a TorchScript VGG-5 gets
+// the zoo's pinned vgg5 figures, so the same fleet has the same bound.
+TEST(PinnedProfileTest, TorchScriptModelOfTheSameLayoutUsesIt) {
+  Config c = FiveDevices();
+  c.model.name.clear();
+  c.model.torchscript = test_models::TorchScriptModelFile("vgg5");
+  ASSERT_FALSE(c.model.torchscript.empty());
+  auto zoo = ComputeOffloadBound(FiveDevices());
+  auto script = ComputeOffloadBound(c);
+  ASSERT_TRUE(zoo.ok()) << zoo.status();
+  ASSERT_TRUE(script.ok()) << script.status();
+  EXPECT_EQ((*zoo)["devices"].dump(), (*script)["devices"].dump());
+  EXPECT_EQ((*zoo)["stages"].size(), (*script)["stages"].size());
+}
+
+TEST(PinnedProfileTest, TorchScriptModelOfAnotherLayoutIsRefused) {
+  Config c = FiveDevices();
+  c.model.name.clear();
+  c.model.torchscript = test_models::TorchScriptModelFile("cnn");
+  ASSERT_FALSE(c.model.torchscript.empty());
+  auto bound = ComputeOffloadBound(c);
+  ASSERT_FALSE(bound.ok());
+  EXPECT_NE(bound.status().message().find("does not fit"), std::string::npos)
+      << bound.status();
 }
 
 TEST(PinnedProfileTest, BrokenFilesNameTheFile) {

@@ -7,6 +7,7 @@
 #include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/ml/torchscript_files.h"
 #include "tests/sim/small_run.h"
 
 namespace tandem::sim {
@@ -96,6 +97,18 @@ TEST(ResumeTest, FedAvgMWithGreedyOffloadGoesOnAsTheUninterruptedRun) {
   c.offload.mode = OffloadMode::kLocalLoss;
   c.offload.link_guard = false;
   c.fleet.bandwidth_events.push_back({"slow-01", 2, 2, 1});
+  ExpectResumedRunMatches(c);
+}
+
+TEST(ResumeTest, TorchScriptModelWithGreedyOffloadGoesOnAsTheUninterruptedRun) {
+  // The zoo's cnn written in PyTorch: its own weights, its auxiliary
+  // classifiers and the pinned cnn profile (same stage sizes) resume alike.
+  Config c = ProfiledFleet("cnn", 400, "resume_torchscript", 2);
+  c.model.name.clear();
+  c.model.torchscript = test_models::TorchScriptModelFile("cnn");
+  ASSERT_FALSE(c.model.torchscript.empty());
+  c.offload.policy = "greedy";
+  c.offload.mode = OffloadMode::kLocalLoss;
   ExpectResumedRunMatches(c);
 }
 
