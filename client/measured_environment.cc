@@ -46,8 +46,9 @@ v1::StageTiming StageTimingOf(const ml::ModelProfile& profile, double scale,
   v1::StageTiming timing;
   *per_example = 0;
   for (const ml::StageProfile& st : profile.stages) {
-    timing.add_seconds_per_example(st.train_seconds_per_example * scale);
-    *per_example += st.train_seconds_per_example * scale;
+    const double t = st.TrainSeconds(profile.batch_size) * scale;
+    timing.add_seconds_per_example(t);
+    *per_example += t;
   }
   timing.set_examples(examples);
   return timing;

@@ -15,39 +15,55 @@
 
 namespace tandem::ml {
 
+// What one training step costs a stage, split into a part per example and
+// a part per batch (the optimiser step, per-call overheads), so that any
+// batch size comes out right: t(n) = n * per_example + per_batch.
 struct StageProfile {
   std::string name;
-  // Forward + backward seconds per example on one thread of this machine.
+  // The stage's share of a training step on one thread of this machine,
+  // per example: forward, backward and its optimiser step; the first stage
+  // also forms the batch, the last computes the loss.
   double train_seconds_per_example = 0;
   int64_t out_elements = 0;  // per-example activation size after the stage
   int64_t param_bytes = 0;   // parameters and buffers of the stage
-  // Forward + backward seconds per example of the auxiliary classifier at
-  // the split point after this stage (offload.mode "local_loss"; 0 after the
-  // last).
+  // The auxiliary classifier at the split point after this stage
+  // (offload.mode "local_loss"; 0 after the last): its forward, loss,
+  // backward and optimiser step, and the int8 encoding of the activations.
   double aux_seconds_per_example = 0;
   int64_t aux_param_bytes = 0;  // that classifier's weights
+  // The parts per batch of the two steps above.
+  double train_seconds_per_batch = 0;
+  double aux_seconds_per_batch = 0;
+
+  // Seconds per example in batches of `batch` (0: the per-example part).
+  double TrainSeconds(int batch) const;
+  double AuxSeconds(int batch) const;
 };
 
 struct ModelProfile {
   std::string model;
   int64_t input_elements = 0;
   std::vector<StageProfile> stages;
+  // The batch size the seconds per example below are for (0: per-example
+  // parts only).
+  int batch_size = 0;
 };
+
+// `profile` for batches of `batch` examples.
+ModelProfile AtBatchSize(ModelProfile profile, int batch);
 
 // What a device times before its first task (client/device_agent.h): a
 // ProfileModel of this batch size and repetitions, which runs every stage on
-// (reps + 1) x batch examples in all.
+// (reps + 1) x (batch + batch / 2) examples in all.
 inline constexpr int kStageTimingBatch = 32;
 inline constexpr int kStageTimingReps = 2;
 inline constexpr int kStageTimingExamples =
-    kStageTimingBatch * (kStageTimingReps + 1);
+    (kStageTimingBatch + kStageTimingBatch / 2) * (kStageTimingReps + 1);
 
-// Seconds per example of stages [begin, end) on one core of this machine.
+// Seconds per example of stages [begin, end) on one core of this machine,
+// in batches of profile.batch_size.
 double StageSeconds(const ModelProfile& profile, int begin, int end);
 
-// Times `reps` forward+backward passes of each stage on a random batch of
-// `batch` examples, on the calling thread (set its threads to 1 first for a
-// one-core figure). Takes the median of the repetitions.
 // Seconds per example of a local-loss head at `split`: stages [0, split)
 // and the auxiliary classifier at the split point (just the stages at split
 // L).
@@ -58,6 +74,10 @@ double LocalLossHeadSeconds(const ModelProfile& profile, int split);
 absl::StatusOr<ModelProfile> StageSizes(const std::string& name,
                                         const InputShape& input);
 
+// Times `reps` training steps of each stage (StageProfile) on random
+// batches of `batch` and of batch / 2 examples, on the calling thread (set
+// its threads to 1 first for a one-core figure), and splits each median
+// into its per-example and per-batch parts. The result is for `batch`.
 absl::StatusOr<ModelProfile> ProfileModel(const std::string& name,
                                           const InputShape& input, int batch,
                                           int reps);

@@ -15,13 +15,17 @@ absl::StatusOr<StageProfile> StageFrom(const nlohmann::json& j) {
   s.name = j.at("name").get<std::string>();
   s.train_seconds_per_example = j.at("train_seconds_per_example");
   s.aux_seconds_per_example = j.at("aux_seconds_per_example");
+  // Profiles before the whole-step measurement have no per-batch parts.
+  s.train_seconds_per_batch = j.value("train_seconds_per_batch", 0.0);
+  s.aux_seconds_per_batch = j.value("aux_seconds_per_batch", 0.0);
   s.out_elements = j.at("out_elements");
   s.param_bytes = j.at("param_bytes");
   s.aux_param_bytes = j.at("aux_param_bytes");
-  for (double t : {s.train_seconds_per_example, s.aux_seconds_per_example}) {
+  for (double t : {s.train_seconds_per_example, s.aux_seconds_per_example,
+                   s.train_seconds_per_batch, s.aux_seconds_per_batch}) {
     if (!(t >= 0 && t < 1)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "stage '", s.name, "': seconds per example out of [0, 1)"));
+          "stage '", s.name, "': seconds per example or batch out of [0, 1)"));
     }
   }
   if (s.out_elements < 1 || s.param_bytes < 0 || s.aux_param_bytes < 0) {
@@ -121,7 +125,9 @@ absl::Status WriteProfile(const ModelProfile& profile, const InputShape& in,
     stages.push_back(
         {{"name", s.name},
          {"train_seconds_per_example", s.train_seconds_per_example},
+         {"train_seconds_per_batch", s.train_seconds_per_batch},
          {"aux_seconds_per_example", s.aux_seconds_per_example},
+         {"aux_seconds_per_batch", s.aux_seconds_per_batch},
          {"out_elements", s.out_elements},
          {"param_bytes", s.param_bytes},
          {"aux_param_bytes", s.aux_param_bytes}});

@@ -43,15 +43,15 @@ SplitPoint SplitPointOf(const ml::ModelProfile& profile, int split) {
   for (int i = 0; i < static_cast<int>(profile.stages.size()); ++i) {
     const ml::StageProfile& s = profile.stages[i];
     if (i < split) {
-      c.head_t += s.train_seconds_per_example;
+      c.head_t += s.TrainSeconds(profile.batch_size);
       c.head_params += static_cast<double>(s.param_bytes);
       c.head_acts += static_cast<double>(s.out_elements);
     } else {
-      c.tail_t += s.train_seconds_per_example;
+      c.tail_t += s.TrainSeconds(profile.batch_size);
     }
   }
   c.out_elements = profile.stages[split - 1].out_elements;
-  c.aux_t = profile.stages[split - 1].aux_seconds_per_example;
+  c.aux_t = profile.stages[split - 1].AuxSeconds(profile.batch_size);
   c.aux_bytes = static_cast<double>(profile.stages[split - 1].aux_param_bytes);
   return c;
 }

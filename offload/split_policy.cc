@@ -102,22 +102,27 @@ double TimedSlowdown(const PolicyContext& context, const DeviceView& d) {
   if (n == 0 || static_cast<int>(d.stage_seconds.size()) != n) return 0;
   double device = 0;
   for (double t : d.stage_seconds) device += t;
-  const double reference = ml::StageSeconds(context.profile, 0, n);
+  // Devices time their stages in batches of kStageTimingBatch.
+  const double reference = ml::StageSeconds(
+      ml::AtBatchSize(context.profile, ml::kStageTimingBatch), 0, n);
   if (!(device > 0) || !(reference > 0) || !std::isfinite(device)) return 0;
   return device / reference;
 }
 
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input) {
+  const int batch = config.training.batch_size;
+  absl::StatusOr<ml::ModelProfile> profile;
   if (!config.fleet.profile.empty()) {
-    return ml::ReadProfile(config.fleet.profile, config.model.id(), input);
+    profile = ml::ReadProfile(config.fleet.profile, config.model.id(), input);
+  } else {
+    ml::SetComputeThreads(1);
+    profile = ml::ProfileModel(config.model.id(), input,
+                               std::clamp(batch, 4, 256), /*reps=*/3);
+    ml::SetComputeThreads(config.server.threads);
   }
-  ml::SetComputeThreads(1);
-  auto profile =
-      ml::ProfileModel(config.model.id(), input,
-                       std::min(config.training.batch_size, 64), /*reps=*/3);
-  ml::SetComputeThreads(config.server.threads);
-  return profile;
+  if (!profile.ok()) return profile.status();
+  return ml::AtBatchSize(*std::move(profile), batch);
 }
 
 std::vector<std::string> PolicyNames() {

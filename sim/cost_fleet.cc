@@ -43,7 +43,8 @@ std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
       v.device_class = cls.name;
       v.device = cls.device;
       for (const ml::StageProfile& st : profile.stages) {
-        v.stage_seconds.push_back(st.train_seconds_per_example *
+        // What the device's own stage timing reports (ml::ProfileModel).
+        v.stage_seconds.push_back(st.TrainSeconds(ml::kStageTimingBatch) *
                                   cls.device.slowdown);
       }
       const size_t i = out.size();

@@ -68,9 +68,10 @@ int MeasureProfile(const Config& config, const std::string& out) {
     return ExitCodeFor(data.status());
   }
   ml::SetComputeThreads(1);
-  auto profile = ml::ProfileModel(config.model.id(), data->input,
-                                  std::min(config.training.batch_size, 64),
-                                  /*reps=*/15);
+  auto profile =
+      ml::ProfileModel(config.model.id(), data->input,
+                       std::clamp(config.training.batch_size, 4, 256),
+                       /*reps=*/15);
   absl::Status s = profile.ok() ? ml::WriteProfile(*profile, data->input,
                                                    ReferenceMachine(), out)
                                 : profile.status();

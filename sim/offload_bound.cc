@@ -101,8 +101,8 @@ nlohmann::json StagesJson(const offload::PolicyContext& ctx) {
   for (const ml::StageProfile& st : ctx.profile.stages) {
     stages.push_back(
         {{"name", st.name},
-         {"train_ms_per_100", 1e5 * st.train_seconds_per_example},
-         {"aux_ms_per_100", 1e5 * st.aux_seconds_per_example},
+         {"train_ms_per_100", 1e5 * st.TrainSeconds(ctx.profile.batch_size)},
+         {"aux_ms_per_100", 1e5 * st.AuxSeconds(ctx.profile.batch_size)},
          {"out_bytes_per_example", st.out_elements * ctx.activation_bytes}});
   }
   return stages;

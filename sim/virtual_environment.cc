@@ -128,7 +128,8 @@ absl::StatusOr<v1::StageTiming> VirtualEnvironment::TimeStages(
     int64_t examples, const ProfileFn& measure) {
   ml::ModelProfile profile;
   if (options_.compute_profile != nullptr) {
-    profile = *options_.compute_profile;  // the pinned figures
+    // The pinned figures, in the batches a device times its stages with.
+    profile = ml::AtBatchSize(*options_.compute_profile, ml::kStageTimingBatch);
   } else {
     absl::StatusOr<ml::ModelProfile> measured = measure();
     if (!measured.ok()) return measured.status();

@@ -22,13 +22,31 @@ TEST(ProfileTest, Vgg5StagesSizesAndTimes) {
   auto model = Model::Create("vgg5", {1, 28, 28, 10}, 1).value();
   int64_t total = 0;
   for (const StageProfile& s : p->stages) {
-    EXPECT_GT(s.train_seconds_per_example, 0) << s.name;
+    EXPECT_GT(s.TrainSeconds(8), 0) << s.name;
+    EXPECT_GE(s.train_seconds_per_example, 0) << s.name;
+    EXPECT_GE(s.train_seconds_per_batch, 0) << s.name;
     total += s.param_bytes;
   }
   EXPECT_EQ(total, model->layout().total_bytes());
   // conv2 (32 -> 64 channels at 14x14) costs more than fc2 (128 -> 10).
-  EXPECT_GT(p->stages[2].train_seconds_per_example,
-            p->stages[6].train_seconds_per_example);
+  EXPECT_GT(p->stages[2].TrainSeconds(8), p->stages[6].TrainSeconds(8));
+  EXPECT_EQ(p->batch_size, 8);
+}
+
+// A step of n examples costs n * per_example + per_batch: per example, the
+// per-batch part shrinks with the batch.
+TEST(ProfileTest, PerBatchPartIsSharedByTheBatchsExamples) {
+  ModelProfile p;
+  p.stages.resize(2);
+  p.stages[0].train_seconds_per_example = 1e-3;
+  p.stages[0].train_seconds_per_batch = 8e-3;
+  p.stages[0].aux_seconds_per_example = 1e-4;
+  p.stages[0].aux_seconds_per_batch = 4e-4;
+  p.stages[1].train_seconds_per_example = 2e-3;
+  EXPECT_DOUBLE_EQ(StageSeconds(p, 0, 2), 3e-3);  // no batch size: 0 part
+  EXPECT_DOUBLE_EQ(StageSeconds(AtBatchSize(p, 4), 0, 2), 5e-3);
+  EXPECT_DOUBLE_EQ(StageSeconds(AtBatchSize(p, 8), 0, 1), 2e-3);
+  EXPECT_DOUBLE_EQ(LocalLossHeadSeconds(AtBatchSize(p, 4), 1), 3.2e-3);
 }
 
 }  // namespace

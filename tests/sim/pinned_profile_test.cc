@@ -42,7 +42,7 @@ TEST(PinnedProfileTest, BoundIsTheSameOnEveryRun) {
       ml::ReadProfile(FiveDevices().fleet.profile, "vgg5", {1, 28, 28, 10});
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_DOUBLE_EQ((*a)["stages"][0]["train_ms_per_100"].get<double>(),
-                   1e5 * p->stages[0].train_seconds_per_example);
+                   1e5 * p->stages[0].TrainSeconds(100));
 }
 
 TEST(PinnedProfileTest, ProfileOfAnotherModelIsRefused) {
