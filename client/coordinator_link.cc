@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/backoff.h"
 #include "client/rpc_util.h"
@@ -80,7 +81,10 @@ absl::Status CoordinatorLink::EnsureJoined(const v1::HardwareProfile& profile) {
     SetDeadline(&ctx, options_.rpc_timeout);
     if (!stop_.Track(&ctx)) return absl::CancelledError("stopping");
     v1::JoinReply reply;
-    absl::Status s = FromGrpcStatus(stub_->Join(&ctx, req, &reply), "join");
+    const grpc::Status g = stub_->Join(&ctx, req, &reply);
+    // The coordinator's own refusals already say "join: ...".
+    absl::Status s = FromGrpcStatus(
+        g, absl::StartsWith(g.error_message(), "join: ") ? "" : "join");
     stop_.Untrack();
     if (s.ok()) {
       join_ = reply;

@@ -1,7 +1,8 @@
 // Issue #10, sharded fleets: a tandem-server --fleet and two
 // tandem-sim --shard I/2 processes on loopback give the single-process
 // tandem-sim run's metrics line for line (wall-clock fields aside), summary
-// and final weights; a bad --shard is refused.
+// and final weights, for the zoo's mlp and the same mlp written in PyTorch
+// (TorchScript); a bad --shard is refused.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/subprocess.h"
+#include "tests/ml/torchscript_files.h"
 
 namespace tandem::testing {
 namespace {
@@ -22,9 +24,11 @@ const std::string kBin = TANDEM_BINARY_DIR;
 const char* const kWallClockFields[] = {"wall_time_s", "round_wall_s", "cpu_s",
                                         "run_dir"};
 
-// Four devices in two classes, compute charged from mlp's pinned profile.
-nlohmann::json FleetConfig(const std::string& out) {
-  return {
+// Four devices in two classes, compute charged from mlp's pinned profile;
+// `torchscript`: the model file, "" for the zoo's mlp.
+nlohmann::json FleetConfig(const std::string& out,
+                           const std::string& torchscript) {
+  nlohmann::json c = {
       {"seed", 3},
       {"server",
        {{"rounds", 3}, {"min_devices", 4}, {"round_deadline_s", 300}}},
@@ -49,6 +53,8 @@ nlohmann::json FleetConfig(const std::string& out) {
            {"bandwidth_mbps", 1000}},
           {{"name", "fast"}, {"count", 2}, {"slowdown", 1}}}}}},
       {"output", {{"dir", out}}}};
+  if (!torchscript.empty()) c["model"] = {{"torchscript", torchscript}};
+  return c;
 }
 
 std::string OnlyRun(const std::string& dir) {
@@ -75,10 +81,15 @@ nlohmann::json Summary(const std::string& run) {
   return j;
 }
 
-TEST(ShardProcessesTest, TwoShardsGiveTheSingleProcessRun) {
+class ShardModelTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ShardModelTest, TwoShardsGiveTheSingleProcessRun) {
   const std::string dir = FreshTestDir();
   const std::string config = dir + "/config.json";
-  std::ofstream(config) << FleetConfig(dir + "/runs").dump(2);
+  const std::string model =
+      GetParam() ? test_models::TorchScriptModelFile("mlp") : "";
+  ASSERT_EQ(model.empty(), !GetParam());
+  std::ofstream(config) << FleetConfig(dir + "/runs", model).dump(2);
 
   auto single =
       Subprocess::Start({kBin + "/sim/tandem-sim", "--config=" + config,
@@ -125,12 +136,15 @@ TEST(ShardProcessesTest, TwoShardsGiveTheSingleProcessRun) {
   }
   EXPECT_EQ(rounds, 3);
   EXPECT_EQ(Summary(b).dump(), Summary(a).dump());
+  if (GetParam()) EXPECT_EQ(Summary(b)["model"], "torchscript:" + model);
 }
+
+INSTANTIATE_TEST_SUITE_P(ZooAndTorchScript, ShardModelTest, ::testing::Bool());
 
 TEST(ShardProcessesTest, RefusesABadShard) {
   const std::string dir = FreshTestDir();
   const std::string config = dir + "/config.json";
-  std::ofstream(config) << FleetConfig(dir + "/runs").dump(2);
+  std::ofstream(config) << FleetConfig(dir + "/runs", "").dump(2);
   for (const char* shard : {"2/2", "1", "a/b"}) {
     auto sim = Subprocess::Start(
         {kBin + "/sim/tandem-sim", "--config=" + config,
