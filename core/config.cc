@@ -161,6 +161,7 @@ void VisitData(V& v, DataConfig& d) {
   v.Int("shards_per_device", &d.shards_per_device, 1, 100000);
   v.Int64("train_limit", &d.train_limit, 0, int64_t{1} << 40);
   v.Int64("test_limit", &d.test_limit, 0, int64_t{1} << 40);
+  v.Bool("share_partitions", &d.share_partitions);
 }
 
 template <typename V>

@@ -111,6 +111,11 @@ struct DataConfig {
   int shards_per_device = 2;      // shards partitioner
   int64_t train_limit = 0;        // use the first N training examples; 0 = all
   int64_t test_limit = 0;         // evaluate on the first N; 0 = all
+  // Deployment: a device whose id is not one of the fleet's
+  // (data::FleetDeviceIds) gets the next partition no device holds, and is
+  // refused when none is left; true: such devices get a partition from a
+  // hash of their id instead, and may share one.
+  bool share_partitions = false;
 };
 
 struct TrainingConfig {

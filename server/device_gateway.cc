@@ -78,6 +78,27 @@ absl::StatusOr<DeviceGateway::ModelFileBytes> DeviceGateway::ModelFile(
   return file;
 }
 
+absl::StatusOr<int> DeviceGateway::PartitionForLocked(const std::string& id) {
+  const Config& c = state_.config;
+  const int named = data::FleetIndexOf(c, id);
+  if (named >= 0) return named;
+  const DeviceRecord* known = state_.registry.Find(id);
+  if (known != nullptr && known->partition >= 0) return known->partition;
+  if (c.data.share_partitions) return data::PartitionIndexFor(c, id);
+  // The fleet's own ids hold the first partitions, each its own.
+  const int fleet = static_cast<int>(data::FleetDeviceIds(c).size());
+  const int total = data::SpecForConfig(c).num_partitions();
+  const int free = state_.registry.FirstFreePartition(fleet, total);
+  if (free >= 0) return free;
+  LogWarning(absl::StrCat("join of ", EscapeForLog(id),
+                          " refused: every data partition is held"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "join: all ", total, " data partitions are held (", fleet,
+      " by the fleet's ids, the rest by devices that joined); raise "
+      "server.min_devices for more partitions, or set "
+      "data.share_partitions to let devices share them"));
+}
+
 absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   TANDEM_RETURN_IF_ERROR(CheckIdentity("join", req.device_id(), req.token()));
   TANDEM_RETURN_IF_ERROR(CheckModelFile(req));
@@ -100,9 +121,10 @@ absl::StatusOr<v1::JoinReply> DeviceGateway::Join(const v1::JoinRequest& req) {
   TANDEM_RETURN_IF_ERROR(state_.registry.MakeRoom(
       req.device_id(), state_.config.server.max_devices, Now(),
       state_.config.server.device_timeout_s));
+  TANDEM_ASSIGN_OR_RETURN(const int partition,
+                          PartitionForLocked(req.device_id()));
   DeviceRecord& d = state_.registry.Join(req.device_id(), req.profile(), Now());
-  // A function of the id, not of the join order, which varies.
-  d.partition = data::PartitionIndexFor(state_.config, req.device_id());
+  d.partition = partition;
   state_.metrics->DeviceJoined();
   state_.UpdateFleetGauges();
   v1::JoinReply reply;

@@ -83,6 +83,11 @@ class DeviceGateway {
   // When the run's model is a TorchScript file, a join must carry its
   // SHA-256 (FAILED_PRECONDITION naming both hashes otherwise).
   absl::Status CheckModelFile(const v1::JoinRequest& request) const;
+  // `id`'s data partition: its index among the fleet's ids, the one it was
+  // given before, or the first no device holds (FAILED_PRECONDITION when
+  // none is left, unless data.share_partitions).
+  absl::StatusOr<int> PartitionForLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   AdmissionContext AdmissionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // Whether `id` has a task to pull: sampled and pending in the open round,
   // or, buffered, its flight assigned or training (a repeated pull gets the

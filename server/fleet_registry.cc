@@ -1,5 +1,8 @@
 #include "server/fleet_registry.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "server/session_id.h"
@@ -65,6 +68,18 @@ absl::Status FleetRegistry::MakeRoom(const std::string& id, int max_devices,
         "join: ", devices_.size(), " devices registered (server.max_devices)"));
   }
   return absl::OkStatus();
+}
+
+int FleetRegistry::FirstFreePartition(int begin, int end) const {
+  std::vector<bool> held(static_cast<size_t>(std::max(0, end - begin)));
+  for (const auto& [id, d] : devices_) {
+    if (d.partition >= begin && d.partition < end)
+      held[d.partition - begin] = true;
+  }
+  for (size_t i = 0; i < held.size(); ++i) {
+    if (!held[i]) return begin + static_cast<int>(i);
+  }
+  return -1;
 }
 
 DeviceRecord* FleetRegistry::Find(const std::string& id) {

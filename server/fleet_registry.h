@@ -27,7 +27,9 @@ struct DeviceRecord {
   std::string id;
   std::string session_id;  // random (NewSessionId); new at every join
   v1::HardwareProfile profile;
-  int partition = 0;  // data::PartitionIndexFor its id
+  // Its data partition: its index among the fleet's ids, or the one it was
+  // given at its first join (DeviceGateway); -1 until then.
+  int partition = -1;
   double last_seen_s = 0;
   bool left = false;
   bool polled = false;  // asked for a task at least once (ready to train)
@@ -89,6 +91,8 @@ class FleetRegistry {
     devices_.merge(devices);
   }
   DeviceRecord* Find(const std::string& id);
+  // The lowest partition in [begin, end) that no record holds; -1 if none.
+  int FirstFreePartition(int begin, int end) const;
   // `id`'s record if `session` is its current one and it has not left.
   DeviceRecord* FindSession(const std::string& id, absl::string_view session);
   // Joined, not left, heard from within `timeout_s`; sorted by id.

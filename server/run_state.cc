@@ -23,6 +23,7 @@ absl::Status DeviceFromJson(const nlohmann::json& json, const std::string& path,
   r.Double("energy_j", &d->energy_j, 0, kHuge);
   r.Int("dropouts", &d->dropouts, 0);
   r.Int("last_split", &d->last_split, 0, kMaxStages);
+  r.Int("partition", &d->partition, -1);
   r.Double("measured_slowdown", &d->measured_slowdown, 0, kHuge);
   r.Int64("timed_examples", &d->timed_examples);
   if (const nlohmann::json* s = r.Child("stage_seconds")) {
@@ -94,6 +95,7 @@ nlohmann::json DevicesToJson(
                {"rejections", d.rejections},
                {"dropouts", d.dropouts},
                {"last_split", d.last_split},
+               {"partition", d.partition},
                {"measured_slowdown", d.measured_slowdown},
                {"stage_seconds", d.stage_seconds},
                {"timed_examples", d.timed_examples}};

@@ -69,10 +69,15 @@ std::vector<std::string> FleetDeviceIds(const Config& c) {
   return ids;
 }
 
-int PartitionIndexFor(const Config& c, const std::string& device_id) {
+int FleetIndexOf(const Config& c, const std::string& device_id) {
   const std::vector<std::string> fleet = FleetDeviceIds(c);
   auto it = std::find(fleet.begin(), fleet.end(), device_id);
-  if (it != fleet.end()) return static_cast<int>(it - fleet.begin());
+  return it == fleet.end() ? -1 : static_cast<int>(it - fleet.begin());
+}
+
+int PartitionIndexFor(const Config& c, const std::string& device_id) {
+  const int named = FleetIndexOf(c, device_id);
+  if (named >= 0) return named;
   const uint64_t n = static_cast<uint64_t>(SpecForConfig(c).num_partitions());
   return static_cast<int>(HashId(device_id, c.seed) % std::max<uint64_t>(1, n));
 }

@@ -29,10 +29,13 @@ PartitionOptions PartitionOptionsFor(const v1::DataSpec& spec);
 // NN = 00 .. count - 1 of each class (the simulator's devices).
 std::vector<std::string> FleetDeviceIds(const Config& config);
 
-// The partition of SpecForConfig(config) that `device_id` trains on, the
-// same whatever order devices join in: a fleet device's index in
-// FleetDeviceIds; any other id a partition drawn from a hash of the id and
-// config.seed (two such devices may share one).
+// `device_id`'s index in FleetDeviceIds, or -1 when it is not a fleet id.
+int FleetIndexOf(const Config& config, const std::string& device_id);
+
+// A partition of SpecForConfig(config) for `device_id` that does not depend
+// on the order devices join in: a fleet device's index in FleetDeviceIds;
+// any other id a partition drawn from a hash of the id and config.seed (two
+// such devices may share one: data.share_partitions).
 int PartitionIndexFor(const Config& config, const std::string& device_id);
 
 }  // namespace tandem::data
