@@ -17,7 +17,9 @@ namespace tandem {
 
 class StopOnSignals {
  public:
-  explicit StopOnSignals(std::function<void()> on_signal);
+  // `on_hangup`, when set, runs on every SIGHUP (and the process goes on).
+  explicit StopOnSignals(std::function<void()> on_signal,
+                         std::function<void()> on_hangup = nullptr);
   ~StopOnSignals();  // restores default handling, ends the watcher
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;

@@ -36,9 +36,10 @@ absl::Status Coordinator::Init() {
   if (!config_.server.tokens_file.empty()) {
     TANDEM_ASSIGN_OR_RETURN(DeviceTokens tokens,
                             DeviceTokens::Load(config_.server.tokens_file));
-    state_.tokens = std::make_unique<const DeviceTokens>(std::move(tokens));
-    LogInfo(absl::StrCat("join tokens for ", state_.tokens->size(),
-                         " devices from ", config_.server.tokens_file));
+    LogInfo(absl::StrCat("join tokens for ", tokens.size(), " devices from ",
+                         config_.server.tokens_file));
+    absl::MutexLock lock(&state_.mu);
+    state_.tokens = std::make_shared<const DeviceTokens>(std::move(tokens));
   }
   TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> test,
                           LoadData());

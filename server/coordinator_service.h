@@ -77,6 +77,10 @@ class CoordinatorServer {
   // PushUpdate and SplitTraining streams open now.
   int open_streams() const { return streams_->open_streams(); }
   int max_message_bytes() const { return max_message_bytes_; }
+  // Ends the open streams of `device` (revoked); returns how many.
+  int CancelStreamsOf(const std::string& device) {
+    return streams_->CancelDevice(device);
+  }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Shutdown();
 

@@ -52,8 +52,9 @@ struct CoordinatorState {
   double device_timeout_s = 30;
   TailSettings tail_settings;
   SampleCap sample_cap;
-  // server.tokens_file, loaded; null when devices need no token.
-  std::unique_ptr<const DeviceTokens> tokens;
+  // server.tokens_file, loaded (and replaced when it changes:
+  // DeviceGateway::ReplaceTokens); null when devices need no token.
+  std::shared_ptr<const DeviceTokens> tokens ABSL_GUARDED_BY(mu);
   // Prometheus metrics (server.metrics_listen); thread-safe itself.
   std::unique_ptr<CoordinatorMetrics> metrics;
 

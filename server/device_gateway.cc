@@ -36,7 +36,12 @@ absl::Status DeviceGateway::CheckIdentity(const std::string& what,
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": device_id must be 1-128 chars"));
   }
-  if (state_.tokens != nullptr && !state_.tokens->Matches(device_id, token)) {
+  std::shared_ptr<const DeviceTokens> tokens;
+  {
+    absl::MutexLock lock(&state_.mu);
+    tokens = state_.tokens;
+  }
+  if (tokens != nullptr && !tokens->Matches(device_id, token)) {
     LogWarning(absl::StrCat(what, " of ", EscapeForLog(device_id),
                             " refused: wrong or missing token"));
     return absl::PermissionDeniedError(
@@ -88,7 +93,8 @@ absl::StatusOr<int> DeviceGateway::PartitionForLocked(const std::string& id) {
   // The fleet's own ids hold the first partitions, each its own.
   const int fleet = static_cast<int>(data::FleetDeviceIds(c).size());
   const int total = data::SpecForConfig(c).num_partitions();
-  const int free = state_.registry.FirstFreePartition(fleet, total);
+  const int free = state_.registry.TakeFreePartition(fleet, total, Now(),
+                                                     c.server.device_timeout_s);
   if (free >= 0) return free;
   LogWarning(absl::StrCat("join of ", EscapeForLog(id),
                           " refused: every data partition is held"));
@@ -165,8 +171,12 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
   if (req.has_timing()) RecordTiming(d, req.timing(), state_.stages);
   d->polled = true;  // WaitForDevices' condition sees it on unlock
   const std::string id = req.device_id();
-  auto ready = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
-    return state_.Over() || HasTaskLocked(id);
+  auto gone = [this, &req]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.registry.FindSession(req.device_id(), req.session_id()) ==
+           nullptr;
+  };
+  auto ready = [this, &id, &gone]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    return state_.Over() || HasTaskLocked(id) || gone();
   };
   const double deadline_s = Now() + absl::ToDoubleSeconds(timeout);
   absl::CondVar woken;
@@ -175,6 +185,10 @@ absl::StatusOr<TaskAssignment> DeviceGateway::WaitForTask(
     state_.clock.WaitWithDeadline(&woken, &state_.mu, deadline_s);
   }
   state_.pollers.Remove(id, &woken);
+  if (!state_.Over() && gone()) {
+    return absl::NotFoundError(absl::StrCat(
+        "pull: the session of '", EscapeForLog(id), "' ended; join again"));
+  }
   // Looked up again: the wait released the lock.
   if (DeviceRecord* again = state_.registry.Find(id)) {
     again->last_seen_s = Now();
@@ -413,25 +427,46 @@ absl::StatusOr<v1::HeartbeatReply> DeviceGateway::Heartbeat(
 
 absl::Status DeviceGateway::Leave(const v1::LeaveRequest& req) {
   absl::MutexLock lock(&state_.mu);
-  DeviceRecord* d =
-      state_.registry.FindSession(req.device_id(), req.session_id());
-  if (d == nullptr) {
+  if (state_.registry.FindSession(req.device_id(), req.session_id()) ==
+      nullptr) {
     return absl::NotFoundError("leave: unknown device or session");
   }
+  EndSessionLocked(req.device_id(), "left: " + EscapeForLog(req.reason()));
+  return absl::OkStatus();
+}
+
+void DeviceGateway::EndSessionLocked(const std::string& id,
+                                     const std::string& why) {
+  DeviceRecord* d = state_.registry.Find(id);
+  if (d == nullptr) return;
   d->left = true;
-  if (state_.flights != nullptr &&
-      state_.flights->End(req.device_id(), "left")) {
+  if (state_.flights != nullptr && state_.flights->End(id, "left")) {
     ++d->dropouts;
   }
   if (state_.round != nullptr && state_.round->open &&
-      state_.round->pending.erase(req.device_id()) > 0) {
+      state_.round->pending.erase(id) > 0) {
     ++state_.round->dropped;
     ++d->dropouts;
   }
   state_.UpdateFleetGauges();
-  LogInfo(absl::StrCat("device ", EscapeForLog(req.device_id()),
-                       " left: ", EscapeForLog(req.reason())));
-  return absl::OkStatus();
+  LogInfo(absl::StrCat("device ", EscapeForLog(id), " ", why));
+}
+
+std::vector<std::string> DeviceGateway::ReplaceTokens(DeviceTokens next) {
+  absl::MutexLock lock(&state_.mu);
+  std::vector<std::string> revoked;
+  if (state_.tokens != nullptr) revoked = state_.tokens->RevokedBy(next);
+  state_.tokens = std::make_shared<const DeviceTokens>(std::move(next));
+  for (const std::string& id : revoked) {
+    DeviceRecord* d = state_.registry.Find(id);
+    if (d == nullptr) continue;
+    if (!d->left) EndSessionLocked(id, "revoked: its token was withdrawn");
+    d->session_id.clear();  // no call or rejoin may resume it
+    state_.pollers.Wake(id);
+  }
+  LogInfo(absl::StrCat("join tokens replaced: ", state_.tokens->size(),
+                       " devices, ", revoked.size(), " revoked"));
+  return revoked;
 }
 
 }  // namespace tandem::server

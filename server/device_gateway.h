@@ -62,6 +62,11 @@ class DeviceGateway {
   absl::StatusOr<v1::HeartbeatReply> Heartbeat(
       const v1::HeartbeatRequest& request);
   absl::Status Leave(const v1::LeaveRequest& request);
+  // server.tokens_file changed: `next` replaces the tokens, and every device
+  // whose token it no longer accepts is revoked (returned): its session
+  // ends (its calls and long-polls fail, a rejoin needs a valid token), and
+  // the open round drops it if it had not reported.
+  std::vector<std::string> ReplaceTokens(DeviceTokens next);
   // The run's TorchScript file for an authorised device (token checked,
   // rate-limited with joins): NOT_FOUND for a zoo model, FAILED_PRECONDITION
   // when the file changed since the coordinator started.
@@ -83,6 +88,9 @@ class DeviceGateway {
   // When the run's model is a TorchScript file, a join must carry its
   // SHA-256 (FAILED_PRECONDITION naming both hashes otherwise).
   absl::Status CheckModelFile(const v1::JoinRequest& request) const;
+  // Ends `id`'s session, as a Leave would; `why` is logged.
+  void EndSessionLocked(const std::string& id, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   // `id`'s data partition: its index among the fleet's ids, the one it was
   // given before, or the first no device holds (FAILED_PRECONDITION when
   // none is left, unless data.share_partitions).

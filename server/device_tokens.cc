@@ -66,6 +66,18 @@ absl::StatusOr<DeviceTokens> DeviceTokens::Parse(absl::string_view text,
   return tokens;
 }
 
+std::vector<std::string> DeviceTokens::RevokedBy(
+    const DeviceTokens& next) const {
+  std::vector<std::string> revoked;
+  for (const auto& [id, digest] : digests_) {
+    auto it = next.digests_.find(id);
+    if (it == next.digests_.end() || it->second != digest) {
+      revoked.push_back(id);
+    }
+  }
+  return revoked;
+}
+
 bool DeviceTokens::Matches(const std::string& device,
                            absl::string_view token) const {
   auto it = digests_.find(device);

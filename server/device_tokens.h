@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,6 +39,10 @@ class DeviceTokens {
   bool Matches(const std::string& device, absl::string_view token) const;
 
   static Digest Sha256(absl::string_view data);
+
+  // The devices whose token `next` no longer accepts: gone from the file,
+  // or given another token.
+  std::vector<std::string> RevokedBy(const DeviceTokens& next) const;
 
  private:
   std::map<std::string, Digest> digests_;

@@ -70,14 +70,24 @@ absl::Status FleetRegistry::MakeRoom(const std::string& id, int max_devices,
   return absl::OkStatus();
 }
 
-int FleetRegistry::FirstFreePartition(int begin, int end) const {
-  std::vector<bool> held(static_cast<size_t>(std::max(0, end - begin)));
-  for (const auto& [id, d] : devices_) {
-    if (d.partition >= begin && d.partition < end)
-      held[d.partition - begin] = true;
+int FleetRegistry::TakeFreePartition(int begin, int end, double now_s,
+                                     double timeout_s) {
+  std::vector<DeviceRecord*> holder(
+      static_cast<size_t>(std::max(0, end - begin)));
+  for (auto& [id, d] : devices_) {
+    if (d.partition >= begin && d.partition < end) {
+      holder[d.partition - begin] = &d;
+    }
   }
-  for (size_t i = 0; i < held.size(); ++i) {
-    if (!held[i]) return begin + static_cast<int>(i);
+  for (size_t i = 0; i < holder.size(); ++i) {
+    if (holder[i] == nullptr) return begin + static_cast<int>(i);
+  }
+  for (size_t i = 0; i < holder.size(); ++i) {
+    DeviceRecord& d = *holder[i];
+    if (!IsAvailable(d, now_s, timeout_s) && d.rounds == 0) {
+      d.partition = -1;
+      return begin + static_cast<int>(i);
+    }
   }
   return -1;
 }

@@ -91,8 +91,10 @@ class FleetRegistry {
     devices_.merge(devices);
   }
   DeviceRecord* Find(const std::string& id);
-  // The lowest partition in [begin, end) that no record holds; -1 if none.
-  int FirstFreePartition(int begin, int end) const;
+  // The lowest partition in [begin, end) that no record holds; else one
+  // held by a device that went silent (for `timeout_s`) before it ever
+  // trained, which loses it (it gets another when it rejoins); -1 if none.
+  int TakeFreePartition(int begin, int end, double now_s, double timeout_s);
   // `id`'s record if `session` is its current one and it has not left.
   DeviceRecord* FindSession(const std::string& id, absl::string_view session);
   // Joined, not left, heard from within `timeout_s`; sorted by id.

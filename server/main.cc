@@ -1,6 +1,7 @@
 // tandem-server: the coordinator service. Parses flags and runs the library.
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -19,6 +20,7 @@
 #include "server/coordinator.h"
 #include "server/coordinator_service.h"
 #include "server/fleet_serving.h"
+#include "server/tokens_watch.h"
 #include "server/transport_security.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
@@ -53,6 +55,19 @@ int Export(const Config& config, const std::vector<std::string>& args) {
   }
   std::cout << args[1] << std::endl;
   return 0;
+}
+
+// A new tokens file: every device it withdrew is revoked and its open
+// streams end.
+void RevokeWithdrawn(server::Coordinator& coordinator,
+                     server::CoordinatorServer& grpc_server,
+                     server::DeviceTokens tokens) {
+  for (const std::string& id :
+       coordinator.devices()->ReplaceTokens(std::move(tokens))) {
+    const int streams = grpc_server.CancelStreamsOf(id);
+    LogWarning(absl::StrCat("device ", EscapeForLog(id), " revoked; ", streams,
+                            " open streams cancelled"));
+  }
 }
 
 int Main() {
@@ -95,7 +110,13 @@ int Main() {
     std::cerr << "tandem-server: " << coordinator.status().message() << "\n";
     return 2;
   }
-  StopOnSignals stop([&] { (*coordinator)->Stop(); });
+  std::mutex tokens_watch_mu;  // the SIGHUP watcher against the reset below
+  std::unique_ptr<server::TokensFileWatch> tokens_watch;
+  StopOnSignals stop([&] { (*coordinator)->Stop(); },
+                     [&] {
+                       std::lock_guard<std::mutex> lock(tokens_watch_mu);
+                       if (tokens_watch != nullptr) tokens_watch->ReloadNow();
+                     });
   auto grpc_server = server::CoordinatorServer::Start(
       coordinator->get(), config->server.listen,
       absl::Seconds(config->server.poll_timeout_s), *security,
@@ -103,6 +124,13 @@ int Main() {
   if (!grpc_server.ok()) {
     std::cerr << "tandem-server: " << grpc_server.status().message() << "\n";
     return 2;
+  }
+  if (!config->server.tokens_file.empty()) {
+    std::lock_guard<std::mutex> lock(tokens_watch_mu);
+    tokens_watch = std::make_unique<server::TokensFileWatch>(
+        config->server.tokens_file, [&](server::DeviceTokens tokens) {
+          RevokeWithdrawn(**coordinator, **grpc_server, std::move(tokens));
+        });
   }
   const int port = (*grpc_server)->port();
   LogInfo(absl::StrCat("listening on port ", port, "; run directory ",
@@ -116,6 +144,10 @@ int Main() {
                               absl::StrCat(port, "\n"));
   }
   auto summary = (*coordinator)->Run();
+  {
+    std::lock_guard<std::mutex> lock(tokens_watch_mu);
+    tokens_watch.reset();  // before what its callback uses
+  }
   (*grpc_server)->Shutdown();
   std::cout << (*coordinator)->run_dir() << std::endl;
   if (!summary.ok()) {

@@ -71,6 +71,19 @@ void StreamGuard::Close(Lease* lease) {
   open_.erase(it);
 }
 
+int StreamGuard::CancelDevice(const std::string& device) {
+  absl::MutexLock lock(&mu_);
+  int cancelled = 0;
+  for (auto& [lease, e] : open_) {
+    if (e.ctx != nullptr && e.device == device) {
+      e.ctx->TryCancel();
+      e.ctx = nullptr;
+      ++cancelled;
+    }
+  }
+  return cancelled;
+}
+
 void StreamGuard::Watch() {
   const double period = std::clamp(limits_.idle_s / 4, 0.01, 1.0);
   absl::MutexLock lock(&mu_);

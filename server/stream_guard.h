@@ -51,6 +51,9 @@ class StreamGuard {
   absl::StatusOr<std::unique_ptr<Lease>> Open(grpc::ServerContext* ctx);
   int open_streams() const;
   int64_t cancelled_idle() const { return cancelled_idle_.load(); }
+  // Cancels every stream bound to `device` (a revoked device); returns how
+  // many.
+  int CancelDevice(const std::string& device);
 
  private:
   struct Entry {

@@ -113,6 +113,23 @@ TEST(JoinPartitionTest, NamedIdsKeepTheirsAndOthersTakeTheRest) {
       << refused.status();
 }
 
+// A device that joined and went silent before it ever trained does not
+// keep its partition from a newcomer.
+TEST(JoinPartitionTest, ASilentDeviceThatNeverTrainedGivesItsPartitionUp) {
+  Config c = Fleet();
+  c.fleet.classes.clear();
+  c.server.min_devices = 1;
+  c.server.device_timeout_s = 0.2;
+  auto coordinator = CoordinatorFor(c);
+  auto a = JoinAs(*coordinator, "phone-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(JoinAs(*coordinator, "phone-b").ok());  // phone-a is live
+  absl::SleepFor(absl::Milliseconds(300));
+  auto b = JoinAs(*coordinator, "phone-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->data().partition_index(), 0);
+}
+
 // A checkpoint keeps the partitions given, so a resumed coordinator gives a
 // returning device the same one; a record from before partitions were kept
 // gets one at its next join.

@@ -52,6 +52,9 @@ class SecurityTest : public ::testing::Test {
     c.server.poll_timeout_s = 1;
     c.server.device_timeout_s = device_timeout_s_;
     c.strategy.min_updates = min_updates;
+    // Hostile joins come from many more ids than partitions: shared, so the
+    // limits under test (join rate, registry size) are what refuses them.
+    c.data.share_partitions = true;
     c.output.dir = ::testing::TempDir() + "/security_test_runs";
     if (configure_) configure_(c);
     data::SyntheticOptions so;

@@ -16,8 +16,10 @@ class UpdateAdmissionTest : public ::testing::Test {
   void SetUp() override {
     full_ = WeightsLayout::Create({{"a.w", {4}}, {"b.w", {3}}}).value();
     head_ = WeightsLayout::Create({{"a.w", {4}}}).value();
-    session_ = registry_.Join("dev", {}, 0).session_id;
-    registry_.Join("other", {}, 0);
+    DeviceRecord& dev = registry_.Join("dev", {}, 0);
+    dev.partition = 0;  // as DeviceGateway::Join gives them
+    session_ = dev.session_id;
+    registry_.Join("other", {}, 0).partition = 1;
     round_.number = 3;
     round_.stages = 2;
     round_.open = true;
