@@ -136,7 +136,9 @@ TEST_P(ShardModelTest, TwoShardsGiveTheSingleProcessRun) {
   }
   EXPECT_EQ(rounds, 3);
   EXPECT_EQ(Summary(b).dump(), Summary(a).dump());
-  if (GetParam()) EXPECT_EQ(Summary(b)["model"], "torchscript:" + model);
+  if (GetParam()) {
+    EXPECT_EQ(Summary(b)["model"], "torchscript:" + model);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(ZooAndTorchScript, ShardModelTest, ::testing::Bool());
