@@ -115,6 +115,8 @@ class Coordinator {
   // Writes the final and the best accepted model for PyTorch into the run
   // directory (ml/export.h) and their file names into summary["export"].
   absl::Status ExportModels(nlohmann::json* summary);
+  // Exports the models, then writes summary.json and report.html.
+  absl::Status WriteOutputs(nlohmann::json* summary);
   absl::Status RunRound(int64_t round);
   absl::StatusOr<bool> RunAttempt(int64_t round, int attempt,
                                   std::string* why_failed);

@@ -32,12 +32,23 @@ absl::StatusOr<nlohmann::json> Coordinator::Run() {
     absl::Status saved = state_.planner->Finish();
     if (!saved.ok()) LogError(absl::StrCat("policy: ", saved.message()));
   }
+  // The run's own error is what the caller must see, even when writing the
+  // outputs then fails too (a full disk fails both).
+  if (!status.ok()) LogError(absl::StrCat("run stopped: ", status.message()));
   nlohmann::json summary = Summary(status.ok() ? "ok" : status.ToString());
-  TANDEM_RETURN_IF_ERROR(ExportModels(&summary));
-  TANDEM_RETURN_IF_ERROR(run_->WriteSummary(summary));
-  TANDEM_RETURN_IF_ERROR(WriteRunReport(run_->dir()));
-  if (!status.ok()) return status;
+  absl::Status written = WriteOutputs(&summary);
+  if (!status.ok()) {
+    if (!written.ok()) LogError(std::string(written.message()));
+    return status;
+  }
+  TANDEM_RETURN_IF_ERROR(written);
   return summary;
+}
+
+absl::Status Coordinator::WriteOutputs(nlohmann::json* summary) {
+  TANDEM_RETURN_IF_ERROR(ExportModels(summary));
+  TANDEM_RETURN_IF_ERROR(run_->WriteSummary(*summary));
+  return WriteRunReport(run_->dir());
 }
 
 absl::Status Coordinator::ExportModels(nlohmann::json* summary) {
@@ -303,7 +314,10 @@ absl::Status Coordinator::EvaluateAndRecord(
   TANDEM_RETURN_IF_ERROR(recorder_->Record(devices, std::move(rec)));
   if (!aggregated || !config_.output.checkpoints) return absl::OkStatus();
   // After Record: the state holds this round's tallies and virtual time.
-  return run_->WriteCheckpoint(round, *aggregate, SaveRunState());
+  absl::Status saved = run_->WriteCheckpoint(round, *aggregate, SaveRunState());
+  if (saved.ok()) return saved;
+  return absl::Status(saved.code(), absl::StrCat("checkpoint of round ", round,
+                                                 ": ", saved.message()));
 }
 
 nlohmann::json Coordinator::Summary(const std::string& status) const {

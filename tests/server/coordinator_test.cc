@@ -347,6 +347,30 @@ TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {
   EXPECT_NE(metrics.find("strategy.min_updates"), std::string::npos);
 }
 
+// A full disk fails the checkpoint and then the model export: the run must
+// stop with the checkpoint's error, not the export's.
+TEST_F(CoordinatorTest, UnwritableCheckpointStopsTheRunWithItsOwnError) {
+  rounds_ = 2;
+  Start(/*min_updates=*/1, /*retries=*/0, /*devices=*/1);
+  const std::string s1 = Join("d1");
+  Weights global;
+  Pull("d1", s1, &global);
+  // A rename cannot replace a non-empty folder, so both writes fail.
+  const std::string dir = coordinator_->run_dir();
+  std::filesystem::create_directories(dir + "/checkpoints/latest.ckpt/x");
+  std::filesystem::create_directories(dir + "/final.state_dict.pt.partial/x");
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 1), 10).ok());
+  runner_.join();
+  ASSERT_FALSE(result_.ok());
+  EXPECT_NE(result_.status().message().find("checkpoint of round 1: "),
+            std::string::npos)
+      << result_.status();
+  EXPECT_NE(result_.status().message().find("latest.ckpt"), std::string::npos)
+      << result_.status();
+  // The round's own checkpoint was written before latest.ckpt failed.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/checkpoints/round-00001.ckpt"));
+}
+
 TEST_F(CoordinatorTest, OffloadingDeviceFallsBackToLocalTraining) {
   // d1 is told to offload at split point 1 of the 3-stage mlp; with on_failure
   // "local" its task carries the whole model. Its split stream fails (it asks
