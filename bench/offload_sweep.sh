@@ -2,13 +2,12 @@
 # Sweeps the pi3 class (fleet.classes.0) over link bandwidth x slowdown and
 # shows, per offload policy, how close it comes to the cost-model bound:
 # score = (policy's slowest-round ratio to none) / (the bound's ratio),
-# 1.00 = at the bound (bench/offload/sweep_report.cc). At each grid point the
-# ppo policy is first trained on that point's cost model (tandem-sim
-# --train_policy, as bench/offload_experiment.sh does), then none, greedy and
-# ppo run in one offload_experiment. A point that fails is recorded as
+# 1.00 = at the bound (bench/offload/sweep_report.cc). At each grid point
+# none, greedy and the shipped ppo policy (configs/policies/
+# ppo-default.policy, never trained on these fleets) run in one
+# offload_experiment. A point that fails is recorded as
 # "result": null and the sweep goes on. Writes sweep.json and sweep.html.
-# Takes roughly (35 points x 3 policies x rounds) short simulator runs (plus
-# one ppo training per point, 300 cost-model episodes); needs
+# Takes roughly (35 points x 3 policies x rounds) short simulator runs; needs
 # ./deploy/build.sh first.
 #   bench/offload_sweep.sh [config] [rounds] [train_limit]
 # SWEEP_LINKS and SWEEP_SLOWDOWNS (space-separated) restrict the grid:
@@ -37,23 +36,18 @@ for v in $LINKS $SLOWDOWNS "$ROUNDS" "$TRAIN_LIMIT"; do
   fi
 done
 
-# Trains ppo on one grid point's cost model, then runs every policy there;
-# files in DIR. Fails unless DIR/point.json was written.
+# Runs every policy at one grid point; files in DIR. Fails unless
+# DIR/point.json was written.
 #   run_point LINK SLOWDOWN DIR
 run_point() {
-  # Training episodes keep the config's server.rounds, as in
-  # bench/offload_experiment.sh; the experiment runs ROUNDS rounds.
   local cost="fleet.classes.0.bandwidth_mbps=$1,fleet.classes.0.slowdown=$2"
   cost+=",data.train_limit=$TRAIN_LIMIT"
   mkdir -p "$3"
   # tandem-sim's --set is one comma-separated list (a repeated --set
   # replaces the earlier one).
-  "$SIM" --config "$CONFIG" --set "$cost" --train_policy \
-    --policy_out "$3/ppo.policy" --episodes 300 \
-    >"$3/ppo-training.json" 2>"$3/ppo-training.log" &&
-    "$EXPERIMENT" --config "$CONFIG" --policies none,greedy,ppo --out "$3" \
-      --set "$cost,server.rounds=$ROUNDS,offload.ppo_load=$3/ppo.policy" \
-      --json "$3/point.json" >"$3/table.txt" 2>"$3/point.log" &&
+  "$EXPERIMENT" --config "$CONFIG" --policies none,greedy,ppo --out "$3" \
+    --set "$cost,server.rounds=$ROUNDS" \
+    --json "$3/point.json" >"$3/table.txt" 2>"$3/point.log" &&
     [[ -s "$3/point.json" ]]
 }
 

@@ -200,7 +200,6 @@ void VisitOffload(V& v, OffloadConfig& o) {
   v.Bool("link_guard", &o.link_guard);
   v.Double("alpha", &o.alpha, 0, 1);
   v.Object("memory_budget_mb", &o.memory_budget_mb);
-  v.Int("groups", &o.groups, 1, 64);
   v.Bool("ppo_learn", &o.ppo_learn);
   v.Int("ppo_update_every", &o.ppo_update_every, 1, 100000);
   v.String("ppo_load", &o.ppo_load);

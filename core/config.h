@@ -179,18 +179,20 @@ struct OffloadConfig {
   // full weights, not only the head. The break-even is on time, so it applies
   // to ppo and to greedy with alpha 1; "fixed" keeps its split point.
   bool link_guard = true;
-  // greedy: weight of time against energy in alpha x T + (1 - alpha) x E.
+  // greedy and ppo: weight of time against energy in
+  // alpha x T + (1 - alpha) x E.
   double alpha = 1.0;
-  // greedy: device class -> memory budget in MiB; splits needing more are
-  // excluded.
+  // greedy and ppo: device class -> memory budget in MiB; splits needing
+  // more are excluded.
   nlohmann::json memory_budget_mb = nlohmann::json::object();
-  // ppo: device groups (k-means on measured time and throughput), one split
-  // point point chosen per group per round.
-  int groups = 3;
-  bool ppo_learn = true;     // keep learning online (else act greedily)
+  // ppo: keep learning online from measured rounds (sampling placements);
+  // false: take each device's most likely placement.
+  bool ppo_learn = false;
   int ppo_update_every = 4;  // rounds between PPO updates when learning
-  std::string ppo_load;      // policy file to start from ("" = untrained)
-  std::string ppo_save;      // where to save the policy at the end
+  // The policy file to start from; "": the shipped
+  // configs/policies/ppo-default.policy (relative to the working folder).
+  std::string ppo_load;
+  std::string ppo_save;  // where to save the policy at the end
 };
 
 struct DeviceClassConfig {

@@ -7,10 +7,7 @@
 #include "core/pipeline_schedule.h"
 
 namespace tandem::offload {
-namespace {
 
-// Examples of each batch of a round, in order, as ml's training loop takes
-// them (partial last batch of an epoch, batch-norm's minimum of 2).
 std::vector<int64_t> BatchSizes(const RoundShape& r) {
   std::vector<int64_t> sizes;
   const int64_t b = std::max(1, r.batch_size);
@@ -27,6 +24,8 @@ std::vector<int64_t> BatchSizes(const RoundShape& r) {
   }
   return sizes;
 }
+
+namespace {
 
 // Sums over stages [0, split) and [split, L) of a profile.
 struct SplitPoint {

@@ -60,6 +60,10 @@ struct SplitCost {
   bool fits = true;
 };
 
+// The examples of each batch of a round, in order, as ml's training loop
+// takes them (partial last batch of an epoch, batch-norm's minimum of 2).
+std::vector<int64_t> BatchSizes(const RoundShape& round);
+
 // One entry per split point 1..L (L = no offload), in order, in round.mode.
 std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
                                       const DeviceEstimate& device,

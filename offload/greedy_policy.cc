@@ -167,18 +167,10 @@ class GreedyPolicy final : public SplitPolicy {
     Measured now;
     now.slowdown = MeasuredSlowdown(context_, o);
     if (now.slowdown <= 0) return;
-    // Link time is bytes over bandwidth plus a latency per transfer: the
-    // weights down and up, and per batch activations up and gradients down
-    // when offloading. Take the latencies out, the cost model adds them.
-    // Local-loss uploads are pipelined: bytes only, no latency each.
-    const bool exact =
-        o.split < context_.num_stages && o.mode == SplitMode::kExact;
-    const double transfers = 2 + (exact ? 2.0 * o.batches : 0);
+    // The cost model adds the latencies back.
     auto latency = latency_ms_.find(o.id);
-    const double moving_s =
-        o.link_s -
-        transfers * (latency == latency_ms_.end() ? 0 : latency->second) / 1e3;
-    now.bandwidth_mbps = moving_s > 0 ? o.bytes * 8.0 / moving_s / 1e6 : 1e6;
+    now.bandwidth_mbps = OutcomeMbps(
+        context_, o, latency == latency_ms_.end() ? 0 : latency->second);
     now.examples = o.samples;
     auto [it, fresh] = measured_.try_emplace(o.id, now);
     Measured& m = it->second;
@@ -208,18 +200,10 @@ absl::StatusOr<std::unique_ptr<SplitPolicy>> CreateGreedyPolicy(
     return absl::FailedPreconditionError(
         "greedy policy: the model profile does not match the model");
   }
-  std::map<std::string, int64_t> budgets;
-  for (auto it = config.memory_budget_mb.begin();
-       it != config.memory_budget_mb.end(); ++it) {
-    if (!it->is_number() || it->get<double>() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config: $.offload.memory_budget_mb.", it.key(),
-          ": expected a positive number of MiB, got ", it->dump()));
-    }
-    budgets[it.key()] = static_cast<int64_t>(it->get<double>() * (1 << 20));
-  }
+  auto budgets = MemoryBudgets(config);
+  if (!budgets.ok()) return budgets.status();
   return std::unique_ptr<SplitPolicy>(
-      new GreedyPolicy(config, context, std::move(budgets)));
+      new GreedyPolicy(config, context, *std::move(budgets)));
 }
 
 }  // namespace tandem::offload

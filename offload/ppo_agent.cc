@@ -2,60 +2,87 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
 #include <cstring>
 #include <random>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "core/run_writer.h"
 #include "core/weights.h"
-#include "nlohmann/json.hpp"
 
 namespace tandem::offload {
 namespace {
 
 namespace nn = torch::nn;
 
+constexpr char kFormat[] = "tandem-ppo-policy";
+constexpr int kVersion = 2;  // 1: FedAdapt-style groups (no longer read)
+
 nlohmann::json OptionsToJson(const PpoOptions& o) {
-  return {{"state_dim", o.state_dim},
-          {"groups", o.groups},
-          {"actions", o.actions},
+  return {{"features", o.features},
+          {"context", o.context},
           {"hidden", o.hidden},
           {"learning_rate", o.learning_rate},
-          {"gamma", o.gamma},
           {"clip", o.clip},
           {"epochs", o.epochs},
           {"entropy", o.entropy},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"prior_feature", o.prior_feature},
+          {"prior_scale", o.prior_scale}};
+}
+
+absl::Status Check(const PpoOptions& o) {
+  if (o.features < 1 || o.context < 1 || o.hidden < 1 || o.hidden > 4096 ||
+      o.epochs < 1 || !(o.learning_rate > 0) || !(o.clip > 0) ||
+      !(o.entropy >= 0) || o.prior_feature < -1 ||
+      o.prior_feature >= o.features || !(o.prior_scale >= 0)) {
+    return absl::InvalidArgumentError("ppo: invalid options");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PpoOptions> OptionsFromJson(const nlohmann::json& j) {
   PpoOptions o;
   try {
-    o.state_dim = j.at("state_dim");
-    o.groups = j.at("groups");
-    o.actions = j.at("actions");
+    o.features = j.at("features");
+    o.context = j.at("context");
     o.hidden = j.at("hidden");
     o.learning_rate = j.at("learning_rate");
-    o.gamma = j.at("gamma");
     o.clip = j.at("clip");
     o.epochs = j.at("epochs");
     o.entropy = j.at("entropy");
     o.seed = j.at("seed");
+    o.prior_feature = j.at("prior_feature");
+    o.prior_scale = j.at("prior_scale");
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("policy file: bad options: ", e.what()));
+    return absl::InvalidArgumentError(absl::StrCat("bad options: ", e.what()));
   }
+  absl::Status ok = Check(o);
+  if (!ok.ok()) return ok;
   return o;
 }
 
-absl::Status Check(const PpoOptions& o) {
-  if (o.state_dim < 1 || o.groups < 1 || o.actions < 2 || o.hidden < 1 ||
-      o.epochs < 1 || !(o.learning_rate > 0) || o.clip <= 0) {
-    return absl::InvalidArgumentError("ppo: invalid options");
+std::vector<float> Flat(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().contiguous();
+  return std::vector<float>(c.data_ptr<float>(),
+                            c.data_ptr<float>() + c.numel());
+}
+
+// `values` into a tensor shaped like `like`; false when the sizes differ.
+bool Fill(const std::vector<float>& values, torch::Tensor* like) {
+  if (static_cast<int64_t>(values.size()) != like->numel()) return false;
+  *like = torch::from_blob(const_cast<float*>(values.data()), like->sizes(),
+                           torch::kFloat32)
+              .clone();
+  return true;
+}
+
+bool FloatsFromJson(const nlohmann::json& j, std::vector<float>* out) {
+  if (!j.is_array()) return false;
+  for (const nlohmann::json& x : j) {
+    if (!x.is_number()) return false;
+    out->push_back(x.get<float>());
   }
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace
@@ -64,8 +91,7 @@ struct PpoAgent::Impl {
   PpoOptions options;
   nn::Sequential actor{nullptr}, critic{nullptr};
   std::unique_ptr<torch::optim::Adam> adam;
-  std::mt19937_64 rng;
-  std::vector<Step> steps;
+  std::vector<Decision> decisions;
   std::vector<double> rewards;
 
   std::vector<torch::Tensor> Parameters() {
@@ -73,11 +99,13 @@ struct PpoAgent::Impl {
     for (const torch::Tensor& c : critic->parameters()) p.push_back(c);
     return p;
   }
-  // [n, groups, actions] log-probabilities.
-  torch::Tensor LogProbs(const torch::Tensor& states) {
-    return torch::log_softmax(
-        actor->forward(states).view({-1, options.groups, options.actions}), 2);
+  // Logits of `x` [..., features] -> [...].
+  torch::Tensor Logits(const torch::Tensor& x) {
+    torch::Tensor logits = actor->forward(x).squeeze(-1);
+    if (options.prior_feature < 0) return logits;
+    return logits - options.prior_scale * x.select(-1, options.prior_feature);
   }
+  absl::Status UpdateOnce();
 };
 
 PpoAgent::PpoAgent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -89,12 +117,11 @@ absl::StatusOr<std::unique_ptr<PpoAgent>> PpoAgent::Create(
   if (!ok.ok()) return ok;
   auto impl = std::make_unique<Impl>();
   impl->options = o;
-  impl->rng.seed(o.seed);
   torch::manual_seed(o.seed);
-  impl->actor = nn::Sequential(nn::Linear(o.state_dim, o.hidden), nn::Tanh(),
+  impl->actor = nn::Sequential(nn::Linear(o.features, o.hidden), nn::Tanh(),
                                nn::Linear(o.hidden, o.hidden), nn::Tanh(),
-                               nn::Linear(o.hidden, o.groups * o.actions));
-  impl->critic = nn::Sequential(nn::Linear(o.state_dim, o.hidden), nn::Tanh(),
+                               nn::Linear(o.hidden, 1));
+  impl->critic = nn::Sequential(nn::Linear(o.context, o.hidden), nn::Tanh(),
                                 nn::Linear(o.hidden, 1));
   impl->adam = std::make_unique<torch::optim::Adam>(
       impl->Parameters(), torch::optim::AdamOptions(o.learning_rate));
@@ -102,140 +129,139 @@ absl::StatusOr<std::unique_ptr<PpoAgent>> PpoAgent::Create(
 }
 
 const PpoOptions& PpoAgent::options() const { return impl_->options; }
-int PpoAgent::recorded() const { return static_cast<int>(impl_->steps.size()); }
-
-absl::StatusOr<PpoAgent::Step> PpoAgent::Act(const std::vector<float>& state,
-                                             bool deterministic) {
-  const PpoOptions& o = impl_->options;
-  if (static_cast<int>(state.size()) != o.state_dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ppo: state of ", state.size(), " values, expected ", o.state_dim));
-  }
-  torch::NoGradGuard no_grad;
-  torch::Tensor s = torch::tensor(state).view({1, o.state_dim});
-  torch::Tensor logp = impl_->LogProbs(s)[0];  // [groups, actions]
-  Step step;
-  step.state = state;
-  for (int g = 0; g < o.groups; ++g) {
-    torch::Tensor p = logp[g].exp();
-    int a = 0;
-    if (deterministic) {
-      a = static_cast<int>(p.argmax().item<int64_t>());
-    } else {
-      std::vector<double> w(p.data_ptr<float>(),
-                            p.data_ptr<float>() + o.actions);
-      a = std::discrete_distribution<int>(w.begin(), w.end())(impl_->rng);
-    }
-    step.actions.push_back(a);
-    step.log_prob += logp[g][a].item<double>();
-  }
-  step.value = impl_->critic->forward(s).item<double>();
-  return step;
+int PpoAgent::recorded() const {
+  return static_cast<int>(impl_->decisions.size());
 }
 
-void PpoAgent::Record(const Step& step, double reward) {
-  impl_->steps.push_back(step);
+absl::StatusOr<PpoAgent::Decision> PpoAgent::Act(
+    const std::vector<float>& context, const std::vector<float>& candidates,
+    bool deterministic, uint64_t draw) const {
+  const PpoOptions& o = impl_->options;
+  const int64_t n = static_cast<int64_t>(candidates.size()) / o.features;
+  if (static_cast<int>(context.size()) != o.context || n < 1 ||
+      static_cast<int64_t>(candidates.size()) != n * o.features) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ppo: context of ", context.size(), " values (expected ",
+                     o.context, "), candidates of ", candidates.size(),
+                     " (a multiple of ", o.features, " expected)"));
+  }
+  torch::NoGradGuard no_grad;
+  Decision d;
+  d.context = context;
+  d.candidates = candidates;
+  torch::Tensor x = torch::from_blob(const_cast<float*>(candidates.data()),
+                                     {n, o.features}, torch::kFloat32);
+  torch::Tensor logp = torch::log_softmax(impl_->Logits(x), 0).contiguous();
+  const float* lp = logp.data_ptr<float>();
+  if (deterministic) {
+    for (int64_t i = 1; i < n; ++i) {
+      if (lp[i] > lp[d.choice]) d.choice = static_cast<int>(i);
+    }
+  } else {
+    std::vector<double> p(n);
+    for (int64_t i = 0; i < n; ++i) p[i] = std::exp(lp[i]);
+    std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ull ^ draw);
+    d.choice = std::discrete_distribution<int>(p.begin(), p.end())(rng);
+  }
+  d.log_prob = lp[d.choice];
+  torch::Tensor c = torch::from_blob(const_cast<float*>(context.data()),
+                                     {1, o.context}, torch::kFloat32);
+  d.value = impl_->critic->forward(c).item<double>();
+  return d;
+}
+
+void PpoAgent::Record(const Decision& decision, double reward) {
+  impl_->decisions.push_back(decision);
   impl_->rewards.push_back(reward);
 }
 
-absl::Status PpoAgent::Update() {
-  Impl& m = *impl_;
-  const PpoOptions& o = m.options;
-  const int n = static_cast<int>(m.steps.size());
-  if (n == 0) return absl::OkStatus();
-  std::vector<float> states, old_logp, returns(n), values;
-  std::vector<int64_t> actions;
-  double running = 0;
-  for (int i = n - 1; i >= 0; --i) {
-    running = m.rewards[i] + o.gamma * running;
-    returns[i] = static_cast<float>(running);
+absl::Status PpoAgent::Impl::UpdateOnce() {
+  const PpoOptions& o = options;
+  const int64_t n = static_cast<int64_t>(decisions.size());
+  int64_t k = 1;
+  for (const Decision& d : decisions) {
+    k = std::max<int64_t>(k, d.candidates.size() / o.features);
   }
-  for (const Step& s : m.steps) {
-    states.insert(states.end(), s.state.begin(), s.state.end());
-    actions.insert(actions.end(), s.actions.begin(), s.actions.end());
-    old_logp.push_back(static_cast<float>(s.log_prob));
-    values.push_back(static_cast<float>(s.value));
+  // Candidates padded to k per decision, the padding masked out.
+  std::vector<float> x(n * k * o.features, 0.f), ctx, old, values, reward;
+  std::vector<uint8_t> valid(n * k, 0);
+  std::vector<int64_t> choice;
+  for (int64_t i = 0; i < n; ++i) {
+    const Decision& d = decisions[i];
+    std::copy(d.candidates.begin(), d.candidates.end(),
+              x.begin() + i * k * o.features);
+    std::fill_n(valid.begin() + i * k, d.candidates.size() / o.features, 1);
+    ctx.insert(ctx.end(), d.context.begin(), d.context.end());
+    choice.push_back(d.choice);
+    old.push_back(static_cast<float>(d.log_prob));
+    values.push_back(static_cast<float>(d.value));
+    reward.push_back(static_cast<float>(rewards[i]));
   }
-  try {
-    torch::Tensor S = torch::tensor(states).view({n, o.state_dim});
-    torch::Tensor A = torch::tensor(actions).view({n, o.groups, 1});
-    torch::Tensor old = torch::tensor(old_logp);
-    torch::Tensor R = torch::tensor(returns);
-    torch::Tensor adv = R - torch::tensor(values);
-    if (n > 1) adv = (adv - adv.mean()) / (adv.std() + 1e-8);
-    for (int epoch = 0; epoch < o.epochs; ++epoch) {
-      torch::Tensor logp = m.LogProbs(S);
-      torch::Tensor new_logp = logp.gather(2, A).squeeze(2).sum(1);
-      torch::Tensor ratio = (new_logp - old).exp();
-      torch::Tensor surrogate =
-          torch::min(ratio * adv, ratio.clamp(1 - o.clip, 1 + o.clip) * adv);
-      torch::Tensor entropy = -(logp.exp() * logp).sum({1, 2}).mean();
-      torch::Tensor value_loss =
-          (m.critic->forward(S).squeeze(1) - R).pow(2).mean();
-      torch::Tensor loss =
-          -surrogate.mean() + 0.5 * value_loss - o.entropy * entropy;
-      m.adam->zero_grad();
-      loss.backward();
-      m.adam->step();
-    }
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("ppo update: ", e.what()));
+  torch::Tensor X = torch::tensor(x).view({n, k, o.features});
+  torch::Tensor M = torch::tensor(valid).view({n, k}).to(torch::kBool);
+  torch::Tensor C = torch::tensor(ctx).view({n, o.context});
+  torch::Tensor A = torch::tensor(choice).view({n, 1});
+  torch::Tensor R = torch::tensor(reward);
+  torch::Tensor adv = R - torch::tensor(values);
+  if (n > 1) adv = (adv - adv.mean()) / (adv.std() + 1e-8);
+  torch::Tensor old_logp = torch::tensor(old);
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    torch::Tensor logits = Logits(X).masked_fill(~M, -1e9);
+    torch::Tensor logp = torch::log_softmax(logits, 1);
+    torch::Tensor ratio = (logp.gather(1, A).squeeze(1) - old_logp).exp();
+    torch::Tensor surrogate =
+        torch::min(ratio * adv, ratio.clamp(1 - o.clip, 1 + o.clip) * adv);
+    torch::Tensor entropy =
+        -(logp.exp() * logp).masked_fill(~M, 0).sum(1).mean();
+    torch::Tensor value_loss = (critic->forward(C).squeeze(1) - R).pow(2);
+    torch::Tensor loss =
+        -surrogate.mean() + 0.5 * value_loss.mean() - o.entropy * entropy;
+    adam->zero_grad();
+    loss.backward();
+    adam->step();
   }
-  m.steps.clear();
-  m.rewards.clear();
   return absl::OkStatus();
 }
 
-namespace {
-
-std::vector<float> Flat(const torch::Tensor& t) {
-  torch::Tensor c = t.detach().contiguous();
-  return std::vector<float>(c.data_ptr<float>(),
-                            c.data_ptr<float>() + c.numel());
+absl::Status PpoAgent::Update() {
+  if (impl_->decisions.empty()) return absl::OkStatus();
+  try {
+    absl::Status done = impl_->UpdateOnce();
+    if (!done.ok()) return done;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("ppo update: ", e.what()));
+  }
+  impl_->decisions.clear();
+  impl_->rewards.clear();
+  return absl::OkStatus();
 }
 
-// `values` into a tensor shaped like `like`; false when the sizes differ.
-bool Fill(const std::vector<float>& values, torch::Tensor* like) {
-  if (static_cast<int64_t>(values.size()) != like->numel()) return false;
-  torch::Tensor t = torch::from_blob(const_cast<float*>(values.data()),
-                                     like->sizes(), torch::kFloat32);
-  *like = t.clone();
-  return true;
+nlohmann::json PpoAgent::DecisionToJson(const Decision& d) {
+  return {{"context", d.context},
+          {"candidates", d.candidates},
+          {"choice", d.choice},
+          {"log_prob", d.log_prob},
+          {"value", d.value}};
 }
 
-}  // namespace
-
-nlohmann::json PpoAgent::StepToJson(const Step& s) {
-  return {{"state", s.state},
-          {"actions", s.actions},
-          {"log_prob", s.log_prob},
-          {"value", s.value}};
-}
-
-bool PpoAgent::StepFromJson(const nlohmann::json& j, const PpoOptions& o,
-                            Step* s) {
-  if (!j.is_object() || !j.contains("state") || !j["state"].is_array() ||
-      !j.contains("actions") || !j["actions"].is_array() ||
+bool PpoAgent::DecisionFromJson(const nlohmann::json& j, const PpoOptions& o,
+                                Decision* d) {
+  if (!j.is_object() ||
+      !FloatsFromJson(j.value("context", nlohmann::json()), &d->context) ||
+      !FloatsFromJson(j.value("candidates", nlohmann::json()),
+                      &d->candidates) ||
+      !j.value("choice", nlohmann::json()).is_number_integer() ||
       !j.value("log_prob", nlohmann::json()).is_number() ||
-      !j.value("value", nlohmann::json()).is_number() ||
-      static_cast<int>(j["state"].size()) != o.state_dim ||
-      static_cast<int>(j["actions"].size()) != o.groups) {
+      !j.value("value", nlohmann::json()).is_number()) {
     return false;
   }
-  for (const nlohmann::json& x : j["state"]) {
-    if (!x.is_number()) return false;
-    s->state.push_back(x.get<float>());
-  }
-  for (const nlohmann::json& a : j["actions"]) {
-    if (!a.is_number_integer() || a.get<int>() < 0 ||
-        a.get<int>() >= o.actions) {
-      return false;
-    }
-    s->actions.push_back(a.get<int>());
-  }
-  s->log_prob = j["log_prob"].get<double>();
-  s->value = j["value"].get<double>();
-  return true;
+  const size_t n = d->candidates.size() / o.features;
+  d->choice = j["choice"].get<int>();
+  d->log_prob = j["log_prob"].get<double>();
+  d->value = j["value"].get<double>();
+  return static_cast<int>(d->context.size()) == o.context && n >= 1 &&
+         d->candidates.size() == n * o.features && d->choice >= 0 &&
+         static_cast<size_t>(d->choice) < n;
 }
 
 void PpoAgent::SaveState(const std::string& key, RunState* out) const {
@@ -257,13 +283,10 @@ void PpoAgent::SaveState(const std::string& key, RunState* out) const {
     out->arrays[at + ".m"] = Flat(st.exp_avg());
     out->arrays[at + ".v"] = Flat(st.exp_avg_sq());
   }
-  std::ostringstream rng;
-  rng << m.rng;
-  nlohmann::json steps = nlohmann::json::array();
-  for (const Step& s : m.steps) steps.push_back(StepToJson(s));
+  nlohmann::json decisions = nlohmann::json::array();
+  for (const Decision& d : m.decisions) decisions.push_back(DecisionToJson(d));
   out->values[key] = {{"adam_steps", adam_steps},
-                      {"rng", rng.str()},
-                      {"steps", steps},
+                      {"decisions", decisions},
                       {"rewards", m.rewards}};
 }
 
@@ -278,11 +301,11 @@ absl::Status PpoAgent::LoadState(const std::string& key, const RunState& in) {
   const nlohmann::json& v = *values;
   const std::vector<torch::Tensor> params = m.Parameters();
   const nlohmann::json adam_steps = v.value("adam_steps", nlohmann::json());
-  const nlohmann::json steps = v.value("steps", nlohmann::json());
+  const nlohmann::json decisions = v.value("decisions", nlohmann::json());
   const nlohmann::json rewards = v.value("rewards", nlohmann::json());
   if (!adam_steps.is_array() || adam_steps.size() != params.size() ||
-      !v.value("rng", nlohmann::json()).is_string() || !steps.is_array() ||
-      !rewards.is_array() || rewards.size() != steps.size()) {
+      !decisions.is_array() || !rewards.is_array() ||
+      rewards.size() != decisions.size()) {
     return bad("malformed");
   }
   // Everything is read and checked before anything changes.
@@ -308,20 +331,15 @@ absl::Status PpoAgent::LoadState(const std::string& key, const RunState& in) {
       return bad(absl::StrCat("adam moments ", i));
     }
   }
-  std::vector<Step> recorded(steps.size());
+  std::vector<Decision> recorded(decisions.size());
   std::vector<double> rewarded;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    if (!StepFromJson(steps[i], m.options, &recorded[i]) ||
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    if (!DecisionFromJson(decisions[i], m.options, &recorded[i]) ||
         !rewards[i].is_number()) {
-      return bad("recorded steps");
+      return bad("recorded decisions");
     }
     rewarded.push_back(rewards[i].get<double>());
   }
-  std::mt19937_64 rng;
-  std::istringstream rng_text(v["rng"].get<std::string>());
-  rng_text >> rng;
-  if (rng_text.fail()) return bad("rng");
-
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {
     torch::Tensor p = params[i];
@@ -335,16 +353,16 @@ absl::Status PpoAgent::LoadState(const std::string& key, const RunState& in) {
     st->exp_avg_sq(ve[i]);
     m.adam->state()[id] = std::move(st);
   }
-  m.rng = rng;
-  m.steps = std::move(recorded);
+  m.decisions = std::move(recorded);
   m.rewards = std::move(rewarded);
   return absl::OkStatus();
 }
 
-absl::Status PpoAgent::Save(const std::string& path) const {
+absl::Status PpoAgent::Save(const std::string& path,
+                            const nlohmann::json& about) const {
   std::vector<TensorSpec> specs;
   std::vector<torch::Tensor> tensors;
-  for (auto* net : {&impl_->actor, &impl_->critic}) {
+  for (const nn::Sequential* net : {&impl_->actor, &impl_->critic}) {
     const std::string prefix = net == &impl_->actor ? "actor." : "critic.";
     for (const auto& p : (*net)->named_parameters()) {
       specs.push_back({prefix + p.key(), p.value().sizes().vec()});
@@ -359,50 +377,54 @@ absl::Status PpoAgent::Save(const std::string& path) const {
     std::memcpy(w.tensor(static_cast<int>(i)).data(), t.data_ptr<float>(),
                 t.numel() * sizeof(float));
   }
-  const std::string header = OptionsToJson(impl_->options).dump();
-  const uint32_t len = static_cast<uint32_t>(header.size());
-  std::string bytes(reinterpret_cast<const char*>(&len), 4);
-  bytes += header;
-  bytes += EncodeCheckpoint(0, w);
-  return WriteFileAtomically(path, bytes);
+  RunState header;
+  header.values = {{"format", kFormat},
+                   {"version", kVersion},
+                   {"options", OptionsToJson(impl_->options)},
+                   {"about", about}};
+  return WriteFileAtomically(path, EncodeCheckpoint(0, w, header));
 }
 
 absl::StatusOr<std::unique_ptr<PpoAgent>> PpoAgent::Load(
-    const std::string& path) {
+    const std::string& path, nlohmann::json* about) {
+  auto fail = [&path](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy file ", path, ": ", what));
+  };
   auto bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
-  uint32_t len = 0;
-  if (bytes->size() < 4)
-    return absl::InvalidArgumentError("policy file: short");
-  std::memcpy(&len, bytes->data(), 4);
-  if (4 + static_cast<size_t>(len) > bytes->size()) {
-    return absl::InvalidArgumentError("policy file: header runs past the end");
+  RunState header;
+  auto w = DecodeCheckpoint(*bytes, nullptr, &header);
+  if (!w.ok()) return fail(w.status().message());
+  const nlohmann::json& h = header.values;
+  if (h.value("format", "") != kFormat) return fail("not a ppo policy file");
+  if (h.value("version", 0) != kVersion) {
+    return fail(absl::StrCat("format version ", h.value("version", 0),
+                             ", this program reads ", kVersion,
+                             " (retrain it with tandem-sim --train_policy)"));
   }
-  nlohmann::json header =
-      nlohmann::json::parse(bytes->substr(4, len), nullptr, false);
-  if (header.is_discarded()) {
-    return absl::InvalidArgumentError("policy file: bad header");
-  }
-  auto options = OptionsFromJson(header);
-  if (!options.ok()) return options.status();
+  auto options = OptionsFromJson(h.value("options", nlohmann::json()));
+  if (!options.ok()) return fail(options.status().message());
   auto agent = Create(*options);
-  if (!agent.ok()) return agent.status();
-  auto w = DecodeCheckpoint(bytes->substr(4 + len), nullptr);
-  if (!w.ok()) return w.status();
+  if (!agent.ok()) return fail(agent.status().message());
   torch::NoGradGuard no_grad;
   int i = 0;
-  for (auto* net : {&(*agent)->impl_->actor, &(*agent)->impl_->critic}) {
+  for (nn::Sequential* net :
+       {&(*agent)->impl_->actor, &(*agent)->impl_->critic}) {
     for (auto& p : (*net)->named_parameters()) {
       if (i >= static_cast<int>(w->layout().tensors().size()) ||
           w->layout().tensors()[i].shape != p.value().sizes().vec()) {
-        return absl::InvalidArgumentError(
-            "policy file: weights do not match its options");
+        return fail("weights do not match its options");
       }
       auto src = w->tensor(i++);
       p.value().copy_(torch::from_blob(const_cast<float*>(src.data()),
                                        p.value().sizes(), torch::kFloat32));
     }
   }
+  if (i != static_cast<int>(w->layout().tensors().size())) {
+    return fail("weights do not match its options");
+  }
+  if (about != nullptr) *about = h.value("about", nlohmann::json());
   return agent;
 }
 

@@ -109,6 +109,30 @@ double TimedSlowdown(const PolicyContext& context, const DeviceView& d) {
   return device / reference;
 }
 
+double OutcomeMbps(const PolicyContext& context, const DeviceOutcome& o,
+                   double latency_ms) {
+  const bool exact =
+      o.split < context.num_stages && o.mode == SplitMode::kExact;
+  const double transfers = 2 + (exact ? 2.0 * o.batches : 0);
+  const double moving_s = o.link_s - transfers * latency_ms / 1e3;
+  return moving_s > 0 ? o.bytes * 8.0 / moving_s / 1e6 : 1e6;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> MemoryBudgets(
+    const OffloadConfig& config) {
+  std::map<std::string, int64_t> budgets;
+  for (auto it = config.memory_budget_mb.begin();
+       it != config.memory_budget_mb.end(); ++it) {
+    if (!it->is_number() || !(it->get<double>() > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: $.offload.memory_budget_mb.", it.key(),
+          ": expected a positive number of MiB, got ", it->dump()));
+    }
+    budgets[it.key()] = static_cast<int64_t>(it->get<double>() * (1 << 20));
+  }
+  return budgets;
+}
+
 absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
                                                   const ml::InputShape& input) {
   const int batch = config.training.batch_size;
@@ -130,7 +154,8 @@ std::vector<std::string> PolicyNames() {
 }
 
 bool PolicyNeedsProfile(const OffloadConfig& config) {
-  return config.policy == "greedy" || LinkGuardApplies(config);
+  return config.policy == "greedy" || config.policy == "ppo" ||
+         LinkGuardApplies(config);
 }
 
 bool LinkGuardApplies(const OffloadConfig& config) {

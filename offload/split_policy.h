@@ -12,6 +12,7 @@
 #ifndef TANDEM_OFFLOAD_SPLIT_POLICY_H_
 #define TANDEM_OFFLOAD_SPLIT_POLICY_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,7 +74,7 @@ struct PolicyContext {
   std::vector<SplitMode> modes = {SplitMode::kExact};
   int window = 4;           // local_loss: batches in flight
   double server_cores = 1;  // offload.server_cores: cores the tails share
-  // The run's seed: seeds the ppo policy's agent and device grouping.
+  // The run's seed: seeds what the ppo policy samples when it learns.
   uint64_t seed = 1;
 };
 
@@ -94,6 +95,18 @@ double MeasuredSlowdown(const PolicyContext& context,
 // The same from the stage timing a device reported before its first task
 // (DeviceView::stage_seconds); 0 when it did not report one.
 double TimedSlowdown(const PolicyContext& context, const DeviceView& device);
+
+// The link throughput (Mbit/s) a round's outcome shows: its bytes over its
+// link time less one `latency_ms` per transfer (the weights down and up,
+// and per batch activations up and gradients down in exact offload;
+// local-loss uploads are pipelined, bytes only). 1e6 when the transfers
+// took no measurable time.
+double OutcomeMbps(const PolicyContext& context, const DeviceOutcome& outcome,
+                   double latency_ms);
+
+// offload.memory_budget_mb in bytes per device class; errors name the key.
+absl::StatusOr<std::map<std::string, int64_t>> MemoryBudgets(
+    const OffloadConfig& config);
 
 // Not thread-safe: the coordinator serialises calls.
 class SplitPolicy {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -32,7 +33,16 @@ ABSL_FLAG(bool, verbose, false, "log device and coordinator events");
 ABSL_FLAG(bool, train_policy, false,
           "train the PPO offload policy on the fleet's cost model and save it");
 ABSL_FLAG(std::string, policy_out, "ppo.policy", "where --train_policy saves");
-ABSL_FLAG(int, episodes, 300, "--train_policy: episodes of server.rounds");
+ABSL_FLAG(int, episodes, 300,
+          "--train_policy: episodes (of server.rounds, or of --rounds with "
+          "--randomize)");
+ABSL_FLAG(bool, randomize, false,
+          "--train_policy: on random fleets, models and links "
+          "(sim/random_scenario.h) instead of the config's; needs no --config");
+ABSL_FLAG(uint64_t, seed, 1, "--train_policy: the agent's and scenarios' seed");
+ABSL_FLAG(int, rounds, 10, "--train_policy --randomize: rounds per episode");
+ABSL_FLAG(double, learning_rate, 0,
+          "--train_policy: Adam's step size (0: the policy's default)");
 ABSL_FLAG(bool, offload_bound, false,
           "print (JSON) the best any offload policy could reach on this "
           "scenario by the cost model, against no offload, and exit");
@@ -110,8 +120,37 @@ int RunShard(const Config& config) {
   return result->failed == 0 ? 0 : 1;
 }
 
+std::string& CommandLineStore() {
+  static std::string text;
+  return text;
+}
+const std::string& CommandLine() { return CommandLineStore(); }
+
+int TrainPolicy(const Config& config) {
+  sim::PolicyTraining t;
+  t.episodes = absl::GetFlag(FLAGS_episodes);
+  t.randomize = absl::GetFlag(FLAGS_randomize);
+  t.seed = absl::GetFlag(FLAGS_seed);
+  t.rounds = absl::GetFlag(FLAGS_rounds);
+  t.learning_rate = absl::GetFlag(FLAGS_learning_rate);
+  t.out_path = absl::GetFlag(FLAGS_policy_out);
+  t.command = CommandLine();
+  ml::SetComputeThreads(1);
+  auto trained = sim::TrainOffloadPolicy(config, t);
+  if (!trained.ok()) {
+    std::cerr << "tandem-sim: " << trained.status().message() << "\n";
+    return ExitCodeFor(trained.status());
+  }
+  std::cout << trained->dump(2) << std::endl;
+  return 0;
+}
+
 int Main() {
   ml::ReuseFreedTensorMemory();
+  if (absl::GetFlag(FLAGS_train_policy) && absl::GetFlag(FLAGS_randomize) &&
+      absl::GetFlag(FLAGS_config).empty()) {
+    return TrainPolicy(Config());
+  }
   int exit_code = 0;
   std::optional<Config> config = ResolveProgramConfig(
       "tandem-sim",
@@ -134,17 +173,7 @@ int Main() {
     std::cout << bound->dump(2) << std::endl;
     return 0;
   }
-  if (absl::GetFlag(FLAGS_train_policy)) {
-    auto trained =
-        sim::TrainOffloadPolicy(*config, absl::GetFlag(FLAGS_episodes),
-                                absl::GetFlag(FLAGS_policy_out));
-    if (!trained.ok()) {
-      std::cerr << "tandem-sim: " << trained.status().message() << "\n";
-      return ExitCodeFor(trained.status());
-    }
-    std::cout << trained->dump(2) << std::endl;
-    return 0;
-  }
+  if (absl::GetFlag(FLAGS_train_policy)) return TrainPolicy(*config);
   std::cout << "tandem-sim: " << config->TotalDevices() << " devices, model "
             << config->model.id() << ", " << config->server.rounds
             << " rounds; " << ml::DescribeRuntime() << std::endl;
@@ -182,6 +211,9 @@ int main(int argc, char** argv) {
     return tandem::ml::ProgramVersion("tandem-sim");
   };
   absl::SetFlagsUsageConfig(usage);
+  std::vector<std::string> words(argv, argv + argc);
+  words[0] = "tandem-sim";
+  tandem::CommandLineStore() = absl::StrJoin(words, " ");
   absl::ParseCommandLine(argc, argv);
   return tandem::Main();
 }

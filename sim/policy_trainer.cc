@@ -1,122 +1,133 @@
 #include "sim/policy_trainer.h"
 
-#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <random>
 #include <vector>
 
-#include "core/device_model.h"
+#include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "ml/profile.h"
-#include "offload/cost_model.h"
-#include "offload/split_policy.h"
-#include "sim/cost_fleet.h"
+#include "offload/ppo_agent.h"
+#include "offload/ppo_policy.h"
+#include "sim/cost_arena.h"
+#include "sim/random_scenario.h"
 
 namespace tandem::sim {
 namespace {
 
-// One round of the cost-model fleet under `policy`; returns the slowest
-// device's round time.
-double PlayRound(const Config& c, const offload::PolicyContext& ctx,
-                 std::vector<CostDevice>& fleet, int round,
-                 offload::SplitPolicy& policy) {
-  std::vector<offload::DeviceView> views;
-  for (const CostDevice& d : fleet) views.push_back(d.view);
-  policy.Plan(views);
-  std::vector<offload::Placement> placed;
-  int offloading = 0;
-  for (CostDevice& d : fleet) {
-    placed.push_back(policy.Choose(d.view));
-    offloading += placed.back().split < ctx.num_stages ? 1 : 0;
-  }
-  offload::RoundShape shape;
-  std::vector<offload::DeviceOutcome> outcomes;
-  double slowest = 0;
-  for (size_t i = 0; i < fleet.size(); ++i) {
-    offload::DeviceEstimate e = fleet[i].estimate;
-    e.bandwidth_mbps = BandwidthAt(c.fleet.bandwidth_events, fleet[i].view.id,
-                                   round, e.bandwidth_mbps);
-    shape = offload::RoundShapeOf(ctx, fleet[i].view.examples, offloading);
-    shape.mode = placed[i].mode;
-    const std::vector<offload::SplitCost> costs =
-        offload::EvaluateSplits(ctx.profile, e, shape);
-    offload::SplitCost cost = costs[placed[i].split - 1];
-    // offload.link_guard: a device whose link this round is below its
-    // placement's break-even trains locally instead, as in a run.
-    if (c.offload.link_guard && cost.time_s > costs.back().time_s) {
-      cost = costs.back();
-    }
-    offload::DeviceOutcome o;
-    o.id = fleet[i].view.id;
-    o.split = cost.split;
-    o.mode = cost.mode;
-    o.compute_s = cost.device_compute_s;
-    o.tail_s = cost.tail_s;
-    o.link_s = cost.up_s + cost.down_s;
-    o.round_time_s = cost.time_s;
-    o.energy_j = cost.energy_j;
-    o.samples = fleet[i].view.examples;
-    o.bytes = static_cast<int64_t>(o.link_s * e.bandwidth_mbps * 1e6 / 8);
-    outcomes.push_back(o);
-    fleet[i].view.last_split = cost.split;
-    slowest = std::max(slowest, cost.time_s);
-  }
-  policy.Observe(round, outcomes);
-  return slowest;
-}
+struct Episode {
+  double policy_s = 0, bound_s = 0, none_s = 0;  // sums of slowest rounds
+};
 
-// The slowest device's round time in round 1 without offload.
-double SlowestWithoutOffload(const Config& c, const offload::PolicyContext& ctx,
-                             const std::vector<CostDevice>& fleet) {
-  double slowest = 0;
-  for (const CostDevice& d : fleet) {
-    offload::DeviceEstimate e = d.estimate;
-    e.bandwidth_mbps =
-        BandwidthAt(c.fleet.bandwidth_events, d.view.id, 1, e.bandwidth_mbps);
-    const auto costs = offload::EvaluateSplits(
-        ctx.profile, e, offload::RoundShapeOf(ctx, d.view.examples, 0));
-    slowest = std::max(slowest, costs.back().time_s);
+class Trainer {
+ public:
+  Trainer(const PolicyTraining& t, std::shared_ptr<offload::PpoAgent> agent)
+      : t_(t), agent_(std::move(agent)) {}
+
+  // Plays one episode of `s` (a copy: each starts afresh) with a new policy
+  // around the shared agent.
+  absl::StatusOr<Episode> Play(CostScenario s, int rounds) {
+    OffloadConfig learning = s.config.offload;
+    learning.policy = "ppo";
+    learning.ppo_learn = true;
+    learning.ppo_update_every = INT_MAX;  // updates by decisions, below
+    learning.ppo_save.clear();
+    TANDEM_ASSIGN_OR_RETURN(auto policy, offload::CreatePpoPolicyWithAgent(
+                                             learning, s.context, agent_));
+    Episode e;
+    for (int r = 1; r <= rounds; ++r) {
+      e.policy_s += PlayRound(s, r, *policy).slowest_s;
+      e.bound_s += BoundRound(s, r);
+      e.none_s += NoneRound(s, r);
+      decisions_ += static_cast<int64_t>(s.fleet.size());
+      if (agent_->recorded() >= t_.batch) TANDEM_RETURN_IF_ERROR(Update());
+    }
+    return e;
   }
-  return slowest;
+
+  absl::Status Update() {
+    ++updates_;
+    return agent_->Update();
+  }
+  int64_t decisions() const { return decisions_; }
+  int updates() const { return updates_; }
+
+ private:
+  const PolicyTraining t_;
+  std::shared_ptr<offload::PpoAgent> agent_;
+  int64_t decisions_ = 0;
+  int updates_ = 0;
+};
+
+// Mean of the first and of the last tenth of `ratios`.
+std::pair<double, double> Tenths(const std::vector<double>& ratios) {
+  const size_t n = std::max<size_t>(1, ratios.size() / 10);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < n; ++i) {
+    first += ratios[i] / n;
+    last += ratios[ratios.size() - 1 - i] / n;
+  }
+  return {first, last};
 }
 
 }  // namespace
 
 absl::StatusOr<nlohmann::json> TrainOffloadPolicy(const Config& config,
-                                                  int episodes,
-                                                  const std::string& out_path) {
-  if (config.TotalDevices() == 0 || episodes < 1) {
+                                                  const PolicyTraining& t) {
+  if (t.episodes < 1 || t.batch < 1 || t.rounds < 1 || t.out_path.empty()) {
     return absl::InvalidArgumentError(
-        "train-policy: needs a fleet and at least one episode");
+        "train_policy: needs at least one episode, a batch, rounds and "
+        "--policy_out");
   }
-  Config c = config;
-  c.offload.policy = "ppo";
-  c.offload.ppo_learn = true;
-  c.offload.ppo_save = out_path;
-  TANDEM_ASSIGN_OR_RETURN(const FleetData data, LoadFleetData(c));
-  TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
-                          offload::ProfileOnOneCore(c, data.input));
-  TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,
-                          offload::PolicyContextFromConfig(
-                              c, static_cast<int>(profile.stages.size())));
-  ctx.profile = std::move(profile);
-  TANDEM_ASSIGN_OR_RETURN(auto policy,
-                          offload::CreateSplitPolicy(c.offload, ctx));
-  std::vector<CostDevice> fleet = CostFleet(c, data, ctx.profile);
-  double first = 0, last = 0;
-  const double baseline = SlowestWithoutOffload(c, ctx, fleet);
-  for (int ep = 0; ep < episodes; ++ep) {
-    double sum = 0;
-    for (int r = 1; r <= c.server.rounds; ++r) {
-      const double t = PlayRound(c, ctx, fleet, r, *policy);
-      sum += t;
-    }
-    (ep == 0 ? first : last) = sum / c.server.rounds;
+  if (!t.randomize && config.TotalDevices() == 0) {
+    return absl::InvalidArgumentError(
+        "train_policy: the config has no fleet (or use --randomize)");
   }
-  if (episodes == 1) last = first;
-  TANDEM_RETURN_IF_ERROR(policy->Finish());
-  return nlohmann::json{
-      {"episodes", episodes},           {"rounds", c.server.rounds},
-      {"baseline_slowest_s", baseline}, {"first_episode_slowest_s", first},
-      {"last_episode_slowest_s", last}, {"policy_file", out_path}};
+  const auto start = std::chrono::steady_clock::now();
+  offload::PpoOptions options = offload::PpoPolicyAgentOptions(t.seed);
+  if (!t.cost_model_prior) options.prior_feature = -1;
+  if (t.learning_rate > 0) options.learning_rate = t.learning_rate;
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<offload::PpoAgent> created,
+                          offload::PpoAgent::Create(options));
+  std::shared_ptr<offload::PpoAgent> agent = std::move(created);
+  Trainer trainer(t, agent);
+  std::vector<NamedProfile> profiles;
+  CostScenario own;
+  if (t.randomize) {
+    TANDEM_ASSIGN_OR_RETURN(profiles, ZooProfiles(t.profiles_dir));
+  } else {
+    TANDEM_ASSIGN_OR_RETURN(own, ConfigScenario(config));
+  }
+  std::mt19937_64 rng(t.seed);
+  ScenarioOptions scenarios;
+  scenarios.rounds = t.rounds;
+  std::vector<double> ratios;
+  for (int ep = 0; ep < t.episodes; ++ep) {
+    CostScenario s = t.randomize ? DrawScenario(rng, profiles, scenarios) : own;
+    const int rounds = t.randomize ? t.rounds : config.server.rounds;
+    TANDEM_ASSIGN_OR_RETURN(Episode e, trainer.Play(std::move(s), rounds));
+    ratios.push_back(e.policy_s / e.bound_s);
+  }
+  if (agent->recorded() > 0) TANDEM_RETURN_IF_ERROR(trainer.Update());
+  const auto [first, last] = Tenths(ratios);
+  nlohmann::json about = {
+      {"command", t.command},
+      {"seed", t.seed},
+      {"randomize", t.randomize},
+      {"episodes", t.episodes},
+      {"rounds", t.randomize ? t.rounds : config.server.rounds},
+      {"batch", t.batch},
+      {"learning_rate", options.learning_rate},
+      {"decisions", trainer.decisions()},
+      {"updates", trainer.updates()},
+      {"first_tenth_ratio_to_bound", first},
+      {"last_tenth_ratio_to_bound", last}};
+  TANDEM_RETURN_IF_ERROR(agent->Save(t.out_path, about));
+  about["wall_s"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  about["policy_file"] = t.out_path;
+  return about;
 }
 
 }  // namespace tandem::sim

@@ -74,6 +74,29 @@ TEST(DeterminismTest, OffloadingRunsAreTheSameEveryTime) {
   ExpectSameRun(a, b);
 }
 
+TEST(DeterminismTest, LearningPpoDecidesTheSameAtConcurrencyOneAndTwo) {
+  // The shipped ppo policy, sampling its placements and updating every
+  // round: draws are seeded per device and decision, rewards recorded in
+  // device order, so thread timing changes nothing.
+  Config c = ProfiledFleet("cnn", 400, "determinism_ppo_a", 2);
+  c.offload.policy = "ppo";
+  c.offload.mode = OffloadMode::kAuto;
+  c.offload.ppo_load =
+      std::string(TANDEM_SOURCE_DIR) + "/configs/policies/ppo-default.policy";
+  c.offload.ppo_learn = true;
+  c.offload.ppo_update_every = 1;
+  const RunOutput a = SimulateAndRead(c);
+  c.output.dir = ::testing::TempDir() + "/determinism_ppo_b";
+  c.fleet.concurrency = 1;
+  const RunOutput b = SimulateAndRead(c);
+  int offloaded = 0;
+  for (const nlohmann::json& j : a.metrics) {
+    offloaded += j["type"] == "device" && j.value("split", 4) < 4;
+  }
+  EXPECT_GE(offloaded, 1) << "the test needs devices that offload";
+  ExpectSameRun(a, b);
+}
+
 TEST(DeterminismTest, ExactSplitRunsAreTheSameEveryTime) {
   // The slow devices offload vgg5 at split point 2 in exact mode: each tail
   // trains on a coordinator thread, whose LibTorch thread count changes vgg5's

@@ -47,7 +47,22 @@ TEST(ResumeTest, GoesOnFromTheCheckpointsWeightsAndRound) {
 // Runs `c` for 4 rounds, resumes it from its round-2 checkpoint (what a
 // coordinator killed in round 3 left), and expects rounds 3 and 4 and the
 // final model to be the same to the bit.
-void ExpectResumedRunMatches(Config c) {
+// The offload policy's state in a run's last checkpoint.
+RunState PolicyState(const std::string& run_dir) {
+  RunState state, out;
+  auto w = DecodeCheckpoint(
+      ReadFile(run_dir + "/checkpoints/latest.ckpt").value(), nullptr, &state);
+  EXPECT_TRUE(w.ok()) << w.status();
+  out.values = state.values.value("policy", nlohmann::json());
+  for (const auto& [name, values] : state.arrays) {
+    if (name.rfind("policy.", 0) == 0) out.arrays[name] = values;
+  }
+  return out;
+}
+
+// `same_policy_state`: the policy's last state must be the uninterrupted
+// run's too (what it learnt may not show in its placements yet).
+void ExpectResumedRunMatches(Config c, bool same_policy_state = false) {
   c.server.rounds = 4;
   const std::string dir = c.output.dir;
   auto whole = Simulate(c);
@@ -76,6 +91,12 @@ void ExpectResumedRunMatches(Config c) {
   a.erase("first_round");
   b.erase("first_round");
   EXPECT_EQ(a.dump(), b.dump());
+  if (!same_policy_state) return;
+  const RunState p = PolicyState(whole->run_dir);
+  const RunState q = PolicyState(resumed->run_dir);
+  EXPECT_FALSE(p.arrays.empty());
+  EXPECT_EQ(p.values.dump(), q.values.dump());
+  EXPECT_TRUE(p.arrays == q.arrays) << "the policy's arrays differ";
 }
 
 TEST(ResumeTest, FedAdamGoesOnAsTheUninterruptedRun) {
@@ -113,15 +134,18 @@ TEST(ResumeTest, TorchScriptModelWithGreedyOffloadGoesOnAsTheUninterruptedRun) {
 }
 
 TEST(ResumeTest, LearningPpoPolicyGoesOnAsTheUninterruptedRun) {
-  // The agent's weights, Adam moments, sampling RNG and recorded steps, its
-  // device groups and its pending action are in the checkpoint: it updates
-  // every round, so any of them lost changes rounds 3 and 4.
+  // The agent's weights, Adam moments and recorded decisions, what the
+  // policy measured of each device, its draw counts and its pending
+  // decisions are in the checkpoint: it samples and updates every round,
+  // so any of them lost changes rounds 3 and 4.
   Config c = ProfiledFleet("cnn", 400, "resume_ppo", 2);
   c.offload.policy = "ppo";
   c.offload.mode = OffloadMode::kLocalLoss;
-  c.offload.groups = 2;
+  c.offload.ppo_load =
+      std::string(TANDEM_SOURCE_DIR) + "/configs/policies/ppo-default.policy";
+  c.offload.ppo_learn = true;
   c.offload.ppo_update_every = 1;
-  ExpectResumedRunMatches(c);
+  ExpectResumedRunMatches(c, /*same_policy_state=*/true);
 }
 
 TEST(ResumeTest, RefusesBadCheckpoints) {
