@@ -88,8 +88,11 @@ void GrpcActivationStream::WriterLoop() {
     v1::SplitRequest request = Encode(*item);
     Stamp(&request, item->compute_s);
     const int64_t bytes = static_cast<int64_t>(request.ByteSizeLong());
+    const double t0 = options_.clock->NowSeconds();
     const bool ok = stream_->Write(request);
+    const double wrote_s = options_.clock->NowSeconds() - t0;
     absl::MutexLock lock(&mu_);
+    write_s_ += wrote_s;
     queue_.pop_front();  // only now: the window counts batches in flight
     if (!ok) {
       broken_ = true;

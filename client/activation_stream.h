@@ -56,6 +56,9 @@ class GrpcActivationStream : public ml::ActivationSink {
   double drain_end_s() const { return drain_end_s_; }
   // Wall seconds Send() spent blocked on a full window.
   double blocked_s() const { return blocked_s_; }
+  // Wall seconds the writer spent in Write(): with bytes_up(), the link's
+  // throughput when the link is what holds the writer up.
+  double write_s() const { return write_s_; }
 
  private:
   struct Item {
@@ -73,7 +76,7 @@ class GrpcActivationStream : public ml::ActivationSink {
   const ActivationStreamOptions options_;
   int64_t bytes_up_ = 0, bytes_down_ = 0;
   int64_t sent_ = 0;  // batches written
-  double drain_end_s_ = 0, blocked_s_ = 0;
+  double drain_end_s_ = 0, blocked_s_ = 0, write_s_ = 0;
   bool finished_ = false;
 
   absl::Mutex mu_;

@@ -182,7 +182,13 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
     Abandon(round, "went offline during the round");
     return absl::OkStatus();
   }
+  const int64_t pushed = work->record.weights_up;
   TANDEM_RETURN_IF_ERROR(link_.Push(work->update, std::move(header)));
+  // What the next round's guard may judge the link by (client/link_judge.h).
+  recent_link_ = Larger({work->split_bytes_up, work->record.write_s,
+                         absl::StrCat("round ", round, "'s activation upload")},
+                        {pushed, link_.last_upload_s(),
+                         absl::StrCat("round ", round, "'s update upload")});
   rounds_trained_.fetch_add(1);
   return absl::OkStatus();
 }
@@ -235,15 +241,15 @@ bool DeviceAgent::LinkBelowBreakEven(const Task& task,
                                      const RoundAccounting& accounting) const {
   const double min_mbps = task.header.min_link_mbps();
   if (!(min_mbps > 0)) return false;
-  const double seconds =
-      accounting.GuardSeconds(task.bytes_down, task.download_s);
-  if (seconds <= 0) return false;
-  const double mbps = static_cast<double>(task.bytes_down) * 8 / seconds / 1e6;
-  if (mbps >= min_mbps) return false;
+  std::string on;
+  const double mbps =
+      JudgedMbps({task.bytes_down, task.download_s, "the task download"},
+                 recent_link_, accounting, &on);
+  if (!(mbps > 0) || mbps >= min_mbps) return false;
   LogInfo(absl::StrFormat(
-      "%s: round %d: link measured at %.1f Mbit/s on the task download, below "
-      "the %.1f Mbit/s at which split point %d pays off: training locally",
-      options_.device_id, task.header.round(), mbps, min_mbps,
+      "%s: round %d: link measured at %.1f Mbit/s on %s, below the %.1f "
+      "Mbit/s at which split point %d pays off: training locally",
+      options_.device_id, task.header.round(), mbps, on, min_mbps,
       task.header.split_point()));
   return true;
 }

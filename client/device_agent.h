@@ -21,6 +21,7 @@
 #include "client/coordinator_link.h"
 #include "client/device_agent_options.h"
 #include "client/device_environment.h"
+#include "client/link_judge.h"
 #include "client/round_trainer.h"
 #include "client/stop_signal.h"
 #include "core/clock.h"
@@ -68,8 +69,9 @@ class DeviceAgent {
   // Completes `task`'s head to the whole model with the tail's weights (a
   // second download).
   absl::Status PullFullWeights(Task& task);
-  // The task's download measured the link slower than its split's
-  // break-even throughput: train locally.
+  // The task's download (or, when too small to judge, the last round's
+  // largest transfer) measured the link slower than its split's break-even
+  // throughput: train locally.
   bool LinkBelowBreakEven(const Task& task,
                           const RoundAccounting& accounting) const;
   // The update's header: who, which round, how much, and what it cost.
@@ -91,6 +93,7 @@ class DeviceAgent {
   bool described_ = false;
   v1::HardwareProfile profile_;
   int64_t last_round_ = -1;
+  LinkSample recent_link_;  // the last round's largest transfer
 };
 
 }  // namespace tandem::client

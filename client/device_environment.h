@@ -48,6 +48,7 @@ struct RoundRecord {
   bool local_loss = false;
   double pipeline_wall_s = 0;  // wall seconds from opening to the reply
   double blocked_s = 0;        // wall seconds the head waited on the window
+  double write_s = 0;          // wall seconds the stream's writer wrote
   double drain_end_s = 0;      // the coordinator's modelled drain end
 };
 

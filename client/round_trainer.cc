@@ -151,6 +151,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   r.stages_run = split;
   r.local_loss = true;
   r.blocked_s = stream.blocked_s();
+  r.write_s = stream.write_s();
   r.drain_end_s = stream.drain_end_s();
   return work;
 }

@@ -1,7 +1,10 @@
 // The link guard on a deployed device: an offloading task whose download ran
 // slower than the task's min_link_mbps makes the device pull the rest of the
 // model (full_weights) and train it all locally; a faster download keeps the
-// split.
+// split; a download too small to judge is judged by the last round's
+// largest transfer.
+#include "client/link_judge.h"
+#include "client/measured_environment.h"
 #include "gtest/gtest.h"
 #include "ml/split_weights.h"
 #include "tests/client/agent_test_util.h"
@@ -70,6 +73,43 @@ TEST(LinkGuardTest, FastDownloadKeepsTheSplit) {
   EXPECT_EQ(opens[0].split_point(), kSplit);
   EXPECT_EQ(opens[0].round(), 1);
   EXPECT_TRUE(fake->pushes().empty());
+}
+
+// vgg5's head at split point 2 is about 21 KB: too small a download to
+// judge a real link by.
+TEST(LinkJudgeTest, ASmallDownloadIsJudgedByTheLastRoundsLargestTransfer) {
+  MeasuredRoundAccounting accounting;
+  const LinkSample recent =
+      Larger({6'000'000, 2.0, "round 3's activation upload"},
+             {21'000, 0.01, "round 3's update upload"});
+  std::string on;
+  const double mbps =
+      JudgedMbps({21'000, 0.001, "the task download"}, recent, accounting, &on);
+  EXPECT_DOUBLE_EQ(mbps, 24.0);
+  EXPECT_EQ(on, "round 3's activation upload");
+}
+
+TEST(LinkJudgeTest, ALargeDownloadIsJudgedByItself) {
+  MeasuredRoundAccounting accounting;
+  std::string on;
+  const double mbps = JudgedMbps(
+      {1'000'000, 0.1, "the task download"},
+      {6'000'000, 2.0, "round 3's activation upload"}, accounting, &on);
+  EXPECT_DOUBLE_EQ(mbps, 80.0);
+  EXPECT_EQ(on, "the task download");
+}
+
+TEST(LinkJudgeTest, NothingLargeEnoughIsNotJudged) {
+  MeasuredRoundAccounting accounting;
+  std::string on = "unchanged";
+  EXPECT_EQ(
+      JudgedMbps({21'000, 0.001, "the task download"},
+                 {50'000, 0.5, "round 1's update upload"}, accounting, &on),
+      0);
+  EXPECT_EQ(JudgedMbps({21'000, 0.001, "the task download"}, LinkSample(),
+                       accounting, &on),
+            0);
+  EXPECT_EQ(on, "unchanged");
 }
 
 }  // namespace
