@@ -22,14 +22,6 @@ double Blend(double smoothed, double measured) {
   return smoothed + kSmoothing * (measured - smoothed);
 }
 
-// Rounds over which, under the link guard, greedy plans with a device's best
-// measured link: the guard measures the real link on the task download and
-// trains locally when it is below the split point's break-even, so planning
-// on a link that has just recovered costs at most the tail's weights in one
-// download, while planning on one that has just dropped costs a whole round
-// at local speed. A link low for longer than this is taken as it is.
-constexpr size_t kGuardedLinkMemory = 3;
-
 // Finite numbers >= 0 (what greedy's state holds).
 bool AllNumbers(std::initializer_list<nlohmann::json> values) {
   for (const nlohmann::json& v : values) {

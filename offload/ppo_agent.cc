@@ -105,7 +105,7 @@ struct PpoAgent::Impl {
     if (options.prior_feature < 0) return logits;
     return logits - options.prior_scale * x.select(-1, options.prior_feature);
   }
-  absl::Status UpdateOnce();
+  void UpdateOnce();  // may throw (LibTorch)
 };
 
 PpoAgent::PpoAgent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -175,7 +175,7 @@ void PpoAgent::Record(const Decision& decision, double reward) {
   impl_->rewards.push_back(reward);
 }
 
-absl::Status PpoAgent::Impl::UpdateOnce() {
+void PpoAgent::Impl::UpdateOnce() {
   const PpoOptions& o = options;
   const int64_t n = static_cast<int64_t>(decisions.size());
   int64_t k = 1;
@@ -220,14 +220,12 @@ absl::Status PpoAgent::Impl::UpdateOnce() {
     loss.backward();
     adam->step();
   }
-  return absl::OkStatus();
 }
 
 absl::Status PpoAgent::Update() {
   if (impl_->decisions.empty()) return absl::OkStatus();
   try {
-    absl::Status done = impl_->UpdateOnce();
-    if (!done.ok()) return done;
+    impl_->UpdateOnce();
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("ppo update: ", e.what()));
   }

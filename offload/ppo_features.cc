@@ -58,8 +58,8 @@ LinkStats LinkStatsOf(const std::deque<double>& recent) {
     sum += x;
     squares += x * x;
     s.low = std::min(s.low, x);
-    // The best of the last kRecentLinks, as greedy plans under the guard.
-    if (i + kRecentLinks >= recent.size()) s.high = std::max(s.high, x);
+    // The best of the last few, as greedy plans under the guard.
+    if (i + kGuardedLinkMemory >= recent.size()) s.high = std::max(s.high, x);
   }
   s.mean = sum / s.measured;
   const double var = std::max(0.0, squares / s.measured - s.mean * s.mean);
@@ -72,9 +72,13 @@ PlacementChoices DescribeChoices(const PolicyContext& context,
                                  const DeviceSituation& d, double alpha,
                                  bool guarded) {
   const std::vector<SplitCost> now = CostsAt(context, d, d.link.now);
-  const std::vector<SplitCost> mean = CostsAt(context, d, d.link.mean);
-  const std::vector<SplitCost> low = CostsAt(context, d, d.link.low);
-  const std::vector<SplitCost> high = CostsAt(context, d, d.link.high);
+  // A steady link (and every device's first round) costs once.
+  auto at = [&](double mbps) {
+    return mbps == d.link.now ? now : CostsAt(context, d, mbps);
+  };
+  const std::vector<SplitCost> mean = at(d.link.mean);
+  const std::vector<SplitCost> low = at(d.link.low);
+  const std::vector<SplitCost> high = at(d.link.high);
   std::vector<size_t> legal;
   for (size_t i = 0; i < now.size(); ++i) {
     if (now[i].fits) legal.push_back(i);

@@ -28,11 +28,8 @@ inline constexpr int kCostModelScore = 9;
 // A candidate's input: its placement features, then the context.
 inline constexpr int kCandidateFeatures = kPlacementFeatures + kContextFeatures;
 
-// The measurements `high` is the best of.
-inline constexpr size_t kRecentLinks = 3;
-
 // The recent link measurements of a device, newest last (Mbit/s): the last,
-// their mean and lowest, and the best of the last kRecentLinks.
+// their mean and lowest, and the best of the last kGuardedLinkMemory.
 struct LinkStats {
   double now = 0, mean = 0, low = 0, high = 0;
   double cv = 0;     // standard deviation / mean

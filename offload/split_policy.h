@@ -12,6 +12,7 @@
 #ifndef TANDEM_OFFLOAD_SPLIT_POLICY_H_
 #define TANDEM_OFFLOAD_SPLIT_POLICY_H_
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -95,6 +96,15 @@ double MeasuredSlowdown(const PolicyContext& context,
 // The same from the stage timing a device reported before its first task
 // (DeviceView::stage_seconds); 0 when it did not report one.
 double TimedSlowdown(const PolicyContext& context, const DeviceView& device);
+
+// Rounds over which, under the link guard, greedy (and ppo's cost-model
+// score) plans with a device's best measured link: the guard measures the
+// real link on the task download and trains locally when it is below the
+// split point's break-even, so planning on a link that has just recovered
+// costs at most the tail's weights in one download, while planning on one
+// that has just dropped costs a whole round at local speed. A link low for
+// longer than this is taken as it is.
+inline constexpr size_t kGuardedLinkMemory = 3;
 
 // The link throughput (Mbit/s) a round's outcome shows: its bytes over its
 // link time less one `latency_ms` per transfer (the weights down and up,

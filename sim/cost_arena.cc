@@ -103,18 +103,23 @@ double NoneRound(const CostScenario& s, int round) {
   return slowest;
 }
 
-double BoundRound(const CostScenario& s, int round) {
-  double slowest = 0;
+std::vector<double> BoundDevices(const CostScenario& s, int round) {
+  std::vector<double> out;
   for (size_t i = 0; i < s.fleet.size(); ++i) {
     offload::RoundShape shape =
         offload::RoundShapeOf(s.context, s.fleet[i].view.examples, 0);
     shape.tail_share = 1;
     const auto costs = offload::EvaluatePlacements(
         s.context.profile, EstimateAt(s, i, round), shape, s.context.modes);
-    slowest =
-        std::max(slowest, costs[offload::ChoosePlacement(costs, 1.0)].time_s);
+    out.push_back(costs[offload::ChoosePlacement(costs, 1.0)].time_s);
   }
-  return slowest;
+  return out;
+}
+
+double BoundRound(const CostScenario& s, int round) {
+  const std::vector<double> devices = BoundDevices(s, round);
+  return devices.empty() ? 0
+                         : *std::max_element(devices.begin(), devices.end());
 }
 
 }  // namespace tandem::sim

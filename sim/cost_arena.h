@@ -48,6 +48,8 @@ RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy);
 // core of its own (sim/offload_bound.h, without the stage timing).
 double NoneRound(const CostScenario& s, int round);
 double BoundRound(const CostScenario& s, int round);
+// Each device's round at that fastest placement, in fleet order.
+std::vector<double> BoundDevices(const CostScenario& s, int round);
 
 }  // namespace tandem::sim
 

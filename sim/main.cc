@@ -120,11 +120,11 @@ int RunShard(const Config& config) {
   return result->failed == 0 ? 0 : 1;
 }
 
-std::string& CommandLineStore() {
+// The command line, as --train_policy writes it into the policy file.
+std::string& CommandLine() {
   static std::string text;
   return text;
 }
-const std::string& CommandLine() { return CommandLineStore(); }
 
 int TrainPolicy(const Config& config) {
   sim::PolicyTraining t;
@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> words(argv, argv + argc);
   words[0] = "tandem-sim";
-  tandem::CommandLineStore() = absl::StrJoin(words, " ");
+  tandem::CommandLine() = absl::StrJoin(words, " ");
   absl::ParseCommandLine(argc, argv);
   return tandem::Main();
 }

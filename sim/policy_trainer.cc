@@ -16,7 +16,7 @@ namespace tandem::sim {
 namespace {
 
 struct Episode {
-  double policy_s = 0, bound_s = 0, none_s = 0;  // sums of slowest rounds
+  double policy_s = 0, bound_s = 0;  // sums of slowest rounds
 };
 
 class Trainer {
@@ -38,7 +38,6 @@ class Trainer {
     for (int r = 1; r <= rounds; ++r) {
       e.policy_s += PlayRound(s, r, *policy).slowest_s;
       e.bound_s += BoundRound(s, r);
-      e.none_s += NoneRound(s, r);
       decisions_ += static_cast<int64_t>(s.fleet.size());
       if (agent_->recorded() >= t_.batch) TANDEM_RETURN_IF_ERROR(Update());
     }

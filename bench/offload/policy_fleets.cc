@@ -73,27 +73,6 @@ absl::StatusOr<sim::LinkProcess> ProcessNamed(const std::string& name) {
       "markov, drift");
 }
 
-// Total time of `policy_name` on a copy of `s`, and ppo's overrides.
-double Play(sim::CostScenario s, const std::string& policy_name,
-            std::shared_ptr<offload::PpoAgent> agent, int rounds,
-            int64_t* overrides) {
-  s.config.offload.policy = policy_name;
-  s.config.offload.ppo_learn = false;
-  auto policy = policy_name == "ppo"
-                    ? offload::CreatePpoPolicyWithAgent(s.config.offload,
-                                                        s.context, agent)
-                    : offload::CreateSplitPolicy(s.config.offload, s.context);
-  if (!policy.ok()) {
-    std::cerr << "policy_fleets: " << policy.status().message() << "\n";
-    std::exit(1);
-  }
-  double total = 0;
-  for (int r = 1; r <= rounds; ++r)
-    total += PlayRound(s, r, **policy).slowest_s;
-  *overrides += offload::PpoOverrides(**policy);
-  return total;
-}
-
 // The largest per-device mean round of a play of `rounds` rounds.
 double SlowestMean(const std::vector<std::vector<double>>& per_round) {
   std::vector<double> mean(per_round[0].size(), 0);
@@ -104,12 +83,18 @@ double SlowestMean(const std::vector<std::vector<double>>& per_round) {
 }
 
 // Per round, each device's time under the policy (or at its fastest
-// placement knowing the link, its tail unshared: "bound").
+// placement knowing the link, its tail unshared: "bound"); ppo's overrides
+// added to *overrides when given.
 std::vector<std::vector<double>> DeviceTimes(
     sim::CostScenario s, const std::string& name,
-    std::shared_ptr<offload::PpoAgent> agent, int rounds) {
+    std::shared_ptr<offload::PpoAgent> agent, int rounds,
+    int64_t* overrides = nullptr) {
   std::vector<std::vector<double>> out;
-  s.config.offload.policy = name == "bound" ? "none" : name;
+  if (name == "bound") {
+    for (int r = 1; r <= rounds; ++r) out.push_back(sim::BoundDevices(s, r));
+    return out;
+  }
+  s.config.offload.policy = name;
   s.config.offload.ppo_learn = false;
   auto policy = name == "ppo"
                     ? offload::CreatePpoPolicyWithAgent(s.config.offload,
@@ -120,22 +105,9 @@ std::vector<std::vector<double>> DeviceTimes(
     std::exit(1);
   }
   for (int r = 1; r <= rounds; ++r) {
-    if (name != "bound") {
-      out.push_back(PlayRound(s, r, **policy).device_s);
-      continue;
-    }
-    out.emplace_back();
-    for (size_t i = 0; i < s.fleet.size(); ++i) {
-      offload::DeviceEstimate e = s.fleet[i].estimate;
-      e.bandwidth_mbps = sim::LinkAt(s, i, r);
-      offload::RoundShape shape =
-          offload::RoundShapeOf(s.context, s.fleet[i].view.examples, 0);
-      shape.tail_share = 1;
-      const auto costs = offload::EvaluatePlacements(s.context.profile, e,
-                                                     shape, s.context.modes);
-      out.back().push_back(costs[offload::ChoosePlacement(costs, 1.0)].time_s);
-    }
+    out.push_back(PlayRound(s, r, **policy).device_s);
   }
+  if (overrides != nullptr) *overrides += offload::PpoOverrides(**policy);
   return out;
 }
 
@@ -257,7 +229,8 @@ int Main() {
     for (int r = 1; r <= so.rounds; ++r) bound += sim::BoundRound(s, r);
     double ratio[3];
     for (int p = 0; p < 3; ++p) {
-      ratio[p] = Play(s, names[p], agent, so.rounds, &overrides) / bound;
+      ratio[p] =
+          Total(DeviceTimes(s, names[p], agent, so.rounds, &overrides)) / bound;
       tally[p].Add(ratio[p]);
     }
     decisions += static_cast<int64_t>(s.fleet.size()) * so.rounds;
