@@ -83,6 +83,8 @@ absl::Status Coordinator::Init() {
   if (options_.on_task) state_.pollers.SetListener(options_.on_task);
   state_.global = std::make_shared<const Weights>(std::move(global));
   TANDEM_ASSIGN_OR_RETURN(state_.strategy, CreateStrategy(so));
+  // Over-selection leaves the surplus updates out at the round's close.
+  if (config_.strategy.over_selection > 1) state_.strategy->AllowWithdraw();
   state_.aux = std::make_unique<AuxStore>(&model, config_.seed);
   if (config_.strategy.buffer_size > 0) {
     state_.flights = std::make_unique<Flights>(options_.virtual_time);

@@ -3,55 +3,84 @@
 #include <algorithm>
 #include <utility>
 
-#include "strategies/delta_kernels.h"
-
 namespace tandem {
-namespace {
 
-// x = acc + w * (x - g) per tensor, w by the tensor's kind; x = w * (x - g)
-// when acc is null.
-void AccumulateInto(const Weights& global, const float* acc, float w_param,
-                    float w_buffer, Weights& x) {
-  for (const TensorSpec& t : global.layout().tensors()) {
-    const float w = t.kind == TensorKind::kParameter ? w_param : w_buffer;
-    AccumulateDeltaInPlace(x.data() + t.offset, global.data() + t.offset,
-                           acc == nullptr ? nullptr : acc + t.offset, w,
-                           t.numel);
+void DeltaAccumulator::Clear(const Weights& global) {
+  fixed_.Reset(global);
+  held_.clear();
+}
+
+bool DeltaAccumulator::Add(const Weights& global, const ClientUpdate& update,
+                           Weights* owned, float w_param, float w_buffer,
+                           ValueScan* scan) {
+  const bool fits =
+      fixed_.TryAdd(global, update.weights, w_param, w_buffer, scan);
+  if (!fits) {
+    const ValueScan own =
+        scan != nullptr ? *scan : ScanUpdate(global, update.weights);
+    if (!own.finite()) return false;
   }
-}
-
-}  // namespace
-
-void DeltaAccumulator::Release(const std::string& device_id) {
-  held_.erase(std::remove_if(held_.begin(), held_.end(),
-                             [&device_id](const Held& h) {
-                               return h.device_id == device_id;
-                             }),
-              held_.end());
-}
-
-void DeltaAccumulator::Hold(const ClientUpdate& update, Weights* owned,
-                            float w_param, float w_buffer) {
+  if (fits && !keep_) return true;
   // Moving an owned update avoids copying the model.
-  held_.push_back({update.device_id, w_param, w_buffer,
+  held_.push_back({update.device_id, w_param, w_buffer, fits,
                    owned != nullptr ? std::move(*owned) : update.weights});
+  return true;
+}
+
+void DeltaAccumulator::TakeBack(const Weights& global,
+                                const ClientUpdate& update, float w_param,
+                                float w_buffer) {
+  if (!held_.empty() && held_.back().device_id == update.device_id) {
+    const Held& h = held_.back();
+    if (h.in_fixed_point) {
+      fixed_.Subtract(global, h.weights, h.w_param, h.w_buffer);
+    }
+    held_.pop_back();
+    return;
+  }
+  // Added to the sum and not kept: update.weights was not moved.
+  fixed_.Subtract(global, update.weights, w_param, w_buffer);
+}
+
+bool DeltaAccumulator::Release(const Weights& global,
+                               const std::string& device_id) {
+  auto it = std::find_if(
+      held_.begin(), held_.end(),
+      [&device_id](const Held& h) { return h.device_id == device_id; });
+  if (!keep_ || it == held_.end()) return false;
+  if (it->in_fixed_point) {
+    fixed_.Subtract(global, it->weights, it->w_param, it->w_buffer);
+  }
+  held_.erase(it);
+  return true;
 }
 
 absl::Span<float> DeltaAccumulator::Sum(const Weights& global) {
-  if (held_.empty()) {
-    sum_ = Weights(global.layout());
-    return sum_.values();
+  // The updates beyond the fixed-point range, in ascending device-id order.
+  std::vector<const Held*> in_float;
+  for (const Held& h : held_) {
+    if (!h.in_fixed_point) in_float.push_back(&h);
   }
-  std::sort(held_.begin(), held_.end(), [](const Held& a, const Held& b) {
-    return a.device_id < b.device_id;
+  std::sort(in_float.begin(), in_float.end(), [](const Held* a, const Held* b) {
+    return a->device_id < b->device_id;
   });
-  const float* acc = nullptr;  // the first update writes w * delta
-  for (Held& h : held_) {
-    AccumulateInto(global, acc, h.w_param, h.w_buffer, h.weights);
-    std::swap(sum_, h.weights);
-    h.weights = Weights();  // the previous sum
-    acc = sum_.data();
+  std::vector<double> extra;
+  if (!in_float.empty()) {
+    extra.assign(static_cast<size_t>(global.layout().total_floats()), 0.0);
   }
+  for (const Held* h : in_float) {
+    for (const TensorSpec& t : global.layout().tensors()) {
+      const double w =
+          t.kind == TensorKind::kParameter ? h->w_param : h->w_buffer;
+      const float* x = h->weights.data();
+      const float* g = global.data();
+      for (int64_t i = t.offset; i < t.offset + t.numel; ++i) {
+        extra[i] += w * (static_cast<double>(x[i]) - g[i]);
+      }
+    }
+  }
+  sum_ = Weights(global.layout());
+  fixed_.Read(extra.empty() ? nullptr : extra.data(), sum_.data());
   held_.clear();
   return sum_.values();
 }

@@ -1,18 +1,20 @@
 // Weighted sum of client deltas (update - global), the core of the FedAvg
-// family, computed in ascending device-id order so the result does not
-// depend on the order updates arrived in (float addition is not
-// associative; the coordinator receives updates in gRPC arrival order).
+// family, computed so that the result does not depend on the order updates
+// arrived in (float addition is not associative; the coordinator receives
+// updates in gRPC arrival order) and without keeping the updates.
 //
-// Accepted updates are held until the round ends: one model per accepted
-// update, taken over from the caller when it gives the update up (no copy)
-// and copied once otherwise. Sum then reads each held update once and
-// writes the running sum over it, releasing the previous one, so it needs no
-// buffer of its own.
+// Each update is added as it arrives to an exact fixed-point sum
+// (FixedPointSum): two floats' worth of memory per model float whatever the
+// number of updates. An update with a term beyond the fixed-point range (a
+// delta far larger than the global model's values, or a huge weight) is held
+// instead and added in float at Sum, in ascending device-id order. When the
+// round may withdraw updates (KeepForWithdraw), every update is also kept, so
+// that Release can subtract it exactly.
 //
-//   acc.Clear();
+//   acc.Clear(global);
 //   // for each accepted update, after validation:
-//   acc.Hold(update, owned, w, w);
-//   absl::Span<float> sum = acc.Sum(global);  // sorted by device id
+//   acc.Add(global, update, owned, w, w);
+//   absl::Span<float> sum = acc.Sum(global);
 #ifndef TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
 #define TANDEM_STRATEGIES_DELTA_ACCUMULATOR_H_
 
@@ -22,30 +24,46 @@
 #include "absl/types/span.h"
 #include "core/weights.h"
 #include "strategies/client_update.h"
+#include "strategies/fixed_point_sum.h"
 
 namespace tandem {
 
 // Not thread-safe.
 class DeltaAccumulator {
  public:
-  // Drops the held updates.
-  void Clear() { held_.clear(); }
+  // Keeps every update until Sum, so that Release works (over-selection).
+  void KeepForWithdraw(bool keep) { keep_ = keep; }
 
-  // Holds `update` (validated, with the global model's layout; device ids
-  // unique among the held ones) until Sum, weighted by w_param on parameter
-  // tensors and w_buffer on buffer tensors. Takes over *owned's buffer when
-  // owned is non-null (it aliases update.weights), copies update.weights
-  // otherwise.
-  void Hold(const ClientUpdate& update, Weights* owned, float w_param,
-            float w_buffer);
+  // Starts an empty sum over `global` (finite); every later call passes the
+  // same global model.
+  void Clear(const Weights& global);
 
+  // Adds `update` (with the global model's layout; device ids unique in the
+  // round) weighted by w_param on parameter tensors and w_buffer on buffer
+  // tensors. When it must keep the update, takes over *owned's buffer if
+  // owned is non-null (it aliases update.weights), and copies
+  // update.weights otherwise. `scan` (if not null) gets the update's
+  // ValueScan, from the same pass over it where it fits the fixed-point
+  // sum, so that the caller can validate after adding (and TakeBack).
+  // False, adding nothing, when the update is not finite.
+  bool Add(const Weights& global, const ClientUpdate& update, Weights* owned,
+           float w_param, float w_buffer, ValueScan* scan = nullptr);
+  // Takes out the update that the last Add added (it returned true), with
+  // the same arguments: the caller found it invalid.
+  void TakeBack(const Weights& global, const ClientUpdate& update,
+                float w_param, float w_buffer);
+
+  // Updates kept in float (beyond the fixed-point range, or all of them
+  // with KeepForWithdraw).
   int held() const { return static_cast<int>(held_.size()); }
-  // Drops `device_id`'s held update, if any.
-  void Release(const std::string& device_id);
+  // Takes `device_id`'s update out of the sum, exactly: the sum is then the
+  // same as if it had never been added. Needs KeepForWithdraw; false when
+  // the update is not kept.
+  bool Release(const Weights& global, const std::string& device_id);
 
-  // sum_k w_k * (x_k - g) over the held updates x_k, g = global, added in
-  // ascending device-id order (zeros when none is held). Releases the held
-  // updates. The span is valid until the next Sum.
+  // sum_k w_k * (x_k - g) over the added updates x_k, g = global (zeros when
+  // none was added). Drops the kept updates. The span is valid until the
+  // next Sum.
   absl::Span<float> Sum(const Weights& global);
 
  private:
@@ -53,9 +71,12 @@ class DeltaAccumulator {
     std::string device_id;
     float w_param;
     float w_buffer;
+    bool in_fixed_point;  // else added in float at Sum
     Weights weights;
   };
 
+  bool keep_ = false;
+  FixedPointSum fixed_;
   std::vector<Held> held_;
   Weights sum_;
 };

@@ -65,7 +65,8 @@ class DpFixedClipping final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.Clear();
+    sum_.KeepForWithdraw(withdrawable());
+    sum_.Clear(global());
     count_ = 0;
     samples_ = 0;
     return inner_->BeginRound(round(), global(), 1);
@@ -89,8 +90,8 @@ class DpFixedClipping final : public Strategy {
     }
     const double weight =
         weight_by_examples_ ? static_cast<double>(update.num_samples) : 1.0;
-    sum_.Hold(update, owned, static_cast<float>(scale * weight),
-              static_cast<float>(update.num_samples));
+    sum_.Add(global(), update, owned, static_cast<float>(scale * weight),
+             static_cast<float>(update.num_samples));
     ++count_;
     samples_ += update.num_samples;
     return absl::OkStatus();
@@ -115,7 +116,7 @@ class DpFixedClipping final : public Strategy {
   }
 
   void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
-    sum_.Release(device_id);
+    sum_.Release(global(), device_id);
     --count_;
     samples_ -= num_samples;
   }

@@ -3,10 +3,11 @@
 // (FedAvg aggregation + a proximal term on devices), fedavgm, fedadam,
 // fedyogi and fedadagrad.
 //
-// Accepted updates are held until FinishRound and summed in ascending
-// device-id order (DeltaAccumulator), so the result does not depend on
-// arrival order; memory is one model per accepted update. Each update is
-// read twice: validated when it arrives, summed at the end. Buffers
+// Accepted updates are added as they arrive to an exact fixed-point sum
+// (DeltaAccumulator), so the result does not depend on arrival order and no
+// update is kept: memory is three models whatever the number of updates.
+// Each update is read once when it arrives: added, and validated from the
+// same pass (and taken back out if invalid). Buffers
 // (batch-norm statistics) are always the sample-weighted mean; the server
 // optimiser steps parameters only.
 #ifndef TANDEM_STRATEGIES_FEDAVG_H_
@@ -47,7 +48,7 @@ class FedAvg final : public Strategy {
                            RejectReason* reason) override;
   absl::StatusOr<Weights> DoFinishRound() override;
   void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
-    sum_.Release(device_id);
+    sum_.Release(global(), device_id);
     total_samples_ -= static_cast<double>(num_samples);
   }
   void DoSaveState(RunState* out) const override;

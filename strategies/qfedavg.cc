@@ -8,8 +8,9 @@
 //   h_k     = q * F_k^(q-1) * L^2 * ||d_k||^2 + L * F_k^q
 //   new     = global - sum_k Delta_k / sum_k h_k
 // Each device uses its own loss (as in the paper; Flower substitutes one
-// server-side loss). Both sums run over the devices in ascending id order
-// (see DeltaAccumulator), so the result does not depend on arrival order.
+// server-side loss). The Delta_k are summed exactly in fixed point (see
+// DeltaAccumulator) and the h_k in ascending id order, so the result does
+// not depend on arrival order.
 // Buffers are the sample-weighted mean.
 #include <cmath>
 #include <map>
@@ -39,7 +40,8 @@ class QFedAvg final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.Clear();
+    sum_.KeepForWithdraw(withdrawable());
+    sum_.Clear(global());
     h_.clear();
     samples_ = 0;
     return absl::OkStatus();
@@ -62,8 +64,8 @@ class QFedAvg final : public Strategy {
     h_[update.device_id] =
         q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ * scan.param_sq +
         lipschitz_ * fq;
-    sum_.Hold(update, owned, static_cast<float>(fq),
-              static_cast<float>(update.num_samples));
+    sum_.Add(global(), update, owned, static_cast<float>(fq),
+             static_cast<float>(update.num_samples));
     // Whole numbers below 2^53: exact in any order.
     samples_ += static_cast<double>(update.num_samples);
     return absl::OkStatus();
@@ -85,7 +87,7 @@ class QFedAvg final : public Strategy {
   }
 
   void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
-    sum_.Release(device_id);
+    sum_.Release(global(), device_id);
     h_.erase(device_id);
     samples_ -= static_cast<double>(num_samples);
   }

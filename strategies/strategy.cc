@@ -69,6 +69,10 @@ absl::Status Strategy::Add(const ClientUpdate& update, Weights* owned,
 }
 
 absl::Status Strategy::Withdraw(const std::string& device_id) {
+  if (!withdrawable_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name(), ": Withdraw needs AllowWithdraw before the round opens"));
+  }
   int64_t samples = 0;
   if (!validator_.round_open() || !validator_.Unmark(device_id, &samples)) {
     return absl::NotFoundError(absl::StrCat(

@@ -77,9 +77,10 @@ class Strategy {
   // update arriving when no round is open is kWrongRound.
   absl::Status AddUpdate(const ClientUpdate& update, RejectReason* reason);
   // Same, but the strategy may take over update.weights' buffer instead of
-  // copying it (every strategy keeps the accepted updates until FinishRound,
-  // to aggregate them in device-id order). Faster and one model less per
-  // update; prefer it when the caller is done with the update.
+  // copying it, when it keeps the update (the robust rules keep every
+  // update until FinishRound; the FedAvg family keeps none, see
+  // DeltaAccumulator, unless AllowWithdraw was called). Prefer it when the
+  // caller is done with the update.
   absl::Status AddUpdate(ClientUpdate&& update, RejectReason* reason);
 
   // Aggregates the accepted updates, in ascending device-id order whatever
@@ -90,9 +91,13 @@ class Strategy {
   absl::StatusOr<Weights> FinishRound();
 
   // Over-selection: takes `device_id`'s accepted update out of the open
-  // round, as if it had never arrived. NotFound when the open round holds no
-  // accepted update from it.
+  // round, as if it had never arrived. Needs AllowWithdraw before the round
+  // opened (FailedPrecondition otherwise); NotFound when the open round
+  // holds no accepted update from it.
   absl::Status Withdraw(const std::string& device_id);
+  // Lets rounds opened from now on withdraw updates: every strategy then
+  // keeps each accepted update until FinishRound (one model per update).
+  void AllowWithdraw() { withdrawable_ = true; }
 
   bool round_open() const { return validator_.round_open(); }
   int64_t round() const { return validator_.round(); }
@@ -132,6 +137,8 @@ class Strategy {
   // The global model of the open round.
   const Weights& global() const { return global_; }
   const UpdateValidator& validator() const { return validator_; }
+  // True after AllowWithdraw: DoBeginRound must keep updates for DoWithdraw.
+  bool withdrawable() const { return withdrawable_; }
 
   // Resets per-round state; global() is set. An error closes the round.
   virtual absl::Status DoBeginRound() = 0;
@@ -166,6 +173,7 @@ class Strategy {
   UpdateValidator validator_;
   Weights global_;
   int expected_ = 0;
+  bool withdrawable_ = false;
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
 

@@ -1,9 +1,10 @@
 // Aggregation throughput and memory, measured in one run:
 //
 //  1. Peak RSS growth of FedAvg over 1,000 updates generated one at a time
-//     and moved in, against the size of one update: FedAvg holds each
-//     accepted update until FinishRound to sum them in device-id order, so
-//     expect n + 3 updates' worth for n updates.
+//     and moved in, against the size of one update: FedAvg adds each update
+//     to an exact fixed-point sum as it arrives and keeps none, so expect
+//     about 6 updates' worth whatever n (the caller's global, the strategy's
+//     copy, the 64-bit sum (2), the result, the update in flight).
 //  2. A STREAM triad a[i] = b[i] + s * c[i] over arrays much larger than the
 //     last-level cache (bytes counted as 3 arrays).
 //  3. Every strategy aggregating 100 VGG-5 updates (3x32x32 input, ~583k
@@ -13,10 +14,8 @@
 //
 //   aggregation_bench [--quick]   (--quick: smaller triad, 50 updates,
 //                                  200 for the memory test; ~10 s)
-#include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/aggregation/bench_util.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
 #include "strategies/strategy.h"
@@ -38,18 +38,6 @@ struct Settings {
   int reps = 3;
   int memory_updates = 1000;
 };
-
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-double PeakRssBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux: KiB
-}
 
 // VGG-5 for 3x32x32 inputs, as laid out by ml/ (weights, biases, batch-norm
 // affine parameters and running statistics as buffers).
@@ -75,18 +63,6 @@ WeightsLayout Vgg5Layout() {
   param("fc2.weight", {10, 128});
   param("fc2.bias", {10});
   return *WeightsLayout::Create(std::move(specs));
-}
-
-// Cheap deterministic values: global in [-0.5, 0.5), updates within
-// +-0.01 of it.
-void Fill(Weights& w, uint64_t seed, const Weights* around) {
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  float* v = w.data();
-  for (int64_t i = 0; i < w.size(); ++i) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    const float u = static_cast<float>(x >> 40) * 0x1.0p-24f - 0.5f;
-    v[i] = around == nullptr ? u : around->data()[i] + 0.02f * u;
-  }
 }
 
 ClientUpdate MakeUpdate(const Weights& global, int k) {
@@ -130,32 +106,10 @@ void MeasureMemory(const Settings& s) {
   std::printf(
       "memory: fedavg over %d updates: peak RSS +%.1f MB = %.1f x one "
       "update (%.2f MB)\n"
-      "        (the %.0f updates held for the device-id-ordered sum, plus the "
-      "caller's global,\n         the strategy's copy of it and the "
-      "result)\n\n",
-      s.memory_updates, growth / 1e6, growth / one, one / 1e6,
-      static_cast<double>(s.memory_updates));
-}
-
-double TriadGBps(const Settings& s) {
-  const int64_t n = s.triad_floats;
-  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
-  double best = 1e30;
-  for (int r = 0; r < s.triad_reps; ++r) {
-    const double t0 = Now();
-    float* __restrict pa = a.data();
-    const float* __restrict pb = b.data();
-    const float* __restrict pc = c.data();
-    const float scalar = 0.5f + 0.001f * r;
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) pa[i] = pb[i] + scalar * pc[i];
-    best = std::min(best, Now() - t0);
-  }
-  if (a[n / 2] < 0) std::puts("");  // keep the stores observable
-  const double gbps = 12.0 * n / best / 1e9;
-  std::printf("triad: %lld floats x 3 arrays (%.0f MB each): %.1f GB/s\n\n",
-              static_cast<long long>(n), 4.0 * n / 1e6, gbps);
-  return gbps;
+      "        (no update is kept: the caller's global, the strategy's "
+      "copy of it,\n         the 64-bit fixed-point sum, the result and the "
+      "update in flight)\n\n",
+      s.memory_updates, growth / 1e6, growth / one, one / 1e6);
 }
 
 // Evicts the updates from the caches so every run reads them from memory.
@@ -234,7 +188,7 @@ double StrategySeconds(const std::string& name, const Weights& global,
 
 void Run(const Settings& s) {
   MeasureMemory(s);
-  const double triad = TriadGBps(s);
+  const double triad = TriadGBps(s.triad_floats, s.triad_reps);
 
   Weights global(Vgg5Layout());
   Fill(global, 1, nullptr);

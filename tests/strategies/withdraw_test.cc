@@ -42,9 +42,11 @@ nlohmann::json ParamsFor(const std::string& name) {
 
 absl::StatusOr<Weights> Aggregate(const std::string& name,
                                   const std::vector<ClientUpdate>& added,
-                                  const std::string& withdraw) {
+                                  const std::string& withdraw,
+                                  bool allow_withdraw = true) {
   auto s = MustCreate(Options(name, ParamsFor(name)));
   if (s == nullptr) return absl::InvalidArgumentError(name);
+  if (allow_withdraw) s->AllowWithdraw();
   const Weights global = MakeWeights(SmallLayout(), {1, 2, 3, 0});
   absl::Status begin = s->BeginRound(1, global, 7);
   if (!begin.ok()) return begin;
@@ -76,8 +78,29 @@ TEST(WithdrawTest, AWithdrawnUpdateIsAsIfItNeverArrived) {
   }
 }
 
+TEST(WithdrawTest, KeepingUpdatesForWithdrawChangesNoBit) {
+  const std::vector<ClientUpdate> all = SevenUpdates();
+  for (const std::string& name : StrategyNames()) {
+    absl::StatusOr<Weights> kept = Aggregate(name, all, "", true);
+    absl::StatusOr<Weights> streamed = Aggregate(name, all, "", false);
+    ASSERT_TRUE(kept.ok() && streamed.ok()) << name;
+    EXPECT_EQ(Values(*kept), Values(*streamed)) << name;
+  }
+}
+
+TEST(WithdrawTest, NeedsAllowWithdrawBeforeTheRound) {
+  auto s = MustCreate(Options("fedavg"));
+  const Weights global = MakeWeights(SmallLayout(), {1, 2, 3, 0});
+  ASSERT_TRUE(s->BeginRound(1, global, 2).ok());
+  ASSERT_TRUE(s->AddUpdate(SevenUpdates()[0], nullptr).ok());
+  absl::Status st = s->Withdraw("a");
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(s->accepted(), 1);
+}
+
 TEST(WithdrawTest, OnlyAcceptedUpdatesOfTheOpenRoundCanBeWithdrawn) {
   auto s = MustCreate(Options("fedavg"));
+  s->AllowWithdraw();
   EXPECT_EQ(s->Withdraw("a").code(), absl::StatusCode::kNotFound);
   const Weights global = MakeWeights(SmallLayout(), {1, 2, 3, 0});
   ASSERT_TRUE(s->BeginRound(1, global, 2).ok());
