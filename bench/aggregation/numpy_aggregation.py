@@ -10,7 +10,7 @@ RULE the way a numpy user would write it: fedavg, fedavgm, fedadam (the
 sample-weighted mean of the deltas, then the server step), median,
 trimmed_mean (beta 0.2, np.partition), krum (f = 10% of the updates,
 distances from the Gram matrix of the deltas, one BLAS call). Prints one JSON
-object: {"RULE": best seconds of 3, ...}. Debian's python3-numpy; its
+object: {"RULE": best seconds of 2, ...}. Debian's python3-numpy; its
 BLAS is the system's (OpenBLAS from install-deps.sh).
 """
 import json
@@ -104,7 +104,7 @@ def main():
             x = stacked(glob, pool, updates)
         data = x if rule in STACKED else pool
         best = float("inf")
-        for _ in range(3):
+        for _ in range(2):
             t0 = time.perf_counter()
             fn(glob, data, samples, {})
             best = min(best, time.perf_counter() - t0)
