@@ -1,7 +1,8 @@
 // Whether a round's aggregate may replace the global model: the check whose
 // failure rolls a round back (the global model stays as it was).
 //
-//   TANDEM_ASSIGN_OR_RETURN(std::string why, check.Vet(round, next, &rec));
+//   TANDEM_ASSIGN_OR_RETURN(std::string why,
+//                           check.Vet(round, next, devices, &rec));
 //   if (why.empty()) { install next; check.Accepted(rec); } else roll back;
 //
 // Not thread-safe: the coordinator's round loop uses it.
@@ -9,41 +10,56 @@
 #define TANDEM_SERVER_AGGREGATE_CHECK_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/config.h"
 #include "core/weights.h"
-#include "server/evaluator.h"
+#include "ml/trainer.h"
 #include "server/round_records.h"
 
 namespace tandem::server {
 
 class AggregateCheck {
  public:
-  // `config` and `evaluator` outlive the check.
-  AggregateCheck(const Config& config, Evaluator* evaluator)
-      : config_(config), evaluator_(*evaluator) {}
+  // Accepted models whose accuracy is the reference: the best of the last
+  // kWindow evaluated ones, so that a series of small drops adds up to a
+  // rollback as one large drop does.
+  static constexpr int kWindow = 10;
+
+  // Accuracy and loss of a model on the test set (Evaluator::Evaluate).
+  using EvaluateFn =
+      std::function<absl::StatusOr<ml::EvalStats>(const Weights&)>;
+
+  // `config` outlives the check.
+  AggregateCheck(const Config& config, EvaluateFn evaluate)
+      : config_(config), evaluate_(std::move(evaluate)) {}
 
   // Why `aggregate` must not replace the global model ("" when it may):
   // values that are not finite; and, in rounds that are evaluated
   // (server.eval_every, and the last), a test loss that is not finite or an
-  // accuracy more than server.rollback_accuracy_drop below the last accepted
-  // model's. Evaluating fills `rec`'s accuracy and loss.
+  // accuracy more than server.rollback_accuracy_drop below the best of the
+  // last kWindow accepted models'. A rollback for accuracy names the
+  // round's three largest updates (`devices`: the round's records).
+  // Evaluating fills `rec`'s accuracy and loss.
   absl::StatusOr<std::string> Vet(int64_t round, const Weights& aggregate,
+                                  const std::vector<DeviceRoundRecord>& devices,
                                   RoundRecord* rec);
   // `rec`'s aggregate replaced the global model.
   void Accepted(const RoundRecord& rec);
-  // The last accepted model's accuracy (< 0: none), kept in checkpoints.
-  double accepted_accuracy() const { return accepted_accuracy_; }
-  void RestoreAcceptedAccuracy(double accuracy) {
-    accepted_accuracy_ = accuracy;
-  }
+  // The last accepted evaluated models' accuracies, oldest first (at most
+  // kWindow), kept in checkpoints.
+  const std::vector<double>& recent_accuracies() const { return recent_; }
+  // Restores recent_accuracies(); the last kWindow are kept.
+  void RestoreRecentAccuracies(std::vector<double> accuracies);
 
  private:
   const Config& config_;
-  Evaluator& evaluator_;
-  double accepted_accuracy_ = -1;  // of the last accepted model; < 0: none
+  EvaluateFn evaluate_;
+  std::vector<double> recent_;
 };
 
 }  // namespace tandem::server

@@ -47,7 +47,9 @@ absl::Status Coordinator::Init() {
   state_.num_classes = test->num_classes;
   state_.data_mean = test->mean;
   state_.data_std = test->std;
-  check_ = std::make_unique<AggregateCheck>(config_, evaluator_.get());
+  check_ = std::make_unique<AggregateCheck>(
+      config_,
+      [e = evaluator_.get()](const Weights& w) { return e->Evaluate(w); });
   const ml::Model& model = evaluator_->model();
   state_.stages = model.num_stages();
   if (!config_.model.torchscript.empty()) {

@@ -128,6 +128,7 @@ void Coordinator::AdmitReportLocked(RoundState& r, Flight f, DeviceRecord* d) {
         .IgnoreError();
     return;
   }
+  rec.update_norm = state_.strategy->last_update_norm();
   if (d != nullptr) d->Tally(rec);
   r.Accept(std::move(rec));
   state_.metrics->UpdateAccepted();

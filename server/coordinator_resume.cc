@@ -1,5 +1,8 @@
 // Coordinator: the run state a checkpoint holds beside the weights, so a
 // coordinator killed and resumed goes on as the uninterrupted run would.
+#include <cmath>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/status_macros.h"
@@ -7,6 +10,38 @@
 #include "server/run_state.h"
 
 namespace tandem::server {
+namespace {
+
+// The rollback check's reference accuracies: "recent_accuracies" (an array
+// of numbers in [0, 1]), or an older checkpoint's single
+// "accepted_accuracy" (< 0: none yet).
+absl::StatusOr<std::vector<double>> RecentAccuracies(const RunState& s) {
+  std::vector<double> out;
+  auto bad = [](const char* what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": expected accuracies in [0, 1]"));
+  };
+  if (const auto it = s.values.find("recent_accuracies");
+      it != s.values.end()) {
+    if (!it->is_array()) return bad("$.state.recent_accuracies");
+    for (const nlohmann::json& a : *it) {
+      if (!a.is_number() || !(a.get<double>() >= 0 && a.get<double>() <= 1)) {
+        return bad("$.state.recent_accuracies");
+      }
+      out.push_back(a.get<double>());
+    }
+    return out;
+  }
+  const nlohmann::json old = s.values.value("accepted_accuracy", -1.0);
+  if (!old.is_number() || old.get<double>() > 1 ||
+      std::isnan(old.get<double>())) {
+    return bad("$.state.accepted_accuracy");
+  }
+  if (old.get<double>() >= 0) out.push_back(old.get<double>());
+  return out;
+}
+
+}  // namespace
 
 RunState Coordinator::SaveRunState() const {
   RunState s;
@@ -17,7 +52,7 @@ RunState Coordinator::SaveRunState() const {
   s.values["tally"] = TallyToJson(recorder_->tally());
   s.values["devices"] = DevicesToJson(state_.registry.devices());
   s.values["rejections"] = state_.admission.counts();
-  s.values["accepted_accuracy"] = check_->accepted_accuracy();
+  s.values["recent_accuracies"] = check_->recent_accuracies();
   return s;
 }
 
@@ -39,8 +74,8 @@ absl::Status Coordinator::RestoreRunStateLocked(const RunState& s) {
   auto counts = CountsFromJson(s.values.value("rejections", nlohmann::json()),
                                "$.state.rejections");
   if (!counts.ok()) return error(counts.status().message());
-  const nlohmann::json accuracy = s.values.value("accepted_accuracy", -1.0);
-  if (!accuracy.is_number()) return error("$.state.accepted_accuracy");
+  auto recent = RecentAccuracies(s);
+  if (!recent.ok()) return error(recent.status().message());
   absl::Status strategy =
       state_.strategy->LoadState(s, state_.global->layout());
   if (absl::IsFailedPrecondition(strategy)) {
@@ -56,7 +91,7 @@ absl::Status Coordinator::RestoreRunStateLocked(const RunState& s) {
   recorder_->Restore(*tally);
   state_.registry.Restore(*std::move(devices));
   state_.admission.RestoreCounts(*std::move(counts));
-  check_->RestoreAcceptedAccuracy(accuracy.get<double>());
+  check_->RestoreRecentAccuracies(*std::move(recent));
   return absl::OkStatus();
 }
 

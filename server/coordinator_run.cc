@@ -289,7 +289,7 @@ absl::Status Coordinator::EvaluateAndRecord(
   rec.reason = why_failed;
   if (aggregate != nullptr) {
     TANDEM_ASSIGN_OR_RETURN(std::string rejected,
-                            check_->Vet(round, *aggregate, &rec));
+                            check_->Vet(round, *aggregate, devices, &rec));
     absl::MutexLock lock(&state_.mu);
     if (rejected.empty()) {
       state_.global = aggregate;

@@ -341,6 +341,7 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     return state_.admission.Reject(d, &r, std::string(RejectReasonName(reason)),
                                    s);
   }
+  rec.update_norm = state_.strategy->last_update_norm();
   if (rec.mode == offload::SplitMode::kLocalLoss) {
     state_.aux->Add(rec.split, id,
                     {h.aux_weights().begin(), h.aux_weights().end()},

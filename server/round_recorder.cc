@@ -33,7 +33,8 @@ nlohmann::json ToJson(const DeviceRoundRecord& r) {
             {"energy_j", m.energy_j()},
             {"batches", m.batches()},
             {"tail_included", m.tail_included()},
-            {"timing_s", m.timing_s()}});
+            {"timing_s", m.timing_s()},
+            {"update_norm", r.update_norm}});
   if (r.fallback_local) j["fallback_local"] = true;
   if (r.task_round >= 0) {
     j["task_round"] = r.task_round;

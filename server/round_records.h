@@ -29,6 +29,8 @@ struct DeviceRoundRecord {
   int split = 0;  // where it trained: stages means the whole model
   offload::SplitMode mode = offload::SplitMode::kExact;
   bool fallback_local = false;  // offloading, but trained the whole model
+  // ||update - global|| over parameter tensors, as the strategy saw it.
+  double update_norm = 0;
   bool has_tail = false;
   double tail_s = 0;  // its tail's compute on the coordinator
   int64_t tail_batches = 0;

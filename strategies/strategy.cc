@@ -65,6 +65,7 @@ absl::Status Strategy::Add(const ClientUpdate& update, Weights* owned,
     return status;
   }
   validator_.MarkAccepted(update.device_id, update.num_samples);
+  last_norm_ = validator_.last_checked_norm();
   return absl::OkStatus();
 }
 

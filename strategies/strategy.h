@@ -104,6 +104,9 @@ class Strategy {
   int expected() const { return expected_; }
   // Updates accepted in the current (or last) round.
   int accepted() const { return validator_.accepted(); }
+  // ||update - global|| over parameter tensors of the last accepted update
+  // (before any clipping): how far it would move the model.
+  double last_update_norm() const { return last_norm_; }
   // Rejections with `reason` since the strategy was created.
   int64_t rejected(RejectReason reason) const {
     return rejected_[static_cast<int>(reason)];
@@ -174,6 +177,7 @@ class Strategy {
   Weights global_;
   int expected_ = 0;
   bool withdrawable_ = false;
+  double last_norm_ = 0;
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
 

@@ -87,6 +87,7 @@ absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
 absl::Status UpdateValidator::CheckValues(const ClientUpdate& update,
                                           const ValueScan& scan,
                                           RejectReason* reason) const {
+  last_norm_ = scan.finite() ? scan.param_norm() : 0;
   if (!scan.finite()) {
     return RejectUpdate(
         RejectReason::kNonFinite,

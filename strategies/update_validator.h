@@ -71,8 +71,12 @@ class UpdateValidator {
   absl::Status CheckHeader(const ClientUpdate& update,
                            RejectReason* reason) const;
   // non_finite, then norm_too_large (also for sums that overflowed).
+  // Remembers the scan's parameter norm for last_checked_norm().
   absl::Status CheckValues(const ClientUpdate& update, const ValueScan& scan,
                            RejectReason* reason) const;
+  // ||update - global|| over parameter tensors of the update CheckValues
+  // saw last (0 when it was not finite).
+  double last_checked_norm() const { return last_norm_; }
   // CheckValues over ScanUpdate(global, update.weights).
   absl::Status ValidateValues(const Weights& global, const ClientUpdate& update,
                               RejectReason* reason) const;
@@ -92,6 +96,7 @@ class UpdateValidator {
 
  private:
   double max_update_norm_;
+  mutable double last_norm_ = 0;  // a record of the last check, not state
   bool open_ = false;
   int64_t round_ = -1;
   WeightsLayout layout_;
