@@ -6,7 +6,7 @@
 // when the round closes, so learned policies can adapt.
 //
 //   TANDEM_ASSIGN_OR_RETURN(auto policy,
-//                           CreateSplitPolicy(config.offload, stages));
+//                           CreateSplitPolicy(config.offload, context));
 //   policy->Plan(devices);                  // once per round
 //   Placement p = policy->Choose(device);  // per device
 #ifndef TANDEM_OFFLOAD_SPLIT_POLICY_H_

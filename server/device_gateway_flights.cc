@@ -2,6 +2,7 @@
 // come from the device's flight, updates wait in it for the Coordinator's
 // loop (server/flights.h), which weighs them by staleness and aggregates.
 #include "absl/strings/str_cat.h"
+#include "core/seeds.h"
 #include "server/device_gateway.h"
 
 namespace tandem::server {
@@ -13,8 +14,8 @@ TaskAssignment DeviceGateway::FlightTaskLocked(const std::string& id) {
   task.header = state_.round->header;
   task.header.set_round(f.version);
   // Each task its own seed: a device may train twice on one version.
-  task.header.mutable_training()->set_seed(state_.config.seed * 1000003 +
-                                           f.serial);
+  task.header.mutable_training()->set_seed(
+      StreamSeed(state_.config.seed, static_cast<uint64_t>(f.serial)));
   if (state_.virtual_time) {
     task.header.set_virtual_start_s(f.start_s);
     task.header.set_announce_min_time(true);

@@ -56,7 +56,7 @@ struct RoundRecord {
   double round_wall_s = 0;
   int64_t bytes_up = 0, bytes_down = 0;
   bool aggregated = false;
-  // Aggregated, but the aggregate failed its check (Coordinator::Vet): the
+  // Aggregated, but the aggregate failed its check (AggregateCheck::Vet): the
   // global model stayed. Counts as a round done.
   bool rolled_back = false;
   std::string reason;  // not aggregated: why

@@ -1,5 +1,6 @@
 #include "server/task_builder.h"
 
+#include "core/seeds.h"
 #include "core/weights_codec.h"
 #include "ml/split_weights.h"
 
@@ -18,7 +19,7 @@ v1::TaskHeader TrainTask(const Config& config, const Strategy& strategy,
   t->set_momentum(config.training.momentum);
   t->set_weight_decay(config.training.weight_decay);
   t->set_max_batches(config.training.max_batches);
-  t->set_seed(config.seed * 1000003 + static_cast<uint64_t>(round));
+  t->set_seed(StreamSeed(config.seed, static_cast<uint64_t>(round)));
   t->set_proximal_mu(strategy.proximal_mu());
   t->set_measure_loss_before(strategy.needs_loss_before());
   t->set_clipping_norm(strategy.client_clipping_norm());

@@ -5,6 +5,7 @@
 
 #include "client/measured_environment.h"
 #include "core/pipeline_schedule.h"
+#include "core/seeds.h"
 
 namespace tandem::sim {
 namespace {
@@ -182,7 +183,8 @@ void VirtualEnvironment::AlterUpdate(int64_t round, const Weights& global,
                                      Weights* update) {
   if (options_.attack == Attack::kNone) return;
   ApplyAttack(options_.attack, options_.attack_scale,
-              options_.seed * 1000003 + round, global, *update);
+              StreamSeed(options_.seed, static_cast<uint64_t>(round)), global,
+              *update);
 }
 
 DeviceModel VirtualEnvironment::ModelFor(int64_t round) const {

@@ -5,6 +5,7 @@
 
 #include "client/device_data.h"
 #include "core/run_writer.h"
+#include "core/seeds.h"
 #include "gtest/gtest.h"
 #include "ml/aux_classifier.h"
 #include "ml/data/run_data.h"
@@ -139,7 +140,7 @@ TEST(LocalLossTest, CoordinatorTailEqualsOfflineTrainingOnTheActivations) {
   t.batch_size = c.training.batch_size;
   t.learning_rate = c.training.learning_rate;
   t.momentum = c.training.momentum;
-  t.seed = c.seed * 1000003 + 1;
+  t.seed = StreamSeed(c.seed, 1);  // round 1's task seed
   std::vector<float> aux = ml::InitAux(*model, 2, c.seed);
   RecordingSink sink;
   ASSERT_TRUE(ml::TrainHeadLocalLoss(*model, 2, &aux, mine, t, sink).ok());
