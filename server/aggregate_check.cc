@@ -39,28 +39,34 @@ std::string LargestUpdates(const std::vector<DeviceRoundRecord>& devices) {
 
 }  // namespace
 
-absl::StatusOr<std::string> AggregateCheck::Vet(
+absl::StatusOr<Verdict> AggregateCheck::Vet(
     int64_t round, const Weights& aggregate,
     const std::vector<DeviceRoundRecord>& devices, RoundRecord* rec) {
   absl::Status finite = aggregate.CheckFinite();
-  if (!finite.ok()) return absl::StrCat("the aggregate ", finite.message());
+  if (!finite.ok()) {
+    return Verdict{true, absl::StrCat("the aggregate ", finite.message())};
+  }
   const bool last = round == config_.server.rounds;
-  if (round % config_.server.eval_every != 0 && !last) return std::string();
+  if (round % config_.server.eval_every != 0 && !last) return Verdict();
   TANDEM_ASSIGN_OR_RETURN(ml::EvalStats e, evaluate_(aggregate));
   rec->evaluated = true;
   rec->accuracy = e.accuracy;
   rec->loss = e.loss;
-  if (!std::isfinite(e.loss)) return std::string("its test loss is not finite");
-  if (recent_.empty()) return std::string();
+  if (!std::isfinite(e.loss)) {
+    return Verdict{true, "its test loss is not finite"};
+  }
+  if (recent_.empty()) return Verdict();
   const double best = *std::max_element(recent_.begin(), recent_.end());
   const double drop = config_.server.rollback_accuracy_drop;
-  if (e.accuracy >= best - drop) return std::string();
-  return absl::StrFormat(
-      "its test accuracy %.4f is more than server.rollback_accuracy_drop "
-      "(%g) below %.4f, the best of the last %d accepted models; largest "
-      "updates: %s",
-      e.accuracy, drop, best, static_cast<int>(recent_.size()),
-      LargestUpdates(devices));
+  if (e.accuracy >= best - drop) return Verdict();
+  return Verdict{
+      true,
+      absl::StrFormat(
+          "its test accuracy %.4f is more than server.rollback_accuracy_drop "
+          "(%g) below %.4f, the best of the last %d accepted models; largest "
+          "updates: %s",
+          e.accuracy, drop, best, static_cast<int>(recent_.size()),
+          LargestUpdates(devices))};
 }
 
 void AggregateCheck::Accepted(const RoundRecord& rec) {

@@ -1,9 +1,8 @@
 // Whether a round's aggregate may replace the global model: the check whose
 // failure rolls a round back (the global model stays as it was).
 //
-//   TANDEM_ASSIGN_OR_RETURN(std::string why,
-//                           check.Vet(round, next, devices, &rec));
-//   if (why.empty()) { install next; check.Accepted(rec); } else roll back;
+//   TANDEM_ASSIGN_OR_RETURN(Verdict v, check.Vet(round, next, devices, &rec));
+//   if (!v.roll_back) { install next; check.Accepted(rec); } else roll back;
 //
 // Not thread-safe: the coordinator's round loop uses it.
 #ifndef TANDEM_SERVER_AGGREGATE_CHECK_H_
@@ -23,6 +22,12 @@
 
 namespace tandem::server {
 
+// Whether an aggregate may replace the global model, and if not, why.
+struct Verdict {
+  bool roll_back = false;
+  std::string why;  // when roll_back
+};
+
 class AggregateCheck {
  public:
   // Accepted models whose accuracy is the reference: the best of the last
@@ -38,16 +43,16 @@ class AggregateCheck {
   AggregateCheck(const Config& config, EvaluateFn evaluate)
       : config_(config), evaluate_(std::move(evaluate)) {}
 
-  // Why `aggregate` must not replace the global model ("" when it may):
+  // Whether `aggregate` may replace the global model. It is rolled back for
   // values that are not finite; and, in rounds that are evaluated
   // (server.eval_every, and the last), a test loss that is not finite or an
   // accuracy more than server.rollback_accuracy_drop below the best of the
   // last kWindow accepted models'. A rollback for accuracy names the
   // round's three largest updates (`devices`: the round's records).
   // Evaluating fills `rec`'s accuracy and loss.
-  absl::StatusOr<std::string> Vet(int64_t round, const Weights& aggregate,
-                                  const std::vector<DeviceRoundRecord>& devices,
-                                  RoundRecord* rec);
+  absl::StatusOr<Verdict> Vet(int64_t round, const Weights& aggregate,
+                              const std::vector<DeviceRoundRecord>& devices,
+                              RoundRecord* rec);
   // `rec`'s aggregate replaced the global model.
   void Accepted(const RoundRecord& rec);
   // The last accepted evaluated models' accuracies, oldest first (at most

@@ -288,17 +288,17 @@ absl::Status Coordinator::EvaluateAndRecord(
   }
   rec.reason = why_failed;
   if (aggregate != nullptr) {
-    TANDEM_ASSIGN_OR_RETURN(std::string rejected,
+    TANDEM_ASSIGN_OR_RETURN(Verdict verdict,
                             check_->Vet(round, *aggregate, devices, &rec));
     absl::MutexLock lock(&state_.mu);
-    if (rejected.empty()) {
+    if (!verdict.roll_back) {
       state_.global = aggregate;
       state_.aux->Commit();
       rec.aggregated = true;
     } else {
       state_.aux->Discard();
       rec.rolled_back = true;
-      rec.reason = absl::StrCat("rolled back: ", rejected);
+      rec.reason = absl::StrCat("rolled back: ", verdict.why);
       LogWarning(absl::StrCat("round ", round, " ", rec.reason,
                               "; the global model stays as it was"));
     }

@@ -34,12 +34,13 @@ class ScriptedCheck {
                     const std::vector<DeviceRoundRecord>& devices = {}) {
     next_ = accuracy;
     RoundRecord rec;
-    absl::StatusOr<std::string> why =
-        check_->Vet(++round_, weights_, devices, &rec);
-    EXPECT_TRUE(why.ok()) << why.status();
+    absl::StatusOr<Verdict> v = check_->Vet(++round_, weights_, devices, &rec);
+    EXPECT_TRUE(v.ok()) << v.status();
     EXPECT_TRUE(rec.evaluated);
-    if (why.ok() && why->empty()) check_->Accepted(rec);
-    return why.value_or("error");
+    if (!v.ok()) return "error";
+    EXPECT_EQ(v->roll_back, !v->why.empty());
+    if (!v->roll_back) check_->Accepted(rec);
+    return v->why;
   }
   AggregateCheck& check() { return *check_; }
 
