@@ -3,18 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-// On x86-64 with GCC, the hot loops are also compiled for x86-64-v3 (AVX2)
-// and picked at load time; the library itself targets baseline x86-64. The
-// library is built with -ffp-contract=off, so both give the same bits. Not
-// under ThreadSanitizer: the clones' resolver runs at load time, before its
-// runtime is up, and crashes the program.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_THREAD__)
-#define TANDEM_VECTOR_CLONES \
-  __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define TANDEM_VECTOR_CLONES
-#endif
+#include "strategies/vector_clones.h"
 
 namespace tandem {
 namespace {

@@ -4,15 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-// As in delta_kernels.cc: the loop is also compiled for x86-64-v3 (AVX2)
-// and picked at load time; integer sums give the same bits either way.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_THREAD__)
-#define TANDEM_VECTOR_CLONES \
-  __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define TANDEM_VECTOR_CLONES
-#endif
+#include "strategies/vector_clones.h"
 
 namespace tandem {
 namespace {
