@@ -104,6 +104,12 @@ const NameTable<OnSplitFailure>& OnSplitFailureNames() {
   return *names;
 }
 
+const NameTable<Admission>& AdmissionNames() {
+  static const auto* names = new NameTable<Admission>{
+      {"adaptive", Admission::kAdaptive}, {"off", Admission::kOff}};
+  return *names;
+}
+
 const NameTable<ComputeTime>& ComputeTimeNames() {
   static const auto* names =
       new NameTable<ComputeTime>{{"measured", ComputeTime::kMeasured},
@@ -185,6 +191,8 @@ void VisitStrategy(V& v, StrategyConfig& s) {
   v.Int("concurrency", &s.concurrency, 0, 1000000);
   v.Double("staleness_exponent", &s.staleness_exponent, 0, 10);
   v.Double("max_update_norm", &s.max_update_norm, 0, kHuge);
+  v.Named("admission", &s.admission, AdmissionNames());
+  v.Double("admission_multiplier", &s.admission_multiplier, 1, 1000);
   v.Object("params", &s.params);
 }
 

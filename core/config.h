@@ -28,6 +28,9 @@ const NameTable<OffloadMode>& OffloadModeNames();
 // offload.on_failure: what becomes of a device whose split training failed.
 enum class OnSplitFailure { kDrop, kLocal };
 const NameTable<OnSplitFailure>& OnSplitFailureNames();
+// strategy.admission: whether every strategy clips outlying updates.
+enum class Admission { kAdaptive, kOff };
+const NameTable<Admission>& AdmissionNames();
 // fleet.compute_time: where a simulated device's compute time comes from.
 enum class ComputeTime { kMeasured, kProfiled };
 const NameTable<ComputeTime>& ComputeTimeNames();
@@ -148,6 +151,11 @@ struct StrategyConfig {
   int concurrency = 0;  // 0: the sample size (fraction, min_devices)
   double staleness_exponent = 0.5;
   double max_update_norm = 0;  // L2 bound on an update's change; 0 = none
+  // adaptive: every strategy clips each update's change (parameters) to
+  // admission_multiplier x the median norm of the last round's accepted
+  // updates (strategies/admission_bound.h); off: no clipping.
+  Admission admission = Admission::kAdaptive;
+  double admission_multiplier = 2;
   nlohmann::json params = nlohmann::json::object();  // strategy-specific
 };
 

@@ -79,6 +79,9 @@ absl::Status Coordinator::Init() {
   so.name = config_.strategy.name;
   so.params = config_.strategy.params;
   so.max_update_norm = config_.strategy.max_update_norm;
+  if (config_.strategy.admission == Admission::kAdaptive) {
+    so.admission_multiplier = config_.strategy.admission_multiplier;
+  }
   so.seed = config_.seed;
   absl::MutexLock lock(&state_.mu);
   state_.admission.ReportTo(state_.metrics.get());

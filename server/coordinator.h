@@ -130,6 +130,9 @@ class Coordinator {
   // Over-selection: leaves the updates beyond the round's target out.
   void LeaveOutSurplusLocked(RoundState& round)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
+  // Copies the strategy's clip scales into the aggregated round's records.
+  void RecordClippingLocked(RoundState& round)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu);
   void AwaitRoundEnd();
   // Aggregates the round, evaluates and records it; whether it aggregated.
   absl::StatusOr<bool> CloseAndRecord(int64_t round, int attempt,

@@ -256,7 +256,19 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
     *why_failed = absl::StrCat("aggregation: ", next.status().message());
     return nullptr;
   }
+  RecordClippingLocked(r);
   return std::make_shared<const Weights>(*std::move(next));
+}
+
+// Admission's clipping is final once the round aggregated (a round without
+// a level clips at its close).
+void Coordinator::RecordClippingLocked(RoundState& r) {
+  for (DeviceRoundRecord& rec : r.devices) {
+    if (rec.status != DeviceRoundRecord::Status::kAccepted) continue;
+    rec.clip_scale = state_.strategy->clip_scale_of(rec.device);
+    DeviceRecord* d = state_.registry.Find(rec.device);
+    if (d != nullptr && rec.clip_scale < 1) ++d->clipped;
+  }
 }
 
 void Coordinator::LeaveOutSurplusLocked(RoundState& r) {

@@ -40,7 +40,8 @@ struct DeviceRecord {
   double energy_j = 0;
   std::map<std::string, int> rejections;  // reason -> count
   int dropouts = 0;
-  int last_split = 0;            // split point of its last accepted update
+  int clipped = 0;     // accepted updates that admission clipped (outliers)
+  int last_split = 0;  // split point of its last accepted update
   double measured_slowdown = 0;  // from its last accepted update (0: none)
   // Its stage timing (v1::StageTiming), once reported and checked.
   std::vector<double> stage_seconds;

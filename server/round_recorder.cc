@@ -34,7 +34,8 @@ nlohmann::json ToJson(const DeviceRoundRecord& r) {
             {"batches", m.batches()},
             {"tail_included", m.tail_included()},
             {"timing_s", m.timing_s()},
-            {"update_norm", r.update_norm}});
+            {"update_norm", r.update_norm},
+            {"clip_scale", r.clip_scale}});
   if (r.fallback_local) j["fallback_local"] = true;
   if (r.task_round >= 0) {
     j["task_round"] = r.task_round;
@@ -145,6 +146,7 @@ nlohmann::json DevicesJson(const std::map<std::string, DeviceRecord>& all) {
                        {"samples", d.samples},
                        {"energy_j", d.energy_j},
                        {"dropouts", d.dropouts},
+                       {"clipped", d.clipped},
                        {"rejections", d.rejections}});
   }
   return devices;

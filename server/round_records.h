@@ -31,6 +31,9 @@ struct DeviceRoundRecord {
   bool fallback_local = false;  // offloading, but trained the whole model
   // ||update - global|| over parameter tensors, as the strategy saw it.
   double update_norm = 0;
+  // What admission scaled its change by (strategies/admission_bound.h): 1
+  // when it was within the round's bound.
+  double clip_scale = 1;
   bool has_tail = false;
   double tail_s = 0;  // its tail's compute on the coordinator
   int64_t tail_batches = 0;

@@ -22,6 +22,7 @@ absl::Status DeviceFromJson(const nlohmann::json& json, const std::string& path,
   r.Int64("samples", &d->samples);
   r.Double("energy_j", &d->energy_j, 0, kHuge);
   r.Int("dropouts", &d->dropouts, 0);
+  r.Int("clipped", &d->clipped, 0);
   r.Int("last_split", &d->last_split, 0, kMaxStages);
   r.Int("partition", &d->partition, -1);
   r.Double("measured_slowdown", &d->measured_slowdown, 0, kHuge);
@@ -94,6 +95,7 @@ nlohmann::json DevicesToJson(
                {"energy_j", d.energy_j},
                {"rejections", d.rejections},
                {"dropouts", d.dropouts},
+               {"clipped", d.clipped},
                {"last_split", d.last_split},
                {"partition", d.partition},
                {"measured_slowdown", d.measured_slowdown},

@@ -42,6 +42,41 @@ void DeltaAccumulator::TakeBack(const Weights& global,
   fixed_.Subtract(global, update.weights, w_param, w_buffer);
 }
 
+void DeltaAccumulator::Reweigh(const Weights& global,
+                               const ClientUpdate& update, float w_param,
+                               float w_buffer, float new_w_param) {
+  if (!held_.empty() && held_.back().device_id == update.device_id) {
+    Held& h = held_.back();
+    if (h.in_fixed_point) {
+      fixed_.Subtract(global, h.weights, h.w_param, h.w_buffer);
+      h.in_fixed_point =
+          fixed_.TryAdd(global, h.weights, new_w_param, h.w_buffer, nullptr);
+    }
+    h.w_param = new_w_param;
+    return;
+  }
+  // Added to the sum and not kept: update.weights was not moved. Smaller
+  // terms than those that fitted fit.
+  fixed_.Subtract(global, update.weights, w_param, w_buffer);
+  fixed_.TryAdd(global, update.weights, new_w_param, w_buffer, nullptr);
+}
+
+bool DeltaAccumulator::Rescale(const Weights& global,
+                               const std::string& device_id, float scale) {
+  auto it = std::find_if(
+      held_.begin(), held_.end(),
+      [&device_id](const Held& h) { return h.device_id == device_id; });
+  if (!keep_ || it == held_.end()) return false;
+  const float w = it->w_param * scale;
+  if (it->in_fixed_point) {
+    fixed_.Subtract(global, it->weights, it->w_param, it->w_buffer);
+    it->in_fixed_point =
+        fixed_.TryAdd(global, it->weights, w, it->w_buffer, nullptr);
+  }
+  it->w_param = w;
+  return true;
+}
+
 bool DeltaAccumulator::Release(const Weights& global,
                                const std::string& device_id) {
   auto it = std::find_if(

@@ -53,6 +53,18 @@ class DeltaAccumulator {
   void TakeBack(const Weights& global, const ClientUpdate& update,
                 float w_param, float w_buffer);
 
+  // Changes the parameter weight of the update that the last Add added (it
+  // returned true) from w_param to new_w_param (smaller), exactly: the sum is
+  // then the same as if it had been added with it (admission's clipping).
+  void Reweigh(const Weights& global, const ClientUpdate& update, float w_param,
+               float w_buffer, float new_w_param);
+
+  // Scales the parameter weight of `device_id`'s kept update by `scale`
+  // (< 1), exactly (admission's clipping at a round's close). Needs
+  // KeepForWithdraw; false when the update is not kept.
+  bool Rescale(const Weights& global, const std::string& device_id,
+               float scale);
+
   // Updates kept in float (beyond the fixed-point range, or all of them
   // with KeepForWithdraw).
   int held() const { return static_cast<int>(held_.size()); }

@@ -65,7 +65,7 @@ class DpFixedClipping final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.KeepForWithdraw(withdrawable());
+    sum_.KeepForWithdraw(keeps_updates());
     sum_.Clear(global());
     count_ = 0;
     samples_ = 0;
@@ -77,9 +77,10 @@ class DpFixedClipping final : public Strategy {
     const ValueScan scan = ScanUpdate(global(), update.weights);
     TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
     const double norm = scan.param_norm();
-    double scale = 1.0;
+    // Admission's bound first (it may be tighter than the clipping norm).
+    double scale = validator().ClipScale(scan);
     if (server_clips_) {
-      if (norm > clipping_norm_) scale = clipping_norm_ / norm;
+      if (norm * scale > clipping_norm_) scale = clipping_norm_ / norm;
     } else if (norm > clipping_norm_ * (1 + kClientNormSlack)) {
       return RejectUpdate(
           RejectReason::kNormTooLarge,
@@ -119,6 +120,12 @@ class DpFixedClipping final : public Strategy {
     sum_.Release(global(), device_id);
     --count_;
     samples_ -= num_samples;
+  }
+
+  // The clipping norm bounded the change already; admission's bound
+  // shrinks it further only where it is below the change it allowed.
+  void DoClip(const std::string& device_id, double scale) override {
+    sum_.Rescale(global(), device_id, static_cast<float>(scale));
   }
 
   // The inner strategy's state under "inner", and the rounds finished
@@ -188,7 +195,10 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateDp(
   StrategyOptions inner = options;
   inner.name = "fedavg";
   inner.params = nlohmann::json::object();
-  inner.max_update_norm = 0;  // checked by the wrapper, before clipping
+  // Checked by the wrapper, before clipping; the inner strategy sees only
+  // the noisy mean.
+  inner.max_update_norm = 0;
+  inner.admission_multiplier = 0;
   DpSettings settings;
   settings.name = options.name;
   settings.server_clips = server_clips;
@@ -237,13 +247,7 @@ absl::Status ClipUpdate(const Weights& global, Weights& local,
   TANDEM_RETURN_IF_ERROR(local.CheckFinite());
   const double norm = ScanUpdate(global, local).param_norm();
   if (norm <= clipping_norm) return absl::OkStatus();
-  const float scale = static_cast<float>(clipping_norm / norm);
-  for (const TensorSpec& t : global.layout().tensors()) {
-    if (t.kind != TensorKind::kParameter) continue;
-    const float* g = global.data() + t.offset;
-    float* x = local.data() + t.offset;
-    for (int64_t i = 0; i < t.numel; ++i) x[i] = g[i] + scale * (x[i] - g[i]);
-  }
+  ScaleParameterDelta(global, static_cast<float>(clipping_norm / norm), local);
   return absl::OkStatus();
 }
 

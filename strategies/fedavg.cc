@@ -15,7 +15,7 @@ FedAvg::FedAvg(FedAvgSettings settings)
     : Strategy(settings.max_update_norm), settings_(std::move(settings)) {}
 
 absl::Status FedAvg::DoBeginRound() {
-  sum_.KeepForWithdraw(withdrawable());
+  sum_.KeepForWithdraw(keeps_updates());
   sum_.Clear(global());
   total_samples_ = 0;
   return absl::OkStatus();
@@ -32,6 +32,11 @@ absl::Status FedAvg::DoAddUpdate(const ClientUpdate& update, Weights* owned,
   if (!valid.ok()) {
     if (added) sum_.TakeBack(global(), update, w, w);
     return valid;
+  }
+  // Admission's clip: only an outlier pays the two passes more.
+  const double scale = validator().ClipScale(scan);
+  if (scale < 1) {
+    sum_.Reweigh(global(), update, w, w, static_cast<float>(scale * w));
   }
   // Whole numbers below 2^53: exact in any order.
   total_samples_ += static_cast<double>(update.num_samples);

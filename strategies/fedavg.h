@@ -51,6 +51,9 @@ class FedAvg final : public Strategy {
     sum_.Release(global(), device_id);
     total_samples_ -= static_cast<double>(num_samples);
   }
+  void DoClip(const std::string& device_id, double scale) override {
+    sum_.Rescale(global(), device_id, static_cast<float>(scale));
+  }
   void DoSaveState(RunState* out) const override;
   absl::Status DoLoadState(const RunState& in,
                            const WeightsLayout& layout) override;

@@ -40,7 +40,7 @@ class QFedAvg final : public Strategy {
 
  private:
   absl::Status DoBeginRound() override {
-    sum_.KeepForWithdraw(withdrawable());
+    sum_.KeepForWithdraw(keeps_updates());
     sum_.Clear(global());
     h_.clear();
     samples_ = 0;
@@ -59,12 +59,14 @@ class QFedAvg final : public Strategy {
     }
     const ValueScan scan = ScanUpdate(global(), update.weights);
     TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
+    // Admission's clip shrinks the delta, and its square in h_k.
+    const double scale = validator().ClipScale(scan);
     const double loss = update.loss_before + kLossEpsilon;
     const double fq = std::pow(loss, q_);
-    h_[update.device_id] =
-        q_ * std::pow(loss, q_ - 1) * lipschitz_ * lipschitz_ * scan.param_sq +
-        lipschitz_ * fq;
-    sum_.Add(global(), update, owned, static_cast<float>(fq),
+    h_[update.device_id] = {q_ * std::pow(loss, q_ - 1) * lipschitz_ *
+                                lipschitz_ * scale * scale * scan.param_sq,
+                            lipschitz_ * fq};
+    sum_.Add(global(), update, owned, static_cast<float>(fq * scale),
              static_cast<float>(update.num_samples));
     // Whole numbers below 2^53: exact in any order.
     samples_ += static_cast<double>(update.num_samples);
@@ -74,7 +76,7 @@ class QFedAvg final : public Strategy {
   absl::StatusOr<Weights> DoFinishRound() override {
     absl::Span<float> sum = sum_.Sum(global());
     double h_total = 0;
-    for (const auto& [device, h] : h_) h_total += h;  // ascending id
+    for (const auto& [device, h] : h_) h_total += h.change + h.loss;
     Weights next = global();
     const float param_scale = static_cast<float>(lipschitz_ / h_total);
     const float buffer_scale = static_cast<float>(1.0 / samples_);
@@ -92,10 +94,24 @@ class QFedAvg final : public Strategy {
     samples_ -= static_cast<double>(num_samples);
   }
 
+  // Admission's clipping at the round's close: the change, and its square
+  // in h_k.
+  void DoClip(const std::string& device_id, double scale) override {
+    sum_.Rescale(global(), device_id, static_cast<float>(scale));
+    auto it = h_.find(device_id);
+    if (it != h_.end()) it->second.change *= scale * scale;
+  }
+
+  // h_k = q L^2 F_k^(q-1) ||delta_k||^2 + L F_k^q, in its two parts.
+  struct HTerm {
+    double change;
+    double loss;
+  };
+
   double q_;
   double lipschitz_;
   DeltaAccumulator sum_;
-  std::map<std::string, double> h_;  // h_k by device id
+  std::map<std::string, HTerm> h_;  // by device id, summed in that order
   double samples_ = 0;
 };
 

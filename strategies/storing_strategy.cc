@@ -15,10 +15,17 @@ absl::Status StoringStrategy::DoBeginRound() {
 absl::Status StoringStrategy::DoAddUpdate(const ClientUpdate& update,
                                           Weights* owned,
                                           RejectReason* reason) {
-  TANDEM_RETURN_IF_ERROR(validator().ValidateValues(global(), update, reason));
+  const ValueScan scan = ScanUpdate(global(), update.weights);
+  TANDEM_RETURN_IF_ERROR(validator().CheckValues(update, scan, reason));
   // Moving an owned update avoids copying the model.
   updates_.push_back({update.device_id, update.num_samples,
                       owned != nullptr ? std::move(*owned) : update.weights});
+  // Admission's clip, on the kept copy.
+  const double scale = validator().ClipScale(scan);
+  if (scale < 1) {
+    ScaleParameterDelta(global(), static_cast<float>(scale),
+                        updates_.back().weights);
+  }
   return absl::OkStatus();
 }
 
@@ -30,6 +37,13 @@ absl::StatusOr<Weights> StoringStrategy::DoFinishRound() {
   absl::StatusOr<Weights> result = Aggregate(updates_);
   updates_.clear();
   return result;
+}
+
+void StoringStrategy::DoClip(const std::string& device_id, double scale) {
+  for (StoredUpdate& u : updates_) {
+    if (u.device_id != device_id) continue;
+    ScaleParameterDelta(global(), static_cast<float>(scale), u.weights);
+  }
 }
 
 void StoringStrategy::DoWithdraw(const std::string& device_id,

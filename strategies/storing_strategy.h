@@ -39,6 +39,7 @@ class StoringStrategy : public Strategy {
                            RejectReason* reason) final;
   absl::StatusOr<Weights> DoFinishRound() final;
   void DoWithdraw(const std::string& device_id, int64_t num_samples) final;
+  void DoClip(const std::string& device_id, double scale) final;
 
   std::vector<StoredUpdate> updates_;
 };

@@ -39,7 +39,13 @@ absl::Status Strategy::Begin(int64_t round, const Weights& global, int expected,
   }
   global_ = global;
   expected_ = expected;
-  validator_.Open(round, global.layout(), std::move(allowed));
+  // Without a level (the first round), the round's own median bounds it,
+  // applied when it closes.
+  clips_at_close_ = admission_.multiplier() > 0 && admission_.level() == 0;
+  validator_.Open(round, global.layout(), std::move(allowed),
+                  admission_.bound());
+  admission_.BeginRound();
+  clip_scales_.clear();
   absl::Status status = DoBeginRound();
   if (!status.ok()) validator_.Close();
   return status;
@@ -66,6 +72,10 @@ absl::Status Strategy::Add(const ClientUpdate& update, Weights* owned,
   }
   validator_.MarkAccepted(update.device_id, update.num_samples);
   last_norm_ = validator_.last_checked_norm();
+  admission_.Observe(update.device_id, last_norm_);
+  if (validator_.last_clip_scale() < 1) {
+    clip_scales_[update.device_id] = validator_.last_clip_scale();
+  }
   return absl::OkStatus();
 }
 
@@ -80,7 +90,23 @@ absl::Status Strategy::Withdraw(const std::string& device_id) {
         name(), ": no accepted update from '", device_id, "' to withdraw"));
   }
   DoWithdraw(device_id, samples);
+  admission_.Forget(device_id);
+  clip_scales_.erase(device_id);
   return absl::OkStatus();
+}
+
+double Strategy::clip_scale_of(const std::string& device_id) const {
+  auto it = clip_scales_.find(device_id);
+  return it == clip_scales_.end() ? 1 : it->second;
+}
+
+void Strategy::ClipAtClose() {
+  const double bound = admission_.multiplier() * admission_.RoundMedian();
+  for (const auto& [device, norm] : admission_.round_norms()) {
+    if (norm <= bound) continue;
+    DoClip(device, bound / norm);
+    clip_scales_[device] = bound / norm;
+  }
 }
 
 absl::StatusOr<Weights> Strategy::FinishRound() {
@@ -93,6 +119,7 @@ absl::StatusOr<Weights> Strategy::FinishRound() {
     return absl::FailedPreconditionError(absl::StrCat(
         name(), ": round ", validator_.round(), " has no accepted updates"));
   }
+  if (clips_at_close_) ClipAtClose();
   TANDEM_ASSIGN_OR_RETURN(Weights next, DoFinishRound());
   absl::Status finite = next.CheckFinite();
   if (!finite.ok()) {
@@ -100,11 +127,15 @@ absl::StatusOr<Weights> Strategy::FinishRound() {
         absl::StrCat(name(), ": aggregate of round ", validator_.round(),
                      " is not finite: ", finite.message()));
   }
+  admission_.EndRound();
   return next;
 }
 
 void Strategy::SaveState(RunState* out) const {
   out->values["strategy"] = {{"name", std::string(name())}};
+  if (admission_.multiplier() > 0) {
+    out->values["strategy"]["admission_level"] = admission_.level();
+  }
   DoSaveState(out);
 }
 
@@ -117,7 +148,20 @@ absl::Status Strategy::LoadState(const RunState& in,
     return absl::FailedPreconditionError(absl::StrCat(
         "the state is strategy '", saved, "''s, not '", name(), "''s"));
   }
-  return DoLoadState(in, layout);
+  // Checkpoints from before admission have no level: the next round is
+  // then not clipped, as a first round.
+  const nlohmann::json level = it->value("admission_level", nlohmann::json());
+  AdmissionBound restored = admission_;
+  if (!level.is_null() &&
+      (!level.is_number() || !restored.set_level(level.get<double>()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("strategy.admission_level: expected a finite number "
+                     ">= 0, got ",
+                     level.dump()));
+  }
+  TANDEM_RETURN_IF_ERROR(DoLoadState(in, layout));
+  admission_ = restored;
+  return absl::OkStatus();
 }
 
 }  // namespace tandem

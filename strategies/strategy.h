@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "core/checkpoint.h"
 #include "core/weights.h"
 #include "nlohmann/json.hpp"
+#include "strategies/admission_bound.h"
 #include "strategies/client_update.h"
 #include "strategies/update_validator.h"
 
@@ -45,6 +47,10 @@ struct StrategyOptions {
   // L2 bound on ||update - global|| over parameter tensors (not buffers);
   // 0 = no bound.
   double max_update_norm = 0;
+  // Admission: > 0 clips each update's change to this multiple of the
+  // median norm of the last round's accepted updates (AdmissionBound); 0 =
+  // no clipping. The config's default is adaptive (core/config.h).
+  double admission_multiplier = 0;
   // Seeds the DP noise (mixed with the round number).
   uint64_t seed = 1;
 };
@@ -107,14 +113,23 @@ class Strategy {
   // ||update - global|| over parameter tensors of the last accepted update
   // (before any clipping): how far it would move the model.
   double last_update_norm() const { return last_norm_; }
+  // What admission scaled `device_id`'s accepted update's change by in the
+  // open (or last finished) round: 1 when it was within the bound or is not
+  // known. Final once FinishRound returned: a round without a level clips
+  // only then.
+  double clip_scale_of(const std::string& device_id) const;
+  // Admission (see StrategyOptions::admission_multiplier); CreateStrategy
+  // sets it. The open round's bound is admission().bound() (0 = none).
+  void set_admission_multiplier(double m) { admission_ = AdmissionBound(m); }
+  const AdmissionBound& admission() const { return admission_; }
   // Rejections with `reason` since the strategy was created.
   int64_t rejected(RejectReason reason) const {
     return rejected_[static_cast<int>(reason)];
   }
 
   // The cross-round state a checkpoint keeps (FedAvgM's velocity, FedOpt's
-  // moments and step count): values["strategy"] (with the strategy's name)
-  // and arrays "strategy.*".
+  // moments and step count, admission's level): values["strategy"] (with
+  // the strategy's name) and arrays "strategy.*".
   void SaveState(RunState* out) const;
   // Restores SaveState's output into this (fresh) strategy, whose models
   // have `layout`. FailedPrecondition when the state is another strategy's;
@@ -140,15 +155,17 @@ class Strategy {
   // The global model of the open round.
   const Weights& global() const { return global_; }
   const UpdateValidator& validator() const { return validator_; }
-  // True after AllowWithdraw: DoBeginRound must keep updates for DoWithdraw.
-  bool withdrawable() const { return withdrawable_; }
+  // True after AllowWithdraw, or in a round that admission bounds only at
+  // its close: DoBeginRound must keep updates for DoWithdraw and DoClip.
+  bool keeps_updates() const { return withdrawable_ || clips_at_close_; }
 
   // Resets per-round state; global() is set. An error closes the round.
   virtual absl::Status DoBeginRound() = 0;
   // Called after the header checks (round, device, duplicate, samples,
   // layout) passed. Must check the values (finite, norm bound) with
-  // validator().CheckValues or ValidateValues, set *reason and return the
-  // rejection on failure, and otherwise accumulate the update. `owned` is
+  // validator().CheckValues, set *reason and return the rejection on
+  // failure, and otherwise accumulate the update with its parameter change
+  // scaled by validator().ClipScale(scan) (admission). `owned` is
   // &update.weights when the caller gave the update up (the strategy may
   // overwrite or move it; update.weights aliases it), and null otherwise.
   virtual absl::Status DoAddUpdate(const ClientUpdate& update, Weights* owned,
@@ -160,6 +177,10 @@ class Strategy {
   // `num_samples` samples (Withdraw).
   virtual void DoWithdraw(const std::string& device_id,
                           int64_t num_samples) = 0;
+  // Scales the parameter change of `device_id`'s held update by `scale` (<
+  // 1), exactly as if it had arrived scaled: admission's clipping in a round
+  // without a level, just before DoFinishRound.
+  virtual void DoClip(const std::string& device_id, double scale) = 0;
   // Cross-round state, if the strategy has any (see SaveState, LoadState).
   virtual void DoSaveState(RunState* out) const {}
   virtual absl::Status DoLoadState(const RunState& in,
@@ -177,7 +198,13 @@ class Strategy {
   Weights global_;
   int expected_ = 0;
   bool withdrawable_ = false;
+  // Clips the kept updates beyond multiplier x the round's own median.
+  void ClipAtClose();
+
   double last_norm_ = 0;
+  AdmissionBound admission_;
+  bool clips_at_close_ = false;  // the open round has no level yet
+  std::map<std::string, double> clip_scales_;  // < 1 only, by device id
   std::array<int64_t, kNumRejectReasons> rejected_{};
 };
 

@@ -47,8 +47,18 @@ absl::StatusOr<std::unique_ptr<Strategy>> CreateStrategy(
         absl::StrCat("strategy.max_update_norm: expected a number >= 0, got ",
                      options.max_update_norm));
   }
+  if (!std::isfinite(options.admission_multiplier) ||
+      (options.admission_multiplier != 0 && options.admission_multiplier < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("strategy.admission_multiplier: expected 0 (off) or a "
+                     "number >= 1, got ",
+                     options.admission_multiplier));
+  }
   for (const Entry& e : kStrategies) {
-    if (e.name == options.name) return e.create(options);
+    if (e.name != options.name) continue;
+    absl::StatusOr<std::unique_ptr<Strategy>> s = e.create(options);
+    if (s.ok()) (*s)->set_admission_multiplier(options.admission_multiplier);
+    return s;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "strategy.name: unknown strategy \"", options.name,

@@ -27,9 +27,20 @@ ValueScan ScanUpdate(const Weights& global, const Weights& update) {
   return scan;
 }
 
+void ScaleParameterDelta(const Weights& global, float scale, Weights& x) {
+  for (const TensorSpec& t : global.layout().tensors()) {
+    if (t.kind != TensorKind::kParameter) continue;
+    const float* g = global.data() + t.offset;
+    float* v = x.data() + t.offset;
+    for (int64_t i = 0; i < t.numel; ++i) v[i] = g[i] + scale * (v[i] - g[i]);
+  }
+}
+
 void UpdateValidator::Open(int64_t round, const WeightsLayout& layout,
-                           std::vector<std::string> allowed) {
+                           std::vector<std::string> allowed,
+                           double clip_bound) {
   open_ = true;
+  clip_bound_ = clip_bound;
   round_ = round;
   layout_ = layout;
   allowed_.clear();
@@ -84,10 +95,17 @@ absl::Status UpdateValidator::CheckHeader(const ClientUpdate& update,
   return absl::OkStatus();
 }
 
+double UpdateValidator::ClipScale(const ValueScan& scan) const {
+  const double norm = scan.param_norm();
+  last_scale_ = clip_bound_ > 0 && norm > clip_bound_ ? clip_bound_ / norm : 1;
+  return last_scale_;
+}
+
 absl::Status UpdateValidator::CheckValues(const ClientUpdate& update,
                                           const ValueScan& scan,
                                           RejectReason* reason) const {
   last_norm_ = scan.finite() ? scan.param_norm() : 0;
+  last_scale_ = 1;
   if (!scan.finite()) {
     return RejectUpdate(
         RejectReason::kNonFinite,

@@ -46,6 +46,10 @@ struct ValueScan {
 // One read of `update` and `global` (same layout required).
 ValueScan ScanUpdate(const Weights& global, const Weights& update);
 
+// x = global + scale * (x - global) on parameter tensors (buffers keep
+// their values): shrinks the update's change by `scale`.
+void ScaleParameterDelta(const Weights& global, float scale, Weights& x);
+
 // Round-scoped validation state: which round is open, which devices may and
 // did contribute. Not thread-safe (owned by a Strategy).
 class UpdateValidator {
@@ -56,15 +60,17 @@ class UpdateValidator {
       : max_update_norm_(max_update_norm) {}
 
   // Opens `round` for updates with `layout`. An empty `allowed` accepts any
-  // device id.
+  // device id. clip_bound > 0: updates farther than that from the global
+  // model are to be shrunk to it (ClipScale); 0 = no clipping.
   void Open(int64_t round, const WeightsLayout& layout,
-            std::vector<std::string> allowed);
+            std::vector<std::string> allowed, double clip_bound = 0);
   void Close() { open_ = false; }
 
   bool round_open() const { return open_; }
   int64_t round() const { return round_; }
   int accepted() const { return static_cast<int>(accepted_.size()); }
   double max_update_norm() const { return max_update_norm_; }
+  double clip_bound() const { return clip_bound_; }
 
   // wrong_round, unknown_device, duplicate, no_samples, layout_mismatch, in
   // that order.
@@ -77,6 +83,11 @@ class UpdateValidator {
   // ||update - global|| over parameter tensors of the update CheckValues
   // saw last (0 when it was not finite).
   double last_checked_norm() const { return last_norm_; }
+  // What an update that passed CheckValues(scan) must be scaled by
+  // (ScaleParameterDelta) to be admitted: min(1, clip_bound / norm), 1 when
+  // there is no bound. Remembered for last_clip_scale().
+  double ClipScale(const ValueScan& scan) const;
+  double last_clip_scale() const { return last_scale_; }
   // CheckValues over ScanUpdate(global, update.weights).
   absl::Status ValidateValues(const Weights& global, const ClientUpdate& update,
                               RejectReason* reason) const;
@@ -96,7 +107,10 @@ class UpdateValidator {
 
  private:
   double max_update_norm_;
-  mutable double last_norm_ = 0;  // a record of the last check, not state
+  double clip_bound_ = 0;
+  // Records of the last check, not state.
+  mutable double last_norm_ = 0;
+  mutable double last_scale_ = 1;
   bool open_ = false;
   int64_t round_ = -1;
   WeightsLayout layout_;

@@ -46,11 +46,24 @@ TEST(ConfigTest, EmptyObjectGivesDefaults) {
   EXPECT_DOUBLE_EQ(c->training.momentum, 0.9);
   EXPECT_EQ(c->strategy.name, "fedavg");
   EXPECT_EQ(c->strategy.params, nlohmann::json::object());
+  EXPECT_EQ(c->strategy.admission, Admission::kAdaptive);
+  EXPECT_DOUBLE_EQ(c->strategy.admission_multiplier, 2);
   EXPECT_EQ(c->offload.policy, "none");
   EXPECT_TRUE(c->fleet.classes.empty());
   EXPECT_EQ(c->TotalDevices(), 0);
   EXPECT_EQ(c->output.dir, "runs");
   EXPECT_TRUE(c->output.checkpoints);
+}
+
+TEST(ConfigTest, AdmissionIsAdaptiveOrOff) {
+  absl::StatusOr<Config> off =
+      ParseConfig({{"strategy", {{"admission", "off"}}}});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->strategy.admission, Admission::kOff);
+  EXPECT_THAT(ParseError({{"strategy", {{"admission", "strict"}}}}),
+              AllOf(HasSubstr("$.strategy.admission"), HasSubstr("adaptive")));
+  EXPECT_THAT(ParseError({{"strategy", {{"admission_multiplier", 0.5}}}}),
+              HasSubstr("$.strategy.admission_multiplier"));
 }
 
 TEST(ConfigTest, NonObjectTopLevelFails) {

@@ -50,6 +50,7 @@ class CoordinatorTest : public ::testing::Test {
     c.strategy.min_updates = min_updates;
     c.strategy.fraction = fraction_;
     c.strategy.over_selection = over_selection_;
+    c.strategy.admission = admission_;
     c.strategy.buffer_size = buffer_size_;
     c.strategy.concurrency = concurrency_;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
@@ -130,6 +131,7 @@ class CoordinatorTest : public ::testing::Test {
   int rounds_ = 1;
   double fraction_ = 1;
   double over_selection_ = 1;
+  Admission admission_ = Admission::kAdaptive;
   int buffer_size_ = 0, concurrency_ = 0;
   std::shared_ptr<const data::Dataset> train_set_;
   double device_timeout_s_ = 0;  // 0: the default
@@ -469,6 +471,9 @@ TEST_F(CoordinatorTest, BrokenLocalLossStreamFallsBackToLocalTraining) {
 // global model stays what the last good round made, and the run goes on.
 TEST_F(CoordinatorTest, PoisonedAggregatesAreRolledBack) {
   rounds_ = 3;
+  // Admission would clip these updates (its own test: AdmissionTest); the
+  // rollback check is tested alone.
+  admission_ = Admission::kOff;
   Start(/*min_updates=*/2, /*retries=*/0);
   const std::string s1 = Join("d1"), s2 = Join("d2");
   Weights global, unused;

@@ -22,7 +22,7 @@ using testing_util::Options;
 using testing_util::Values;
 
 constexpr int kDevices = 5;
-constexpr int kRounds = 2;
+constexpr int kRounds = 3;
 // Not a multiple of the kernels' 16 lanes, so their tails run too.
 constexpr int kParams = 61;
 // Ids whose lexicographic order ("dev-10" < "dev-2") is not their index
@@ -86,12 +86,15 @@ nlohmann::json ParamsFor(const std::string& name) {
 }
 
 // The aggregates of kRounds rounds with the updates arriving in `order`,
-// moved in when `move` and passed by const reference otherwise.
+// moved in when `move` and passed by const reference otherwise. Counts the
+// updates admission clipped into *clipped, if not null.
 std::vector<std::vector<float>> RunInOrder(const std::string& name,
                                            const std::vector<int>& order,
-                                           bool move) {
+                                           bool move, int* clipped = nullptr) {
   StrategyOptions options = Options(name, ParamsFor(name));
   options.seed = 9;
+  // Clipping at the median bites in the second round.
+  options.admission_multiplier = 1;
   auto strategy = MustCreate(options);
   std::vector<std::vector<float>> out;
   if (strategy == nullptr) return out;
@@ -103,6 +106,9 @@ std::vector<std::vector<float>> RunInOrder(const std::string& name,
       absl::Status added = move ? strategy->AddUpdate(std::move(u), nullptr)
                                 : strategy->AddUpdate(u, nullptr);
       EXPECT_TRUE(added.ok()) << added;
+      if (clipped != nullptr && strategy->clip_scale_of(kIds[k]) < 1) {
+        ++*clipped;
+      }
     }
     absl::StatusOr<Weights> next = strategy->FinishRound();
     if (!next.ok()) {
@@ -147,15 +153,18 @@ TEST(ArrivalOrderTest, TestDataMakesFloatSumsOrderDependent) {
 class EveryStrategyTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryStrategyTest, AggregateIsBitIdenticalInEveryArrivalOrder) {
-  // All 120 orders of the 5 updates, over two rounds (so optimiser state
-  // carried between rounds is covered); every other order moves the
-  // updates in, the others pass them by const reference.
+  // All 120 orders of the 5 updates, over three rounds (so optimiser state
+  // carried between rounds, and admission's clipping in the third, are
+  // covered); every other order moves the updates in, the others pass them
+  // by const reference.
   const std::string name = GetParam();
   std::vector<int> order(kDevices);
   std::iota(order.begin(), order.end(), 0);
+  int clipped = 0;
   const std::vector<std::vector<float>> reference =
-      RunInOrder(name, order, /*move=*/false);
+      RunInOrder(name, order, /*move=*/false, &clipped);
   ASSERT_EQ(static_cast<int>(reference.size()), kRounds);
+  EXPECT_GT(clipped, 0) << "admission's clipping is not covered";
   int permutation = 0;
   while (std::next_permutation(order.begin(), order.end())) {
     ++permutation;
