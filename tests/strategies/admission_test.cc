@@ -74,8 +74,7 @@ const char* const kIds[] = {"a", "b", "c", "d", "e"};
 
 // Device k's update: global + a change of norm about 1 in its own
 // direction, and 10 for "e" (the outlier) when `outlier`.
-ClientUpdate Update(const Weights& global, int64_t round, int k,
-                    bool outlier) {
+ClientUpdate Update(const Weights& global, int64_t round, int k, bool outlier) {
   const float deltas[5][3] = {{0.9f, 0.1f, 0},
                               {0, 1.0f, 0.2f},
                               {0.3f, 0, 1.1f},
@@ -169,8 +168,7 @@ TEST_P(AdmissionTest, ClipsAnOutlierOfTheFirstRoundWhenTheRoundCloses) {
     const double norm = ScanUpdate(g0, u.weights).param_norm();
     scales.push_back(k == 4 ? 2 * median / norm : 1);
     ClientUpdate clipped = u;
-    ScaleParameterDelta(g0, static_cast<float>(scales.back()),
-                        clipped.weights);
+    ScaleParameterDelta(g0, static_cast<float>(scales.back()), clipped.weights);
     ASSERT_TRUE(reference->AddUpdate(clipped, nullptr).ok());
   }
   absl::StatusOr<Weights> got = clipping->FinishRound();
