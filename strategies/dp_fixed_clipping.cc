@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -67,6 +68,7 @@ class DpFixedClipping final : public Strategy {
   absl::Status DoBeginRound() override {
     sum_.KeepForWithdraw(keeps_updates());
     sum_.Clear(global());
+    scales_.clear();
     count_ = 0;
     samples_ = 0;
     return inner_->BeginRound(round(), global(), 1);
@@ -93,6 +95,7 @@ class DpFixedClipping final : public Strategy {
         weight_by_examples_ ? static_cast<double>(update.num_samples) : 1.0;
     sum_.Add(global(), update, owned, static_cast<float>(scale * weight),
              static_cast<float>(update.num_samples));
+    scales_[update.device_id] = scale;
     ++count_;
     samples_ += update.num_samples;
     return absl::OkStatus();
@@ -118,14 +121,18 @@ class DpFixedClipping final : public Strategy {
 
   void DoWithdraw(const std::string& device_id, int64_t num_samples) override {
     sum_.Release(global(), device_id);
+    scales_.erase(device_id);
     --count_;
     samples_ -= num_samples;
   }
 
-  // The clipping norm bounded the change already; admission's bound
-  // shrinks it further only where it is below the change it allowed.
+  // The clipping norm may have shrunk the change already: the update ends
+  // scaled by the smaller of the two scales, not their product.
   void DoClip(const std::string& device_id, double scale) override {
-    sum_.Rescale(global(), device_id, static_cast<float>(scale));
+    auto it = scales_.find(device_id);
+    if (it == scales_.end() || scale >= it->second) return;
+    sum_.Rescale(global(), device_id, static_cast<float>(scale / it->second));
+    it->second = scale;
   }
 
   // The inner strategy's state under "inner", and the rounds finished
@@ -184,6 +191,9 @@ class DpFixedClipping final : public Strategy {
   bool weight_by_examples_;
   uint64_t seed_;
   DeltaAccumulator sum_;
+  // What each accepted update's change was scaled by (clipping norm and
+  // admission), by device id.
+  std::map<std::string, double> scales_;
   int count_ = 0;
   int64_t samples_ = 0;
   uint64_t finished_ = 0;

@@ -144,10 +144,11 @@ TEST_P(AdmissionTest, ClipsAnOutlierAsIfItsDeviceHadSentItClipped) {
   }
 }
 
-TEST_P(AdmissionTest, ClipsAnOutlierOfTheFirstRoundWhenTheRoundCloses) {
-  // No level yet: the round keeps its updates and clips them against 2x
-  // its own median when it closes.
-  StrategyOptions on = Options(GetParam(), ParamsFor(GetParam()));
+// No level yet: the round keeps its updates and clips them against 2x its
+// own median when it closes, as if "e" had sent its update clipped.
+void ExpectFirstRoundClippedAtClose(const std::string& name,
+                                    const nlohmann::json& params) {
+  StrategyOptions on = Options(name, params);
   on.admission_multiplier = 2;
   StrategyOptions off = on;
   off.admission_multiplier = 0;
@@ -181,6 +182,17 @@ TEST_P(AdmissionTest, ClipsAnOutlierOfTheFirstRoundWhenTheRoundCloses) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_NEAR(got->values()[i], want->values()[i], 1e-5) << "value " << i;
   }
+}
+
+TEST_P(AdmissionTest, ClipsAnOutlierOfTheFirstRoundWhenTheRoundCloses) {
+  ExpectFirstRoundClippedAtClose(GetParam(), ParamsFor(GetParam()));
+}
+
+// The DP wrapper's clipping norm (1.5) bites on the outlier before
+// admission's bound (2.04) does: the update ends scaled by the smaller.
+TEST(AdmissionDpTest, TheSmallerOfTheClipsWinsAtTheFirstRoundsClose) {
+  ExpectFirstRoundClippedAtClose(
+      "dp_fixed_server", {{"noise_multiplier", 0.01}, {"clipping_norm", 1.5}});
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStrategy, AdmissionTest,
