@@ -46,13 +46,7 @@ void DeltaAccumulator::Reweigh(const Weights& global,
                                const ClientUpdate& update, float w_param,
                                float w_buffer, float new_w_param) {
   if (!held_.empty() && held_.back().device_id == update.device_id) {
-    Held& h = held_.back();
-    if (h.in_fixed_point) {
-      fixed_.Subtract(global, h.weights, h.w_param, h.w_buffer);
-      h.in_fixed_point =
-          fixed_.TryAdd(global, h.weights, new_w_param, h.w_buffer, nullptr);
-    }
-    h.w_param = new_w_param;
+    ReweighHeld(global, held_.back(), new_w_param);
     return;
   }
   // Added to the sum and not kept: update.weights was not moved. Smaller
@@ -67,14 +61,18 @@ bool DeltaAccumulator::Rescale(const Weights& global,
       held_.begin(), held_.end(),
       [&device_id](const Held& h) { return h.device_id == device_id; });
   if (!keep_ || it == held_.end()) return false;
-  const float w = it->w_param * scale;
-  if (it->in_fixed_point) {
-    fixed_.Subtract(global, it->weights, it->w_param, it->w_buffer);
-    it->in_fixed_point =
-        fixed_.TryAdd(global, it->weights, w, it->w_buffer, nullptr);
-  }
-  it->w_param = w;
+  ReweighHeld(global, *it, it->w_param * scale);
   return true;
+}
+
+void DeltaAccumulator::ReweighHeld(const Weights& global, Held& h,
+                                   float new_w_param) {
+  if (h.in_fixed_point) {
+    fixed_.Subtract(global, h.weights, h.w_param, h.w_buffer);
+    h.in_fixed_point =
+        fixed_.TryAdd(global, h.weights, new_w_param, h.w_buffer, nullptr);
+  }
+  h.w_param = new_w_param;
 }
 
 bool DeltaAccumulator::Release(const Weights& global,

@@ -87,6 +87,9 @@ class DeltaAccumulator {
     Weights weights;
   };
 
+  // Changes a kept update's parameter weight, exactly.
+  void ReweighHeld(const Weights& global, Held& h, float new_w_param);
+
   bool keep_ = false;
   FixedPointSum fixed_;
   std::vector<Held> held_;
