@@ -240,6 +240,17 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
   LeaveOutSurplusLocked(r);
   state_.tails.Clear();  // tails of devices that never reported are freed
   state_.planner->Observe(r.number, r.devices, state_.registry);
+  if (!r.revoked.empty()) {
+    state_.aux->Discard();
+    *why_failed = absl::StrCat(
+        "device ", EscapeForLog(*r.revoked.begin()),
+        r.revoked.size() > 1
+            ? absl::StrCat(" and ", r.revoked.size() - 1, " more were")
+            : " was",
+        " revoked after its update was accepted: the round is run again "
+        "without it");
+    return nullptr;
+  }
   if (r.accepted < config_.strategy.min_updates) {
     state_.aux->Discard();
     *why_failed = absl::StrCat(

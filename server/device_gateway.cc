@@ -463,6 +463,10 @@ std::vector<std::string> DeviceGateway::ReplaceTokens(DeviceTokens next) {
     if (d == nullptr) continue;
     if (!d->left) EndSessionLocked(id, "revoked: its token was withdrawn");
     d->session_id.clear();  // no call or rejoin may resume it
+    if (state_.round != nullptr && state_.round->open &&
+        state_.round->Accepted(id)) {
+      state_.round->revoked.insert(id);
+    }
     state_.pollers.Wake(id);
   }
   LogInfo(absl::StrCat("join tokens replaced: ", state_.tokens->size(),

@@ -31,6 +31,10 @@ struct RoundState {
   double deadline_s = 0;      // on the coordinator's clock
   bool deadline_hit = false;  // a device was still pending, or late
   int accepted = 0, dropped = 0, rejected = 0;
+  // Devices revoked (their token withdrawn) while the round was open, after
+  // their update was accepted: the round fails at its close and is re-run
+  // without them, since the FedAvg family keeps no update to take back.
+  std::set<std::string> revoked;
   // Over-selection: updates aggregated, the first to finish (0: every
   // accepted one); the accepted beyond it are surplus.
   int target = 0;
@@ -166,6 +170,16 @@ struct RoundState {
       ++surplus;
     }
     return marked;
+  }
+  // Whether the round holds an accepted update from `device`.
+  bool Accepted(const std::string& device) const {
+    for (const DeviceRoundRecord& d : devices) {
+      if (d.device == device &&
+          d.status == DeviceRoundRecord::Status::kAccepted) {
+        return true;
+      }
+    }
+    return false;
   }
   // The device is done with this round (reported, refused or gone).
   void End(const std::string& device) {

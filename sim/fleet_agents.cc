@@ -45,6 +45,18 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
   return std::make_unique<VirtualEnvironment>(std::move(v));
 }
 
+// label_flip: the device trains on its data with mirrored labels.
+client::DataProvider WithFlippedLabels(client::DataProvider honest) {
+  return [honest = std::move(honest)](const v1::DataSpec& spec)
+             -> absl::StatusOr<std::shared_ptr<const data::Dataset>> {
+    TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<const data::Dataset> mine,
+                            honest(spec));
+    auto flipped = std::make_shared<data::Dataset>(*mine);
+    FlipLabels(flipped->num_classes, flipped->labels);
+    return flipped;
+  };
+}
+
 client::DeviceAgentOptions AgentOptions(
     const Config& c, const SimDevice& d, size_t index,
     client::ComputeGate* gate, client::ModelPool* models, bool wall_time,
@@ -60,7 +72,9 @@ client::DeviceAgentOptions AgentOptions(
   o.compute_threads = 1;  // several simulated devices train at once
   o.gate = gate;
   o.model_pool = models;
-  o.data_provider = std::move(data);
+  o.data_provider = ParseAttack(d.cls->attack).value() == Attack::kLabelFlip
+                        ? WithFlippedLabels(std::move(data))
+                        : std::move(data);
   o.give_up_after = absl::Seconds(30);
   o.in_process_channel = in_process;
   o.dispatched = in_process;

@@ -1,5 +1,6 @@
 #include "strategies/attacks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -17,7 +18,9 @@ constexpr struct {
                 {Attack::kRandom, "random"},
                 {Attack::kSignFlip, "sign_flip"},
                 {Attack::kScale, "scale"},
-                {Attack::kNan, "nan"}};
+                {Attack::kNan, "nan"},
+                {Attack::kClassSwap, "class_swap"},
+                {Attack::kLabelFlip, "label_flip"}};
 
 // Share of parameter values the nan attack poisons.
 constexpr double kNanShare = 0.01;
@@ -77,7 +80,45 @@ void InjectNans(uint64_t seed, const Weights& global, Weights& local) {
     *first = std::numeric_limits<float>::quiet_NaN();
 }
 
+// Exchanges rows 0 and 1 of tensor `t` (its first dimension is the class).
+void SwapFirstRows(const TensorSpec& t, Weights& w) {
+  if (t.shape.empty() || t.shape[0] < 2) return;
+  const int64_t row = t.numel / t.shape[0];
+  float* x = w.data() + t.offset;
+  std::swap_ranges(x, x + row, x + row);
+}
+
+// The output layer: the last rank-2 parameter tensor, and a rank-1 one
+// after it of the same first dimension (its bias), if any.
+void SwapOutputClasses(Weights& w) {
+  const std::vector<TensorSpec>& ts = w.layout().tensors();
+  const TensorSpec* bias = nullptr;
+  for (auto it = ts.rbegin(); it != ts.rend(); ++it) {
+    if (it->kind != TensorKind::kParameter) continue;
+    if (it->shape.size() == 1 && bias == nullptr) {
+      bias = &*it;
+    } else if (it->shape.size() == 2) {
+      SwapFirstRows(*it, w);
+      if (bias != nullptr && bias->shape[0] == it->shape[0]) {
+        SwapFirstRows(*bias, w);
+      }
+      return;
+    }
+  }
+}
+
+void ClassSwap(double scale, const Weights& global, Weights& local) {
+  SwapOutputClasses(local);
+  ScaleDelta(scale, global, local);
+}
+
 }  // namespace
+
+void FlipLabels(int classes, std::vector<uint8_t>& labels) {
+  for (uint8_t& y : labels) {
+    if (y < classes) y = static_cast<uint8_t>(classes - 1 - y);
+  }
+}
 
 std::vector<std::string> AttackNames() {
   std::vector<std::string> names;
@@ -91,7 +132,8 @@ absl::StatusOr<Attack> ParseAttack(absl::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown attack \"", name,
-                   "\" (expected none, random, sign_flip, scale or nan)"));
+                   "\" (expected none, random, sign_flip, scale, nan, "
+                   "class_swap or label_flip)"));
 }
 
 absl::string_view AttackName(Attack attack) {
@@ -115,6 +157,10 @@ void ApplyAttack(Attack attack, double scale, uint64_t seed,
       return ScaleDelta(scale, global, local);
     case Attack::kNan:
       return InjectNans(seed, global, local);
+    case Attack::kClassSwap:
+      return ClassSwap(scale, global, local);
+    case Attack::kLabelFlip:
+      return;  // its data was poisoned (FlipLabels)
   }
 }
 

@@ -12,6 +12,15 @@
 //   sign_flip: global - scale * d
 //   scale:     global + scale * d
 //   nan:       about 1% of the parameter values (at least one) set to NaN
+//   class_swap: global + scale * (swap(local) - global), where swap(local)
+//              is the device's trained model with the output rows of
+//              classes 0 and 1 exchanged (the last rank-2 parameter tensor
+//              and the rank-1 one after it, its bias): at scale 5, a
+//              boosted model replacement; below 1, a slow drift that moves
+//              the model that share of the way to the swapped model each
+//              round
+//   label_flip: the update is left as trained; the device trains on labels
+//              mapped y -> classes - 1 - y (FlipLabels, applied to its data)
 // Deterministic from `seed`.
 #ifndef TANDEM_STRATEGIES_ATTACKS_H_
 #define TANDEM_STRATEGIES_ATTACKS_H_
@@ -26,9 +35,18 @@
 
 namespace tandem {
 
-enum class Attack { kNone, kRandom, kSignFlip, kScale, kNan };
+enum class Attack {
+  kNone,
+  kRandom,
+  kSignFlip,
+  kScale,
+  kNan,
+  kClassSwap,
+  kLabelFlip
+};
 
-// "none", "random", "sign_flip", "scale", "nan"; InvalidArgument otherwise.
+// "none", "random", "sign_flip", "scale", "nan", "class_swap",
+// "label_flip"; InvalidArgument otherwise.
 absl::StatusOr<Attack> ParseAttack(absl::string_view name);
 // The names ParseAttack knows.
 std::vector<std::string> AttackNames();
@@ -38,6 +56,9 @@ absl::string_view AttackName(Attack attack);
 // unchanged).
 void ApplyAttack(Attack attack, double scale, uint64_t seed,
                  const Weights& global, Weights& local);
+
+// label_flip's poisoned labels: each y < classes becomes classes - 1 - y.
+void FlipLabels(int classes, std::vector<uint8_t>& labels);
 
 }  // namespace tandem
 

@@ -3,9 +3,13 @@
 # (docs/security.md, "Outlying updates"): the quickstart's cnn, 4 honest
 # devices and 1 attacker, 30,000 training images, 6 rounds. Prints each
 # run's test accuracy per round and, per attack, its worst round and final
-# accuracy against the same fleet with the fifth device honest.
+# accuracy against the same fleet with the fifth device honest. Attacks:
+# Gaussian noise (10x the update's norm), a boosted update (5x), sign flip
+# (5x), boosted model replacement that swaps classes 0 and 1 (class_swap,
+# 5x), a slow drift towards that swapped model (class_swap, 2% a round) and
+# training on flipped labels.
 # Usage: bench/attacks/admission.sh [BUILD_DIR]   (after ./deploy/build.sh;
-# about 8 runs of a minute each on a 2-core machine)
+# 14 runs of about a minute each on a 2-core machine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${1:-build}"
@@ -39,6 +43,9 @@ runs=(
   "boost5-off scale 5 off 2"       "boost5-on scale 5 adaptive 2"
   "signflip5-off sign_flip 5 off 2" "signflip5-on sign_flip 5 adaptive 2"
   "signflip5-m1 sign_flip 5 adaptive 1"
+  "swap5-off class_swap 5 off 2"    "swap5-on class_swap 5 adaptive 2"
+  "drift-off class_swap 0.02 off 2" "drift-on class_swap 0.02 adaptive 2"
+  "labelflip-off label_flip 1 off 2" "labelflip-on label_flip 1 adaptive 2"
 )
 for r in "${runs[@]}"; do
   set -- $r
@@ -64,7 +71,9 @@ print("reference (fifth device honest):",
       " ".join(f"{ref[r]:.4f}" for r in sorted(ref)))
 print(f"{'run':16s} {'worst round (points)':>22s} {'final (points)':>15s}  accuracy per round")
 for name in ["noise10-off", "noise10-on", "boost5-off", "boost5-on",
-             "signflip5-off", "signflip5-on", "signflip5-m1"]:
+             "signflip5-off", "signflip5-on", "signflip5-m1", "swap5-off",
+             "swap5-on", "drift-off", "drift-on", "labelflip-off",
+             "labelflip-on"]:
     acc = accuracies(name)
     # A round rolled back or never completed leaves the model in use as it
     # was: the last accepted accuracy (0.1, chance, before any).

@@ -19,8 +19,8 @@ namespace {
 // Labels beyond this are not integers a double holds exactly.
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 
-absl::Status Corrupt(const std::string& name, int64_t line,
-                     const std::string& what) {
+absl::Status CorruptLine(const std::string& name, int64_t line,
+                         const std::string& what) {
   return absl::DataLossError(absl::StrCat(name, ": line ", line, ": ", what));
 }
 
@@ -90,9 +90,9 @@ absl::StatusOr<int64_t> ParseLabel(const std::string& name, int64_t line,
       std::fabs(v) <= kMaxExactInteger) {
     return static_cast<int64_t>(v);  // e.g. "3.0", as pandas writes labels
   }
-  return Corrupt(name, line,
-                 absl::StrCat("column ", column + 1, ": label \"", cell,
-                              "\" is not an integer"));
+  return CorruptLine(name, line,
+                     absl::StrCat("column ", column + 1, ": label \"", cell,
+                                  "\" is not an integer"));
 }
 
 }  // namespace
@@ -108,9 +108,10 @@ absl::StatusOr<CsvTable> ParseCsv(const std::string& name,
       Cells(lines[0].second, options.delimiter);
   const int columns = static_cast<int>(first.size());
   if (columns < 2) {
-    return Corrupt(name, lines[0].first,
-                   absl::StrCat("has ", columns,
-                                " column; need feature columns and a label"));
+    return CorruptLine(
+        name, lines[0].first,
+        absl::StrCat("has ", columns,
+                     " column; need feature columns and a label"));
   }
   bool has_header = options.header == CsvOptions::Header::kYes;
   if (options.header == CsvOptions::Header::kAuto) {
@@ -132,9 +133,10 @@ absl::StatusOr<CsvTable> ParseCsv(const std::string& name,
     const std::vector<std::string> cells =
         Cells(lines[r].second, options.delimiter);
     if (static_cast<int>(cells.size()) != columns) {
-      return Corrupt(name, line,
-                     absl::StrCat("has ", cells.size(), " columns, expected ",
-                                  columns, " (as line ", lines[0].first, ")"));
+      return CorruptLine(
+          name, line,
+          absl::StrCat("has ", cells.size(), " columns, expected ", columns,
+                       " (as line ", lines[0].first, ")"));
     }
     for (int c = 0; c < columns; ++c) {
       if (c == label) {
@@ -145,16 +147,16 @@ absl::StatusOr<CsvTable> ParseCsv(const std::string& name,
       }
       double v;
       if (!absl::SimpleAtod(cells[c], &v)) {
-        return Corrupt(name, line,
-                       absl::StrCat("column ", c + 1, ": \"", cells[c],
-                                    "\" is not a number"));
+        return CorruptLine(name, line,
+                           absl::StrCat("column ", c + 1, ": \"", cells[c],
+                                        "\" is not a number"));
       }
       // Checked in double: a value beyond float's range has no float.
       if (!std::isfinite(v) ||
           std::fabs(v) > std::numeric_limits<float>::max()) {
-        return Corrupt(name, line,
-                       absl::StrCat("column ", c + 1, ": \"", cells[c],
-                                    "\" is not a finite float32"));
+        return CorruptLine(name, line,
+                           absl::StrCat("column ", c + 1, ": \"", cells[c],
+                                        "\" is not a finite float32"));
       }
       table.x.push_back(static_cast<float>(v));
     }

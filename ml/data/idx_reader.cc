@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
+#include "ml/data/corrupt.h"
 #include "ml/data/gz_input_file.h"
 
 namespace tandem::data {
@@ -22,10 +23,6 @@ struct IdxArray {
   std::vector<int64_t> dims;
   std::vector<uint8_t> values;
 };
-
-absl::Status Corrupt(const std::string& path, const std::string& what) {
-  return absl::DataLossError(absl::StrCat(path, ": ", what));
-}
 
 // Reads exactly `n` bytes, or says what ended early.
 absl::Status ReadExactly(GzInputFile& file, void* buffer, int64_t n,

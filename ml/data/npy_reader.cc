@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "ml/data/corrupt.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 // Values are read in place, as the host's own.
@@ -21,10 +22,6 @@ constexpr int kMagicSize = 6;
 // A dimension larger than this is nonsense whatever the data: it keeps the
 // products below computed without overflow.
 constexpr int64_t kMaxDim = int64_t{1} << 53;
-
-absl::Status Corrupt(const std::string& name, const std::string& what) {
-  return absl::DataLossError(absl::StrCat(name, ": ", what));
-}
 
 // The three fields of a .npy header.
 struct HeaderFields {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "ml/data/corrupt.h"
 
 namespace tandem::data {
 namespace {
@@ -36,10 +37,6 @@ std::string LibzipMessage(int code) {
   std::string message = zip_error_strerror(&error);
   zip_error_fini(&error);
   return message;
-}
-
-absl::Status Corrupt(const std::string& name, const std::string& what) {
-  return absl::DataLossError(absl::StrCat(name, ": ", what));
 }
 
 std::string EntryNames(zip_t* archive) {

@@ -18,7 +18,7 @@ using testing_files::NpyBytes;
 using testing_files::RawBytes;
 
 // The error of parsing `bytes` as "f.npy".
-std::string ErrorOf(const Bytes& bytes) {
+std::string NpyErrorOf(const Bytes& bytes) {
   absl::StatusOr<NpyArray> a = ParseNpy("f.npy", bytes);
   if (a.ok()) return "parsed";
   EXPECT_EQ(a.status().code(), absl::StatusCode::kDataLoss) << a.status();
@@ -112,19 +112,19 @@ TEST(NpyReaderTest, NativeAndOneByteOrderMarksAreNormalised) {
 }
 
 TEST(NpyReaderTest, RejectsBadMagicAndVersion) {
-  EXPECT_EQ(ErrorOf({'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0}),
+  EXPECT_EQ(NpyErrorOf({'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0}),
             "f.npy: not a .npy array (no \\x93NUMPY magic)");
-  EXPECT_THAT(ErrorOf({0x93, 'N', 'U'}), HasSubstr("f.npy: not a .npy"));
+  EXPECT_THAT(NpyErrorOf({0x93, 'N', 'U'}), HasSubstr("f.npy: not a .npy"));
   Bytes b = NpyBytes("<f4", {0}, {});
   b[6] = 4;
-  EXPECT_EQ(ErrorOf(b), "f.npy: .npy version 4.0 is not 1.0, 2.0 or 3.0");
+  EXPECT_EQ(NpyErrorOf(b), "f.npy: .npy version 4.0 is not 1.0, 2.0 or 3.0");
 }
 
 TEST(NpyReaderTest, RejectsTruncatedHeader) {
   const Bytes full = NpyBytes("<f4", {1}, RawBytes(std::vector<float>{1}));
-  EXPECT_EQ(ErrorOf(Bytes(full.begin(), full.begin() + 9)),
+  EXPECT_EQ(NpyErrorOf(Bytes(full.begin(), full.begin() + 9)),
             "f.npy: truncated .npy header");
-  EXPECT_EQ(ErrorOf(Bytes(full.begin(), full.begin() + 40)),
+  EXPECT_EQ(NpyErrorOf(Bytes(full.begin(), full.begin() + 40)),
             "f.npy: truncated .npy header: it claims 118 bytes, 30 follow");
 }
 
@@ -141,62 +141,64 @@ TEST(NpyReaderTest, RejectsMalformedHeaders) {
     for (char c : header) b.push_back(static_cast<uint8_t>(c));
     return b;
   };
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': False}")),
-              HasSubstr("f.npy: bad .npy header (needs the keys 'descr', "
-                        "'fortran_order' and 'shape')"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
-                                  "'shape': (2, x)}")),
+  EXPECT_THAT(
+      NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': False}")),
+      HasSubstr("f.npy: bad .npy header (needs the keys 'descr', "
+                "'fortran_order' and 'shape')"));
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
+                                     "'shape': (2, x)}")),
               HasSubstr("'shape' must be a tuple of non-negative integers"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
-                                  "'shape': (-2,)}")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
+                                     "'shape': (-2,)}")),
               HasSubstr("'shape' must be a tuple of non-negative integers"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': 0, "
-                                  "'shape': ()}")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': 0, "
+                                     "'shape': ()}")),
               HasSubstr("'fortran_order' must be True or False"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'descr': '<f4', "
-                                  "'fortran_order': False, 'shape': ()}")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'descr': '<f4', "
+                                     "'fortran_order': False, 'shape': ()}")),
               HasSubstr("unexpected or repeated key 'descr'"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
-                                  "'shape': (), 'extra': 1}")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
+                                     "'shape': (), 'extra': 1}")),
               HasSubstr("unexpected or repeated key 'extra'"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
-                                  "'shape': ()")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': '<f4', 'fortran_order': False, "
+                                     "'shape': ()")),
               HasSubstr("expected '}'"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr: '<f4'}")), HasSubstr("bad .npy"));
-  EXPECT_THAT(ErrorOf(with_header("")), HasSubstr("expected '{'"));
-  EXPECT_THAT(ErrorOf(with_header("{'descr': [('a', '<f4')], "
-                                  "'fortran_order': False, 'shape': ()}")),
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr: '<f4'}")),
+              HasSubstr("bad .npy"));
+  EXPECT_THAT(NpyErrorOf(with_header("")), HasSubstr("expected '{'"));
+  EXPECT_THAT(NpyErrorOf(with_header("{'descr': [('a', '<f4')], "
+                                     "'fortran_order': False, 'shape': ()}")),
               HasSubstr("structured dtypes are not supported"));
 }
 
 TEST(NpyReaderTest, RejectsFortranOrder) {
-  EXPECT_EQ(
-      ErrorOf(NpyBytes("<f4", {2, 2}, RawBytes(std::vector<float>{1, 2, 3, 4}),
-                       /*fortran_order=*/true)),
-      "f.npy: fortran_order True is not supported; save a C-order "
-      "array (numpy.ascontiguousarray)");
+  EXPECT_EQ(NpyErrorOf(NpyBytes("<f4", {2, 2},
+                                RawBytes(std::vector<float>{1, 2, 3, 4}),
+                                /*fortran_order=*/true)),
+            "f.npy: fortran_order True is not supported; save a C-order "
+            "array (numpy.ascontiguousarray)");
 }
 
 TEST(NpyReaderTest, RejectsUnsupportedDtypes) {
-  EXPECT_EQ(ErrorOf(NpyBytes(">f4", {1}, {0, 0, 0, 0})),
+  EXPECT_EQ(NpyErrorOf(NpyBytes(">f4", {1}, {0, 0, 0, 0})),
             "f.npy: dtype >f4 is not supported (big-endian; save with a "
             "little-endian dtype)");
-  EXPECT_EQ(ErrorOf(NpyBytes("<c8", {1}, Bytes(8))),
+  EXPECT_EQ(NpyErrorOf(NpyBytes("<c8", {1}, Bytes(8))),
             "f.npy: dtype <c8 is not supported (numeric little-endian dtypes "
             "only)");
-  EXPECT_THAT(ErrorOf(NpyBytes("|O", {1}, Bytes(8))),
+  EXPECT_THAT(NpyErrorOf(NpyBytes("|O", {1}, Bytes(8))),
               HasSubstr("dtype |O is not supported"));
 }
 
 TEST(NpyReaderTest, RejectsDataOfTheWrongSize) {
   const Bytes values = RawBytes(std::vector<float>{1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(
-      ErrorOf(NpyBytes("<f4", {2, 3}, Bytes(values.begin(), values.end() - 1))),
-      "f.npy: shape (2, 3) of <f4 needs 24 bytes of data, but 23 bytes "
-      "follow the header");
+  EXPECT_EQ(NpyErrorOf(NpyBytes("<f4", {2, 3},
+                                Bytes(values.begin(), values.end() - 1))),
+            "f.npy: shape (2, 3) of <f4 needs 24 bytes of data, but 23 bytes "
+            "follow the header");
   Bytes longer = values;
   longer.push_back(0);
-  EXPECT_EQ(ErrorOf(NpyBytes("<f4", {2, 3}, longer)),
+  EXPECT_EQ(NpyErrorOf(NpyBytes("<f4", {2, 3}, longer)),
             "f.npy: shape (2, 3) of <f4 needs 24 bytes of data, but 25 bytes "
             "follow the header");
 }
@@ -204,15 +206,15 @@ TEST(NpyReaderTest, RejectsDataOfTheWrongSize) {
 // A header claiming 1e15 values (4e15 bytes) is refused by comparing with
 // the bytes present: were it allocated, the sanitizer build would abort.
 TEST(NpyReaderTest, HugeShapeIsRefusedWithoutAllocating) {
-  EXPECT_EQ(ErrorOf(NpyBytes("<f4", {1000000000, 1000000},
-                             RawBytes(std::vector<float>{1, 2}))),
+  EXPECT_EQ(NpyErrorOf(NpyBytes("<f4", {1000000000, 1000000},
+                                RawBytes(std::vector<float>{1, 2}))),
             "f.npy: shape (1000000000, 1000000) of <f4 needs 4e+15 bytes of "
             "data, but 8 bytes follow the header");
   // Dimensions whose product overflows int64 are refused the same way.
-  EXPECT_THAT(
-      ErrorOf(NpyBytes("<f4", {int64_t{1} << 40, int64_t{1} << 40}, Bytes(8))),
-      HasSubstr("but 8 bytes follow the header"));
-  EXPECT_THAT(ErrorOf(NpyBytes("<f4", {int64_t{1} << 60}, Bytes(8))),
+  EXPECT_THAT(NpyErrorOf(NpyBytes("<f4", {int64_t{1} << 40, int64_t{1} << 40},
+                                  Bytes(8))),
+              HasSubstr("but 8 bytes follow the header"));
+  EXPECT_THAT(NpyErrorOf(NpyBytes("<f4", {int64_t{1} << 60}, Bytes(8))),
               HasSubstr("a dimension is larger than 2^53"));
 }
 

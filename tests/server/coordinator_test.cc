@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <thread>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "core/clock.h"
 #include "core/run_writer.h"
 #include "core/tensor_codec.h"
@@ -19,6 +22,7 @@
 #include "ml/model.h"
 #include "ml/trainer.h"
 #include "server/coordinator_service.h"
+#include "server/device_tokens.h"
 #include "tests/server/device_calls.h"
 
 namespace tandem::server {
@@ -54,6 +58,7 @@ class CoordinatorTest : public ::testing::Test {
     c.strategy.buffer_size = buffer_size_;
     c.strategy.concurrency = concurrency_;
     c.output.dir = ::testing::TempDir() + "/coordinator_test_runs";
+    c.server.tokens_file = tokens_file_;
     data::SyntheticOptions so;
     so.train_size = 200;
     so.test_size = 50;
@@ -82,6 +87,7 @@ class CoordinatorTest : public ::testing::Test {
     grpc::ClientContext ctx;
     v1::JoinRequest req;
     req.set_device_id(id);
+    if (!tokens_file_.empty()) req.set_token("token-" + id);
     req.mutable_profile()->set_device_class(cls);
     v1::JoinReply reply;
     EXPECT_TRUE(stub_->Join(&ctx, req, &reply).ok());
@@ -127,7 +133,21 @@ class CoordinatorTest : public ::testing::Test {
     return (*model)->GetWeights();
   }
 
+  // tokens_file_'s text: device `id` holds the token "token-<id>".
+  static std::string TokenLines(const std::vector<std::string>& ids) {
+    std::string text;
+    for (const std::string& id : ids) {
+      const DeviceTokens::Digest d = DeviceTokens::Sha256("token-" + id);
+      absl::StrAppend(&text, id, " ",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(d.data()), d.size())),
+                      "\n");
+    }
+    return text;
+  }
+
   const Clock* clock_ = &RealClock();
+  std::string tokens_file_;  // server.tokens_file; empty: no tokens
   int rounds_ = 1;
   double fraction_ = 1;
   double over_selection_ = 1;
@@ -526,6 +546,48 @@ TEST_F(CoordinatorTest, PoisonedAggregatesAreRolledBack) {
             std::string::npos)
       << rounds[2];
   EXPECT_DOUBLE_EQ((*result_)["final_accuracy"].get<double>(), accuracy);
+}
+
+// A device revoked after its update was accepted: the round does not
+// count it. It is run again without the device, and the model is the
+// others' alone.
+TEST_F(CoordinatorTest, ARevokedDevicesAcceptedUpdateIsLeftOutOfTheRound) {
+  tokens_file_ = ::testing::TempDir() + "/coordinator_test_tokens";
+  std::ofstream(tokens_file_) << TokenLines({"d1", "d2", "d3"});
+  Start(/*min_updates=*/2, /*retries=*/1, /*devices=*/3);
+  const std::string s1 = Join("d1"), s2 = Join("d2"), s3 = Join("d3");
+  ASSERT_FALSE(s1.empty());
+  Weights global, unused;
+  Pull("d1", s1, &global);
+  Pull("d2", s2, &unused);
+  Pull("d3", s3, &unused);
+  ASSERT_TRUE(Push("d1", s1, 1, Shifted(global, 0.6f), 10).ok());
+  auto without_d1 = DeviceTokens::Parse(TokenLines({"d2", "d3"}), "tokens");
+  ASSERT_TRUE(without_d1.ok()) << without_d1.status();
+  EXPECT_EQ(coordinator_->devices()->ReplaceTokens(*std::move(without_d1)),
+            std::vector<std::string>{"d1"});
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 0.5f), 10).ok());
+  ASSERT_TRUE(Push("d3", s3, 1, Shifted(global, 0.5f), 10).ok());
+  // The attempt without d1.
+  Pull("d2", s2, &unused);
+  Pull("d3", s3, &unused);
+  ASSERT_TRUE(Push("d2", s2, 1, Shifted(global, 0.5f), 10).ok());
+  ASSERT_TRUE(Push("d3", s3, 1, Shifted(global, 0.5f), 10).ok());
+  runner_.join();
+  ASSERT_TRUE(result_.ok()) << result_.status();
+  EXPECT_EQ((*result_)["failed_attempts"], 1);
+  const std::string metrics =
+      ReadFile(coordinator_->run_dir() + "/metrics.jsonl").value();
+  EXPECT_NE(metrics.find("device d1 was revoked after its update was "
+                         "accepted"),
+            std::string::npos)
+      << metrics;
+  const Weights model = LatestCheckpoint(nullptr);
+  const Weights others = Shifted(global, 0.5f);
+  ASSERT_EQ(model.size(), others.size());
+  for (int64_t i = 0; i < model.size(); ++i) {
+    ASSERT_NEAR(model.values()[i], others.values()[i], 1e-5) << i;
+  }
 }
 
 }  // namespace

@@ -27,8 +27,8 @@ constexpr int kRounds = 3;
 constexpr int kParams = 61;
 // Ids whose lexicographic order ("dev-10" < "dev-2") is not their index
 // order; unequal sample counts and losses.
-const char* const kIds[kDevices] = {"dev-2", "dev-10", "dev-7", "dev-1",
-                                    "dev-30"};
+const char* const kOrderIds[kDevices] = {"dev-2", "dev-10", "dev-7", "dev-1",
+                                         "dev-30"};
 constexpr int64_t kSamples[kDevices] = {1, 7, 3, 100, 13};
 constexpr double kLosses[kDevices] = {0.5, 2.0, 1.25, 0.1, 3.0};
 // Deltas of very different sizes, so a float sum depends on its order.
@@ -56,12 +56,12 @@ ClientUpdate Update(int64_t round, int k) {
   for (int64_t i = 0; i < w.size(); ++i) {
     w.values()[i] += kScales[k] * noise.values()[i];
   }
-  return MakeUpdate(kIds[k], round, kSamples[k], std::move(w), kLosses[k]);
+  return MakeUpdate(kOrderIds[k], round, kSamples[k], std::move(w), kLosses[k]);
 }
 
 // Params that make each strategy valid for 5 updates and exercise its state:
 // server momentum, Adam moments, Krum's f, clipping that bites, noise.
-nlohmann::json ParamsFor(const std::string& name) {
+nlohmann::json OrderParamsFor(const std::string& name) {
   if (name == "fedprox") return {{"mu", 0.1}};
   if (name == "fedavgm") {
     return {{"server_learning_rate", 0.7}, {"server_momentum", 0.9}};
@@ -91,7 +91,7 @@ nlohmann::json ParamsFor(const std::string& name) {
 std::vector<std::vector<float>> RunInOrder(const std::string& name,
                                            const std::vector<int>& order,
                                            bool move, int* clipped = nullptr) {
-  StrategyOptions options = Options(name, ParamsFor(name));
+  StrategyOptions options = Options(name, OrderParamsFor(name));
   options.seed = 9;
   // Clipping at the median bites in the second round.
   options.admission_multiplier = 1;
@@ -106,7 +106,7 @@ std::vector<std::vector<float>> RunInOrder(const std::string& name,
       absl::Status added = move ? strategy->AddUpdate(std::move(u), nullptr)
                                 : strategy->AddUpdate(u, nullptr);
       EXPECT_TRUE(added.ok()) << added;
-      if (clipped != nullptr && strategy->clip_scale_of(kIds[k]) < 1) {
+      if (clipped != nullptr && strategy->clip_scale_of(kOrderIds[k]) < 1) {
         ++*clipped;
       }
     }
@@ -128,7 +128,7 @@ bool SameBytes(const std::vector<float>& a, const std::vector<float>& b) {
 
 std::string OrderString(const std::vector<int>& order) {
   std::string s;
-  for (int k : order) s += std::string(kIds[k]) + " ";
+  for (int k : order) s += std::string(kOrderIds[k]) + " ";
   return s;
 }
 
