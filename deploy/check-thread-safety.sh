@@ -7,7 +7,7 @@
 # mutex.h or thread_annotations.h, or an ABSL_*GUARDED*/*LOCK* macro): the
 # others (about two thirds) are not parsed.
 # Commands come from the build's compile_commands.json (argument: the build
-# directory, default build/); LibTorch units (torch include dirs, precompiled
+# directory, default build/, configured with -DTANDEM_UNITY=OFF); LibTorch units (torch include dirs, precompiled
 # header) and generated code are left out. Fails naming the findings.
 # Needs clang++-14 and jq (deploy/install-deps.sh --ci).
 set -euo pipefail
@@ -69,7 +69,13 @@ only_lock_users() {
 
 start=$SECONDS
 list="$(commands | only_lock_users)"
-count="$(printf '%s\n' "$list" | grep -c .)"
+count="$(printf '%s\n' "$list" | grep -c .)" || true
+if [ "$count" -eq 0 ]; then
+  echo "check-thread-safety: no unit of $DB to check: configure that" \
+    "build with -DTANDEM_UNITY=OFF (a unity build lists its batches, not" \
+    "the sources)" >&2
+  exit 1
+fi
 if ! printf '%s\n' "$list" | xargs -d '\n' -n 1 -P "$(nproc)" bash -c; then
   echo "check-thread-safety: FAILED (findings above)" >&2
   exit 1

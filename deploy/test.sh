@@ -2,13 +2,14 @@
 # CI's one command (.ci/run). Installs what is missing, then, cheapest and
 # quickest to fail first:
 #   1. deploy/format-check.sh: clang-format over every tracked *.h/*.cc;
-#   2. configures build/ with -Werror (TANDEM_WERROR) and runs
-#      deploy/check-thread-safety.sh: Clang's thread-safety analysis over
-#      every unit that does not need LibTorch;
+#   2. configures build-tsa/ (no unity batches; nothing is built there but
+#      generated headers) and runs deploy/check-thread-safety.sh: Clang's
+#      thread-safety analysis over every unit that does not need LibTorch;
 #   3. builds the torch-free test suites (tests/core, tests/ml_data,
 #      tests/strategies) with ASan+UBSan into build-asan/ and runs them; any
 #      report fails;
-#   4. builds everything into build/ (-Werror) and runs all tests with ctest;
+#   4. configures build/ with -Werror (TANDEM_WERROR), builds everything and
+#      runs all tests with ctest;
 #   5. deploy/test-kernels.sh: the numerics-sensitive suites again under the
 #      OpenBLAS kernels (Prescott, Haswell) the host did not use in step 4.
 # Extra arguments go to step 4's ctest.
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${TANDEM_BUILD_DIR:-build}"
 ASAN_DIR="${TANDEM_ASAN_BUILD_DIR:-build-asan}"
+TSA_DIR="${TANDEM_TSA_BUILD_DIR:-build-tsa}"
 # Sanitized test binaries also run at build time (test discovery).
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
@@ -28,12 +30,14 @@ step "format check"
 ./deploy/format-check.sh
 
 step "thread-safety analysis"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DTANDEM_WERROR=ON >/dev/null
+# Configured only, without unity batches: the analysis reads each source's
+# own command.
+cmake -S . -B "$TSA_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DTANDEM_UNITY=OFF >/dev/null
 # Generated headers the analysed units include.
-cmake --build "$BUILD_DIR" --target tandem_proto_generated \
+cmake --build "$TSA_DIR" --target tandem_proto_generated \
   tandem_build_version >/dev/null
-./deploy/check-thread-safety.sh "$BUILD_DIR"
+./deploy/check-thread-safety.sh "$TSA_DIR"
 
 step "ASan+UBSan: torch-free test suites"
 cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
@@ -47,6 +51,8 @@ cmake --build "$ASAN_DIR" -j "$(nproc)" --target \
   -R '^(core|ml_data|strategies)_')
 
 step "build (-Werror) and all tests"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DTANDEM_WERROR=ON >/dev/null
 TANDEM_BUILD_DIR="$BUILD_DIR" ./deploy/build.sh
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" "$@")
 
