@@ -11,6 +11,12 @@ namespace tandem {
 // with stream < kSeedStride map to distinct values for one seed.
 inline constexpr uint64_t kSeedStride = 1000003;
 
+// A second prime stride, for draws that must not reuse StreamSeed's values
+// on the same seed and stream: a simulated device's dropout draw per round
+// (its seed x this + round), an auxiliary classifier's initialisation per
+// split point (seed + this x split). Changing it changes runs' results.
+inline constexpr uint64_t kSideSeedStride = 7919;
+
 // The seed of stream `stream` (a round, a task serial) of `seed`.
 inline uint64_t StreamSeed(uint64_t seed, uint64_t stream) {
   return seed * kSeedStride + stream;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/synchronization/mutex.h"
+#include "core/seeds.h"
 #include "ml/internal/aux_net.h"
 #include "ml/internal/model_impl.h"
 
@@ -96,7 +97,7 @@ std::vector<float> InitAux(const Model& model, int split, uint64_t seed,
                            AuxForm form) {
   // LibTorch's generator is global: seed and build under one lock.
   absl::MutexLock lock(&TorchSeedMutex());
-  torch::manual_seed(seed + 7919 * static_cast<uint64_t>(split));
+  torch::manual_seed(seed + kSideSeedStride * static_cast<uint64_t>(split));
   torch::nn::Sequential net = MakeAuxNet(model.impl().split_shapes.at(split),
                                          model.input().num_classes, form);
   return GetAuxParams(net);

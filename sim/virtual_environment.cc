@@ -148,7 +148,8 @@ absl::StatusOr<v1::StageTiming> VirtualEnvironment::TimeStages(
 }
 
 bool VirtualEnvironment::AbandonsRound(int64_t round) {
-  std::mt19937_64 rng(options_.seed * 7919 + static_cast<uint64_t>(round));
+  std::mt19937_64 rng(options_.seed * kSideSeedStride +
+                      static_cast<uint64_t>(round));
   return std::bernoulli_distribution(options_.dropout)(rng);
 }
 

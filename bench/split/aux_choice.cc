@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/seeds.h"
 #include "ml/aux_classifier.h"
 #include "ml/blas_kernel.h"
 #include "ml/data/run_data.h"
@@ -54,7 +55,7 @@ tandem::ml::TrainOptions RoundOptions(int round) {
   o.batch_size = 100;
   o.learning_rate = 0.05;
   o.momentum = 0.9;
-  o.seed = 1000003 + static_cast<uint64_t>(round);
+  o.seed = tandem::StreamSeed(1, static_cast<uint64_t>(round));
   return o;
 }
 
