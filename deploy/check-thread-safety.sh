@@ -7,8 +7,9 @@
 # mutex.h or thread_annotations.h, or an ABSL_*GUARDED*/*LOCK* macro): the
 # others (about two thirds) are not parsed.
 # Commands come from the build's compile_commands.json (argument: the build
-# directory, default build/, configured with -DTANDEM_UNITY=OFF); LibTorch units (torch include dirs, precompiled
-# header) and generated code are left out. Fails naming the findings.
+# directory, default build/, configured with -DTANDEM_UNITY=OFF); LibTorch
+# units (torch include dirs, precompiled header) and generated code are left
+# out. Fails naming the findings.
 # Needs clang++-14 and jq (deploy/install-deps.sh --ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "strategies/deterministic_rng.h"
 #include "strategies/update_validator.h"
 
@@ -131,9 +132,8 @@ absl::StatusOr<Attack> ParseAttack(absl::string_view name) {
     if (a.name == name) return a.attack;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown attack \"", name,
-                   "\" (expected none, random, sign_flip, scale, nan, "
-                   "class_swap or label_flip)"));
+      absl::StrCat("unknown attack \"", name, "\" (expected one of ",
+                   absl::StrJoin(AttackNames(), ", "), ")"));
 }
 
 absl::string_view AttackName(Attack attack) {

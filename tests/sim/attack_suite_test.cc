@@ -8,38 +8,31 @@
 #include <map>
 #include <string>
 
-#include "absl/strings/str_split.h"
-#include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
+#include "tests/sim/small_run.h"
 
 namespace tandem::sim {
 namespace {
 
 constexpr int kRounds = 4;
 
+// Four honest devices and one attacker.
 Config Fleet(const std::string& attack, double scale,
              Admission admission = Admission::kAdaptive) {
-  Config c;
+  Config c = SmallRun("mlp", 5, kRounds, 5000, "attack_suite_runs");
   c.seed = 5;
-  c.server.rounds = kRounds;
-  c.server.min_devices = 5;
-  c.model.name = "mlp";
-  c.data.train_limit = 5000;
   c.data.test_limit = 1000;
   c.training.batch_size = 32;
   c.training.learning_rate = 0.05;
-  c.strategy.min_updates = 5;
   c.strategy.admission = admission;
-  c.fleet.classes.resize(2);
   c.fleet.classes[0].name = "honest";
   c.fleet.classes[0].count = 4;
+  c.fleet.classes.resize(2);
   c.fleet.classes[1].name = "attacker";
   c.fleet.classes[1].count = 1;
   c.fleet.classes[1].attack = attack;
   c.fleet.classes[1].attack_scale = scale;
-  c.output.dir = ::testing::TempDir() + "/attack_suite_runs";
-  c.output.checkpoints = false;
   return c;
 }
 
@@ -54,12 +47,8 @@ std::map<int, double> Accuracies(const Config& c) {
   EXPECT_TRUE(r.ok()) << c.fleet.classes[1].attack << ": " << r.status();
   std::map<int, double> acc;
   if (!r.ok()) return acc;
-  const std::string metrics = ReadFile(r->run_dir + "/metrics.jsonl").value();
   double last = 0;
-  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
-    if (line.empty()) continue;
-    const nlohmann::json j = nlohmann::json::parse(line);
-    if (j["type"] != "round") continue;
+  for (const nlohmann::json& j : Records(r->run_dir, "round")) {
     if (j.contains("accuracy")) last = j["accuracy"].get<double>();
     acc[j["round"].get<int>()] = last;
   }
