@@ -159,7 +159,7 @@ absl::Status DeviceAgent::TrainAndPush(Task& task) {
   if (task.header.announce_min_time()) AnnounceMinTime(task);
   TANDEM_RETURN_IF_ERROR(trainer_.BuildModel());
   absl::Cleanup release = [this] { trainer_.ReleaseModel(); };
-  std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round);
+  std::unique_ptr<RoundAccounting> accounting = env_.BeginRound(round, start_s);
   absl::StatusOr<RoundWork> work = Train(task, *accounting);
   if (stop_.requested()) return absl::CancelledError("stopping");
   if (!work.ok()) {

@@ -75,8 +75,10 @@ class RoundAccounting {
   // link's throughput (without its latency); <= 0 when too small to judge.
   virtual double GuardSeconds(int64_t bytes, double wall_s) const = 0;
   // LOCAL_LOSS: the timing to stamp batches with (owned by this object), or
-  // nullptr to send them unstamped.
-  virtual BatchTiming* LocalLossTiming(int split, int window) = 0;
+  // nullptr to send them unstamped; the stream follows the task's download
+  // of `bytes_down`.
+  virtual BatchTiming* LocalLossTiming(int split, int window,
+                                       int64_t bytes_down) = 0;
   // Fills compute_s, link_s, round_time_s, energy_j, tail_included and
   // timing_s of `m`.
   virtual void Account(const RoundRecord& record, v1::Measurements* m) = 0;
@@ -102,7 +104,10 @@ class DeviceEnvironment {
   virtual bool OnlineThrough(double start_s, double seconds) const {
     return true;
   }
-  virtual std::unique_ptr<RoundAccounting> BeginRound(int64_t round) = 0;
+  // `start_s`: when the round's task was sent, on the run's virtual clock
+  // (TaskHeader.virtual_start_s; 0 for a deployed coordinator).
+  virtual std::unique_ptr<RoundAccounting> BeginRound(int64_t round,
+                                                      double start_s) = 0;
   // The least time `round` can report, having downloaded `bytes_down`, to
   // upload at least `bytes_up` and train at least `examples` examples
   // through `stages` stages; 0 when unknown (a deployed device). A buffered

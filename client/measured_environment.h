@@ -18,7 +18,8 @@ namespace tandem::client {
 class MeasuredRoundAccounting : public RoundAccounting {
  public:
   double GuardSeconds(int64_t bytes, double wall_s) const override;
-  BatchTiming* LocalLossTiming(int split, int window) override {
+  BatchTiming* LocalLossTiming(int split, int window,
+                               int64_t bytes_down) override {
     return nullptr;
   }
   void Account(const RoundRecord& record, v1::Measurements* m) override;
@@ -33,7 +34,8 @@ class MeasuredEnvironment : public DeviceEnvironment {
   absl::StatusOr<v1::StageTiming> TimeStages(int64_t examples,
                                              const ProfileFn& measure) override;
   bool AbandonsRound(int64_t round) override { return false; }
-  std::unique_ptr<RoundAccounting> BeginRound(int64_t round) override {
+  std::unique_ptr<RoundAccounting> BeginRound(int64_t round,
+                                              double start_s) override {
     return std::make_unique<MeasuredRoundAccounting>();
   }
 };

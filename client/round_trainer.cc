@@ -116,7 +116,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   TANDEM_ASSIGN_OR_RETURN(so.codec,
                           ParseActivationCodec(task.header.activation_codec()));
   so.window = std::max(1, task.header.window());
-  so.timing = accounting.LocalLossTiming(split, so.window);
+  so.timing = accounting.LocalLossTiming(split, so.window, task.bytes_down);
   so.clock = options_.clock;
   const v1::SplitOpen open =
       link_.SplitOpenFor(task.header.round(), split, v1::LOCAL_LOSS);

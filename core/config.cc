@@ -229,6 +229,8 @@ void VisitDeviceClass(V& v, DeviceClassConfig& c) {
   v.Double("power_receive_w", &c.device.power_receive_w, 0, 1e6);
   v.String("attack", &c.attack);
   v.Double("attack_scale", &c.attack_scale, 0, 1e6);
+  v.String("uplink_trace", &c.uplink_trace);
+  v.String("downlink_trace", &c.downlink_trace);
 }
 
 template <typename V>
@@ -237,6 +239,13 @@ void VisitBandwidthEvent(V& v, BandwidthEvent& e) {
   v.Int("from_round", &e.from_round, 1, 1000000);
   v.Int("to_round", &e.to_round, 1, 1000000);
   v.Double("mbps", &e.mbps, 1e-6, 1e9);
+}
+
+template <typename V>
+void VisitLinkTrace(V& v, DeviceLinkTrace& t) {
+  v.String("device", &t.device);
+  v.String("uplink_trace", &t.uplink_trace);
+  v.String("downlink_trace", &t.downlink_trace);
 }
 
 template <typename V>
@@ -256,27 +265,55 @@ absl::Status ReadSection(JsonObjectReader& top, const std::string& key,
   return r.Finish();
 }
 
-absl::Status ReadBandwidthEvents(const nlohmann::json* events,
-                                 FleetConfig* fleet) {
-  if (events == nullptr) return absl::OkStatus();
-  if (!events->is_array()) {
+// The array `key` of $.fleet, each item read with `visit` and `check`ed.
+template <typename T, typename Visit, typename Check>
+absl::Status ReadFleetList(const nlohmann::json* items, const std::string& key,
+                           Visit visit, Check check, std::vector<T>* out) {
+  if (items == nullptr) return absl::OkStatus();
+  if (!items->is_array()) {
     return absl::InvalidArgumentError(
-        "config: $.fleet.bandwidth_events: expected an array");
+        absl::StrCat("config: $.fleet.", key, ": expected an array"));
   }
-  fleet->bandwidth_events.clear();
-  for (size_t i = 0; i < events->size(); ++i) {
-    BandwidthEvent e;
-    const std::string path = absl::StrCat("$.fleet.bandwidth_events[", i, "]");
-    JsonObjectReader er((*events)[i], path);
-    VisitBandwidthEvent(er, e);
-    TANDEM_RETURN_IF_ERROR(er.Finish());
-    if (e.to_round < e.from_round || e.device.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config: ", path, ": needs a device and from_round <= to_round"));
+  out->clear();
+  for (size_t i = 0; i < items->size(); ++i) {
+    T item;
+    const std::string path = absl::StrCat("$.fleet.", key, "[", i, "]");
+    JsonObjectReader r((*items)[i], path);
+    visit(r, item);
+    TANDEM_RETURN_IF_ERROR(r.Finish());
+    if (const char* wrong = check(item)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", path, ": ", wrong));
     }
-    fleet->bandwidth_events.push_back(e);
+    out->push_back(item);
   }
   return absl::OkStatus();
+}
+
+absl::Status ReadBandwidthEvents(const nlohmann::json* events,
+                                 FleetConfig* fleet) {
+  return ReadFleetList(
+      events, "bandwidth_events",
+      [](JsonObjectReader& r, BandwidthEvent& e) { VisitBandwidthEvent(r, e); },
+      [](const BandwidthEvent& e) -> const char* {
+        return e.to_round < e.from_round || e.device.empty()
+                   ? "needs a device and from_round <= to_round"
+                   : nullptr;
+      },
+      &fleet->bandwidth_events);
+}
+
+absl::Status ReadLinkTraces(const nlohmann::json* traces, FleetConfig* fleet) {
+  return ReadFleetList(
+      traces, "link_traces",
+      [](JsonObjectReader& r, DeviceLinkTrace& t) { VisitLinkTrace(r, t); },
+      [](const DeviceLinkTrace& t) -> const char* {
+        return t.device.empty() ||
+                       (t.uplink_trace.empty() && t.downlink_trace.empty())
+                   ? "needs a device and an uplink_trace or downlink_trace"
+                   : nullptr;
+      },
+      &fleet->link_traces);
 }
 
 absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
@@ -289,8 +326,10 @@ absl::Status ReadFleet(JsonObjectReader& top, FleetConfig* fleet) {
   r.String("availability_trace", &fleet->availability_trace);
   const nlohmann::json* classes = r.Child("classes");
   const nlohmann::json* events = r.Child("bandwidth_events");
+  const nlohmann::json* traces = r.Child("link_traces");
   TANDEM_RETURN_IF_ERROR(r.Finish());
   TANDEM_RETURN_IF_ERROR(ReadBandwidthEvents(events, fleet));
+  TANDEM_RETURN_IF_ERROR(ReadLinkTraces(traces, fleet));
   if (classes == nullptr) return absl::OkStatus();
   if (!classes->is_array()) {
     return absl::InvalidArgumentError(
@@ -538,6 +577,13 @@ nlohmann::json ConfigToJson(const Config& config) {
     JsonObjectWriter w(&ej);
     VisitBandwidthEvent(w, e);
     j["fleet"]["bandwidth_events"].push_back(ej);
+  }
+  j["fleet"]["link_traces"] = nlohmann::json::array();
+  for (DeviceLinkTrace& t : c.fleet.link_traces) {
+    nlohmann::json tj;
+    JsonObjectWriter w(&tj);
+    VisitLinkTrace(w, t);
+    j["fleet"]["link_traces"].push_back(tj);
   }
   j["fleet"]["classes"] = nlohmann::json::array();
   for (DeviceClassConfig& dc : c.fleet.classes) {

@@ -219,6 +219,10 @@ struct DeviceClassConfig {
   // Simulation of malicious devices: none, random, sign_flip, scale, nan.
   std::string attack = "none";
   double attack_scale = 10;  // sign_flip / scale: factor on the update
+  // Simulation: Mahimahi trace files (core/link_trace.h) the class's links
+  // follow instead of bandwidth_mbps, each device from its own point in the
+  // trace (drawn from its seed); "" = bandwidth_mbps.
+  std::string uplink_trace, downlink_trace;
 };
 
 // Simulation: device `device` (an id "<class>-NN") has `mbps` of bandwidth
@@ -235,9 +239,17 @@ struct BandwidthEvent {
 double BandwidthAt(const std::vector<BandwidthEvent>& events,
                    const std::string& device, int64_t round, double base_mbps);
 
+// Simulation: device `device`'s links follow these Mahimahi trace files from
+// their start, instead of its class's.
+struct DeviceLinkTrace {
+  std::string device;
+  std::string uplink_trace, downlink_trace;
+};
+
 struct FleetConfig {
   std::vector<DeviceClassConfig> classes;
   std::vector<BandwidthEvent> bandwidth_events;
+  std::vector<DeviceLinkTrace> link_traces;
   int concurrency = 0;  // simulated devices training at once; 0 = cores
   // A simulated device's compute time: "measured": its training's
   // per-thread CPU seconds x slowdown (real, but it varies by +-15% from

@@ -2,7 +2,8 @@
 
 namespace tandem {
 
-void ToHardwareProfile(const DeviceModel& m, v1::HardwareProfile* p) {
+void ToHardwareProfile(const DeviceModel& device, v1::HardwareProfile* p) {
+  const DeviceModel m = device.Advertised();
   p->set_compute_slowdown(m.slowdown);
   p->set_bandwidth_mbps(m.bandwidth_mbps);
   p->set_latency_ms(m.latency_ms);

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 
 namespace tandem {
 
@@ -34,6 +35,10 @@ class PipelineSchedule {
   // (bytes over bandwidth, no latency). Returns its arrival time at the
   // coordinator, seconds from the start of the schedule.
   double AddBatch(double compute_s, double upload_s);
+  // The same on a link whose speed changes: `upload_s(start)` is the
+  // upload's seconds when it starts at `start` (from the schedule's start).
+  double AddBatch(double compute_s,
+                  const std::function<double(double start)>& upload_s);
   // Coordinator: a batch that arrived at `arrival_s` and took `tail_s` of
   // tail compute. Returns when its tail step ended.
   double AddTail(double arrival_s, double tail_s);

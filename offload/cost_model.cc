@@ -75,8 +75,55 @@ SplitCost ExactCost(const SplitPoint& point, int stages,
     const double n = static_cast<double>(batches.size());
     c.up_s += n * device.TransferSeconds(static_cast<int64_t>(act + 8 * batch));
     c.down_s += n * device.TransferSeconds(static_cast<int64_t>(act));
+    c.bytes += n * (2 * act + 8 * batch);
   }
+  c.bytes += 2 * point.head_params;
   c.time_s = c.device_compute_s + c.tail_s + c.up_s + c.down_s;
+  return c;
+}
+
+// SplitFed-v1 on traced links: the same parts laid out in time, each
+// transfer where it falls on its trace.
+SplitCost TracedExactCost(const SplitPoint& point, int stages,
+                          const DeviceEstimate& device, const RoundShape& round,
+                          const std::vector<int64_t>& batches) {
+  double samples = 0;
+  for (int64_t n : batches) samples += static_cast<double>(n);
+  const double latency = device.latency_ms * 1e-3;
+  SplitCost c;
+  c.split = point.split;
+  double t = device.start_s;
+  auto down = [&](double bytes) {
+    const double s = device.DownSeconds(t, bytes) + latency;
+    c.down_s += s;
+    c.bytes += bytes;
+    t += s;
+  };
+  auto up = [&](double bytes) {
+    const double s = device.UpSeconds(t, bytes) + latency;
+    c.up_s += s;
+    c.bytes += bytes;
+    t += s;
+  };
+  c.device_compute_s = device.slowdown * samples * point.head_t;
+  down(point.head_params);
+  if (point.split < stages) {
+    const double batch = static_cast<double>(round.batch_size);
+    const double act = batch * static_cast<double>(point.out_elements) *
+                       round.activation_bytes;
+    const double per_batch =
+        c.device_compute_s / static_cast<double>(batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+      t += per_batch;
+      up(act + 8 * batch);
+      down(act);
+    }
+    c.tail_s = round.tail_share * samples * point.tail_t;
+  } else {
+    t += c.device_compute_s;
+  }
+  up(point.head_params);
+  c.time_s = t - device.start_s + c.tail_s;
   return c;
 }
 
@@ -87,24 +134,27 @@ SplitCost LocalLossCost(const SplitPoint& point, const DeviceEstimate& device,
   SplitCost c;
   c.split = point.split;
   c.mode = SplitMode::kLocalLoss;
-  const double bits_per_s = device.bandwidth_mbps * 1e6;
-  PipelineSchedule p(round.window, device.latency_ms * 1e-3);
+  const double latency = device.latency_ms * 1e-3;
+  const double weights = point.head_params + point.aux_bytes;
+  const double down = device.DownSeconds(device.start_s, weights) + latency;
+  const double stream_start = device.start_s + down;
+  PipelineSchedule p(round.window, latency);
   for (int64_t n : batches) {
     const double m = static_cast<double>(n);
     const double bytes =
         m * static_cast<double>(point.out_elements) * round.activation_bytes +
         8 * m;
-    const double arrival =
-        p.AddBatch(device.slowdown * m * (point.head_t + point.aux_t),
-                   bytes * 8 / bits_per_s);
+    const double arrival = p.AddBatch(
+        device.slowdown * m * (point.head_t + point.aux_t),
+        [&](double at) { return device.UpSeconds(stream_start + at, bytes); });
     const double tail = round.tail_share * m * point.tail_t;
     p.AddTail(arrival, tail);
     c.tail_s += tail;
+    c.bytes += bytes;
   }
-  const int64_t weights =
-      static_cast<int64_t>(point.head_params + point.aux_bytes);
-  const double down = device.TransferSeconds(weights);
-  const double up = device.TransferSeconds(weights);
+  c.bytes += 2 * weights;
+  const double up =
+      device.UpSeconds(stream_start + p.tail_end(), weights) + latency;
   c.device_compute_s = p.compute_s();
   c.up_s = p.upload_s() + up;
   c.down_s = down;
@@ -128,6 +178,8 @@ std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
     const SplitPoint point = SplitPointOf(profile, split);
     SplitCost c = round.mode == SplitMode::kLocalLoss && split < stages
                       ? LocalLossCost(point, device, round, batches)
+                  : device.traced()
+                      ? TracedExactCost(point, stages, device, round, batches)
                       : ExactCost(point, stages, device, round, batches);
     c.energy_j = device.EnergyJoules(c.device_compute_s, c.up_s, c.down_s);
     const double queued = c.mode == SplitMode::kLocalLoss
@@ -196,6 +248,7 @@ double BreakEvenMbps(const ml::ModelProfile& profile,
   auto gap = [&](double mbps) {
     DeviceEstimate d = device;
     d.bandwidth_mbps = mbps;
+    d.uplink = d.downlink = TracedLink();
     const std::vector<SplitCost> c = EvaluateSplits(profile, d, round);
     return c[split - 1].time_s - c.back().time_s;
   };

@@ -14,6 +14,11 @@
 //          while earlier batches upload and the coordinator trains the tail
 //          on what arrived: core/pipeline_schedule.h over the batches, with
 //          the head's weights (and the classifier's) down before and up after
+//   traced links (DeviceModel::uplink/downlink, simulation only): the same
+//          round laid out in time from DeviceEstimate::start_s, each transfer
+//          integrated over its trace where it falls (exact: the head's
+//          compute shared evenly by the batches, the tail added at the end,
+//          as the simulator accounts a round)
 //   both:  energy = device x P_compute + up x P_transmit + down x P_receive
 //          memory = 3 x head parameters + batch x (input + 2 x head
 //                   activations) x 4 bytes (+ window x batch x activations
@@ -38,6 +43,7 @@ const char* SplitModeName(SplitMode mode);
 // model the simulator charges time and energy with, plus a memory budget.
 struct DeviceEstimate : DeviceModel {
   int64_t memory_budget_bytes = 0;  // 0 = no limit
+  double start_s = 0;  // traced links: the round's start on virtual time
 };
 
 struct RoundShape {
@@ -56,6 +62,7 @@ struct SplitCost {
   SplitMode mode = SplitMode::kExact;
   double device_compute_s = 0, tail_s = 0, up_s = 0, down_s = 0;
   double time_s = 0, energy_j = 0;
+  double bytes = 0;  // on the link, both directions
   int64_t memory_bytes = 0;
   bool fits = true;
 };

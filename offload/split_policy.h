@@ -28,12 +28,20 @@
 
 namespace tandem::offload {
 
+// A device that declared only its speed: bandwidth and latency unknown (0).
+inline DeviceModel UndeclaredDevice() {
+  DeviceModel m;
+  m.bandwidth_mbps = 0;
+  m.latency_ms = 0;
+  return m;
+}
+
 // What the coordinator knows of a device when it picks its split point.
 struct DeviceView {
   std::string id;
   std::string device_class;
   // Its hardware as it declared it; a bandwidth or latency of 0 is unknown.
-  DeviceModel device{/*slowdown=*/1, /*bandwidth_mbps=*/0, /*latency_ms=*/0};
+  DeviceModel device = UndeclaredDevice();
   int last_split = 0;  // 0 = none yet
   // What the device measured before its first task: seconds per example of
   // every stage on it (empty = not reported), and its training examples.

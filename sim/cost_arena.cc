@@ -8,9 +8,11 @@
 namespace tandem::sim {
 namespace {
 
-offload::DeviceEstimate EstimateAt(const CostScenario& s, size_t i, int round) {
+offload::DeviceEstimate EstimateAt(const CostScenario& s, size_t i, int round,
+                                   double start_s) {
   offload::DeviceEstimate e = s.fleet[i].estimate;
   e.bandwidth_mbps = LinkAt(s, i, round);
+  e.start_s = start_s;
   return e;
 }
 
@@ -35,7 +37,7 @@ absl::StatusOr<CostScenario> ConfigScenario(const Config& config) {
                           offload::PolicyContextFromConfig(
                               config, static_cast<int>(profile.stages.size())));
   s.context.profile = std::move(profile);
-  s.fleet = CostFleet(config, data, s.context.profile);
+  TANDEM_ASSIGN_OR_RETURN(s.fleet, CostFleet(config, data, s.context.profile));
   return s;
 }
 
@@ -53,7 +55,7 @@ RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy) {
   std::vector<offload::DeviceOutcome> outcomes;
   RoundPlay play;
   for (size_t i = 0; i < s.fleet.size(); ++i) {
-    const offload::DeviceEstimate e = EstimateAt(s, i, round);
+    const offload::DeviceEstimate e = EstimateAt(s, i, round, s.clock_s);
     offload::RoundShape shape =
         offload::RoundShapeOf(ctx, s.fleet[i].view.examples, offloading);
     shape.mode = placed[i].mode;
@@ -80,8 +82,9 @@ RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy) {
         cost.split < ctx.num_stages && cost.mode == offload::SplitMode::kExact;
     const double moving_s =
         o.link_s - (2 + (exact ? 2.0 * o.batches : 0)) * e.latency_ms / 1e3;
-    o.bytes = static_cast<int64_t>(std::max(0.0, moving_s) * e.bandwidth_mbps *
-                                   1e6 / 8);
+    o.bytes = e.traced() ? static_cast<int64_t>(cost.bytes)
+                         : static_cast<int64_t>(std::max(0.0, moving_s) *
+                                                e.bandwidth_mbps * 1e6 / 8);
     outcomes.push_back(o);
     s.fleet[i].view.last_split = cost.split;
     play.slowest_s = std::max(play.slowest_s, cost.time_s);
@@ -89,35 +92,38 @@ RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy) {
     play.energy_j += cost.energy_j;
   }
   policy.Observe(round, outcomes);
+  s.clock_s += play.slowest_s;
   return play;
 }
 
-double NoneRound(const CostScenario& s, int round) {
+double NoneRound(const CostScenario& s, int round, double start_s) {
   double slowest = 0;
   for (size_t i = 0; i < s.fleet.size(); ++i) {
     const auto costs = offload::EvaluateSplits(
-        s.context.profile, EstimateAt(s, i, round),
+        s.context.profile, EstimateAt(s, i, round, start_s),
         offload::RoundShapeOf(s.context, s.fleet[i].view.examples, 0));
     slowest = std::max(slowest, costs.back().time_s);
   }
   return slowest;
 }
 
-std::vector<double> BoundDevices(const CostScenario& s, int round) {
+std::vector<double> BoundDevices(const CostScenario& s, int round,
+                                 double start_s) {
   std::vector<double> out;
   for (size_t i = 0; i < s.fleet.size(); ++i) {
     offload::RoundShape shape =
         offload::RoundShapeOf(s.context, s.fleet[i].view.examples, 0);
     shape.tail_share = 1;
     const auto costs = offload::EvaluatePlacements(
-        s.context.profile, EstimateAt(s, i, round), shape, s.context.modes);
+        s.context.profile, EstimateAt(s, i, round, start_s), shape,
+        s.context.modes);
     out.push_back(costs[offload::ChoosePlacement(costs, 1.0)].time_s);
   }
   return out;
 }
 
-double BoundRound(const CostScenario& s, int round) {
-  const std::vector<double> devices = BoundDevices(s, round);
+double BoundRound(const CostScenario& s, int round, double start_s) {
+  const std::vector<double> devices = BoundDevices(s, round, start_s);
   return devices.empty() ? 0
                          : *std::max_element(devices.begin(), devices.end());
 }

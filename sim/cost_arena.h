@@ -22,8 +22,12 @@ struct CostScenario {
   std::vector<CostDevice> fleet;
   // Per device, its link in each round (Mbit/s; round r at [r - 1], the
   // last value repeated after the end); empty: the config's classes and
-  // bandwidth_events.
+  // bandwidth_events. Devices whose estimate has traced links follow their
+  // traces instead, on the virtual clock.
   std::vector<std::vector<double>> mbps;
+  // The virtual clock: when the next round PlayRound plays starts (each
+  // round ends with its slowest device).
+  double clock_s = 0;
 };
 
 // Device i's link in `round` (from 1).
@@ -39,17 +43,20 @@ struct RoundPlay {
   std::vector<double> device_s;  // each device's round, in fleet order
 };
 
-// One round: the policy plans and chooses, the round is costed, the policy
-// observes the outcomes.
+// One round at s.clock_s: the policy plans and chooses, the round is
+// costed, the policy observes the outcomes; the clock moves on by the
+// round's slowest device.
 RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy);
 
 // The round's slowest device without offload, and with every device at its
 // fastest placement knowing the round's link, its tail on a coordinator
-// core of its own (sim/offload_bound.h, without the stage timing).
-double NoneRound(const CostScenario& s, int round);
-double BoundRound(const CostScenario& s, int round);
+// core of its own (sim/offload_bound.h, without the stage timing), for a
+// round that starts at `start_s` on the virtual clock (traced links).
+double NoneRound(const CostScenario& s, int round, double start_s);
+double BoundRound(const CostScenario& s, int round, double start_s);
 // Each device's round at that fastest placement, in fleet order.
-std::vector<double> BoundDevices(const CostScenario& s, int round);
+std::vector<double> BoundDevices(const CostScenario& s, int round,
+                                 double start_s);
 
 }  // namespace tandem::sim
 

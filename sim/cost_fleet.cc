@@ -7,6 +7,7 @@
 #include "core/status_macros.h"
 #include "ml/data/partition.h"
 #include "ml/data/run_data.h"
+#include "sim/device_links.h"
 
 namespace tandem::sim {
 
@@ -31,23 +32,27 @@ absl::StatusOr<FleetData> LoadFleetData(const Config& config) {
   return out;
 }
 
-std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
-                                  const ml::ModelProfile& profile) {
+absl::StatusOr<std::vector<CostDevice>> CostFleet(
+    const Config& config, const FleetData& data,
+    const ml::ModelProfile& profile) {
+  TANDEM_ASSIGN_OR_RETURN(const std::vector<DeviceLinks> links,
+                          LoadDeviceLinks(config));
   std::vector<CostDevice> out;
   for (const DeviceClassConfig& cls : config.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
       CostDevice d;
-      static_cast<DeviceModel&>(d.estimate) = cls.device;
+      const size_t i = out.size();
+      static_cast<DeviceModel&>(d.estimate) =
+          i < links.size() ? WithLinks(cls.device, links[i]) : cls.device;
       offload::DeviceView& v = d.view;
       v.id = absl::StrFormat("%s-%02d", cls.name, k);
       v.device_class = cls.name;
-      v.device = cls.device;
+      v.device = d.estimate.Advertised();
       for (const ml::StageProfile& st : profile.stages) {
         // What the device's own stage timing reports (ml::ProfileModel).
         v.stage_seconds.push_back(st.TrainSeconds(ml::kStageTimingBatch) *
                                   cls.device.slowdown);
       }
-      const size_t i = out.size();
       v.examples = i < data.examples.size() ? data.examples[i] : 0;
       out.push_back(std::move(d));
     }

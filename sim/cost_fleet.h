@@ -33,9 +33,12 @@ struct CostDevice {
 };
 
 // `profile`: one core's stage seconds, scaled by each class's slowdown into
-// the devices' stage timings.
-std::vector<CostDevice> CostFleet(const Config& config, const FleetData& data,
-                                  const ml::ModelProfile& profile);
+// the devices' stage timings. Traced links (sim/device_links.h) are in the
+// estimates; the views see what the devices advertise. Errors: a trace
+// that does not load.
+absl::StatusOr<std::vector<CostDevice>> CostFleet(
+    const Config& config, const FleetData& data,
+    const ml::ModelProfile& profile);
 
 }  // namespace tandem::sim
 

@@ -24,7 +24,7 @@ std::unique_ptr<VirtualEnvironment> EnvironmentFor(
     const Config& c, const SimDevice& d, uint64_t seed, bool wall_time,
     std::shared_ptr<const ml::ModelProfile> compute_profile) {
   VirtualEnvironmentOptions v;
-  v.model = d.cls->device;
+  v.model = WithLinks(d.cls->device, d.links);
   v.compute_profile = std::move(compute_profile);
   v.dropout = d.cls->dropout;
   v.availability = d.availability;
@@ -141,17 +141,20 @@ absl::StatusOr<std::vector<SimDevice>> MakeDevices(const Config& c) {
                             LoadAvailabilityTrace(c.fleet.availability_trace));
   }
   const std::vector<std::string> ids = data::FleetDeviceIds(c);
+  TANDEM_ASSIGN_OR_RETURN(const std::vector<DeviceLinks> links,
+                          LoadDeviceLinks(c));
   std::vector<SimDevice> devices;
   for (const DeviceClassConfig& cls : c.fleet.classes) {
     for (int k = 0; k < cls.count; ++k) {
-      const std::string& id = ids[devices.size()];
+      const size_t i = devices.size();
+      const std::string& id = ids[i];
       auto it = trace.find(id);
-      devices.push_back(
-          {id, &cls,
-           it != trace.end()
-               ? Availability::Intervals(it->second)
-               : Availability::Periodic(cls.online_s, cls.offline_s,
-                                        c.seed * 1000 + devices.size())});
+      devices.push_back({id, &cls,
+                         it != trace.end() ? Availability::Intervals(it->second)
+                                           : Availability::Periodic(
+                                                 cls.online_s, cls.offline_s,
+                                                 c.seed * 1000 + i),
+                         links[i]});
     }
   }
   return devices;
@@ -187,12 +190,19 @@ absl::Status CheckBandwidthEvents(const Config& c,
                                   const std::vector<SimDevice>& devices) {
   for (size_t i = 0; i < c.fleet.bandwidth_events.size(); ++i) {
     const std::string& id = c.fleet.bandwidth_events[i].device;
-    bool found = false;
-    for (const SimDevice& d : devices) found = found || d.id == id;
-    if (!found) {
+    const SimDevice* named = nullptr;
+    for (const SimDevice& d : devices) {
+      if (d.id == id) named = &d;
+    }
+    if (named == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "config: $.fleet.bandwidth_events[", i, "].device: no device \"", id,
           "\" (devices are named <class>-NN, e.g. \"", devices[0].id, "\")"));
+    }
+    if (named->links.uplink || named->links.downlink) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: $.fleet.bandwidth_events[", i, "].device: \"", id,
+          "\"'s link follows a trace; change the trace instead"));
     }
   }
   return absl::OkStatus();

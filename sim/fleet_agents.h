@@ -22,6 +22,7 @@
 #include "ml/profile.h"
 #include "sim/availability.h"
 #include "sim/device_dispatcher.h"
+#include "sim/device_links.h"
 
 namespace tandem::sim {
 
@@ -29,6 +30,7 @@ struct SimDevice {
   std::string id;
   const DeviceClassConfig* cls;
   Availability availability;
+  DeviceLinks links;  // traced links, if any
 };
 
 // Every partition of the training set, loaded once; a device trains on the
@@ -40,8 +42,8 @@ using Partitions = std::vector<std::shared_ptr<const data::Dataset>>;
 absl::StatusOr<Partitions> MakePartitions(
     const Config& c, std::shared_ptr<const data::Dataset>* test);
 
-// The fleet's devices, each with its availability: the trace's intervals if
-// it names the device, else its class's periods.
+// The fleet's devices, each with its availability (the trace's intervals if
+// it names the device, else its class's periods) and its traced links.
 absl::StatusOr<std::vector<SimDevice>> MakeDevices(const Config& c);
 
 // The partition the coordinator's DataSpec names.
@@ -49,7 +51,8 @@ client::DataProvider PartitionProvider(std::shared_ptr<const Partitions> parts);
 
 // The config has a fleet, large enough for server.min_devices.
 absl::Status CheckFleet(const Config& c);
-// Every bandwidth event names a device of `devices`.
+// Every bandwidth event names a device of `devices` whose link is not
+// traced.
 absl::Status CheckBandwidthEvents(const Config& c,
                                   const std::vector<SimDevice>& devices);
 

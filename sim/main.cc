@@ -1,5 +1,6 @@
 // tandem-sim: runs a whole fleet from one config file on virtual time.
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -13,8 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/config.h"
+#include "core/link_trace.h"
 #include "core/log.h"
 #include "core/program_config.h"
+#include "core/run_writer.h"
 #include "ml/blas_kernel.h"
 #include "ml/profile_file.h"
 #include "ml/runtime.h"
@@ -23,6 +26,7 @@
 #include "sim/fleet_simulator.h"
 #include "sim/offload_bound.h"
 #include "sim/policy_trainer.h"
+#include "sim/trace_generator.h"
 
 ABSL_FLAG(std::string, config, "", "run configuration (JSON)");
 ABSL_FLAG(std::string, out, "", "folder for run directories (output.dir)");
@@ -51,6 +55,12 @@ ABSL_FLAG(std::string, shard, "",
           "I/N: run slice I of N of the fleet as gRPC clients of --server "
           "(a tandem-server --fleet started with the same config)");
 ABSL_FLAG(std::string, server, "", "--shard: the coordinator's host:port");
+ABSL_FLAG(std::string, make_trace, "",
+          "write a Markov on/off fading link trace (Mahimahi format) to "
+          "--trace_out and exit: good_mbps=,bad_mbps=,mean_good_s=,"
+          "mean_bad_s=,seconds=,seed= (sim/trace_generator.h)");
+ABSL_FLAG(std::string, trace_out, "",
+          "--make_trace: the file (default: the spec's name + .trace)");
 ABSL_FLAG(std::string, measure_profile, "",
           "measure the model's per-stage profile on one idle core (median "
           "of repeats), write it to this file for fleet.profile, and exit");
@@ -90,6 +100,34 @@ int MeasureProfile(const Config& config, const std::string& out) {
     return ExitCodeFor(s);
   }
   std::cout << "profile of " << config.model.id() << " written to " << out
+            << std::endl;
+  return 0;
+}
+
+// --make_trace SPEC [--trace_out FILE].
+int MakeTrace() {
+  auto spec = sim::ParseFadingTraceSpec(absl::GetFlag(FLAGS_make_trace));
+  if (!spec.ok()) {
+    std::cerr << "tandem-sim: " << spec.status().message() << "\n";
+    return 2;
+  }
+  std::string out = absl::GetFlag(FLAGS_trace_out);
+  if (out.empty()) out = sim::FadingTraceName(*spec) + ".trace";
+  const std::string text = sim::MahimahiText(sim::FadingSegments(*spec),
+                                             std::round(spec->seconds * 1e3));
+  absl::Status s = WriteFileAtomically(out, text);
+  if (!s.ok()) {
+    std::cerr << "tandem-sim: " << s.message() << "\n";
+    return ExitCodeFor(s);
+  }
+  auto check = LinkTrace::Read(out);
+  if (!check.ok()) {
+    std::cerr << "tandem-sim: " << check.status().message() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat("%s: %s, %.0f s, mean %.3f Mbit/s", out,
+                               sim::FadingTraceName(*spec),
+                               (*check)->period_s(), (*check)->MeanMbps())
             << std::endl;
   return 0;
 }
@@ -147,6 +185,7 @@ int TrainPolicy(const Config& config) {
 
 int Main() {
   ml::ReuseFreedTensorMemory();
+  if (!absl::GetFlag(FLAGS_make_trace).empty()) return MakeTrace();
   if (absl::GetFlag(FLAGS_train_policy) && absl::GetFlag(FLAGS_randomize) &&
       absl::GetFlag(FLAGS_config).empty()) {
     return TrainPolicy(Config());

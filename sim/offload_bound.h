@@ -1,10 +1,10 @@
 // The best any offload policy could reach on a scenario, by the cost model:
 // each device in each round at its fastest placement (split mode "exact" or
-// "local_loss", and split point), knowing that round's bandwidth in advance,
-// each tail with a coordinator core of its own; every device also times its
-// stages before round 1, as in a run. Ratios to no offload on the same
-// model, so they say whether a goal such as "the slowest device's round 60%
-// shorter" is reachable on a fleet at all.
+// "local_loss", and split point), knowing that round's bandwidth (or its traced
+// links) in advance, each tail with a coordinator core of its own; every device
+// also times its stages before round 1, as in a run. Ratios to no offload on
+// the same model, so they say whether a goal such as "the slowest device's
+// round 60% shorter" is reachable on a fleet at all.
 //
 //   tandem-sim --config configs/fedadapt-5dev.json --offload_bound
 #ifndef TANDEM_SIM_OFFLOAD_BOUND_H_

@@ -37,7 +37,7 @@ class Trainer {
     Episode e;
     for (int r = 1; r <= rounds; ++r) {
       e.policy_s += PlayRound(s, r, *policy).slowest_s;
-      e.bound_s += BoundRound(s, r);
+      e.bound_s += BoundRound(s, r, e.bound_s);
       decisions_ += static_cast<int64_t>(s.fleet.size());
       if (agent_->recorded() >= t_.batch) TANDEM_RETURN_IF_ERROR(Update());
     }

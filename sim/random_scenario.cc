@@ -7,6 +7,7 @@
 #include "core/tensor_codec.h"
 #include "ml/profile_file.h"
 #include "offload/split_policy.h"
+#include "sim/trace_generator.h"
 
 namespace tandem::sim {
 namespace {
@@ -60,6 +61,32 @@ std::vector<double> Drift(std::mt19937_64& rng, double base, int rounds) {
     x = std::clamp(x * std::exp(0.3 * Normal(rng)), base / 20, base * 3);
   }
   return m;
+}
+
+// Both directions of `d` on one Markov fading trace, its stays scaled to
+// the device's local round.
+void DrawFadingTrace(std::mt19937_64& rng, const ml::ModelProfile& profile,
+                     int64_t seed, CostDevice& d) {
+  DeviceModel& m = d.estimate;
+  double per_example = 0;
+  for (const ml::StageProfile& st : profile.stages) {
+    per_example += st.TrainSeconds(profile.batch_size);
+  }
+  const double local_s = std::max(
+      0.01, m.slowdown * static_cast<double>(d.view.examples) * per_example);
+  FadingTraceSpec spec;
+  spec.good_mbps = m.bandwidth_mbps;
+  spec.bad_mbps = m.bandwidth_mbps * Uniform(rng, 0.02, 0.3);
+  spec.mean_good_s = local_s * LogUniform(rng, 0.3, 10);
+  spec.mean_bad_s = local_s * LogUniform(rng, 0.2, 3);
+  spec.seconds = std::min(86400.0, 40 * (spec.mean_good_s + spec.mean_bad_s));
+  spec.seed = static_cast<uint64_t>(seed);
+  auto trace = std::make_shared<const LinkTrace>(FadingTrace(spec).value());
+  TracedLink link;
+  link.offset_s = Uniform(rng, 0, trace->period_s());
+  link.trace = std::move(trace);
+  m.uplink = m.downlink = link;
+  d.view.device = m.Advertised();
 }
 
 Config ScenarioConfig(std::mt19937_64& rng, const NamedProfile& model) {
@@ -147,6 +174,10 @@ CostScenario DrawScenario(std::mt19937_64& rng,
                                      m.slowdown);
     }
     s.mbps.push_back(DrawLink(rng, o.links, m.bandwidth_mbps, o.rounds));
+    if (o.links == LinkProcess::kFadingTrace) {
+      DrawFadingTrace(rng, s.context.profile, static_cast<int64_t>(rng() >> 1),
+                      d);
+    }
     s.fleet.push_back(std::move(d));
   }
   return s;

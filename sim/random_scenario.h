@@ -4,8 +4,11 @@
 // Mbit/s (log-uniform), latency 0 to 100 ms, any of the pinned zoo
 // profiles, and per device a bandwidth process: constant, a step down (and
 // maybe back), two-state Markov on/off fading, or a slow multiplicative
-// drift. Everything is drawn from the given generator, so a seed names a
-// scenario sequence.
+// drift (per round); or, only when asked for, Markov on/off fading within
+// rounds (kFadingTrace): both directions follow a two-state trace
+// (sim/trace_generator.h) whose stays are 0.3 to 10 (good) and 0.2 to 3
+// (bad) times the device's local round, from a random point. Everything is
+// drawn from the given generator, so a seed names a scenario sequence.
 #ifndef TANDEM_SIM_RANDOM_SCENARIO_H_
 #define TANDEM_SIM_RANDOM_SCENARIO_H_
 
@@ -19,7 +22,17 @@
 
 namespace tandem::sim {
 
-enum class LinkProcess { kAny, kConstant, kSteps, kMarkov, kDrift };
+// kAny draws one of kConstant .. kDrift per device, not kFadingTrace: the
+// shipped ppo policy was trained on those (training on fading traces too
+// was tried and did not help: docs/ppo-policy.md).
+enum class LinkProcess {
+  kAny,
+  kConstant,
+  kSteps,
+  kMarkov,
+  kDrift,
+  kFadingTrace
+};
 
 struct ScenarioOptions {
   int min_devices = 2, max_devices = 50;
@@ -40,7 +53,9 @@ struct NamedProfile {
 // (configs/profiles); errors name the file.
 absl::StatusOr<std::vector<NamedProfile>> ZooProfiles(const std::string& dir);
 
-// One device's link over `rounds` rounds of `process` around `base`.
+// One device's link over `rounds` rounds of `process` around `base`
+// (kAny: one of kConstant .. kDrift; kFadingTrace: constant here, the
+// trace is drawn by DrawScenario).
 std::vector<double> DrawLink(std::mt19937_64& rng, LinkProcess process,
                              double base, int rounds);
 

@@ -9,7 +9,9 @@
 // Virtual time: compute is measured per-thread CPU seconds (or, with a
 // compute profile, examples x the profile's stage seconds) times the
 // slowdown; every transfer is bytes over the round's bandwidth plus one
-// latency; a local-loss round follows core/pipeline_schedule.h.
+// latency, or on a traced link (DeviceModel::uplink/downlink) integrated
+// over its trace from the moment it starts, the round laid out from the
+// task's virtual start; a local-loss round follows core/pipeline_schedule.h.
 #ifndef TANDEM_SIM_VIRTUAL_ENVIRONMENT_H_
 #define TANDEM_SIM_VIRTUAL_ENVIRONMENT_H_
 
@@ -60,7 +62,8 @@ class VirtualEnvironment : public client::DeviceEnvironment {
   bool OnlineThrough(double start_s, double seconds) const override {
     return options_.availability.OnlineThrough(start_s, seconds);
   }
-  std::unique_ptr<client::RoundAccounting> BeginRound(int64_t round) override;
+  std::unique_ptr<client::RoundAccounting> BeginRound(int64_t round,
+                                                      double start_s) override;
   double MinRoundSeconds(int64_t round, int64_t bytes_down, int64_t bytes_up,
                          int64_t examples, int stages) const override;
   void AlterUpdate(int64_t round, const Weights& global,

@@ -35,7 +35,9 @@
 
 ABSL_FLAG(int, fleets, 20, "random fleets to judge on");
 ABSL_FLAG(uint64_t, seed, 424242, "the fleets' seed");
-ABSL_FLAG(std::string, links, "markov", "any, constant, steps, markov, drift");
+ABSL_FLAG(std::string, links, "markov",
+          "any, constant, steps, markov, drift (per round), fading_trace "
+          "(Markov on/off traces, within rounds)");
 ABSL_FLAG(int, rounds, 10, "rounds per fleet");
 ABSL_FLAG(std::string, policy, "configs/policies/ppo-default.policy",
           "the ppo policy file");
@@ -64,13 +66,13 @@ absl::StatusOr<sim::LinkProcess> ProcessNamed(const std::string& name) {
       {"constant", sim::LinkProcess::kConstant},
       {"steps", sim::LinkProcess::kSteps},
       {"markov", sim::LinkProcess::kMarkov},
-      {"drift", sim::LinkProcess::kDrift}};
+      {"drift", sim::LinkProcess::kDrift},
+      {"fading_trace", sim::LinkProcess::kFadingTrace}};
   for (const auto& [n, p] : names) {
     if (name == n) return p;
   }
   return absl::InvalidArgumentError(
-      "--links: one of any, constant, steps, "
-      "markov, drift");
+      "--links: one of any, constant, steps, markov, drift, fading_trace");
 }
 
 // The largest per-device mean round of a play of `rounds` rounds.
@@ -91,7 +93,11 @@ std::vector<std::vector<double>> DeviceTimes(
     int64_t* overrides = nullptr) {
   std::vector<std::vector<double>> out;
   if (name == "bound") {
-    for (int r = 1; r <= rounds; ++r) out.push_back(sim::BoundDevices(s, r));
+    double clock = 0;
+    for (int r = 1; r <= rounds; ++r) {
+      out.push_back(sim::BoundDevices(s, r, clock));
+      clock += *std::max_element(out.back().begin(), out.back().end());
+    }
     return out;
   }
   s.config.offload.policy = name;
@@ -226,7 +232,7 @@ int Main() {
   for (int k = 0; k < absl::GetFlag(FLAGS_fleets); ++k) {
     const sim::CostScenario s = sim::DrawScenario(rng, *profiles, so);
     double bound = 0;
-    for (int r = 1; r <= so.rounds; ++r) bound += sim::BoundRound(s, r);
+    for (int r = 1; r <= so.rounds; ++r) bound += sim::BoundRound(s, r, bound);
     double ratio[3];
     for (int p = 0; p < 3; ++p) {
       ratio[p] =

@@ -91,6 +91,24 @@ TEST(ConfigTest, UnknownFleetClassKeyNamesIndex) {
   EXPECT_THAT(ParseError(j), HasSubstr("$.fleet.classes[1].speed"));
 }
 
+TEST(ConfigTest, LinkTracesNeedADeviceAndATrace) {
+  for (const char* entry :
+       {R"({"device": "pi-00"})", R"({"uplink_trace": "a.trace"})",
+        R"({"device": "pi-00", "colour": 1})"}) {
+    auto c = ParseConfig(nlohmann::json::parse(
+        std::string(R"({"fleet": {"link_traces": [)") + entry + "]}}"));
+    ASSERT_FALSE(c.ok()) << entry;
+    EXPECT_NE(c.status().message().find("$.fleet.link_traces[0]"),
+              std::string::npos)
+        << c.status();
+  }
+  auto ok = ParseConfig(nlohmann::json::parse(
+      R"({"fleet": {"link_traces": [{"device": "pi-00",
+                                     "downlink_trace": "d.trace"}]}})"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->fleet.link_traces[0].downlink_trace, "d.trace");
+}
+
 TEST(ConfigTest, WrongTypeNamesPathAndExpectedType) {
   EXPECT_THAT(ParseError({{"training", {{"batch_size", "32"}}}}),
               AllOf(HasSubstr("$.training.batch_size"),
@@ -334,12 +352,15 @@ nlohmann::json FullConfig() {
        "latency_ms": 30.0, "dropout": 0.1, "power_compute_w": 3.5,
        "power_transmit_w": 1.25, "power_receive_w": 0.75,
        "attack": "none", "attack_scale": 10.0, "online_s": 60.0,
-       "offline_s": 30.0},
+       "offline_s": 30.0, "uplink_trace": "up.trace",
+       "downlink_trace": ""},
       {"name": "pi", "count": 1, "slowdown": 8.0, "bandwidth_mbps": 10.0,
        "latency_ms": 2.0, "dropout": 0.0, "power_compute_w": 5.0,
        "power_transmit_w": 2.0, "power_receive_w": 1.0,
        "attack": "scale", "attack_scale": 3.0, "online_s": 0.0,
-       "offline_s": 0.0}]},
+       "offline_s": 0.0, "uplink_trace": "", "downlink_trace": "down.trace"}],
+      "link_traces": [{"device": "pi-00", "uplink_trace": "a.trace",
+                       "downlink_trace": ""}]},
     "output": {"dir": "/tmp/runs", "checkpoints": false}
   })");
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/link_trace.h"
 #include "gtest/gtest.h"
 #include "offload/split_policy.h"
 
@@ -293,6 +294,61 @@ TEST(GreedyPolicyTest, RejectsBadBudgets) {
   ASSERT_FALSE(policy.ok());
   EXPECT_NE(policy.status().message().find("memory_budget_mb.pi"),
             std::string::npos);
+}
+
+// A trace of one packet a millisecond (12 Mbit/s) from `begin_ms` to the
+// period's end.
+DeviceEstimate TracedAt12Mbps(double begin_ms, double period_ms) {
+  auto trace = std::make_shared<const LinkTrace>(
+      LinkTrace::FromSegments({{begin_ms, period_ms, 12}}, period_ms, "t")
+          .value());
+  DeviceEstimate d = SlowDevice();
+  d.bandwidth_mbps = 1e-3;  // not used: both directions are traced
+  d.uplink = d.downlink = TracedLink{trace, 0};
+  return d;
+}
+
+TEST(CostModelTest, ATracedLinkAtOneRateCostsAsTheConstantLink) {
+  ml::ModelProfile p = HandProfile();
+  p.stages[0].aux_seconds_per_example = 1e-3;
+  p.stages[0].aux_param_bytes = 400;
+  DeviceEstimate flat = SlowDevice();
+  flat.bandwidth_mbps = 12;
+  flat.latency_ms = 3;
+  DeviceEstimate traced = TracedAt12Mbps(0, 1000);
+  traced.latency_ms = 3;
+  traced.start_s = 12.345;  // any start: the trace is flat
+  for (SplitMode mode : {SplitMode::kExact, SplitMode::kLocalLoss}) {
+    RoundShape r = HandRound();
+    r.mode = mode;
+    const auto a = EvaluateSplits(p, flat, r);
+    const auto b = EvaluateSplits(p, traced, r);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_NEAR(b[i].time_s, a[i].time_s, 1e-9) << SplitModeName(mode) << i;
+      EXPECT_NEAR(b[i].up_s, a[i].up_s, 1e-9);
+      EXPECT_NEAR(b[i].down_s, a[i].down_s, 1e-9);
+      EXPECT_NEAR(b[i].device_compute_s, a[i].device_compute_s, 1e-12);
+      EXPECT_DOUBLE_EQ(b[i].bytes, a[i].bytes);
+      EXPECT_GT(a[i].bytes, 0);
+    }
+  }
+}
+
+TEST(CostModelTest, ATracedRoundWaitsOutAFade) {
+  // Off for the first second of every two, then 12 Mbit/s (1.5 MB/s). No
+  // offload moves the 4,800 B of weights each way around 6 s of compute.
+  DeviceEstimate d = TracedAt12Mbps(1000, 2000);
+  const double move = 4800 / 1.5e6;
+  d.start_s = 0;  // waits 1 s for the download; uploads at 7 s, link on
+  EXPECT_NEAR(EvaluateSplits(HandProfile(), d, HandRound())[2].time_s,
+              1 + move + 6 + move, 1e-9);
+  d.start_s = 1;  // downloads at once; uploads at 7 s + move, link on
+  EXPECT_NEAR(EvaluateSplits(HandProfile(), d, HandRound())[2].time_s,
+              move + 6 + move, 1e-9);
+  d.start_s = 0.5;  // waits 0.5 s; the upload at 7 s
+  EXPECT_NEAR(EvaluateSplits(HandProfile(), d, HandRound())[2].time_s,
+              0.5 + move + 6 + move, 1e-9);
 }
 
 }  // namespace

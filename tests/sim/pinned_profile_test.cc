@@ -112,7 +112,7 @@ TEST(CostFleetTest, ExamplesComeFromTheDataSetAndItsPartitioner) {
   for (int64_t n : data->examples) sum += n;
   EXPECT_EQ(sum, 3000);
   EXPECT_NE(data->examples[0], data->examples[1]);  // Dirichlet shares
-  const auto fleet = CostFleet(c, *data, ml::ModelProfile{});
+  const auto fleet = CostFleet(c, *data, ml::ModelProfile{}).value();
   EXPECT_EQ(fleet[2].view.examples, data->examples[2]);
 }
 
