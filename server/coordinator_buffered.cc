@@ -98,7 +98,8 @@ bool Coordinator::TakeReportLocked(RoundState& r) {
     // Not picked again before the clock moves: a device that is offline
     // would otherwise be started and dropped forever at one instant.
     resting_.insert(f->device);
-    if (d != nullptr && !f->refused) r.Drop(*d, f->reason);
+    r.FlightEnded(f->device, d == nullptr ? "" : d->profile.device_class(),
+                  f->refused, f->reason);
     return true;
   }
   resting_.clear();

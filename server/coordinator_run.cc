@@ -216,18 +216,20 @@ void Coordinator::AwaitRoundEnd() {
 void Coordinator::DropSilentDevicesLocked() {
   // A pending device that stopped sending heartbeats is gone (or was
   // forgotten: FleetRegistry::MakeRoom).
-  for (auto it = state_.round->pending.begin();
-       it != state_.round->pending.end();) {
-    DeviceRecord* d = state_.registry.Find(*it);
+  std::vector<std::string> silent;
+  for (const std::string& id : state_.round->pending) {
+    const DeviceRecord* d = state_.registry.Find(id);
     if (d == nullptr || Now() - d->last_seen_s > state_.device_timeout_s) {
-      LogWarning(absl::StrCat("device ", EscapeForLog(*it),
-                              " timed out in round ", state_.round->number));
-      ++state_.round->dropped;
-      if (d != nullptr) ++d->dropouts;
-      it = state_.round->pending.erase(it);
-    } else {
-      ++it;
+      silent.push_back(id);
     }
+  }
+  for (const std::string& id : silent) {
+    LogWarning(absl::StrCat("device ", EscapeForLog(id), " timed out in round ",
+                            state_.round->number));
+    DeviceRecord* d = state_.registry.Find(id);
+    if (d != nullptr) ++d->dropouts;
+    state_.round->Leave(id, d == nullptr ? "" : d->profile.device_class(),
+                        DeviceRoundRecord::Status::kDropped, "timed out");
   }
   state_.UpdateFleetGauges();
 }
@@ -236,7 +238,10 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
     std::string* why_failed) {
   absl::MutexLock lock(&state_.mu);
   RoundState& r = *state_.round;
-  r.Close();
+  r.Close([this](const std::string& id) {
+    const DeviceRecord* d = state_.registry.Find(id);
+    return d == nullptr ? std::string() : d->profile.device_class();
+  });
   LeaveOutSurplusLocked(r);
   state_.tails.Clear();  // tails of devices that never reported are freed
   state_.planner->Observe(r.number, r.devices, state_.registry);

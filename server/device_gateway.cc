@@ -236,9 +236,14 @@ absl::Status DeviceGateway::CheckUpdateHeader(const v1::UpdateHeader& header) {
 void DeviceGateway::CountMalformedUpdate(const std::string& device_id,
                                          const std::string& reason) {
   absl::MutexLock lock(&state_.mu);
-  if (state_.round != nullptr) state_.round->End(device_id);
+  DeviceRecord* d = state_.registry.Find(device_id);
+  if (state_.round != nullptr) {
+    state_.round->Leave(device_id,
+                        d == nullptr ? "" : d->profile.device_class(),
+                        DeviceRoundRecord::Status::kRejected, "malformed");
+  }
   state_.admission
-      .Reject(state_.registry.Find(device_id), state_.round.get(), "malformed",
+      .Reject(d, state_.round.get(), "malformed",
               absl::InvalidArgumentError(reason))
       .IgnoreError();
 }
@@ -290,7 +295,7 @@ absl::Status DeviceGateway::RefuseLateLocked(const DeviceRoundRecord& rec,
   const double deadline_s = state_.config.server.round_deadline_s;
   if (rec.measurements.round_time_s() <= deadline_s) return absl::OkStatus();
   RoundState& r = *state_.round;
-  r.End(rec.device);
+  r.Leave(*d, DeviceRoundRecord::Status::kRejected, "late");
   if (r.flights == nullptr)
     r.deadline_hit = true;  // the round's, not a flight's
   return state_.admission.Reject(
@@ -315,7 +320,7 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     auto joined = state_.tails.Join(id, weights, *state_.global,
                                     state_.planner->TailShare(r.offloading));
     if (!joined.ok()) {
-      r.End(id);
+      r.Leave(*d, DeviceRoundRecord::Status::kRejected, "split_incomplete");
       return state_.admission.Reject(d, &r, "split_incomplete",
                                      joined.status());
     }
@@ -337,9 +342,9 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
   RejectReason reason;
   absl::Status s = state_.strategy->AddUpdate(std::move(u), &reason);
   if (!s.ok()) {
-    r.End(id);
-    return state_.admission.Reject(d, &r, std::string(RejectReasonName(reason)),
-                                   s);
+    const std::string why(RejectReasonName(reason));
+    r.Leave(*d, DeviceRoundRecord::Status::kRejected, why);
+    return state_.admission.Reject(d, &r, why, s);
   }
   rec.update_norm = state_.strategy->last_update_norm();
   if (rec.mode == offload::SplitMode::kLocalLoss) {
@@ -421,7 +426,7 @@ absl::StatusOr<v1::HeartbeatReply> DeviceGateway::Heartbeat(
              req.round() == state_.round->number &&
              state_.round->pending.count(req.device_id()) > 0) {
     ++d->dropouts;
-    state_.round->Drop(*d, req.reason());
+    state_.round->Leave(*d, DeviceRoundRecord::Status::kDropped, req.reason());
   }
   return reply;
 }
@@ -445,9 +450,9 @@ void DeviceGateway::EndSessionLocked(const std::string& id,
     ++d->dropouts;
   }
   if (state_.round != nullptr && state_.round->open &&
-      state_.round->pending.erase(id) > 0) {
-    ++state_.round->dropped;
+      state_.round->pending.count(id) > 0) {
     ++d->dropouts;
+    state_.round->Leave(*d, DeviceRoundRecord::Status::kDropped, why);
   }
   state_.UpdateFleetGauges();
   LogInfo(absl::StrCat("device ", EscapeForLog(id), " ", why));

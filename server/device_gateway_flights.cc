@@ -36,7 +36,7 @@ absl::Status DeviceGateway::ArriveLocked(const v1::UpdateHeader& h,
     const std::string why = absl::StrCat(
         "its round took ", rec.measurements.round_time_s(),
         " s, less than the ", f.not_before_s - f.start_s, " s it announced");
-    state_.round->End(h.device_id());
+    state_.round->Leave(*d, DeviceRoundRecord::Status::kRejected, "malformed");
     return state_.admission.Reject(d, state_.round.get(), "malformed",
                                    absl::InvalidArgumentError(why));
   }

@@ -12,9 +12,18 @@ nlohmann::json ToJson(const DeviceRoundRecord& r) {
                       {"round", r.round},
                       {"device", r.device},
                       {"class", r.device_class}};
-  if (r.status == DeviceRoundRecord::Status::kDropped) {
-    j.update({{"status", "dropped"}, {"reason", r.reason}});
-    return j;
+  switch (r.status) {
+    case DeviceRoundRecord::Status::kDropped:
+      j.update({{"status", "dropped"}, {"reason", r.reason}});
+      return j;
+    case DeviceRoundRecord::Status::kRejected:
+      j.update({{"status", "rejected"}, {"reason", r.reason}});
+      return j;
+    case DeviceRoundRecord::Status::kUnneeded:
+      j.update({{"status", "unneeded"}, {"reason", r.reason}});
+      return j;
+    default:
+      break;
   }
   const v1::Measurements& m = r.measurements;
   const bool surplus = r.status == DeviceRoundRecord::Status::kSurplus;

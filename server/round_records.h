@@ -14,14 +14,21 @@
 namespace tandem::server {
 
 struct DeviceRoundRecord {
+  // Every sampled device ends its round in one of these (RoundState):
+  // kAccepted: its update is in the aggregate.
   // kSurplus: accepted, then left out of the aggregate by over-selection
-  // (strategy.over_selection): devices that finished first were enough.
-  enum class Status { kAccepted, kDropped, kSurplus };
+  //   (strategy.over_selection): devices that finished first were enough.
+  // kDropped: it left without an update: it abandoned the round, timed
+  //   out, left the fleet, was revoked, or was still training when the
+  //   round closed at its deadline.
+  // kRejected: its update was refused (the rejection's reason).
+  // kUnneeded: still training when over-selection's target was reached.
+  enum class Status { kAccepted, kDropped, kSurplus, kRejected, kUnneeded };
   Status status = Status::kAccepted;
   int64_t round = 0;
   std::string device;
   std::string device_class;
-  std::string reason;  // kDropped: why the device abandoned the round
+  std::string reason;  // kDropped, kRejected, kUnneeded: why
   // kAccepted: what the device measured; round_time_s includes its tail's
   // time when the device could not (TailRegistry::Join).
   v1::Measurements measurements;

@@ -83,31 +83,71 @@ struct RoundState {
     bytes_down += m.bytes_down();
     devices.push_back(std::move(record));
   }
-  // `device` abandoned the round (it said so); call with it pending.
-  void Drop(const DeviceRecord& device, const std::string& reason) {
-    pending.erase(device.id);
-    ++dropped;
+  // The one way a sampled device leaves the round without an accepted
+  // update: `status` kDropped (abandoned, timed out, left, revoked; counted
+  // in `dropped`) or kRejected (its update refused: UpdateAdmission counts
+  // it), with why. A device still pending is no longer, and gets its line
+  // in metrics.jsonl; any other is left alone. Buffered: its flight is
+  // refused. `device_class`: "" for a device no longer registered.
+  void Leave(const std::string& device, const std::string& device_class,
+             DeviceRoundRecord::Status status, const std::string& reason) {
+    if (flights != nullptr && status == DeviceRoundRecord::Status::kRejected) {
+      flights->Refuse(device);
+    }
+    if (!open || pending.erase(device) == 0) return;
+    if (status == DeviceRoundRecord::Status::kDropped) ++dropped;
+    AddDeviceLine(device, device_class, status, reason);
+  }
+  void Leave(const DeviceRecord& device, DeviceRoundRecord::Status status,
+             const std::string& reason) {
+    Leave(device.id, device.profile.device_class(), status, reason);
+  }
+  // Buffered: `device`'s flight ended without an update; `refused`: its
+  // update was (UpdateAdmission counted it).
+  void FlightEnded(const std::string& device, const std::string& device_class,
+                   bool refused, const std::string& reason) {
+    if (!refused) ++dropped;
+    AddDeviceLine(device, device_class,
+                  refused ? DeviceRoundRecord::Status::kRejected
+                          : DeviceRoundRecord::Status::kDropped,
+                  reason);
+  }
+  // A device line of `status` without measurements.
+  void AddDeviceLine(const std::string& device, const std::string& device_class,
+                     DeviceRoundRecord::Status status,
+                     const std::string& reason) {
     DeviceRoundRecord r;
-    r.status = DeviceRoundRecord::Status::kDropped;
+    r.status = status;
     r.round = number;
-    r.device = device.id;
-    r.device_class = device.profile.device_class();
+    r.device = device;
+    r.device_class = device_class;
     r.reason = reason;
     devices.push_back(std::move(r));
   }
   // Over-selection: enough updates arrived to close the round.
   bool TargetReached() const { return target > 0 && accepted >= target; }
-  // No more updates: devices still pending count as dropped (unless the
-  // over-selection target was reached: they were not needed), heads are
-  // freed. Devices reported in arrival order, which varies from run to run:
-  // the policy and the metrics see them in device-id order.
+  // No more updates: devices still pending count as dropped at the
+  // deadline (unless the over-selection target was reached: they were not
+  // needed), each with its line; heads are freed. Devices reported in
+  // arrival order, which varies from run to run: the policy and the
+  // metrics see them in device-id order. `device_class`: a pending
+  // device's class ("" when unknown).
   // Buffered: the round stays open, for the devices still training report
   // into their flights while the version is aggregated and evaluated.
-  void Close() {
+  template <typename ClassOf>
+  void Close(const ClassOf& device_class) {
     open = flights != nullptr;
-    if (TargetReached()) pending.clear();
-    deadline_hit = deadline_hit || !pending.empty();
-    dropped += static_cast<int>(pending.size());
+    const bool unneeded = TargetReached();
+    deadline_hit = deadline_hit || (!unneeded && !pending.empty());
+    if (!unneeded) dropped += static_cast<int>(pending.size());
+    for (const std::string& id : pending) {
+      AddDeviceLine(id, device_class(id),
+                    unneeded ? DeviceRoundRecord::Status::kUnneeded
+                             : DeviceRoundRecord::Status::kDropped,
+                    unneeded ? "over-selection's target was reached first"
+                             : "still training when the round closed");
+    }
+    pending.clear();
     heads.clear();
     std::stable_sort(
         devices.begin(), devices.end(),
@@ -180,11 +220,6 @@ struct RoundState {
       }
     }
     return false;
-  }
-  // The device is done with this round (reported, refused or gone).
-  void End(const std::string& device) {
-    if (flights != nullptr) flights->Refuse(device);
-    if (open) pending.erase(device);
   }
 };
 

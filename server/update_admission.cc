@@ -26,6 +26,7 @@ absl::Status UpdateAdmission::Reject(DeviceRecord* device, RoundState* round,
                                      const std::string& reason,
                                      absl::Status status) {
   Count(device, reason);
+  last_rejection_ = reason;
   if (round != nullptr && round->open) ++round->rejected;
   LogWarning(
       absl::StrCat("update rejected (", reason, "): ", status.message()));
@@ -60,7 +61,9 @@ absl::Status UpdateAdmission::CheckHeader(const v1::UpdateHeader& h,
   d->last_seen_s = c.now_s;
   TANDEM_RETURN_IF_ERROR(CheckRound(h, c, d));
   absl::Status content = CheckContent(h, c, d);
-  if (!content.ok()) c.round->End(h.device_id());
+  if (!content.ok()) {
+    c.round->Leave(*d, DeviceRoundRecord::Status::kRejected, last_rejection_);
+  }
   return content;
 }
 

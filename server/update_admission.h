@@ -77,6 +77,7 @@ class UpdateAdmission {
                             const AdmissionContext& context, DeviceRecord* d);
 
   std::map<std::string, int> counts_;  // reason -> rejections in the run
+  std::string last_rejection_;         // the reason Reject() last counted
   CoordinatorMetrics* metrics_ = nullptr;
 };
 

@@ -105,6 +105,21 @@ class CoordinatorTest : public ::testing::Test {
     return PushUpdate(stub_.get(), id, session, round, w, samples, skip_chunk);
   }
 
+  // Round `round`'s device lines in metrics.jsonl: device -> "status:reason"
+  // ("accepted" alone for an accepted one). Each device once.
+  std::map<std::string, std::string> DeviceOutcomes(int64_t round) {
+    std::map<std::string, std::string> out;
+    const std::vector<nlohmann::json> lines =
+        ReadMetrics(coordinator_->run_dir()).value();
+    for (const nlohmann::json& j : lines) {
+      if (j["type"] != "device" || j["round"] != round) continue;
+      std::string what = j["status"];
+      if (j.contains("reason")) what += ":" + j["reason"].get<std::string>();
+      EXPECT_TRUE(out.emplace(j["device"], what).second) << j;
+    }
+    return out;
+  }
+
   // The run's latest checkpoint's weights; its round in *round if non-null.
   Weights LatestCheckpoint(int64_t* round) {
     return DecodeCheckpoint(
@@ -211,6 +226,15 @@ TEST_F(CoordinatorTest, AggregatesValidUpdatesAndRejectsBadOnes) {
   EXPECT_EQ(r["no_samples"], 1);
   EXPECT_EQ(r["duplicate"], 2);
   EXPECT_EQ(summary["rejected_updates"], 8);
+  // Every sampled device's outcome has its line, refused ones with why.
+  const std::map<std::string, std::string> expected = {
+      {"d1", "accepted"},
+      {"d2", "accepted"},
+      {"d3", "rejected:layout_mismatch"},
+      {"d4", "rejected:non_finite"},
+      {"d5", "rejected:malformed"},
+      {"d6", "rejected:no_samples"}};
+  EXPECT_EQ(DeviceOutcomes(round), expected);
 
   // FedAvg by samples: global + (1 x 100 + 3 x 300) / 400 = global + 2.5.
   int64_t ckpt_round = 0;
@@ -249,6 +273,12 @@ TEST_F(CoordinatorTest, OverSelectionAggregatesTheFirstToFinish) {
   EXPECT_EQ(r["sampled"], 4) << r;
   EXPECT_EQ(r["participants"], 2) << r;
   EXPECT_EQ(r["dropped"], 0) << r;
+  const std::map<std::string, std::string> expected = {
+      {"d1", "accepted"},
+      {"d2", "unneeded:over-selection's target was reached first"},
+      {"d3", "accepted"},
+      {"d4", "unneeded:over-selection's target was reached first"}};
+  EXPECT_EQ(DeviceOutcomes(round), expected);
   Weights next = LatestCheckpoint(nullptr);
   for (int64_t i = 0; i < global.size(); i += 97) {
     ASSERT_NEAR(next.values()[i], global.values()[i] + 2.5f, 1e-5) << i;
@@ -334,6 +364,9 @@ TEST_F(CoordinatorTest, SilentDeviceTimesOutOnTheInjectedClock) {
   ASSERT_EQ(devices.size(), 2u);
   EXPECT_EQ(devices[0].at("dropouts"), 0);
   EXPECT_EQ(devices[1].at("dropouts"), 1);  // d2, sorted by id
+  const std::map<std::string, std::string> expected = {
+      {"d1", "accepted"}, {"d2", "dropped:timed out"}};
+  EXPECT_EQ(DeviceOutcomes(round), expected);
 }
 
 TEST_F(CoordinatorTest, RoundWithTooFewUpdatesFailsAndIsRetried) {

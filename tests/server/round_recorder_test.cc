@@ -54,6 +54,16 @@ TEST(RoundRecordsTest, DeviceLineHasEveryField) {
   EXPECT_EQ(d.at("status"), "dropped");
   EXPECT_EQ(d.at("reason"), "battery");
   EXPECT_FALSE(d.contains("round_time_s"));
+  const std::pair<DeviceRoundRecord::Status, const char*> others[] = {
+      {DeviceRoundRecord::Status::kRejected, "rejected"},
+      {DeviceRoundRecord::Status::kUnneeded, "unneeded"}};
+  for (const auto& [status, name] : others) {
+    dropped.status = status;
+    const nlohmann::json o = ToJson(dropped);
+    EXPECT_EQ(o.at("status"), name);
+    EXPECT_EQ(o.at("reason"), "battery");
+    EXPECT_FALSE(o.contains("samples"));
+  }
 }
 
 TEST(RoundRecordsTest, OutcomeCarriesWhatThePolicyLearnsFrom) {
