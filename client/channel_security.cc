@@ -4,10 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/file_io.h"
 #include "core/log.h"
 #include "core/loopback.h"
 #include "core/pem_file.h"
-#include "core/run_writer.h"
 #include "core/status_macros.h"
 
 namespace tandem::client {

@@ -274,7 +274,7 @@ v1::UpdateHeader DeviceAgent::HeaderFor(const Task& task, RoundWork& work,
                              static_cast<int64_t>(header.ByteSizeLong()) + 16;
   m->set_bytes_down(task.bytes_down + work.split_bytes_down);
   m->set_bytes_up(weights_up + work.split_bytes_up);
-  RoundRecord& r = work.record;
+  RoundUsage& r = work.record;
   r.round = task.header.round();
   r.bytes_down = task.bytes_down;
   r.download_s = task.download_s;

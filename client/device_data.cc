@@ -12,17 +12,6 @@ namespace tandem::client {
 
 namespace {
 
-data::DataSource SourceForSpec(const v1::DataSpec& spec) {
-  data::DataSource source;
-  source.kind = spec.dataset();
-  source.path = spec.path();
-  source.seed = spec.seed();
-  source.mean.assign(spec.mean().begin(), spec.mean().end());
-  source.std.assign(spec.std().begin(), spec.std().end());
-  if (spec.train_limit() > 0) source.synthetic_train = spec.train_limit();
-  return source;
-}
-
 // The device's own data: an MNIST-format folder, or a file that
 // data::LoadTensorFile reads by its extension (.npz, .csv), normalised as the
 // spec says when the run's data is tensor data too.
@@ -46,24 +35,6 @@ absl::StatusOr<data::Dataset> LoadOwnData(const v1::DataSpec& spec,
 }
 
 }  // namespace
-
-absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
-  TANDEM_ASSIGN_OR_RETURN(data::TrainTest tt,
-                          data::LoadDataset(SourceForSpec(spec)));
-  if (spec.train_limit() > 0) return tt.train.Head(spec.train_limit());
-  return std::move(tt.train);
-}
-
-absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
-    const data::Dataset& train, const v1::DataSpec& spec) {
-  TANDEM_ASSIGN_OR_RETURN(auto parts,
-                          data::Partition(train.labels, train.num_classes,
-                                          data::PartitionOptionsFor(spec)));
-  std::vector<data::Dataset> out;
-  out.reserve(parts.size());
-  for (const auto& indices : parts) out.push_back(train.Subset(indices));
-  return out;
-}
 
 absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
     const v1::DataSpec& spec, const std::string& own_folder) {
@@ -92,7 +63,7 @@ absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
   };
   TANDEM_ASSIGN_OR_RETURN(
       data::Dataset rows,
-      data::LoadTrainRows(SourceForSpec(spec), spec.train_limit(), mine));
+      data::LoadTrainRows(data::SourceForSpec(spec), spec.train_limit(), mine));
   return std::make_shared<const data::Dataset>(std::move(rows));
 }
 

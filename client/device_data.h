@@ -13,19 +13,13 @@
 
 namespace tandem::client {
 
-// The training set the spec names, cut to spec.train_limit.
-absl::StatusOr<data::Dataset> LoadSpecTrainSet(const v1::DataSpec& spec);
-
-// Every partition of `train` as the spec describes (num_partitions parts).
-absl::StatusOr<std::vector<data::Dataset>> PartitionForSpec(
-    const data::Dataset& train, const v1::DataSpec& spec);
-
 // The device's data: its own file when `own_folder` names a .npz or .csv
 // (ml/data/tensor_dataset.h; with the spec's classes and normalisation when
 // the run's data is tensor data), the train split of an MNIST-format folder
 // when it names a folder, else partition spec.partition_index() of the spec's
-// dataset, the same rows PartitionForSpec gives. An MNIST-format dataset's
-// partition is read without holding the rest of it (data::LoadTrainRows).
+// dataset, the same rows data::PartitionForSpec gives. An MNIST-format
+// dataset's partition is read without holding the rest of it
+// (data::LoadTrainRows).
 absl::StatusOr<std::shared_ptr<const data::Dataset>> LoadDeviceData(
     const v1::DataSpec& spec, const std::string& own_folder);
 

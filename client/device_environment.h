@@ -7,7 +7,7 @@
 // time (sim/virtual_environment.h). The agent never asks which one it has.
 //
 //   std::unique_ptr<RoundAccounting> acc = env->BeginRound(round);
-//   ... train, filling a RoundRecord ...
+//   ... train, filling a RoundUsage ...
 //   acc->Account(record, header.mutable_measurements());
 #ifndef TANDEM_CLIENT_DEVICE_ENVIRONMENT_H_
 #define TANDEM_CLIENT_DEVICE_ENVIRONMENT_H_
@@ -24,8 +24,10 @@
 
 namespace tandem::client {
 
-// What one round's work did, as the agent measured it.
-struct RoundRecord {
+// What one round's work used, as the agent measured it: its transfers,
+// its training and its split (server::RoundRecord is the coordinator's
+// record of a round, a different thing).
+struct RoundUsage {
   int64_t round = 0;
   // The task's download: bytes, wall seconds, and 2 when the link guard
   // pulled the rest of the model.
@@ -81,7 +83,7 @@ class RoundAccounting {
                                        int64_t bytes_down) = 0;
   // Fills compute_s, link_s, round_time_s, energy_j, tail_included and
   // timing_s of `m`.
-  virtual void Account(const RoundRecord& record, v1::Measurements* m) = 0;
+  virtual void Account(const RoundUsage& record, v1::Measurements* m) = 0;
 };
 
 // A device's hardware and time. Used by the agent's Run() thread only.

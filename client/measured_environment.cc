@@ -10,7 +10,7 @@ double MeasuredRoundAccounting::GuardSeconds(int64_t bytes,
   return bytes < kMinMeasuredBytes ? 0 : wall_s;
 }
 
-void MeasuredRoundAccounting::Account(const RoundRecord& r,
+void MeasuredRoundAccounting::Account(const RoundUsage& r,
                                       v1::Measurements* m) {
   if (r.local_loss) {
     // Download, then the pipeline (head compute overlapping the uploads, and

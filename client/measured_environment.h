@@ -22,7 +22,7 @@ class MeasuredRoundAccounting : public RoundAccounting {
                                int64_t bytes_down) override {
     return nullptr;
   }
-  void Account(const RoundRecord& record, v1::Measurements* m) override;
+  void Account(const RoundUsage& record, v1::Measurements* m) override;
 };
 
 // Not thread-safe (one agent's Run() thread).

@@ -3,8 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/backoff.h"
 #include "client/rpc_util.h"
+#include "core/file_io.h"
 #include "core/file_sha256.h"
-#include "core/run_writer.h"
 #include "proto/tandem.grpc.pb.h"
 
 namespace tandem::client {

@@ -141,7 +141,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   stop_.Untrack();
   if (!stats.ok()) return stats.status();
   if (!finished.ok()) return finished;
-  RoundRecord& r = work.record;
+  RoundUsage& r = work.record;
   r.pipeline_wall_s =
       options_.clock->NowSeconds() - t0;  // head, uploads, drain
   work.stats = *stats;
@@ -185,7 +185,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainSplit(const Task& task,
   work.update = ml::SliceStages(model_->GetWeights(), 0, split);
   work.split_bytes_up = transport.bytes_up();
   work.split_bytes_down = transport.bytes_down();
-  RoundRecord& r = work.record;
+  RoundUsage& r = work.record;
   r.stages_run = split;
   r.split_up_messages = transport.up_messages();
   r.split_down_messages = transport.down_messages();

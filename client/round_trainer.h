@@ -34,7 +34,7 @@ struct RoundWork {
   ml::TrainStats stats;
   Weights update;  // full model, or the head when offloading
   int64_t split_bytes_up = 0, split_bytes_down = 0;
-  RoundRecord record;      // what the environment needs to report times
+  RoundUsage record;       // what the environment needs to report times
   std::vector<float> aux;  // local loss: the auxiliary classifier
 };
 

@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include "absl/strings/escaping.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 
 namespace tandem {
 

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 
 namespace tandem {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 
 namespace tandem {
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/file_io.h"
 #include "core/run_writer.h"
 #include "core/status_macros.h"
 #include "core/svg_chart.h"

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/file_io.h"
 #include "core/status_macros.h"
 
 namespace tandem {
@@ -27,46 +28,6 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
 }
 
 }  // namespace
-
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents) {
-  // Unique per call, not just per process: threads replacing the same file
-  // concurrently must not share (and truncate) one temp file.
-  static std::atomic<uint64_t> next_tmp{0};
-  const std::string tmp =
-      absl::StrCat(path, ".tmp.", getpid(), ".", next_tmp.fetch_add(1));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status s = ErrnoError("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return ErrnoError("cannot flush", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return ErrnoError("cannot rename into", path);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(
     const std::string& run_dir) {

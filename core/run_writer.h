@@ -25,12 +25,6 @@
 
 namespace tandem {
 
-// Writes `contents` to `path` via a temp file in the same folder, fsync and
-// rename: readers see the old file or the new one, never a torn one.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents);
-absl::StatusOr<std::string> ReadFile(const std::string& path);
-
 // The records of `run_dir`/metrics.jsonl, in order; lines that are not JSON
 // (a torn last line after a crash) are skipped.
 absl::StatusOr<std::vector<nlohmann::json>> ReadMetrics(

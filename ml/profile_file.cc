@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem::ml {

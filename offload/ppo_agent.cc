@@ -6,7 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/weights.h"
 
 namespace tandem::offload {

@@ -133,22 +133,6 @@ absl::StatusOr<std::map<std::string, int64_t>> MemoryBudgets(
   return budgets;
 }
 
-absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
-                                                  const ml::InputShape& input) {
-  const int batch = config.training.batch_size;
-  absl::StatusOr<ml::ModelProfile> profile;
-  if (!config.fleet.profile.empty()) {
-    profile = ml::ReadProfile(config.fleet.profile, config.model.id(), input);
-  } else {
-    ml::SetComputeThreads(1);
-    profile = ml::ProfileModel(config.model.id(), input,
-                               std::clamp(batch, 4, 256), /*reps=*/3);
-    ml::SetComputeThreads(config.server.threads);
-  }
-  if (!profile.ok()) return profile.status();
-  return ml::AtBatchSize(*std::move(profile), batch);
-}
-
 std::vector<std::string> PolicyNames() {
   return {"none", "fixed", "greedy", "ppo"};
 }

@@ -155,13 +155,6 @@ class SplitPolicy {
 absl::StatusOr<PolicyContext> PolicyContextFromConfig(const Config& config,
                                                       int num_stages);
 
-// The model's per-stage costs on one core (the unit of a device's
-// `slowdown`): the pinned profile of config.fleet.profile when set, else
-// measured on this machine, after which the calling thread's compute
-// threads are restored to config.server.threads.
-absl::StatusOr<ml::ModelProfile> ProfileOnOneCore(const Config& config,
-                                                  const ml::InputShape& input);
-
 // The names CreateSplitPolicy knows (offload.policy).
 std::vector<std::string> PolicyNames();
 // Whether offload.link_guard applies: it weighs time alone, so ppo, and

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
 #include "ml/export.h"

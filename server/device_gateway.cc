@@ -5,9 +5,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/file_io.h"
 #include "core/file_sha256.h"
 #include "core/log.h"
-#include "core/run_writer.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
 #include "server/session_id.h"

@@ -1,7 +1,7 @@
 #include "server/evaluator.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/status_macros.h"
 #include "ml/export.h"
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
+#include "ml/run_profile.h"
 #include "ml/runtime.h"
 #include "offload/split_policy.h"
 
@@ -29,7 +30,7 @@ absl::Status ServeSimulatedFleet(const Config& config,
   if (config.fleet.compute_time == ComputeTime::kProfiled) {
     TANDEM_ASSIGN_OR_RETURN(
         ml::ModelProfile measured,
-        offload::ProfileOnOneCore(config, ml::InputShapeOf(*test)));
+        ml::ProfileOnOneCore(config, ml::InputShapeOf(*test)));
     profile = std::make_shared<const ml::ModelProfile>(std::move(measured));
   }
   options->test_set = std::move(test);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/status_macros.h"
+#include "ml/run_profile.h"
 #include "ml/split_weights.h"
 
 namespace tandem::server {
@@ -26,8 +27,7 @@ absl::StatusOr<std::unique_ptr<OffloadPlanner>> OffloadPlanner::Create(
   if (profile != nullptr) {
     c.profile = *profile;
   } else if (offload::PolicyNeedsProfile(config.offload)) {
-    TANDEM_ASSIGN_OR_RETURN(c.profile,
-                            offload::ProfileOnOneCore(config, input));
+    TANDEM_ASSIGN_OR_RETURN(c.profile, ml::ProfileOnOneCore(config, input));
   }
   TANDEM_ASSIGN_OR_RETURN(auto policy,
                           offload::CreateSplitPolicy(config.offload, c));

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 

@@ -4,6 +4,7 @@
 
 #include "core/device_model.h"
 #include "core/status_macros.h"
+#include "ml/run_profile.h"
 
 namespace tandem::sim {
 namespace {
@@ -30,7 +31,7 @@ double LinkAt(const CostScenario& s, size_t i, int round) {
 absl::StatusOr<CostScenario> ConfigScenario(const Config& config) {
   TANDEM_ASSIGN_OR_RETURN(const FleetData data, LoadFleetData(config));
   TANDEM_ASSIGN_OR_RETURN(ml::ModelProfile profile,
-                          offload::ProfileOnOneCore(config, data.input));
+                          ml::ProfileOnOneCore(config, data.input));
   CostScenario s;
   s.config = config;
   TANDEM_ASSIGN_OR_RETURN(s.context,

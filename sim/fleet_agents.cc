@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "client/device_data.h"
 #include "core/file_sha256.h"
 #include "core/log.h"
 #include "core/status_macros.h"
@@ -126,7 +125,7 @@ absl::StatusOr<Partitions> MakePartitions(
                             ? tt.train.Head(c.data.train_limit)
                             : std::move(tt.train);
   TANDEM_ASSIGN_OR_RETURN(
-      auto parts, client::PartitionForSpec(train, data::SpecForConfig(c)));
+      auto parts, data::PartitionForSpec(train, data::SpecForConfig(c)));
   Partitions out;
   for (data::Dataset& p : parts) {
     out.push_back(std::make_shared<const data::Dataset>(std::move(p)));

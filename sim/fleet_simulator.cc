@@ -10,6 +10,7 @@
 #include "core/status_macros.h"
 #include "ml/data/run_data.h"
 #include "ml/profile.h"
+#include "ml/run_profile.h"
 #include "ml/runtime.h"
 #include "offload/split_policy.h"
 #include "server/coordinator.h"
@@ -26,7 +27,7 @@ absl::StatusOr<std::shared_ptr<const ml::ModelProfile>> ComputeProfile(
   if (options.compute_profile != nullptr) return options.compute_profile;
   TANDEM_ASSIGN_OR_RETURN(
       ml::ModelProfile profile,
-      offload::ProfileOnOneCore(options.config, ml::InputShapeOf(test)));
+      ml::ProfileOnOneCore(options.config, ml::InputShapeOf(test)));
   return std::make_shared<const ml::ModelProfile>(std::move(profile));
 }
 

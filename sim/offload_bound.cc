@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/device_model.h"
 #include "core/status_macros.h"
+#include "ml/run_profile.h"
 #include "offload/cost_model.h"
 #include "offload/split_policy.h"
 #include "sim/cost_fleet.h"
@@ -131,7 +132,7 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
   if (given != nullptr) {
     profile = *given;
   } else {
-    TANDEM_ASSIGN_OR_RETURN(profile, offload::ProfileOnOneCore(config, input));
+    TANDEM_ASSIGN_OR_RETURN(profile, ml::ProfileOnOneCore(config, input));
   }
   const int stages = static_cast<int>(profile.stages.size());
   TANDEM_ASSIGN_OR_RETURN(offload::PolicyContext ctx,

@@ -71,7 +71,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
         std::make_unique<VirtualBatchTiming>(dm_, head_s, window, stream_start);
     return timing_.get();
   }
-  void Account(const client::RoundRecord& r, v1::Measurements* m) override {
+  void Account(const client::RoundUsage& r, v1::Measurements* m) override {
     if (dm_.traced()) {
       AccountTraced(r, m);
     } else if (r.local_loss) {
@@ -91,7 +91,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
 
  private:
   // The task's bytes at the modelled link, one latency per download.
-  double DownloadSeconds(const client::RoundRecord& r) const {
+  double DownloadSeconds(const client::RoundUsage& r) const {
     return dm_.TransferSeconds(r.bytes_down) +
            (r.downloads - 1) * dm_.latency_ms * 1e-3;
   }
@@ -101,7 +101,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
     return s;
   }
   // Full model, or an EXACT split (activations up, gradients down).
-  void AccountTrained(const client::RoundRecord& r, v1::Measurements* m) {
+  void AccountTrained(const client::RoundUsage& r, v1::Measurements* m) {
     const double down_s = DownloadSeconds(r);
     const double up_s = dm_.TransferSeconds(r.weights_up);
     const double split_up_s = SumTransfers(r.split_up_messages);
@@ -114,7 +114,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
   }
   // Download, then the pipeline (head compute overlapping the uploads, and
   // the tail's drain), then the head's upload.
-  void AccountLocalLoss(const client::RoundRecord& r, v1::Measurements* m) {
+  void AccountLocalLoss(const client::RoundUsage& r, v1::Measurements* m) {
     const double down_s = DownloadSeconds(r);
     const double up_s = dm_.TransferSeconds(r.weights_up);
     const double compute_s = timing_ ? timing_->schedule().compute_s() : 0;
@@ -128,7 +128,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
   // On traced links: the round laid out in time from start_s_, each
   // transfer over its trace where it falls; an exact split's head compute
   // shared evenly by its batches, as the cost model does.
-  void AccountTraced(const client::RoundRecord& r, v1::Measurements* m) {
+  void AccountTraced(const client::RoundUsage& r, v1::Measurements* m) {
     const double latency = dm_.latency_ms * 1e-3;
     double t = start_s_, up_s = 0, down_s = 0;
     auto up = [&](double bytes) {
@@ -168,7 +168,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
     m->set_energy_j(dm_.EnergyJoules(compute_s, up_s, down_s));
     m->set_round_time_s(t - start_s_);
   }
-  double TrainedCpuSeconds(const client::RoundRecord& r) const {
+  double TrainedCpuSeconds(const client::RoundUsage& r) const {
     return profile_ != nullptr
                ? static_cast<double>(r.examples_seen) *
                      ml::StageSeconds(*profile_, 0, r.stages_run)

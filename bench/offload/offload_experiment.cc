@@ -20,9 +20,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/config.h"
+#include "core/file_io.h"
 #include "core/run_writer.h"
 #include "core/svg_chart.h"
 #include "ml/blas_kernel.h"
+#include "ml/run_profile.h"
 #include "ml/runtime.h"
 #include "offload/split_policy.h"
 #include "server/config_check.h"
@@ -264,7 +266,7 @@ int main(int argc, char** argv) {
   if (config->fleet.compute_time == tandem::ComputeTime::kProfiled) {
     auto data = tandem::sim::LoadFleetData(*config);
     auto measured =
-        data.ok() ? tandem::offload::ProfileOnOneCore(*config, data->input)
+        data.ok() ? tandem::ml::ProfileOnOneCore(*config, data->input)
                   : absl::StatusOr<tandem::ml::ModelProfile>(data.status());
     if (!measured.ok()) {
       std::fprintf(stderr, "%s\n",

@@ -25,7 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/svg_chart.h"
 #include "nlohmann/json.hpp"
 

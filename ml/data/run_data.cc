@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "core/status_macros.h"
 
 namespace tandem::data {
 namespace {
@@ -80,6 +81,33 @@ int PartitionIndexFor(const Config& c, const std::string& device_id) {
   if (named >= 0) return named;
   const uint64_t n = static_cast<uint64_t>(SpecForConfig(c).num_partitions());
   return static_cast<int>(HashId(device_id, c.seed) % std::max<uint64_t>(1, n));
+}
+
+DataSource SourceForSpec(const v1::DataSpec& spec) {
+  DataSource source;
+  source.kind = spec.dataset();
+  source.path = spec.path();
+  source.seed = spec.seed();
+  source.mean.assign(spec.mean().begin(), spec.mean().end());
+  source.std.assign(spec.std().begin(), spec.std().end());
+  if (spec.train_limit() > 0) source.synthetic_train = spec.train_limit();
+  return source;
+}
+
+absl::StatusOr<Dataset> LoadSpecTrainSet(const v1::DataSpec& spec) {
+  TANDEM_ASSIGN_OR_RETURN(TrainTest tt, LoadDataset(SourceForSpec(spec)));
+  if (spec.train_limit() > 0) return tt.train.Head(spec.train_limit());
+  return std::move(tt.train);
+}
+
+absl::StatusOr<std::vector<Dataset>> PartitionForSpec(
+    const Dataset& train, const v1::DataSpec& spec) {
+  TANDEM_ASSIGN_OR_RETURN(auto parts, Partition(train.labels, train.num_classes,
+                                                PartitionOptionsFor(spec)));
+  std::vector<Dataset> out;
+  out.reserve(parts.size());
+  for (const auto& indices : parts) out.push_back(train.Subset(indices));
+  return out;
 }
 
 }  // namespace tandem::data

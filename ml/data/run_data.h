@@ -25,6 +25,18 @@ v1::DataSpec SpecForConfig(const Config& config);
 // its partition with, and the coordinator sizes partitions with.
 PartitionOptions PartitionOptionsFor(const v1::DataSpec& spec);
 
+// The source a DataSpec names (train_limit sizes the synthetic set).
+DataSource SourceForSpec(const v1::DataSpec& spec);
+
+// The training set the spec names, cut to spec.train_limit.
+absl::StatusOr<Dataset> LoadSpecTrainSet(const v1::DataSpec& spec);
+
+// Every partition of `train` as the spec describes (num_partitions parts):
+// the whole fleet's, for the simulator (a device cuts only its own,
+// client/device_data.h).
+absl::StatusOr<std::vector<Dataset>> PartitionForSpec(const Dataset& train,
+                                                      const v1::DataSpec& spec);
+
 // The ids of the config's fleet devices in fleet order: "<class>-NN" for
 // NN = 00 .. count - 1 of each class (the simulator's devices).
 std::vector<std::string> FleetDeviceIds(const Config& config);

@@ -1,9 +1,10 @@
 // A device's partition read alone (LoadDeviceData) is the partition of the
-// whole training set (LoadSpecTrainSet + PartitionForSpec): same rows, same
-// labels, same normalisation.
+// whole training set (data::LoadSpecTrainSet + PartitionForSpec): same rows,
+// same labels, same normalisation.
 #include "client/device_data.h"
 
 #include "gtest/gtest.h"
+#include "ml/data/run_data.h"
 
 namespace tandem::client {
 namespace {
@@ -22,9 +23,9 @@ v1::DataSpec Spec(const std::string& dataset, const std::string& partitioner,
 }
 
 void ExpectSamePartitions(v1::DataSpec spec, std::vector<int> indices) {
-  auto whole = LoadSpecTrainSet(spec);
+  auto whole = data::LoadSpecTrainSet(spec);
   ASSERT_TRUE(whole.ok()) << whole.status();
-  auto parts = PartitionForSpec(*whole, spec);
+  auto parts = data::PartitionForSpec(*whole, spec);
   ASSERT_TRUE(parts.ok()) << parts.status();
   for (int i : indices) {
     spec.set_partition_index(i);

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "gtest/gtest.h"
 
 namespace tandem {

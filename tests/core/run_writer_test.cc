@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <set>
 
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "gtest/gtest.h"
 
 namespace tandem::offload {

@@ -14,6 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/clock.h"
+#include "core/file_io.h"
 #include "core/run_writer.h"
 #include "core/tensor_codec.h"
 #include "core/weights_codec.h"

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "client/device_data.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "core/seeds.h"
 #include "gtest/gtest.h"
 #include "ml/aux_classifier.h"
@@ -131,7 +131,7 @@ TEST(LocalLossTest, CoordinatorTailEqualsOfflineTrainingOnTheActivations) {
   // The device's data and task, as the coordinator and simulator make them.
   data::TrainTest tt = data::LoadDataset(data::SourceForConfig(c)).value();
   data::Dataset mine =
-      client::PartitionForSpec(tt.train.Head(300), data::SpecForConfig(c))
+      data::PartitionForSpec(tt.train.Head(300), data::SpecForConfig(c))
           .value()[0];
   const ml::InputShape input{1, 28, 28, 10};
   auto model = ml::Model::Create("cnn", input, c.seed).value();

@@ -4,7 +4,7 @@
 // finished checkpoint is refused with a message naming the file.
 #include <fstream>
 
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
 #include "tests/ml/torchscript_files.h"

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_split.h"
-#include "core/run_writer.h"
+#include "core/file_io.h"
 #include "gtest/gtest.h"
 #include "sim/fleet_simulator.h"
 

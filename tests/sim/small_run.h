@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/file_io.h"
 #include "core/run_writer.h"
 #include "core/weights_digest.h"
 #include "gtest/gtest.h"

@@ -4,8 +4,8 @@
 // cost arena plays traced fleets on its virtual clock.
 #include <map>
 
+#include "core/file_io.h"
 #include "core/link_trace.h"
-#include "core/run_writer.h"
 #include "gtest/gtest.h"
 #include "offload/split_policy.h"
 #include "sim/cost_arena.h"
