@@ -1,5 +1,6 @@
 // Coordinator::Run: the round state machine's transitions.
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
@@ -238,10 +239,12 @@ std::shared_ptr<const Weights> Coordinator::CloseAndAggregate(
     std::string* why_failed) {
   absl::MutexLock lock(&state_.mu);
   RoundState& r = *state_.round;
-  r.Close([this](const std::string& id) {
+  std::map<std::string, std::string> classes;  // of the pending devices
+  for (const std::string& id : r.pending) {
     const DeviceRecord* d = state_.registry.Find(id);
-    return d == nullptr ? std::string() : d->profile.device_class();
-  });
+    if (d != nullptr) classes[id] = d->profile.device_class();
+  }
+  r.Close(classes);
   LeaveOutSurplusLocked(r);
   state_.tails.Clear();  // tails of devices that never reported are freed
   state_.planner->Observe(r.number, r.devices, state_.registry);

@@ -130,18 +130,18 @@ struct RoundState {
   // deadline (unless the over-selection target was reached: they were not
   // needed), each with its line; heads are freed. Devices reported in
   // arrival order, which varies from run to run: the policy and the
-  // metrics see them in device-id order. `device_class`: a pending
-  // device's class ("" when unknown).
+  // metrics see them in device-id order. `device_class`: the pending
+  // devices' classes (a device it does not name: "").
   // Buffered: the round stays open, for the devices still training report
   // into their flights while the version is aggregated and evaluated.
-  template <typename ClassOf>
-  void Close(const ClassOf& device_class) {
+  void Close(const std::map<std::string, std::string>& device_class) {
     open = flights != nullptr;
     const bool unneeded = TargetReached();
     deadline_hit = deadline_hit || (!unneeded && !pending.empty());
     if (!unneeded) dropped += static_cast<int>(pending.size());
     for (const std::string& id : pending) {
-      AddDeviceLine(id, device_class(id),
+      auto known = device_class.find(id);
+      AddDeviceLine(id, known == device_class.end() ? "" : known->second,
                     unneeded ? DeviceRoundRecord::Status::kUnneeded
                              : DeviceRoundRecord::Status::kDropped,
                     unneeded ? "over-selection's target was reached first"
