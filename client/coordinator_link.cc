@@ -291,12 +291,12 @@ void CoordinatorLink::SendPeriodicHeartbeat() {
 }
 
 v1::SplitOpen CoordinatorLink::SplitOpenFor(int64_t round, int split,
-                                            v1::SplitMode mode) {
+                                            SplitMode mode) {
   v1::SplitOpen open;
   open.set_device_id(options_.device_id);
   open.set_round(round);
   open.set_split_point(split);
-  open.set_mode(mode);
+  open.set_mode(ToProto(mode));
   absl::MutexLock lock(&mu_);
   open.set_session_id(session_id_);
   return open;

@@ -24,6 +24,7 @@
 #include "client/backoff.h"
 #include "client/device_agent_options.h"
 #include "client/stop_signal.h"
+#include "core/split_mode.h"
 #include "core/weights.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/tandem.grpc.pb.h"
@@ -76,7 +77,7 @@ class CoordinatorLink {
   void SetCurrentRound(int64_t round);
 
   // The first message of a split stream for this device's session.
-  v1::SplitOpen SplitOpenFor(int64_t round, int split, v1::SplitMode mode);
+  v1::SplitOpen SplitOpenFor(int64_t round, int split, SplitMode mode);
   v1::SplitTraining::Stub* split_stub() { return split_stub_.get(); }
 
   // No successful call for options.give_up_after.

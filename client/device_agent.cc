@@ -204,7 +204,7 @@ absl::StatusOr<RoundWork> DeviceAgent::Train(Task& task,
   }
   if (!offload) return trainer_.TrainFull(task);
   absl::StatusOr<RoundWork> work =
-      task.header.split_mode() == v1::LOCAL_LOSS
+      FromProto(task.header.split_mode()) == SplitMode::kLocalLoss
           ? trainer_.TrainLocalLoss(task, split, accounting)
           : trainer_.TrainSplit(task, split);
   if (!work.ok() && !stop_.requested() && task.header.fallback_local() &&
@@ -260,7 +260,7 @@ v1::UpdateHeader DeviceAgent::HeaderFor(const Task& task, RoundWork& work,
   header.set_device_id(options_.device_id);
   header.set_round(task.header.round());
   header.set_num_samples(work.stats.samples);
-  if (work.record.local_loss) {
+  if (work.record.mode == SplitMode::kLocalLoss) {
     header.mutable_aux_weights()->Add(work.aux.begin(), work.aux.end());
   }
   LayoutToProto(work.update.layout(), header.mutable_layout());

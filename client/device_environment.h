@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/split_mode.h"
 #include "core/weights.h"
 #include "ml/profile.h"
 #include "proto/tandem.pb.h"
@@ -46,8 +47,9 @@ struct RoundUsage {
   // down, and the wall seconds spent waiting for the gradients.
   std::vector<int64_t> split_up_messages, split_down_messages;
   double split_wait_s = 0;
+  // A split round's mode (kExact also for a round that did not split).
+  SplitMode mode = SplitMode::kExact;
   // LOCAL_LOSS split.
-  bool local_loss = false;
   double pipeline_wall_s = 0;  // wall seconds from opening to the reply
   double blocked_s = 0;        // wall seconds the head waited on the window
   double write_s = 0;          // wall seconds the stream's writer wrote

@@ -12,7 +12,7 @@ double MeasuredRoundAccounting::GuardSeconds(int64_t bytes,
 
 void MeasuredRoundAccounting::Account(const RoundUsage& r,
                                       v1::Measurements* m) {
-  if (r.local_loss) {
+  if (r.mode == SplitMode::kLocalLoss) {
     // Download, then the pipeline (head compute overlapping the uploads, and
     // the tail's drain), then the head's upload (the previous round's).
     const double compute_s = r.wall_s - r.blocked_s;

@@ -119,7 +119,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   so.timing = accounting.LocalLossTiming(split, so.window, task.bytes_down);
   so.clock = options_.clock;
   const v1::SplitOpen open =
-      link_.SplitOpenFor(task.header.round(), split, v1::LOCAL_LOSS);
+      link_.SplitOpenFor(task.header.round(), split, SplitMode::kLocalLoss);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!stop_.Track(&ctx)) return absl::CancelledError("stopping");
@@ -149,7 +149,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainLocalLoss(
   work.split_bytes_up = stream.bytes_up();
   work.split_bytes_down = stream.bytes_down();
   r.stages_run = split;
-  r.local_loss = true;
+  r.mode = SplitMode::kLocalLoss;
   r.blocked_s = stream.blocked_s();
   r.write_s = stream.write_s();
   r.drain_end_s = stream.drain_end_s();
@@ -162,7 +162,7 @@ absl::StatusOr<RoundWork> RoundTrainer::TrainSplit(const Task& task,
   TANDEM_ASSIGN_OR_RETURN(ActivationCodec codec,
                           ParseActivationCodec(task.header.activation_codec()));
   const v1::SplitOpen open =
-      link_.SplitOpenFor(task.header.round(), split, v1::EXACT);
+      link_.SplitOpenFor(task.header.round(), split, SplitMode::kExact);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, options_.transfer_timeout);
   if (!stop_.Track(&ctx)) return absl::CancelledError("stopping");

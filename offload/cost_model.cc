@@ -164,10 +164,6 @@ SplitCost LocalLossCost(const SplitPoint& point, const DeviceEstimate& device,
 
 }  // namespace
 
-const char* SplitModeName(SplitMode mode) {
-  return mode == SplitMode::kLocalLoss ? "local_loss" : "exact";
-}
-
 std::vector<SplitCost> EvaluateSplits(const ml::ModelProfile& profile,
                                       const DeviceEstimate& device,
                                       const RoundShape& round) {

@@ -30,14 +30,10 @@
 #include <vector>
 
 #include "core/device_model.h"
+#include "core/split_mode.h"
 #include "ml/profile.h"
 
 namespace tandem::offload {
-
-enum class SplitMode { kExact, kLocalLoss };
-
-// "exact" / "local_loss".
-const char* SplitModeName(SplitMode mode);
 
 // A device's (measured or advertised) speed, link and power, the same
 // model the simulator charges time and energy with, plus a memory budget.

@@ -327,12 +327,12 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     rec.has_tail = true;
     rec.tail_s = joined->tail_s;
     rec.tail_batches = joined->tail_batches;
-    if (joined->local_loss) rec.mode = offload::SplitMode::kLocalLoss;
+    rec.mode = joined->mode;
     // Local loss: the device's round time already ends with the tail's
     // drain (SplitReply.drain_end_s); exact: the device waited for each
     // tail step, which a deployed device measured and a simulated one not.
     v1::Measurements& m = rec.measurements;
-    if (!joined->local_loss && !m.tail_included()) {
+    if (joined->mode == SplitMode::kExact && !m.tail_included()) {
       m.set_round_time_s(m.round_time_s() + joined->tail_s);
     }
     weights = std::move(joined->full);
@@ -347,7 +347,7 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
     return state_.admission.Reject(d, &r, why, s);
   }
   rec.update_norm = state_.strategy->last_update_norm();
-  if (rec.mode == offload::SplitMode::kLocalLoss) {
+  if (rec.mode == SplitMode::kLocalLoss) {
     state_.aux->Add(rec.split, id,
                     {h.aux_weights().begin(), h.aux_weights().end()},
                     h.num_samples());
@@ -358,7 +358,7 @@ absl::StatusOr<DeviceRoundRecord> DeviceGateway::AcceptLocked(
 absl::StatusOr<std::shared_ptr<TailSession>> DeviceGateway::OpenTail(
     const v1::SplitOpen& open) {
   int split;
-  bool local_loss;
+  SplitMode mode;
   double share;
   std::shared_ptr<const Weights> global;
   const std::string& id = open.device_id();
@@ -369,14 +369,14 @@ absl::StatusOr<std::shared_ptr<TailSession>> DeviceGateway::OpenTail(
     }
     TANDEM_RETURN_IF_ERROR(state_.tails.CheckOpen(state_.round.get(), open));
     split = state_.round->SplitOf(id);
-    local_loss = state_.round->LocalLoss(id);
+    mode = state_.round->ModeOf(id);
     share = state_.planner->TailShare(state_.round->offloading);
     global = state_.global;
   }
   // Built without the lock: a tail copy takes a while for a large model.
   TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<TailSession> tail,
                           MakeTail(state_.tail_settings, id, open.round(),
-                                   split, local_loss, share, *global));
+                                   split, mode, share, *global));
   absl::MutexLock lock(&state_.mu);
   if (state_.round == nullptr || !state_.round->open ||
       state_.round->number != tail->round) {

@@ -89,8 +89,7 @@ void OffloadPlanner::SetLinkGuards(FleetRegistry& registry,
     e.latency_ms = d->profile.latency_ms();
     offload::RoundShape shape =
         offload::RoundShapeOf(context_, examples, r->offloading);
-    shape.mode = r->LocalLoss(id) ? offload::SplitMode::kLocalLoss
-                                  : offload::SplitMode::kExact;
+    shape.mode = r->LocalLoss(id) ? SplitMode::kLocalLoss : SplitMode::kExact;
     const double mbps =
         offload::BreakEvenMbps(context_.profile, e, shape, split);
     if (mbps > 0) r->min_link_mbps[id] = mbps;

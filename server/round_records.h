@@ -34,7 +34,7 @@ struct DeviceRoundRecord {
   v1::Measurements measurements;
   int64_t samples = 0;
   int split = 0;  // where it trained: stages means the whole model
-  offload::SplitMode mode = offload::SplitMode::kExact;
+  SplitMode mode = SplitMode::kExact;
   bool fallback_local = false;  // offloading, but trained the whole model
   // ||update - global|| over parameter tensors, as the strategy saw it.
   double update_norm = 0;

@@ -48,7 +48,7 @@ struct RoundState {
   // mode, the head weights sent for each split point in use, and each
   // guarded device's break-even link throughput (offload.link_guard).
   std::map<std::string, int> splits;
-  std::map<std::string, offload::SplitMode> modes;
+  std::map<std::string, SplitMode> modes;
   std::map<int, std::shared_ptr<const Weights>> heads;
   int offloading = 0;  // sampled devices with split < stages
   std::map<std::string, double> min_link_mbps;
@@ -65,10 +65,14 @@ struct RoundState {
   bool Offloads(const std::string& device) const {
     return SplitOf(device) < stages;
   }
-  bool LocalLoss(const std::string& device) const {
+  // An offloading device's split mode (kExact for one that does not).
+  SplitMode ModeOf(const std::string& device) const {
     auto it = modes.find(device);
-    return Offloads(device) && it != modes.end() &&
-           it->second == offload::SplitMode::kLocalLoss;
+    return Offloads(device) && it != modes.end() ? it->second
+                                                 : SplitMode::kExact;
+  }
+  bool LocalLoss(const std::string& device) const {
+    return ModeOf(device) == SplitMode::kLocalLoss;
   }
   bool Guarded(const std::string& device) const {
     return min_link_mbps.count(device) > 0;

@@ -66,8 +66,7 @@ absl::Status TailFit(TailSession& tail, const v1::SplitBatch& batch,
   }
   const double step_s = tail.ComputeSeconds(
       tail.trainer->examples() - examples0, tail.trainer->cpu_seconds() - cpu0);
-  tail.drain_end_s =
-      std::max(tail.drain_end_s, arrival) + step_s * tail.tail_share;
+  tail.drain.AddTail(arrival, step_s * tail.tail_share);
   return absl::OkStatus();
 }
 
@@ -98,7 +97,7 @@ grpc::Status TrainLocalLoss(
   devices->EndTail(tail, true, "");
   v1::SplitReply reply;
   reply.set_step(steps);
-  reply.set_drain_end_s(tail->drain_end_s);
+  reply.set_drain_end_s(tail->drain.tail_end());
   devices->metrics().AddBytes(0, reply.ByteSizeLong());
   stream->Write(reply);
   return grpc::Status::OK;
@@ -128,7 +127,7 @@ grpc::Status SplitTrainingService::Train(
     devices_->EndTail(*tail, false, std::string(bound.message()));
     return ToGrpcStatus(bound);
   }
-  if ((*tail)->local_loss) {
+  if ((*tail)->mode == SplitMode::kLocalLoss) {
     return TrainLocalLoss(devices_, ctx, lease->get(), *tail, stream);
   }
   while (stream->Read(&req)) {

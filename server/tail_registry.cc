@@ -13,14 +13,14 @@ namespace tandem::server {
 
 absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
     const TailSettings& settings, const std::string& device, int64_t round,
-    int split, bool local_loss, double tail_share, const Weights& global) {
+    int split, SplitMode mode, double tail_share, const Weights& global) {
   const Config& config = *settings.config;
   ml::SetComputeThreads(settings.compute_threads);
   auto tail = std::make_shared<TailSession>();
   tail->device_id = device;
   tail->round = round;
   tail->split = split;
-  tail->local_loss = local_loss;
+  tail->mode = mode;
   tail->tail_share = tail_share;
   tail->codec = config.offload.activation_codec;
   ml::TrainOptions o;
@@ -55,11 +55,11 @@ absl::Status TailRegistry::CheckOpen(const RoundState* round,
         absl::StrCat("split: device asked for split point ", open.split_point(),
                      ", its task says ", split));
   }
-  const bool local_loss = round->LocalLoss(id);
-  if (local_loss != (open.mode() == v1::LOCAL_LOSS)) {
+  const SplitMode mode = round->ModeOf(id);
+  if (mode != FromProto(open.mode())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "split: device asked for mode ", v1::SplitMode_Name(open.mode()),
-        ", its task says ", local_loss ? "LOCAL_LOSS" : "EXACT"));
+        ", its task says ", SplitModeName(mode)));
   }
   if (Has(id)) {
     return absl::AlreadyExistsError("split: a tail is already open");
@@ -99,7 +99,7 @@ absl::StatusOr<JoinedUpdate> TailRegistry::Join(const std::string& device,
   const ml::TailTrainer& t = *tail->trainer;
   j.tail_s = tail->ComputeSeconds(t.examples(), t.cpu_seconds()) * tail_share;
   j.tail_batches = t.steps();
-  j.local_loss = tail->local_loss;
+  j.mode = tail->mode;
   return j;
 }
 

@@ -28,7 +28,7 @@ struct JoinedUpdate {
   Weights full;
   double tail_s = 0;  // the tail's compute, x its share of the coordinator
   int64_t tail_batches = 0;
-  bool local_loss = false;
+  SplitMode mode = SplitMode::kExact;
 };
 
 // What every tail of a run is built from.
@@ -48,7 +48,7 @@ struct TailSettings {
 // thread's LibTorch threads to settings.compute_threads.
 absl::StatusOr<std::shared_ptr<TailSession>> MakeTail(
     const TailSettings& settings, const std::string& device, int64_t round,
-    int split, bool local_loss, double tail_share, const Weights& global);
+    int split, SplitMode mode, double tail_share, const Weights& global);
 
 class TailRegistry {
  public:

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "core/pipeline_schedule.h"
+#include "core/split_mode.h"
 #include "core/tensor_codec.h"
 #include "ml/split.h"
 
@@ -21,12 +23,13 @@ struct TailSession {
   int split = 0;
   ActivationCodec codec = ActivationCodec::kFp32;
   int64_t max_elements = 0;  // per activation tensor: batch x per-example size
-  bool local_loss = false;   // offload.mode local_loss: no reply per batch
+  SplitMode mode = SplitMode::kExact;  // kLocalLoss: no reply per batch
   // Local loss, simulation: the coordinator's share of a core for this tail
-  // (>= 1) and the modelled end of its last step, seconds from the start of
-  // the device's split training (core/pipeline_schedule.h).
+  // (>= 1), and the tail's side of the pipeline schedule, whose tail_end()
+  // is the modelled end of its last step, seconds from the start of the
+  // device's split training (core/pipeline_schedule.h).
   double tail_share = 1;
-  double drain_end_s = 0;
+  PipelineSchedule drain{/*window=*/1, /*latency_s=*/0};
   // fleet.compute_time "profiled": the tail's seconds per example (else its
   // measured CPU time is used).
   double profile_s_per_example = 0;

@@ -60,7 +60,7 @@ TaskAssignment TaskFor(const Config& config, const RoundState& r,
   auto guard = r.min_link_mbps.find(id);
   h.set_min_link_mbps(guard == r.min_link_mbps.end() ? 0 : guard->second);
   if (r.LocalLoss(id)) {
-    h.set_split_mode(v1::LOCAL_LOSS);
+    h.set_split_mode(ToProto(SplitMode::kLocalLoss));
     h.set_window(config.offload.window);
     task.aux = aux.Get(split);
   }

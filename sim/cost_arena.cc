@@ -80,7 +80,7 @@ RoundPlay PlayRound(CostScenario& s, int round, offload::SplitPolicy& policy) {
     // as a device reports them (offload::OutcomeMbps takes them apart).
     o.link_s = cost.up_s + cost.down_s;
     const bool exact =
-        cost.split < ctx.num_stages && cost.mode == offload::SplitMode::kExact;
+        cost.split < ctx.num_stages && cost.mode == SplitMode::kExact;
     const double moving_s =
         o.link_s - (2 + (exact ? 2.0 * o.batches : 0)) * e.latency_ms / 1e3;
     o.bytes = e.traced() ? static_cast<int64_t>(cost.bytes)

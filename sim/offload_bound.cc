@@ -34,7 +34,7 @@ double StageTimingSeconds(const offload::DeviceView& device) {
 // "none", or "<mode>:<split point>".
 std::string PlacementName(const offload::SplitCost& c, int stages) {
   if (c.split >= stages) return "none";
-  return absl::StrCat(offload::SplitModeName(c.mode), ":", c.split);
+  return absl::StrCat(SplitModeName(c.mode), ":", c.split);
 }
 
 // Every device at its fastest placement in `modes`, every round.
@@ -45,7 +45,7 @@ struct BoundPlay {
 
 BoundPlay Play(const Config& config, const offload::PolicyContext& ctx,
                const std::vector<CostDevice>& fleet,
-               const std::vector<offload::SplitMode>& modes) {
+               const std::vector<SplitMode>& modes) {
   const int rounds = config.server.rounds;
   const int stages = ctx.num_stages;
   BoundPlay out;
@@ -141,10 +141,8 @@ absl::StatusOr<nlohmann::json> ComputeOffloadBound(
   TANDEM_ASSIGN_OR_RETURN(const std::vector<CostDevice> fleet,
                           CostFleet(config, data, ctx.profile));
   const BoundPlay both =
-      Play(config, ctx, fleet,
-           {offload::SplitMode::kExact, offload::SplitMode::kLocalLoss});
-  const BoundPlay exact =
-      Play(config, ctx, fleet, {offload::SplitMode::kExact});
+      Play(config, ctx, fleet, {SplitMode::kExact, SplitMode::kLocalLoss});
+  const BoundPlay exact = Play(config, ctx, fleet, {SplitMode::kExact});
   return nlohmann::json{{"model", config.model.id()},
                         {"stages", StagesJson(ctx)},
                         {"input", {input.channels, input.height, input.width}},

@@ -74,7 +74,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
   void Account(const client::RoundUsage& r, v1::Measurements* m) override {
     if (dm_.traced()) {
       AccountTraced(r, m);
-    } else if (r.local_loss) {
+    } else if (r.mode == SplitMode::kLocalLoss) {
       AccountLocalLoss(r, m);
     } else {
       AccountTrained(r, m);
@@ -145,7 +145,7 @@ class VirtualRoundAccounting : public client::RoundAccounting {
     down_s += (r.downloads - 1) * latency;
     t += (r.downloads - 1) * latency;
     double compute_s = 0;
-    if (r.local_loss) {
+    if (r.mode == SplitMode::kLocalLoss) {
       compute_s = timing_ ? timing_->schedule().compute_s() : 0;
       const double split_up_s = timing_ ? timing_->schedule().upload_s() : 0;
       t += r.drain_end_s;

@@ -25,7 +25,7 @@ DeviceRoundRecord Accepted(const std::string& id, double time_s) {
   r.device_class = "pi";
   r.samples = 40;
   r.split = 2;
-  r.mode = offload::SplitMode::kLocalLoss;
+  r.mode = SplitMode::kLocalLoss;
   r.has_tail = true;
   r.tail_s = 0.5;
   r.tail_batches = 4;
@@ -70,7 +70,7 @@ TEST(RoundRecordsTest, OutcomeCarriesWhatThePolicyLearnsFrom) {
   const offload::DeviceOutcome o = OutcomeOf(Accepted("a", 3));
   EXPECT_EQ(o.id, "a");
   EXPECT_EQ(o.split, 2);
-  EXPECT_EQ(o.mode, offload::SplitMode::kLocalLoss);
+  EXPECT_EQ(o.mode, SplitMode::kLocalLoss);
   EXPECT_EQ(o.compute_s, 1.5);
   EXPECT_EQ(o.tail_s, 0.5);
   EXPECT_EQ(o.round_time_s, 3);
