@@ -265,6 +265,19 @@ absl::Status ReadSection(JsonObjectReader& top, const std::string& key,
   return r.Finish();
 }
 
+// `items` as a JSON array, each item written with `visit`.
+template <typename T, typename Visit>
+nlohmann::json ListToJson(std::vector<T>& items, Visit visit) {
+  nlohmann::json out = nlohmann::json::array();
+  for (T& item : items) {
+    nlohmann::json j;
+    JsonObjectWriter w(&j);
+    visit(w, item);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 // The array `key` of $.fleet, each item read with `visit` and `check`ed.
 template <typename T, typename Visit, typename Check>
 absl::Status ReadFleetList(const nlohmann::json* items, const std::string& key,
@@ -571,27 +584,17 @@ nlohmann::json ConfigToJson(const Config& config) {
   j["fleet"]["compute_time"] = NameOf(ComputeTimeNames(), c.fleet.compute_time);
   j["fleet"]["profile"] = c.fleet.profile;
   j["fleet"]["availability_trace"] = c.fleet.availability_trace;
-  j["fleet"]["bandwidth_events"] = nlohmann::json::array();
-  for (BandwidthEvent& e : c.fleet.bandwidth_events) {
-    nlohmann::json ej;
-    JsonObjectWriter w(&ej);
-    VisitBandwidthEvent(w, e);
-    j["fleet"]["bandwidth_events"].push_back(ej);
-  }
-  j["fleet"]["link_traces"] = nlohmann::json::array();
-  for (DeviceLinkTrace& t : c.fleet.link_traces) {
-    nlohmann::json tj;
-    JsonObjectWriter w(&tj);
-    VisitLinkTrace(w, t);
-    j["fleet"]["link_traces"].push_back(tj);
-  }
-  j["fleet"]["classes"] = nlohmann::json::array();
-  for (DeviceClassConfig& dc : c.fleet.classes) {
-    nlohmann::json cj;
-    JsonObjectWriter w(&cj);
-    VisitDeviceClass(w, dc);
-    j["fleet"]["classes"].push_back(cj);
-  }
+  j["fleet"]["bandwidth_events"] = ListToJson(
+      c.fleet.bandwidth_events, [](JsonObjectWriter& w, BandwidthEvent& e) {
+        VisitBandwidthEvent(w, e);
+      });
+  j["fleet"]["link_traces"] = ListToJson(
+      c.fleet.link_traces,
+      [](JsonObjectWriter& w, DeviceLinkTrace& t) { VisitLinkTrace(w, t); });
+  j["fleet"]["classes"] = ListToJson(
+      c.fleet.classes, [](JsonObjectWriter& w, DeviceClassConfig& dc) {
+        VisitDeviceClass(w, dc);
+      });
   JsonObjectWriter output(&j["output"]);
   VisitOutput(output, c.output);
   return j;

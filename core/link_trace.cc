@@ -1,7 +1,5 @@
 #include "core/link_trace.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -10,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/file_io.h"
+#include "core/gz_input_file.h"
 
 namespace tandem {
 namespace {
@@ -24,45 +22,37 @@ absl::Status TraceError(absl::string_view name, size_t line,
       absl::StrCat("link trace ", name, ":", line, ": ", what));
 }
 
-// A gzip file's text, at most kMaxTraceFileBytes of it.
-absl::StatusOr<std::string> ReadGzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  }
-  std::string text;
-  char buffer[1 << 16];
-  int n = 0;
-  while ((n = gzread(f, buffer, sizeof(buffer))) > 0) {
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxTraceFileBytes) break;
-  }
-  const bool failed = n < 0;
-  gzclose(f);
-  if (failed) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a readable gzip file"));
-  }
-  return text;
-}
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const LinkTrace>> LinkTrace::Read(
     const std::string& path) {
-  const bool gzip =
-      path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  absl::StatusOr<std::string> text = gzip ? ReadGzip(path) : ReadFile(path);
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("link trace: ", text.status().message()));
+  // Plain or gzip-compressed alike (zlib reads plain files through).
+  absl::StatusOr<std::unique_ptr<GzInputFile>> file = GzInputFile::Open(path);
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrCat("link trace: ", file.status().message()));
   }
-  if (text->size() > kMaxTraceFileBytes) {
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    absl::StatusOr<int64_t> got = (*file)->Read(buffer, sizeof(buffer));
+    if (!got.ok()) {
+      return absl::Status(got.status().code(),
+                          absl::StrCat("link trace: ", got.status().message()));
+    }
+    if (*got == 0) break;
+    text.append(buffer, static_cast<size_t>(*got));
+    if (text.size() > kMaxTraceFileBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("link trace ", path, ": larger than ",
+                       kMaxTraceFileBytes, " bytes (uncompressed)"));
+    }
+  }
+  if ((*file)->stream_truncated()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("link trace ", path, ": larger than ", kMaxTraceFileBytes,
-                     " bytes (uncompressed)"));
+        absl::StrCat("link trace ", path, ": the gzip stream is cut short"));
   }
-  absl::StatusOr<LinkTrace> trace = Parse(*text, path);
+  absl::StatusOr<LinkTrace> trace = Parse(text, path);
   if (!trace.ok()) return trace.status();
   return std::make_shared<const LinkTrace>(*std::move(trace));
 }

@@ -31,8 +31,8 @@ inline constexpr double kMahimahiPacketBytes = 1500;
 
 class LinkTrace {
  public:
-  // A trace file, or gzip-compressed when its name ends in ".gz" (at most
-  // 256 MiB of text); errors name the path and line.
+  // A trace file, plain or gzip-compressed (at most 256 MiB of text);
+  // errors name the path and line.
   static absl::StatusOr<std::shared_ptr<const LinkTrace>> Read(
       const std::string& path);
   // A trace's text; `name` is what errors and name() say.

@@ -217,17 +217,16 @@ void Coordinator::AwaitRoundEnd() {
 void Coordinator::DropSilentDevicesLocked() {
   // A pending device that stopped sending heartbeats is gone (or was
   // forgotten: FleetRegistry::MakeRoom).
-  std::vector<std::string> silent;
+  std::vector<std::pair<std::string, DeviceRecord*>> silent;
   for (const std::string& id : state_.round->pending) {
-    const DeviceRecord* d = state_.registry.Find(id);
+    DeviceRecord* d = state_.registry.Find(id);
     if (d == nullptr || Now() - d->last_seen_s > state_.device_timeout_s) {
-      silent.push_back(id);
+      silent.push_back({id, d});
     }
   }
-  for (const std::string& id : silent) {
+  for (const auto& [id, d] : silent) {
     LogWarning(absl::StrCat("device ", EscapeForLog(id), " timed out in round ",
                             state_.round->number));
-    DeviceRecord* d = state_.registry.Find(id);
     if (d != nullptr) ++d->dropouts;
     state_.round->Leave(id, d == nullptr ? "" : d->profile.device_class(),
                         DeviceRoundRecord::Status::kDropped, "timed out");

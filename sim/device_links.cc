@@ -42,13 +42,6 @@ double OffsetFor(const Config& c, size_t index, double period_s) {
   return static_cast<double>(rng() >> 11) * 0x1.0p-53 * period_s;
 }
 
-TracedLink At(std::shared_ptr<const LinkTrace> trace, double offset_s) {
-  TracedLink link;
-  link.trace = std::move(trace);
-  link.offset_s = offset_s;
-  return link;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<DeviceLinks>> LoadDeviceLinks(const Config& c) {
@@ -67,8 +60,8 @@ absl::StatusOr<std::vector<DeviceLinks>> LoadDeviceLinks(const Config& c) {
       const double period =
           std::max(up ? up->period_s() : 0.0, down ? down->period_s() : 0.0);
       const double offset = period > 0 ? OffsetFor(c, index, period) : 0;
-      if (up) out[index].uplink = At(up, offset);
-      if (down) out[index].downlink = At(down, offset);
+      if (up) out[index].uplink = TracedLink{up, offset};
+      if (down) out[index].downlink = TracedLink{down, offset};
     }
   }
   for (size_t i = 0; i < c.fleet.link_traces.size(); ++i) {
@@ -85,7 +78,7 @@ absl::StatusOr<std::vector<DeviceLinks>> LoadDeviceLinks(const Config& c) {
                             files.Get(t.uplink_trace, key + ".uplink_trace"));
     TANDEM_ASSIGN_OR_RETURN(
         auto down, files.Get(t.downlink_trace, key + ".downlink_trace"));
-    out[at] = {At(up, 0), At(down, 0)};
+    out[at] = {TracedLink{up, 0}, TracedLink{down, 0}};
   }
   return out;
 }

@@ -113,21 +113,22 @@ int MakeTrace() {
   }
   std::string out = absl::GetFlag(FLAGS_trace_out);
   if (out.empty()) out = sim::FadingTraceName(*spec) + ".trace";
-  const std::string text = sim::MahimahiText(sim::FadingSegments(*spec),
-                                             std::round(spec->seconds * 1e3));
-  absl::Status s = WriteFileAtomically(out, text);
+  absl::Status s = WriteFileAtomically(
+      out, sim::MahimahiText(sim::FadingSegments(*spec),
+                             std::round(spec->seconds * 1e3)));
   if (!s.ok()) {
     std::cerr << "tandem-sim: " << s.message() << "\n";
     return ExitCodeFor(s);
   }
-  auto check = LinkTrace::Read(out);
-  if (!check.ok()) {
-    std::cerr << "tandem-sim: " << check.status().message() << "\n";
+  // The file is within a packet of the trace's segments.
+  auto trace = sim::FadingTrace(*spec);
+  if (!trace.ok()) {
+    std::cerr << "tandem-sim: " << trace.status().message() << "\n";
     return 1;
   }
   std::cout << absl::StrFormat("%s: %s, %.0f s, mean %.3f Mbit/s", out,
-                               sim::FadingTraceName(*spec),
-                               (*check)->period_s(), (*check)->MeanMbps())
+                               trace->name(), trace->period_s(),
+                               trace->MeanMbps())
             << std::endl;
   return 0;
 }

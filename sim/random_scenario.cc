@@ -68,12 +68,10 @@ std::vector<double> Drift(std::mt19937_64& rng, double base, int rounds) {
 void DrawFadingTrace(std::mt19937_64& rng, const ml::ModelProfile& profile,
                      int64_t seed, CostDevice& d) {
   DeviceModel& m = d.estimate;
-  double per_example = 0;
-  for (const ml::StageProfile& st : profile.stages) {
-    per_example += st.TrainSeconds(profile.batch_size);
-  }
   const double local_s = std::max(
-      0.01, m.slowdown * static_cast<double>(d.view.examples) * per_example);
+      0.01, m.slowdown * static_cast<double>(d.view.examples) *
+                ml::StageSeconds(profile, 0,
+                                 static_cast<int>(profile.stages.size())));
   FadingTraceSpec spec;
   spec.good_mbps = m.bandwidth_mbps;
   spec.bad_mbps = m.bandwidth_mbps * Uniform(rng, 0.02, 0.3);

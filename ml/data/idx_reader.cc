@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/gz_input_file.h"
 #include "core/status_macros.h"
 #include "ml/data/corrupt.h"
-#include "ml/data/gz_input_file.h"
 
 namespace tandem::data {
 namespace {

@@ -6,10 +6,10 @@
 #include <set>
 #include <string>
 
+#include "core/gz_input_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ml/data/dataset.h"
-#include "ml/data/gz_input_file.h"
 #include "tests/ml_data/test_files.h"
 
 namespace tandem::data {

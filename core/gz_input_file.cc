@@ -1,4 +1,4 @@
-#include "ml/data/gz_input_file.h"
+#include "core/gz_input_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace tandem::data {
+namespace tandem {
 namespace {
 
 // gzread takes an unsigned int length; stay well below it.
@@ -66,4 +66,4 @@ absl::StatusOr<int64_t> GzInputFile::Read(void* buffer, int64_t n) {
   return total;
 }
 
-}  // namespace tandem::data
+}  // namespace tandem

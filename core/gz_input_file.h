@@ -9,8 +9,8 @@
 //   if (got < buf.size()) { /* file ended early */ }
 //
 // A GzInputFile is not thread-safe; use one per thread.
-#ifndef TANDEM_ML_DATA_GZ_INPUT_FILE_H_
-#define TANDEM_ML_DATA_GZ_INPUT_FILE_H_
+#ifndef TANDEM_CORE_GZ_INPUT_FILE_H_
+#define TANDEM_CORE_GZ_INPUT_FILE_H_
 
 #include <zlib.h>
 
@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace tandem::data {
+namespace tandem {
 
 class GzInputFile {
  public:
@@ -52,6 +52,6 @@ class GzInputFile {
   bool stream_truncated_ = false;
 };
 
-}  // namespace tandem::data
+}  // namespace tandem
 
-#endif  // TANDEM_ML_DATA_GZ_INPUT_FILE_H_
+#endif  // TANDEM_CORE_GZ_INPUT_FILE_H_
